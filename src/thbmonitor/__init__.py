@@ -1,0 +1,7 @@
+"""thbmonitor: a yearly monitor of presumed victims of trafficking in human beings."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

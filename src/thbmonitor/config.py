@@ -1,0 +1,196 @@
+"""Typed settings, declared once (name, type, default, help), loadable from a TOML file.
+
+Every setting is a field of :class:`Settings`; its help text lives in the field's metadata, so
+``thbmonitor settings``, the TOML loader and the documentation all derive from one declaration.
+A TOML file may use the flat names, or group them in tables (``[disclosure] threshold = 10``
+is the setting ``disclosure_threshold``).
+
+Settings are passed down explicitly; nothing below the CLI reads the environment, except that
+the pseudonymisation key may come from the environment variable *named* in the settings, which
+the CLI resolves (see :func:`thbmonitor.pseudonymise.load_key`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from thbmonitor.errors import ConfigError
+
+
+def setting(default: Any, help: str) -> Any:
+    """Declare one setting: its default and its help text."""
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of a monitoring run."""
+
+    # -- window and cohort ------------------------------------------------------------------
+    window_first: int = setting(2016, "First year of the monitoring window.")
+    window_last: int = setting(2020, "Last year of the monitoring window.")
+    data_end: str = setting(
+        "2023-12-31", "Data end date (YYYY-MM-DD): censoring date of the follow-up."
+    )
+    language: str = setting("en", "Language of the report: 'en' or 'nl'.")
+    # -- pseudonymisation -------------------------------------------------------------------
+    key_file: str = setting("", "File holding the secret pseudonymisation key (hex or text).")
+    key_env: str = setting(
+        "THBMONITOR_KEY", "Environment variable holding the key, used when key_file is empty."
+    )
+    bloom_bits: int = setting(1000, "Length in bits of the Bloom-filter name encodings.")
+    bloom_hashes: int = setting(20, "Number of hash functions per bigram in the Bloom filters.")
+    # -- linkage ----------------------------------------------------------------------------
+    linkage_threshold: float = setting(
+        0.9, "Match probability above which two registrations are the same person."
+    )
+    police_link_threshold: float = setting(
+        0.99, "Match probability above which a person is linked to a police-register event."
+    )
+    # -- follow-up --------------------------------------------------------------------------
+    followup_entry: str = setting(
+        "first", "Cohort entry: 'first' registration per person or 'episode' per registration."
+    )
+    index_exclusion_days: int = setting(
+        30, "Police victim events of trafficking within this many days of entry are the index case."
+    )
+    followup_years: int = setting(7, "Longest follow-up horizon, in years.")
+    # -- hidden numbers ---------------------------------------------------------------------
+    mse_method: str = setting("stepwise", "Model selection for MSE: stepwise, bic, aic or main.")
+    mse_maxorder: int = setting(2, "Highest order of list interactions in MSE models.")
+    mse_pthresh: float = setting(0.02, "p-value threshold of stepwise MSE selection.")
+    mse_bootstrap: int = setting(0, "Bootstrap replicates for MSE intervals (0: profile only).")
+    # -- disclosure control -----------------------------------------------------------------
+    disclosure_threshold: int = setting(10, "Counts from 1 to this minus one are suppressed.")
+    disclosure_zeros_disclosive: bool = setting(
+        False, "Whether a zero cell is disclosive (and suppressed) or shown as a true zero."
+    )
+    disclosure_dominance: float = setting(
+        0.9, "Group disclosure: share of a group in one category at or above which it is hidden."
+    )
+    disclosure_ledger: str = setting(
+        "", "JSON ledger of earlier releases audited together with this one (empty: none)."
+    )
+    # -- reproducibility --------------------------------------------------------------------
+    seed: int = setting(20211207, "Seed of every random step (bootstrap, sampling).")
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed, type-checked."""
+        return load_settings(None, {**dataclasses.asdict(self), **changes})
+
+
+def describe() -> list[tuple[str, str, Any, str]]:
+    """(name, type, default, help) of every setting, in declaration order."""
+    hints = get_type_hints(Settings)
+    out = []
+    for f in dataclasses.fields(Settings):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        out.append((f.name, _type_name(hints[f.name]), default, f.metadata["help"]))
+    return out
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for k, v in data.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            flat.update(_flatten(v, f"{name}_"))
+        else:
+            flat[name] = v
+    return flat
+
+
+def _coerce(name: str, tp: Any, value: Any) -> Any:
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        tp = next(a for a in get_args(tp) if a is not type(None))
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"setting '{name}' must be true or false")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"setting '{name}' must be a whole number")
+    if tp is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"setting '{name}' must be a number")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"setting '{name}' must be text")
+    return value
+
+
+def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Settings from defaults, then a TOML file, then explicit overrides; checked."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                values.update(_flatten(tomllib.load(fh)))
+        except OSError as exc:
+            raise ConfigError(f"cannot read settings file {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from exc
+    values.update(overrides or {})
+    hints = get_type_hints(Settings)
+    unknown = sorted(set(values) - set(hints))
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s): {', '.join(unknown)}; 'thbmonitor settings' lists them all"
+        )
+    checked = {k: _coerce(k, hints[k], v) for k, v in values.items()}
+    settings = Settings(**checked)
+    _check(settings)
+    return settings
+
+
+def _check(s: Settings) -> None:
+    if s.window_first > s.window_last:
+        raise ConfigError("window_first must not be after window_last")
+    if s.language not in ("en", "nl"):
+        raise ConfigError("language must be 'en' or 'nl'")
+    if s.followup_entry not in ("first", "episode"):
+        raise ConfigError("followup_entry must be 'first' or 'episode'")
+    if s.mse_method not in ("stepwise", "bic", "aic", "main"):
+        raise ConfigError("mse_method must be one of stepwise, bic, aic, main")
+    if s.disclosure_threshold < 1:
+        raise ConfigError("disclosure_threshold must be at least 1")
+    if not 0.0 < s.linkage_threshold < 1.0 or not 0.0 < s.police_link_threshold < 1.0:
+        raise ConfigError("linkage thresholds must lie strictly between 0 and 1")
+    if s.bloom_bits < 64 or s.bloom_hashes < 1:
+        raise ConfigError("bloom_bits must be at least 64 and bloom_hashes at least 1")
+    try:
+        from datetime import date
+
+        date.fromisoformat(s.data_end)
+    except ValueError as exc:
+        raise ConfigError("data_end must be a date written YYYY-MM-DD") from exc
+
+
+def settings_to_toml(s: Settings) -> str:
+    """The settings as a TOML document with each help text as a comment."""
+    lines = []
+    for name, _tp, _default, help_text in describe():
+        value = getattr(s, name)
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, str):
+            text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        else:
+            text = repr(value)
+        lines.append(f"# {help_text}\n{name} = {text}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,86 @@
+"""The DuckDB store: one database file per monitoring round."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from thbmonitor.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+
+class Store:
+    """A connection to the monitoring store, with transactions and bound parameters."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False, threads: int | None = None):
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise StoreError(f"no monitoring store at {self.path}; run 'thbmonitor ingest' first")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise StoreError(
+                f"cannot open the monitoring store {self.path}: it is locked by another "
+                "process or is not a DuckDB file"
+            ) from exc
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.con.execute("SET preserve_insertion_order = false")
+
+    # -- context management ---------------------------------------------------------------
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All or nothing: a failure inside rolls every statement back."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+
+    # -- execution ------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
+        self.con.execute(sql, params)
+
+    def df(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+        """The result of a query as a pandas frame."""
+        return self.con.execute(sql, params).df()
+
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[Any]:
+        return self.con.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        row = self.con.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        """Expose a frame to SQL under ``name`` (until :meth:`unregister`)."""
+        self.con.register(name, frame)
+
+    def unregister(self, name: str) -> None:
+        self.con.unregister(name)
+
+    def has_table(self, name: str) -> bool:
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+            )
+        )
