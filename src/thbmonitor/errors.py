@@ -11,7 +11,8 @@
     ├── LinkageError                linkage cannot run (no registrations, no model, ...)
     ├── EstimationError             an estimator cannot produce a result (MSE, follow-up)
     │   └── ExistenceError          the MLE of a log-linear model does not exist / is not identifiable
-    └── DisclosureError             a release would disclose a suppressed cell; nothing is published
+    ├── DisclosureError             a release would disclose a suppressed cell; nothing is published
+    └── ReportError                 a report cannot be rendered (bad table key, unknown language, ...)
 
 Messages say what is wrong and what to do. They never contain a record's values (names, birth
 dates, identifiers): rows are referred to by number and fields by name.
@@ -83,3 +84,7 @@ class ExistenceError(EstimationError):
 
 class DisclosureError(ThbMonitorError):
     """A release would disclose a suppressed cell; nothing is published."""
+
+
+class ReportError(ThbMonitorError):
+    """A report cannot be rendered or written; nothing is left half-written."""
