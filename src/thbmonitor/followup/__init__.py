@@ -1,0 +1,46 @@
+"""Follow-up of presumed victims: re-victimisation and suspect registration within 1..7 years.
+
+Estimators take a cohort frame with one row per person: ``duration`` (years) and ``event``
+(0 censored, 1 event of interest, 2.. competing events such as death or emigration).
+No engine is imported here; build the frame with :func:`build_cohort` or from the store.
+"""
+
+from __future__ import annotations
+
+from thbmonitor.followup.breakdown import (
+    ESTIMATORS,
+    YEARS,
+    incidence_by_crime_type,
+    incidence_table,
+)
+from thbmonitor.followup.cohort import EVENT_CODES, CohortRule, build_cohort
+from thbmonitor.followup.curves import (
+    CrudeShare,
+    IncidenceCurve,
+    aalen_johansen,
+    crude_share,
+    kaplan_meier,
+    proportion_interval,
+)
+from thbmonitor.followup.overlap import coverage_table, offender_overlap, suspect_flags
+from thbmonitor.followup.risk import RiskModel
+
+__all__ = [
+    "ESTIMATORS",
+    "EVENT_CODES",
+    "YEARS",
+    "CohortRule",
+    "CrudeShare",
+    "IncidenceCurve",
+    "RiskModel",
+    "aalen_johansen",
+    "build_cohort",
+    "coverage_table",
+    "crude_share",
+    "incidence_by_crime_type",
+    "incidence_table",
+    "kaplan_meier",
+    "offender_overlap",
+    "proportion_interval",
+    "suspect_flags",
+]

@@ -1,0 +1,153 @@
+"""Risk factors for a new event: a cause-specific Cox proportional-hazards model (lifelines).
+
+Competing events (death, emigration) are treated as censoring, so the hazard ratios are
+cause-specific: they describe the rate of the event among persons still alive and in the
+country. (A Fine-Gray subdistribution model is not offered: lifelines has none.)
+The proportional-hazards assumption is checked with the Schoenfeld-residual test of
+``lifelines.statistics.proportional_hazard_test`` (Grambsch-Therneau, rank time transform by
+default), one row per covariate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from thbmonitor.errors import EstimationError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RiskModel"]
+
+
+class RiskModel:
+    """Cox model of the time to the event of interest, with hazard ratios and a PH check.
+
+    Categorical covariates (non-numeric, or listed in ``categorical``) are coded as indicators
+    against a reference level: the one given in ``reference``, else the first in sort order.
+    Indicator columns are named ``column=level``.
+    """
+
+    def __init__(
+        self,
+        *,
+        alpha: float = 0.05,
+        penalizer: float = 0.0,
+        time_transform: str = "rank",
+        reference: Mapping[str, str] | None = None,
+        categorical: Sequence[str] = (),
+    ) -> None:
+        self.alpha = alpha
+        self.penalizer = penalizer
+        self.time_transform = time_transform
+        self.reference = dict(reference or {})
+        self.categorical = tuple(categorical)
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "n_"):
+            return "<RiskModel: not fitted>"
+        return f"<RiskModel: {self.n_} persons, {self.n_events_} events, cause-specific Cox>"
+
+    def _design(self, cohort: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
+        columns = []
+        for name in covariates:
+            values = cohort[name]
+            if values.isna().any():
+                first = int(np.flatnonzero(values.isna().to_numpy())[0]) + 1
+                raise EstimationError(
+                    f"covariate '{name}' is missing at {int(values.isna().sum())} row(s), first "
+                    f"at row {first}; fill or drop those rows before fitting."
+                )
+            numeric = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+            if numeric and name not in self.categorical:
+                columns.append(values.astype(float).rename(name))
+                continue
+            labels = values.astype(str)
+            levels = sorted(labels.unique())
+            reference = self.reference.get(name, levels[0])
+            if reference not in levels:
+                raise EstimationError(
+                    f"the reference level given for covariate '{name}' does not occur in it."
+                )
+            self.references_[name] = reference
+            for level in levels:
+                if level != reference:
+                    columns.append((labels == level).astype(float).rename(f"{name}={level}"))
+        design = pd.concat(columns, axis=1)
+        constant = [c for c in design.columns if design[c].nunique() < 2]
+        if constant:
+            raise EstimationError(
+                f"covariate column(s) {', '.join(map(repr, constant))} do not vary in the cohort; "
+                "drop them or merge their levels."
+            )
+        return design
+
+    def fit(
+        self,
+        cohort: pd.DataFrame,
+        covariates: Sequence[str],
+        *,
+        duration: str = "duration",
+        event: str = "event",
+        event_of_interest: int = 1,
+    ) -> RiskModel:
+        """Fit the model; sets ``hazard_ratios_``, ``concordance_``, ``ph_test_`` and more."""
+        from lifelines import CoxPHFitter
+        from lifelines.statistics import proportional_hazard_test
+
+        missing = [c for c in (duration, event, *covariates) if c not in cohort.columns]
+        if missing:
+            raise EstimationError(f"the cohort frame lacks column(s) {', '.join(missing)}.")
+        if not covariates:
+            raise EstimationError("give at least one covariate for the risk model.")
+        self.references_: dict[str, str] = {}
+        design = self._design(cohort.reset_index(drop=True), covariates)
+        design["_duration"] = cohort[duration].to_numpy(dtype=float)
+        design["_event"] = (cohort[event].to_numpy() == event_of_interest).astype(int)
+        if design["_event"].sum() == 0:
+            raise EstimationError("no events of interest in the cohort; a Cox model needs some.")
+        model = CoxPHFitter(alpha=self.alpha, penalizer=self.penalizer)
+        model.fit(design, duration_col="_duration", event_col="_event")
+        s = model.summary
+        level = f"{100 * (1 - self.alpha):g}%"
+        self.hazard_ratios_ = pd.DataFrame(
+            {
+                "covariate": s.index.astype(str),
+                "coef": s["coef"].to_numpy(),
+                "se": s["se(coef)"].to_numpy(),
+                "hazard_ratio": s["exp(coef)"].to_numpy(),
+                "lower": s[f"exp(coef) lower {level}"].to_numpy(),
+                "upper": s[f"exp(coef) upper {level}"].to_numpy(),
+                "z": s["z"].to_numpy(),
+                "p": s["p"].to_numpy(),
+            }
+        )
+        self.concordance_ = float(model.concordance_index_)
+        test = proportional_hazard_test(model, design, time_transform=self.time_transform)
+        ts = test.summary
+        self.ph_test_ = pd.DataFrame(
+            {
+                "covariate": ts.index.astype(str),
+                "test_statistic": ts["test_statistic"].to_numpy(dtype=float),
+                "p": ts["p"].to_numpy(dtype=float),
+                "time_transform": self.time_transform,
+            }
+        )
+        self.n_ = len(design)
+        self.n_events_ = int(design["_event"].sum())
+        self.log_likelihood_ = float(model.log_likelihood_)
+        self.lifelines_model_ = model
+        return self
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Hazard ratios with intervals joined with the PH test per covariate."""
+        if not hasattr(self, "hazard_ratios_"):
+            raise EstimationError("the model is not fitted yet; call fit() first.")
+        ph = self.ph_test_.rename(columns={"test_statistic": "ph_statistic", "p": "ph_p"})
+        return self.hazard_ratios_.merge(
+            ph[["covariate", "ph_statistic", "ph_p"]], on="covariate", how="left"
+        )
