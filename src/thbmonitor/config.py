@@ -91,7 +91,9 @@ def describe() -> list[tuple[str, str, Any, str]]:
     hints = get_type_hints(Settings)
     out = []
     for f in dataclasses.fields(Settings):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        default = f.default
+        if default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
         out.append((f.name, _type_name(hints[f.name]), default, f.metadata["help"]))
     return out
 

@@ -10,9 +10,9 @@
     ├── StoreError                  the monitoring store is missing, locked or of another version
     ├── LinkageError                linkage cannot run (no registrations, no model, ...)
     ├── EstimationError             an estimator cannot produce a result (MSE, follow-up)
-    │   └── ExistenceError          the MLE of a log-linear model does not exist / is not identifiable
+    │   └── ExistenceError          the MLE does not exist or is not identifiable
     ├── DisclosureError             a release would disclose a suppressed cell; nothing is published
-    └── ReportError                 a report cannot be rendered (bad table key, unknown language, ...)
+    └── ReportError                 a report cannot be rendered (bad table key, language)
 
 Messages say what is wrong and what to do. They never contain a record's values (names, birth
 dates, identifiers): rows are referred to by number and fields by name.

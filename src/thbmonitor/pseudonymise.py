@@ -25,7 +25,7 @@ import hmac
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,8 +58,38 @@ _TRANSLIT = str.maketrans(
     }
 )
 PARTICLES = frozenset(
-    "van von der den de del della di da das do dos du het ter ten te la le los el al bin ben"
-    " ibn abu 't vd v d".split()
+    [
+        "van",
+        "von",
+        "der",
+        "den",
+        "de",
+        "del",
+        "della",
+        "di",
+        "da",
+        "das",
+        "do",
+        "dos",
+        "du",
+        "het",
+        "ter",
+        "ten",
+        "te",
+        "la",
+        "le",
+        "los",
+        "el",
+        "al",
+        "bin",
+        "ben",
+        "ibn",
+        "abu",
+        "'t",
+        "vd",
+        "v",
+        "d",
+    ]
 )
 _NON_LETTER = re.compile(r"[^a-z ]+")
 _SPACES = re.compile(r"\s+")
@@ -162,14 +192,14 @@ class Encoder:
 _BITCHARS = bytes.maketrans(b"\x00\x01", b"01")
 
 
-def _map_unique(values: pd.Series, fn) -> pd.Series:  # type: ignore[no-untyped-def]
+def _map_unique(values: pd.Series, fn: Callable[[str], str]) -> pd.Series:
     """Apply ``fn`` once per distinct non-empty value; empty and missing give None."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     mapped = np.array([fn(u) if u else None for u in uniques] + [None], dtype=object)
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
-def _phonetic(fn, text: str) -> str:  # type: ignore[no-untyped-def]
+def _phonetic(fn: Callable[[str], str], text: str) -> str:
     first = text.split()[0] if text else ""
     return fn(first) if first else ""
 
@@ -198,9 +228,7 @@ def encode_identifiers(
     out["tok_first"] = _map_unique(first, lambda v: tok("first", v))
     out["tok_last"] = _map_unique(last, lambda v: tok("last", v))
     out["tok_first1"] = _map_unique(first, lambda v: tok("first1", v.split()[0]))
-    out["tok_first_sdx"] = _map_unique(
-        first, lambda v: tok("sdx", _phonetic(jellyfish.soundex, v))
-    )
+    out["tok_first_sdx"] = _map_unique(first, lambda v: tok("sdx", _phonetic(jellyfish.soundex, v)))
     out["tok_last_sdx"] = _map_unique(last, lambda v: tok("sdx", _phonetic(jellyfish.soundex, v)))
     out["tok_first_nysiis"] = _map_unique(
         first, lambda v: tok("nysiis", _phonetic(jellyfish.nysiis, v))

@@ -119,7 +119,34 @@ class CrimeType(StrEnum):
 
 # EU member states (ISO 3166-1 alpha-2), without NL which is its own group.
 EU_COUNTRIES: frozenset[str] = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT PL PT RO SK SI ES SE".split()
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+    ]
 )
 
 # Nationality codes accepted: ISO 3166-1 alpha-2 plus XX (unknown) and XS (stateless).
@@ -257,7 +284,9 @@ REGISTRATION_FIELDS: tuple[Field, ...] = (
     Field("b8_applied", "bool", False, "1 if the B8 residence scheme was applied for."),
     Field("b8_granted", "bool", False, "1 if the B8 residence scheme was granted."),
     Field("care_referral", "bool", False, "1 if referred to care."),
-    Field("consent", "bool", False, "1 if the victim consented to registration.", (), "con_Consent"),
+    Field(
+        "consent", "bool", False, "1 if the victim consented to registration.", (), "con_Consent"
+    ),
 )
 
 POLICE_FIELDS: tuple[Field, ...] = (

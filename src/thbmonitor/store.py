@@ -2,8 +2,8 @@
 
 Tables
 ------
-``ingested_files``       one row per imported file (SHA-256 of its bytes): ingesting twice adds nothing
-``registrations``        one row per registration, pseudonymised (tokens, Bloom filters, derived ages)
+``ingested_files``       one row per imported file (by SHA-256): importing twice adds nothing
+``registrations``        one row per registration, pseudonymised (tokens, Bloom filters, ages)
 ``police_events``        one row per police-register event, pseudonymised the same way
 ``registration_person``  the linkage: registration_id -> person_id (written by ``link``)
 ``person_police``        persons linked to police events, with the match probability
@@ -107,9 +107,7 @@ POLICE_COLUMNS: tuple[str, ...] = (
     "age_at_event",
 )
 IDENTIFIER_COLUMNS: tuple[str, ...] = tuple(
-    line.split()[0]
-    for part in _IDENTIFIER_COLUMNS.split(",")
-    if (line := part.strip())
+    line.split()[0] for part in _IDENTIFIER_COLUMNS.split(",") if (line := part.strip())
 )
 BIT_COLUMNS = frozenset({"bf_first", "bf_last", "bf_full"})
 

@@ -31,8 +31,8 @@ class Store:
                 "process or is not a DuckDB file"
             ) from exc
         if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
-        self.con.execute("SET preserve_insertion_order = false")
+            self.execute(f"SET threads = {int(threads)}")
+        self.execute("SET preserve_insertion_order = false")
 
     # -- context management ---------------------------------------------------------------
     def __enter__(self) -> Store:
@@ -47,18 +47,19 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Store]:
         """All or nothing: a failure inside rolls every statement back."""
-        self.con.execute("BEGIN TRANSACTION")
+        self.execute("BEGIN TRANSACTION")
         try:
             yield self
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self.execute("ROLLBACK")
             raise
         else:
-            self.con.execute("COMMIT")
+            self.execute("COMMIT")
 
     # -- execution ------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
-        self.con.execute(sql, params)
+        """Run a statement to completion (its result, if any, is discarded)."""
+        self.con.execute(sql, params).fetchall()
 
     def df(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
         """The result of a query as a pandas frame."""
@@ -68,8 +69,8 @@ class Store:
         return self.con.execute(sql, params).fetchall()
 
     def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
-        row = self.con.execute(sql, params).fetchone()
-        return None if row is None else row[0]
+        rows = self.con.execute(sql, params).fetchall()
+        return rows[0][0] if rows else None
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
         """Expose a frame to SQL under ``name`` (until :meth:`unregister`)."""

@@ -1,0 +1,61 @@
+"""Settings: declared once, loaded from TOML, checked."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from thbmonitor.config import Settings, describe, load_settings, settings_to_toml
+from thbmonitor.errors import ConfigError
+
+
+def test_every_setting_has_help_and_default() -> None:
+    rows = describe()
+    assert len(rows) >= 20
+    for name, tp, default, help_text in rows:
+        assert help_text and help_text.endswith("."), name
+        assert isinstance(default, int | float | str | bool), name
+        assert tp in {"int", "float", "str", "bool"}
+
+
+def test_toml_tables_map_to_flat_names(tmp_path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text("window_first = 2015\n[disclosure]\nthreshold = 5\nzeros_disclosive = true\n")
+    s = load_settings(path)
+    assert (s.window_first, s.disclosure_threshold, s.disclosure_zeros_disclosive) == (
+        2015,
+        5,
+        True,
+    )
+    assert s.window_last == Settings().window_last
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("window_first = 'x'", "whole number"),
+        ("nonsense = 1", "unknown setting"),
+        ("window_first = 2021", "window_first must not be after"),
+        ("language = 'fr'", "language"),
+        ("data_end = '2023-13-01'", "data_end"),
+        ("window_first = ", "not valid TOML"),
+    ],
+)
+def test_bad_settings_are_refused(tmp_path, text: str, message: str) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(path)
+
+
+def test_printed_settings_round_trip() -> None:
+    s = load_settings(None, {"seed": 7, "language": "nl", "mse_pthresh": 0.05})
+    parsed = tomllib.loads(settings_to_toml(s))
+    assert load_settings(None, parsed) == s
+
+
+def test_replace_is_checked() -> None:
+    with pytest.raises(ConfigError):
+        Settings().replace(followup_entry="sometimes")
+    assert Settings().replace(seed=3).seed == 3
