@@ -117,6 +117,13 @@ class CrimeType(StrEnum):
     OTHER = "other"
 
 
+class PopulationEvent(StrEnum):
+    """Events of the population register that end follow-up (competing events)."""
+
+    DEATH = "death"
+    EMIGRATION = "emigration"
+
+
 # EU member states (ISO 3166-1 alpha-2), without NL which is its own group.
 EU_COUNTRIES: frozenset[str] = frozenset(
     [
@@ -301,6 +308,17 @@ POLICE_FIELDS: tuple[Field, ...] = (
     Field("crime_type", "code", True, "Crime type of the event.", _codes(CrimeType)),
 )
 
+POPULATION_FIELDS: tuple[Field, ...] = (
+    Field("event_id", "str", True, "Unique id of the population-register event."),
+    Field("first_names", "str", False, "First name(s).", (), None, True),
+    Field("last_name", "str", False, "Last name.", (), None, True),
+    Field("date_of_birth", "date", False, "Date of birth (YYYY-MM-DD).", (), None, True),
+    Field("identity_number", "str", False, "Identity or document number.", (), None, True),
+    Field("sex", "code", False, "Sex: F, M or U.", _codes(Sex)),
+    Field("event_date", "date", True, "Date of death or emigration."),
+    Field("event_type", "code", True, "death or emigration.", _codes(PopulationEvent)),
+)
+
 IDENTIFYING_FIELDS: frozenset[str] = frozenset(
-    f.name for f in REGISTRATION_FIELDS + POLICE_FIELDS if f.identifying
+    f.name for f in REGISTRATION_FIELDS + POLICE_FIELDS + POPULATION_FIELDS if f.identifying
 )

@@ -5,8 +5,10 @@ Tables
 ``ingested_files``       one row per imported file (by SHA-256): importing twice adds nothing
 ``registrations``        one row per registration, pseudonymised (tokens, Bloom filters, ages)
 ``police_events``        one row per police-register event, pseudonymised the same way
+``population_events``    deaths and emigrations (population register), pseudonymised the same way
 ``registration_person``  the linkage: registration_id -> person_id (written by ``link``)
 ``person_police``        persons linked to police events, with the match probability
+``person_population``    persons linked to population-register events (death, emigration)
 ``person_ids``           every person id ever issued, with the run that issued it (stable ids)
 ``linkage_runs``         one row per linkage run: method, parameters (JSON), counts
 
@@ -52,6 +54,16 @@ CREATE TABLE IF NOT EXISTS police_events (
     event_date DATE, event_year INTEGER, role VARCHAR, crime_type VARCHAR, sex VARCHAR,
     age_at_event INTEGER,
     {_IDENTIFIER_COLUMNS}
+);
+CREATE TABLE IF NOT EXISTS population_events (
+    event_id VARCHAR,
+    source_sha256 VARCHAR, source_row BIGINT,
+    event_date DATE, event_year INTEGER, event_type VARCHAR, sex VARCHAR,
+    age_at_event INTEGER,
+    {_IDENTIFIER_COLUMNS}
+);
+CREATE TABLE IF NOT EXISTS person_population (
+    person_id VARCHAR, event_id VARCHAR, match_probability DOUBLE
 );
 CREATE TABLE IF NOT EXISTS registration_person (
     registration_id VARCHAR PRIMARY KEY, person_id VARCHAR NOT NULL
@@ -103,6 +115,16 @@ POLICE_COLUMNS: tuple[str, ...] = (
     "event_year",
     "role",
     "crime_type",
+    "sex",
+    "age_at_event",
+)
+POPULATION_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "source_sha256",
+    "source_row",
+    "event_date",
+    "event_year",
+    "event_type",
     "sex",
     "age_at_event",
 )

@@ -1,4 +1,7 @@
-"""Ingest: read, validate, pseudonymise and store registrations and police-register events.
+"""Ingest: read, validate, pseudonymise and store registrations and register events.
+
+Three kinds of file: registrations of presumed victims, the police register (victim and
+suspect events) and the population register (deaths and emigrations, which end follow-up).
 
 A file is imported whole or not at all: every problem is reported at once (row, field and
 reason; never the value), and a file with any problem adds nothing. Rows are pseudonymised
@@ -24,7 +27,9 @@ from thbmonitor.pseudonymise import Encoder, encode_identifiers
 from thbmonitor.schema import (
     MULTI_SEPARATOR,
     POLICE_FIELDS,
+    POPULATION_FIELDS,
     REGISTRATION_FIELDS,
+    Field,
     NationalityGroup,
     age_band,
     monitor_group,
@@ -34,6 +39,7 @@ from thbmonitor.store import (
     BIT_COLUMNS,
     IDENTIFIER_COLUMNS,
     POLICE_COLUMNS,
+    POPULATION_COLUMNS,
     REGISTRATION_COLUMNS,
 )
 
@@ -46,19 +52,33 @@ Progress = Callable[[str], None]
 @dataclass(frozen=True)
 class IngestResult:
     file: str
-    kind: str  # "registrations" or "police"
+    kind: str  # "registrations", "police" or "population"
     rows_added: int
     already_ingested: bool
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One kind of input file: its layout, its table and how its rows are derived."""
+
+    name: str
+    fields: tuple[Field, ...]
+    table: str
+    id_column: str
+    date_column: str
+    age_column: str
+    columns: tuple[str, ...]
+    derive: Callable[[pd.DataFrame, str], pd.DataFrame]
 
 
 def detect_kind(frame: pd.DataFrame, file: str) -> str:
     if "registration_id" in frame.columns:
         return "registrations"
     if "event_id" in frame.columns:
-        return "police"
+        return "population" if "event_type" in frame.columns else "police"
     raise InputError(
-        f"{file}: neither a registrations file (column registration_id) nor a police register "
-        "(column event_id)"
+        f"{file}: not a registrations file (column registration_id), a police register "
+        "(columns event_id, role) or a population register (columns event_id, event_type)"
     )
 
 
@@ -71,71 +91,71 @@ def ingest_file(
     sha = file_sha256(path)
     say(f"reading {path.name}")
     frame = read_text_frame(path)
-    kind = detect_kind(frame, path.name)
+    kind = KINDS[detect_kind(frame, path.name)]
     if store.scalar("SELECT count(*) FROM ingested_files WHERE sha256 = ?", [sha]):
         log.info("%s was ingested before; nothing added", path.name)
-        return IngestResult(path.name, kind, 0, True)
+        return IngestResult(path.name, kind.name, 0, True)
     say(f"validating {len(frame):,} rows")
-    fields = REGISTRATION_FIELDS if kind == "registrations" else POLICE_FIELDS
-    problems = validate(path.name, frame, fields)
+    problems = validate(path.name, frame, kind.fields)
     problems += _clashes_with_store(store, path.name, frame, kind)
     if problems:
         raise ValidationError(sorted(problems, key=lambda p: p.row))
     say("pseudonymising")
-    rows = _registrations(frame, sha) if kind == "registrations" else _police(frame, sha)
-    when = rows["registration_date" if kind == "registrations" else "event_date"]
-    ids = encode_identifiers(frame, encoder, when)
-    rows["age_at_registration" if kind == "registrations" else "age_at_event"] = ids.pop("age")
-    if kind == "registrations":
+    rows = kind.derive(frame, sha)
+    ids = encode_identifiers(frame, encoder, rows[kind.date_column])
+    rows[kind.age_column] = ids.pop("age")
+    if kind.name == "registrations":
         rows["age_band"] = [
-            age_band(None if pd.isna(a) else int(a)).value for a in rows["age_at_registration"]
+            age_band(None if pd.isna(a) else int(a)).value for a in rows[kind.age_column]
         ]
-    rows["dob_missing"] = (
-        frame["date_of_birth"].str.strip().eq("") if ("date_of_birth" in frame.columns) else True
-    )
     for col in ids.columns:
         rows[col] = ids[col]
+    rows["dob_missing"] = _text(frame, "date_of_birth").eq("")
     say("storing")
-    table = "registrations" if kind == "registrations" else "police_events"
-    columns = (REGISTRATION_COLUMNS if kind == "registrations" else POLICE_COLUMNS) + (
-        IDENTIFIER_COLUMNS
-    )
+    columns = kind.columns + IDENTIFIER_COLUMNS
+    names = ", ".join(columns)
     select = ", ".join(f"CAST({c} AS BIT)" if c in BIT_COLUMNS else c for c in columns)
     with store.transaction():
         store.register("_incoming", rows[list(columns)])
         try:
-            store.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM _incoming"
-            )
+            store.execute(f"INSERT INTO {kind.table} ({names}) SELECT {select} FROM _incoming")
         finally:
             store.unregister("_incoming")
         store.execute(
             "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?)",
-            [sha, kind, path.name, len(rows), datetime.now()],
+            [sha, kind.name, path.name, len(rows), datetime.now()],
         )
-    return IngestResult(path.name, kind, len(rows), False)
+    return IngestResult(path.name, kind.name, len(rows), False)
 
 
-def _clashes_with_store(store: Store, file: str, frame: pd.DataFrame, kind: str) -> list[Problem]:
+def _clashes_with_store(store: Store, file: str, frame: pd.DataFrame, kind: _Kind) -> list[Problem]:
     """Ids already in the store (from another file) are problems too."""
-    id_col, table = (
-        ("registration_id", "registrations")
-        if kind == "registrations"
-        else ("event_id", "police_events")
-    )
-    if id_col not in frame.columns or not store.scalar(f"SELECT count(*) FROM {table}"):
+    if kind.id_column not in frame.columns:
         return []
-    ids = pd.DataFrame({"id": frame[id_col].astype(str).str.strip()})
+    if not store.scalar(f"SELECT count(*) FROM {kind.table}"):
+        return []
+    ids = pd.DataFrame({"id": _text(frame, kind.id_column)})
     store.register("_ids", ids)
     try:
-        known = set(store.df(f"SELECT i.id FROM _ids i JOIN {table} t ON t.{id_col} = i.id")["id"])
+        known = set(
+            store.df(f"SELECT i.id FROM _ids i JOIN {kind.table} t ON t.{kind.id_column} = i.id")[
+                "id"
+            ]
+        )
     finally:
         store.unregister("_ids")
     rows = ids.index[ids["id"].isin(known)] + 1
     return [
-        Problem(file, int(r), id_col, "is already in the store, imported from another file")
+        Problem(file, int(r), kind.id_column, "is already in the store, imported from another file")
         for r in rows
     ]
+
+
+def _text(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column as stripped text; a column the file does not have is empty."""
+    if name in frame.columns:
+        return frame[name].astype(str).str.strip()
+    return pd.Series([""] * len(frame), index=frame.index, dtype=object)
 
 
 def _split(text: pd.Series) -> pd.Series:
@@ -143,36 +163,31 @@ def _split(text: pd.Series) -> pd.Series:
 
 
 def _registrations(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
-    def col(name: str) -> pd.Series:
-        if name in frame.columns:
-            return frame[name].astype(str).str.strip()
-        return pd.Series([""] * len(frame), index=frame.index)
-
     out = pd.DataFrame(index=frame.index)
-    out["registration_id"] = col("registration_id")
+    out["registration_id"] = _text(frame, "registration_id")
     out["source_sha256"] = sha
     out["source_row"] = frame.index + 1
-    out["reporting_organisation"] = col("reporting_organisation")
-    dates = parse_dates(col("registration_date"))
+    out["reporting_organisation"] = _text(frame, "reporting_organisation")
+    dates = parse_dates(_text(frame, "registration_date"))
     out["registration_date"] = dates.dt.date
     out["registration_year"] = dates.dt.year.astype("int32")
-    out["sex"] = col("sex")
-    nats = _split(col("nationality"))
-    forms = _split(col("forms_of_exploitation"))
+    out["sex"] = _text(frame, "sex")
+    nats = _split(_text(frame, "nationality"))
+    forms = _split(_text(frame, "forms_of_exploitation"))
     out["nationality"] = nats.map(MULTI_SEPARATOR.join)
     out["nationality_primary"] = nats.map(lambda xs: xs[0] if xs else None)
     out["nationality_group"] = nats.map(_group_of)
-    out["residence_status"] = col("residence_status")
-    out["municipality"] = col("municipality").replace("", None)
+    out["residence_status"] = _text(frame, "residence_status")
+    out["municipality"] = _text(frame, "municipality").replace("", None)
     out["forms_of_exploitation"] = forms.map(MULTI_SEPARATOR.join)
     out["monitor_group"] = [monitor_group(f, n).value for f, n in zip(forms, nats, strict=True)]
-    out["sector"] = col("sector").replace("", None)
-    out["age_at_exploitation"] = pd.to_numeric(col("age_at_exploitation"), errors="coerce").astype(
-        "Int32"
-    )
+    out["sector"] = _text(frame, "sector").replace("", None)
+    out["age_at_exploitation"] = pd.to_numeric(
+        _text(frame, "age_at_exploitation"), errors="coerce"
+    ).astype("Int32")
     for flag in ("shelter", "b8_applied", "b8_granted", "care_referral", "consent"):
-        out[flag] = parse_bool(col(flag))
-    out["dob_estimated"] = parse_bool(col("date_of_birth_estimated")).fillna(False)
+        out[flag] = parse_bool(_text(frame, flag))
+    out["dob_estimated"] = parse_bool(_text(frame, "date_of_birth_estimated")).fillna(False)
     return out
 
 
@@ -183,15 +198,61 @@ def _group_of(nats: list[str]) -> str:
     return nationality_group(nats[0] if nats else None).value
 
 
-def _police(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
+def _events(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
+    """Columns common to police and population-register events."""
     out = pd.DataFrame(index=frame.index)
-    out["event_id"] = frame["event_id"].astype(str).str.strip()
+    out["event_id"] = _text(frame, "event_id")
     out["source_sha256"] = sha
     out["source_row"] = frame.index + 1
-    dates = parse_dates(frame["event_date"].astype(str).str.strip())
+    dates = parse_dates(_text(frame, "event_date"))
     out["event_date"] = dates.dt.date
     out["event_year"] = dates.dt.year.astype("int32")
-    out["role"] = frame["role"].astype(str).str.strip()
-    out["crime_type"] = frame["crime_type"].astype(str).str.strip()
-    out["sex"] = frame["sex"].astype(str).str.strip().replace("", None) if "sex" in frame else None
+    out["sex"] = _text(frame, "sex").replace("", None)
     return out
+
+
+def _police(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
+    out = _events(frame, sha)
+    out["role"] = _text(frame, "role")
+    out["crime_type"] = _text(frame, "crime_type")
+    return out
+
+
+def _population(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
+    out = _events(frame, sha)
+    out["event_type"] = _text(frame, "event_type")
+    return out
+
+
+KINDS: dict[str, _Kind] = {
+    "registrations": _Kind(
+        "registrations",
+        REGISTRATION_FIELDS,
+        "registrations",
+        "registration_id",
+        "registration_date",
+        "age_at_registration",
+        REGISTRATION_COLUMNS,
+        _registrations,
+    ),
+    "police": _Kind(
+        "police",
+        POLICE_FIELDS,
+        "police_events",
+        "event_id",
+        "event_date",
+        "age_at_event",
+        POLICE_COLUMNS,
+        _police,
+    ),
+    "population": _Kind(
+        "population",
+        POPULATION_FIELDS,
+        "population_events",
+        "event_id",
+        "event_date",
+        "age_at_event",
+        POPULATION_COLUMNS,
+        _population,
+    ),
+}
