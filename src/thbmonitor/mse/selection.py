@@ -1,0 +1,232 @@
+"""Model selection: forward stepwise by Poisson p-value, exhaustive AIC/BIC, main effects.
+
+Stepwise follows SparseMSE ``stepwisefit`` exactly: start from main effects; for every two-list
+term not yet in, the statistic is the number of people on both lists, whose null distribution is
+Poisson with the mean fitted by the current model; the one-sided p-value is
+``min(P(X <= n), P(X >= n))``. The term with the smallest p-value (ties: first in column order)
+is added if that p-value is below ``pthresh`` and the enlarged model passes the existence and
+identifiability checks (candidates that fail get p = 1). Stop when no candidate qualifies.
+
+Exhaustive selection fits every hierarchical model whose interactions have order at most
+``maxorder``, drops those failing the checks and ranks the rest by AIC or BIC.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import poisson
+
+from thbmonitor.errors import EstimationError
+from thbmonitor.mse.existence import ExistenceResult, check_model, has_empty_list, lp_exists
+from thbmonitor.mse.loglinear import (
+    LoglinearFit,
+    Reduced,
+    Term,
+    canonical,
+    fit_loglinear,
+    reduce_terms,
+    term_mask,
+    term_name,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "SelectionResult",
+    "hierarchical_models",
+    "models_table",
+    "select_exhaustive",
+    "select_main",
+    "select_model",
+    "select_stepwise",
+]
+
+METHODS = ("stepwise", "bic", "aic", "main")
+
+
+@dataclass(frozen=True)
+class SelectionResult:
+    """The selected fit and every model looked at (the stepwise path or the enumeration)."""
+
+    method: str
+    fit: LoglinearFit
+    candidates: tuple[tuple[LoglinearFit | None, ExistenceResult], ...]
+
+
+def select_main(full: np.ndarray, k: int) -> SelectionResult:
+    fit = fit_loglinear(full, k, ())
+    return SelectionResult("main", fit, ((fit, ExistenceResult((), True, True, ())),))
+
+
+def _pairs(k: int) -> list[Term]:
+    return [(i, j) for i in range(k - 1) for j in range(i + 1, k)]
+
+
+def select_stepwise(full: np.ndarray, k: int, pthresh: float = 0.02) -> SelectionResult:
+    """SparseMSE ``stepwisefit(zdat, pthresh)``."""
+    if pthresh == 0:
+        fit = fit_loglinear(full, k, ())
+        return SelectionResult("stepwise", fit, ((fit, ExistenceResult((), True, True, ())),))
+    pairs = _pairs(k)
+    if pthresh >= 1:
+        chk = check_model(full, k, pairs)
+        if chk.ok:
+            fit = fit_loglinear(full, k, pairs)
+            return SelectionResult("stepwise", fit, ((fit, chk),))
+    codes = np.arange(1 << k)
+    masks = [term_mask(p) for p in pairs]
+    nstar = np.array([full[(codes & m) == m].sum() for m in masks])
+    fit = fit_loglinear(full, k, ())
+    path: list[tuple[LoglinearFit | None, ExistenceResult]] = [
+        (fit, ExistenceResult((), True, True, ()))
+    ]
+    included: list[Term] = []
+    for _cycle in range(len(pairs)):
+        pstar = np.array([fit.mu[(fit.cells & m) == m].sum() for m in masks])
+        pvals = np.minimum(poisson.cdf(nstar, pstar), poisson.sf(nstar - 1, pstar))
+        pvals[[pairs.index(p) for p in included]] = 1.0
+        chosen = None
+        for j in sorted(range(len(pairs)), key=lambda j: (pvals[j], j)):
+            if pvals[j] >= pthresh or pairs[j] in included:
+                break
+            chk = check_model(full, k, [*included, pairs[j]])
+            if chk.ok:
+                chosen = j
+                break
+        if chosen is None:
+            break
+        included.append(pairs[chosen])
+        fit = fit_loglinear(full, k, included)
+        path.append((fit, ExistenceResult(canonical(included), True, True, fit.neginf_terms)))
+    return SelectionResult("stepwise", fit, tuple(path))
+
+
+def hierarchical_models(k: int, maxorder: int) -> list[tuple[Term, ...]]:
+    """Every hierarchical set of interactions of order 2..maxorder (main effects implied)."""
+    maxorder = max(1, min(maxorder, k))
+    terms: list[Term] = [
+        t for r in range(2, maxorder + 1) for t in itertools.combinations(range(k), r)
+    ]
+    index = {t: i for i, t in enumerate(terms)}
+    subs = [
+        [index[s] for s in itertools.combinations(t, len(t) - 1)] if len(t) > 2 else []
+        for t in terms
+    ]
+    out: list[tuple[Term, ...]] = []
+    chosen = [False] * len(terms)
+
+    def rec(i: int) -> None:
+        if i == len(terms):
+            out.append(tuple(t for t, c in zip(terms, chosen, strict=True) if c))
+            return
+        rec(i + 1)
+        if all(chosen[s] for s in subs[i]):
+            chosen[i] = True
+            rec(i + 1)
+            chosen[i] = False
+
+    rec(0)
+    return out
+
+
+class _ExistenceCache:
+    """LP checks with reuse: within models that drop the same empty-margin terms, existence is
+    inherited by sub-models (fewer margin constraints on the same cells), so a model contained
+    in one already known to exist needs no LP."""
+
+    def __init__(self, full: np.ndarray, k: int) -> None:
+        self.full, self.k = full, k
+        self.empty_list = has_empty_list(full, k)
+        self.known: dict[tuple[Term, ...], list[frozenset[Term]]] = {}
+
+    def check(self, terms: tuple[Term, ...]) -> tuple[ExistenceResult, Reduced]:
+        r = reduce_terms(self.full, self.k, terms)
+        identifiable = bool(np.linalg.matrix_rank(r.x) == r.x.shape[1])
+        fs = frozenset(r.finite)
+        bucket = self.known.setdefault(r.neginf, [])
+        if self.empty_list:
+            exists = False
+        elif any(fs <= other for other in bucket):
+            exists = True
+        else:
+            exists = lp_exists(r.x, r.y)
+            if exists:
+                bucket.append(fs)
+        return ExistenceResult(terms, exists, identifiable, r.neginf), r
+
+
+def select_exhaustive(
+    full: np.ndarray,
+    k: int,
+    criterion: str = "bic",
+    maxorder: int = 2,
+    models: Sequence[tuple[Term, ...]] | None = None,
+) -> SelectionResult:
+    """Fit every hierarchical model (or the given ones); pick the lowest AIC or BIC."""
+    if criterion not in ("aic", "bic"):
+        raise EstimationError(f"Unknown criterion '{criterion}'; use 'aic' or 'bic'.")
+    cand = hierarchical_models(k, maxorder) if models is None else [canonical(m) for m in models]
+    cand.sort(key=len, reverse=True)  # big models first: their existence covers sub-models
+    cache = _ExistenceCache(full, k)
+    results: list[tuple[LoglinearFit | None, ExistenceResult]] = []
+    best: LoglinearFit | None = None
+    best_key: tuple[float, int, tuple[Term, ...]] | None = None
+    for terms in cand:
+        chk, red = cache.check(terms)
+        if not chk.ok:
+            results.append((None, chk))
+            continue
+        fit = fit_loglinear(full, k, terms, reduced=red)
+        results.append((fit, chk))
+        key = (fit.bic if criterion == "bic" else fit.aic, len(terms), terms)
+        if best_key is None or key < best_key:
+            best, best_key = fit, key
+    if best is None:
+        raise EstimationError("No model passes the existence and identifiability checks.")
+    return SelectionResult(criterion, best, tuple(results))
+
+
+def select_model(
+    full: np.ndarray, k: int, method: str = "stepwise", maxorder: int = 2, pthresh: float = 0.02
+) -> SelectionResult:
+    if method == "stepwise":
+        return select_stepwise(full, k, pthresh)
+    if method in ("bic", "aic"):
+        return select_exhaustive(full, k, method, maxorder)
+    if method == "main":
+        return select_main(full, k)
+    raise EstimationError(f"Unknown method '{method}'; use one of {', '.join(METHODS)}.")
+
+
+def models_table(sel: SelectionResult, lists: Sequence[str]) -> pd.DataFrame:
+    """Models side by side: terms, df, deviance, AIC, BIC, estimate, check results."""
+    rows = []
+    for fit, chk in sel.candidates:
+        names = [term_name(t, lists) for t in chk.terms]
+        rows.append(
+            {
+                "model": " + ".join(names) if names else "main effects",
+                "terms": names,
+                "n_terms": len(names),
+                "df": fit.df if fit is not None else np.nan,
+                "deviance": fit.deviance if fit is not None else np.nan,
+                "AIC": fit.aic if fit is not None else np.nan,
+                "BIC": fit.bic if fit is not None else np.nan,
+                "estimate": fit.estimate if fit is not None else np.nan,
+                "exists": chk.exists,
+                "identifiable": chk.identifiable,
+                "minus_infinity": [term_name(t, lists) for t in chk.neginf_terms],
+                "selected": fit is sel.fit,
+            }
+        )
+    df = pd.DataFrame(rows)
+    if sel.method in ("aic", "bic"):
+        crit = "BIC" if sel.method == "bic" else "AIC"
+        df = df.sort_values([crit, "n_terms"], na_position="last", kind="stable")
+    return df.reset_index(drop=True)
