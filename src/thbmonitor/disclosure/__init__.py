@@ -1,0 +1,35 @@
+"""Disclosure control: primary and secondary suppression, the joint LP audit, a release ledger.
+
+Typical use::
+
+    tables = [CountTable.from_records("form_sex", victims, ["form", "sex"]), ...]
+    release = protect_release(tables, DisclosureRules(threshold=10), ledger=Ledger.load(p))
+    release.audit.raise_if_disclosive()
+    release["form_sex"].display_frame()
+"""
+
+from thbmonitor.disclosure.audit import AuditResult, CellInterval, GroupCheck
+from thbmonitor.disclosure.ledger import Ledger, LedgerTable
+from thbmonitor.disclosure.primary import GroupRisk
+from thbmonitor.disclosure.protected import ProtectedTable
+from thbmonitor.disclosure.release import Release, audit_release, protect_release
+from thbmonitor.disclosure.rules import CellStatus, DisclosureRules, legend
+from thbmonitor.disclosure.table import CountTable, cell_key
+
+__all__ = [
+    "AuditResult",
+    "CellInterval",
+    "CellStatus",
+    "CountTable",
+    "DisclosureRules",
+    "GroupCheck",
+    "GroupRisk",
+    "Ledger",
+    "LedgerTable",
+    "ProtectedTable",
+    "Release",
+    "audit_release",
+    "cell_key",
+    "legend",
+    "protect_release",
+]

@@ -1,0 +1,97 @@
+"""Primary suppression: small counts, disclosive zeros and group (class) disclosure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from thbmonitor.disclosure.rules import CellStatus, DisclosureRules
+from thbmonitor.disclosure.table import Grid
+from thbmonitor.errors import InputError
+
+__all__ = ["GroupRisk", "describe_key", "primary_statuses"]
+
+
+@dataclass(frozen=True)
+class GroupRisk:
+    """A line where one category holds at least ``share`` of the group total.
+
+    The audit requires that an intruder cannot prove ``cell >= share * total``.
+    """
+
+    cell: str  # key of the dominant cell
+    total: str  # key of the group total
+    share: float
+    table: str
+
+
+def describe_key(key: str) -> str:
+    """A readable label of a canonical cell key: dimension names and categories only."""
+    universe, pairs = json.loads(key)
+    inner = ", ".join(f"{d}={v}" for d, v in pairs) or "grand total"
+    return f"{universe}: {inner}"
+
+
+def shared_values(grids: Sequence[Grid]) -> dict[str, float]:
+    """The true value of every cell key; tables must agree on shared cells."""
+    values: dict[str, float] = {}
+    owner: dict[str, str] = {}
+    for g in grids:
+        for key, v in zip(g.keys.ravel(), g.values.ravel(), strict=True):
+            if key in values:
+                w = values[key]
+                if not ((np.isnan(v) and np.isnan(w)) or v == w):
+                    raise InputError(
+                        f"tables '{owner[key]}' and '{g.name}' give different counts for the "
+                        f"same cell ({describe_key(key)}); shared cells must agree"
+                    )
+            else:
+                values[key] = float(v)
+                owner[key] = g.name
+    return values
+
+
+def primary_statuses(
+    grids: Sequence[Grid], rules: DisclosureRules
+) -> tuple[dict[str, CellStatus], list[GroupRisk]]:
+    """The status of every cell after primary suppression, and the group risks found."""
+    values = shared_values(grids)
+    t = rules.threshold
+    status: dict[str, CellStatus] = {}
+    for key, v in values.items():
+        if np.isnan(v):
+            status[key] = CellStatus.NOT_AVAILABLE
+        elif v == 0:
+            status[key] = CellStatus.PRIMARY if rules.zeros_disclosive else CellStatus.ZERO
+        elif v < t:
+            status[key] = CellStatus.PRIMARY
+        else:
+            status[key] = CellStatus.PUBLISHED
+    risks: list[GroupRisk] = []
+    if rules.dominance is None:
+        return status, risks
+    seen: set[tuple[str, str]] = set()
+    for g in grids:
+        for total, inner in g.lines():
+            n = g.values[total]
+            parts = np.array([g.values[i] for i in inner])
+            if len(inner) < 2 or np.isnan(n) or n <= 0 or np.isnan(parts).any():
+                continue
+            top = int(np.argmax(parts))
+            if parts[top] < rules.dominance * n:
+                continue
+            dom_key, tot_key = str(g.keys[inner[top]]), str(g.keys[total])
+            if (dom_key, tot_key) in seen:
+                continue
+            seen.add((dom_key, tot_key))
+            risks.append(GroupRisk(dom_key, tot_key, rules.dominance, g.name))
+            if status[dom_key] == CellStatus.PUBLISHED:
+                status[dom_key] = CellStatus.GROUP
+            # a shown zero would tell that nobody of the group is in that category
+            for i, p in zip(inner, parts, strict=True):
+                if p == 0:
+                    status[str(g.keys[i])] = CellStatus.PRIMARY
+    return status, risks

@@ -1,0 +1,257 @@
+"""Count tables with margins: the input of disclosure control, and canonical cell keys.
+
+A table is a full cross-classification of its dimensions in long form (one row per cell,
+a ``count`` column). A dimension that has the total label (``"Total"``) among its categories
+is additive: the Total cell equals the sum of the other categories of that line. A dimension
+without it (e.g. a single ``year``) only stratifies.
+
+A cell is identified across tables by its canonical key: the universe plus the
+(dimension, category) pairs that are not a Total. So ``group=A, sex=Total`` in a group x sex
+table and ``group=A, age=Total`` in a group x age table are the same cell.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from thbmonitor.errors import InputError
+
+__all__ = ["CountTable", "cell_key"]
+
+TOTAL = "Total"
+
+
+def cell_key(universe: str, coords: Mapping[str, Any], total_label: str = TOTAL) -> str:
+    """The canonical key of a cell: the universe and its non-Total coordinates."""
+    pairs = sorted((str(d), str(v)) for d, v in coords.items() if str(v) != total_label)
+    return json.dumps([universe, pairs], ensure_ascii=False)
+
+
+@dataclass(frozen=True, eq=False)
+class CountTable:
+    """True counts of one table, in long form, including its margins.
+
+    ``frame`` has one row per cell: the ``dims`` columns and a ``count`` column (non-negative
+    integers; NaN means not available). Tables of one ``universe`` (the same population,
+    e.g. registered presumed victims) share cells with equal keys.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    dims: tuple[str, ...]
+    universe: str = "registrations"
+    count: str = "count"
+    total_label: str = TOTAL
+    _grid: Grid | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_cells(
+        cls,
+        name: str,
+        cells: pd.DataFrame,
+        dims: Sequence[str],
+        *,
+        margins: Sequence[str] | None = None,
+        categories: Mapping[str, Sequence[Any]] | None = None,
+        count: str = "count",
+        universe: str = "registrations",
+        total_label: str = TOTAL,
+    ) -> CountTable:
+        """Build a table from its inner cells, adding the margins of ``margins`` (default all).
+
+        Missing combinations of categories become zeros; a margin is the sum of the known
+        (non-NaN) inner cells of its line.
+        """
+        dims = tuple(dims)
+        margins = tuple(dims if margins is None else margins)
+        _check_columns(name, cells, (*dims, count))
+        if not set(margins) <= set(dims):
+            raise InputError(f"table '{name}': margins must be among the dimensions")
+        cats = _categories(cells, dims, categories, total_label, name)
+        index = pd.MultiIndex.from_product([cats[d] for d in dims], names=list(dims))
+        inner = cells.groupby(list(dims), sort=False, dropna=False)[count].sum(min_count=1)
+        inner = inner.reindex(index)
+        # combinations never seen are true zeros; NaN in the input stays "not available"
+        seen = cells.set_index(list(dims)).index
+        inner[~inner.index.isin(seen)] = 0.0
+        base = inner.rename(count).reset_index()
+        parts = [base]
+        for r in range(1, len(margins) + 1):
+            for over in itertools.combinations(margins, r):
+                keep = [d for d in dims if d not in over]
+                if keep:
+                    agg = base.groupby(keep, sort=False)[count].sum().reset_index()
+                else:
+                    agg = pd.DataFrame({count: [float(base[count].sum())]})
+                for d in over:
+                    agg[d] = total_label
+                parts.append(agg[[*dims, count]])
+        frame = pd.concat(parts, ignore_index=True)
+        return cls(name, frame, dims, universe, count, total_label)
+
+    @classmethod
+    def from_records(
+        cls,
+        name: str,
+        records: pd.DataFrame,
+        dims: Sequence[str],
+        *,
+        margins: Sequence[str] | None = None,
+        categories: Mapping[str, Sequence[Any]] | None = None,
+        universe: str = "registrations",
+        total_label: str = TOTAL,
+    ) -> CountTable:
+        """Count unit records (one row per person) into a table with margins."""
+        dims = tuple(dims)
+        _check_columns(name, records, dims)
+        cells = records.groupby(list(dims), sort=False).size().rename("count").reset_index()
+        return cls.from_cells(
+            name,
+            cells,
+            dims,
+            margins=margins,
+            categories=categories,
+            universe=universe,
+            total_label=total_label,
+        )
+
+    def grid(self) -> Grid:
+        """The table as a validated array (built once)."""
+        if self._grid is None:
+            object.__setattr__(self, "_grid", Grid.build(self))
+        assert self._grid is not None
+        return self._grid
+
+
+def _check_columns(name: str, frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"table '{name}': missing column(s) {missing}")
+
+
+def _categories(
+    frame: pd.DataFrame,
+    dims: Sequence[str],
+    given: Mapping[str, Sequence[Any]] | None,
+    total_label: str,
+    name: str,
+) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for d in dims:
+        if given is not None and d in given:
+            cats = [c for c in given[d] if str(c) != total_label]
+            unknown = set(frame[d].dropna().unique()) - set(cats)
+            if unknown:
+                raise InputError(
+                    f"table '{name}': dimension '{d}' has {len(unknown)} category(ies) "
+                    "not in the given category list"
+                )
+        else:
+            cats = sorted((c for c in frame[d].dropna().unique() if str(c) != total_label), key=str)
+        out[d] = list(cats)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Grid:
+    """A validated table as a k-dimensional array; ``keys`` holds the canonical cell keys."""
+
+    name: str
+    universe: str
+    dims: tuple[str, ...]
+    categories: tuple[tuple[Any, ...], ...]  # per dimension, in array order
+    total_pos: tuple[int | None, ...]  # index of the Total category per dimension
+    values: np.ndarray  # float; NaN = not available
+    keys: np.ndarray  # object array of str, same shape
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self.values.shape)
+
+    def margin_dims(self, index: tuple[int, ...]) -> int:
+        """How many coordinates of the cell at ``index`` are a Total."""
+        return sum(1 for d, i in enumerate(index) if self.total_pos[d] == i)
+
+    def lines(self) -> list[tuple[tuple[int, ...], list[tuple[int, ...]]]]:
+        """Every additive line: (index of its Total cell, indices of its inner cells)."""
+        out = []
+        for d, tp in enumerate(self.total_pos):
+            if tp is None:
+                continue
+            others = [range(n) for e, n in enumerate(self.shape) if e != d]
+            for rest in itertools.product(*others):
+
+                def at(i: int, rest: tuple[int, ...] = rest, d: int = d) -> tuple[int, ...]:
+                    return (*rest[:d], i, *rest[d:])
+
+                out.append((at(tp), [at(i) for i in range(self.shape[d]) if i != tp]))
+        return out
+
+    @classmethod
+    def build(cls, table: CountTable) -> Grid:
+        name, frame, dims, tl = table.name, table.frame, table.dims, table.total_label
+        if not dims:
+            raise InputError(f"table '{name}': needs at least one dimension")
+        _check_columns(name, frame, (*dims, table.count))
+        if frame.duplicated(subset=list(dims)).any():
+            raise InputError(f"table '{name}': some cells appear more than once")
+        counts = pd.to_numeric(frame[table.count], errors="coerce")
+        bad = counts.notna() & ((counts < 0) | (counts != np.round(counts)))
+        if bad.any() or (counts.isna() & frame[table.count].notna()).any():
+            rows = [int(i) + 1 for i in np.flatnonzero(bad.to_numpy())][:10]
+            raise InputError(
+                f"table '{name}': column '{table.count}' must hold non-negative whole "
+                f"numbers (or be empty for not available); see rows {rows}"
+            )
+        cats: list[tuple[Any, ...]] = []
+        tpos: list[int | None] = []
+        for d in dims:
+            inner = [c for c in pd.unique(frame[d]) if str(c) != tl]
+            has_total = bool((frame[d].astype(str) == tl).any())
+            cats.append((*inner, tl) if has_total else tuple(inner))
+            tpos.append(len(inner) if has_total else None)
+        shape = tuple(len(c) for c in cats)
+        if int(np.prod(shape)) != len(frame):
+            raise InputError(
+                f"table '{name}': not a full cross-classification of {list(dims)} "
+                f"({len(frame)} rows, {int(np.prod(shape))} expected); add the missing "
+                "cells (zeros) and margins"
+            )
+        pos = [
+            frame[d].map({c: i for i, c in enumerate(cats[k])}).to_numpy()
+            for k, d in enumerate(dims)
+        ]
+        values = np.full(shape, np.nan)
+        values[tuple(pos)] = counts.to_numpy(dtype=float)
+        keys = np.empty(shape, dtype=object)
+        for idx in itertools.product(*(range(n) for n in shape)):
+            coords = {d: cats[k][idx[k]] for k, d in enumerate(dims)}
+            keys[idx] = cell_key(table.universe, coords, tl)
+        grid = cls(name, table.universe, dims, tuple(cats), tuple(tpos), values, keys)
+        grid._check_additive()
+        return grid
+
+    def _check_additive(self) -> None:
+        bad = 0
+        for total, inner in self.lines():
+            t = self.values[total]
+            parts = np.array([self.values[i] for i in inner])
+            known = parts[~np.isnan(parts)]
+            if np.isnan(t):
+                continue
+            if len(known) == len(parts):
+                bad += int(abs(t - known.sum()) > 1e-9)
+            else:
+                bad += int(t + 1e-9 < known.sum())
+        if bad:
+            raise InputError(
+                f"table '{self.name}': {bad} margin(s) differ from the sum of their cells; "
+                "margins must be the true totals of the table"
+            )
