@@ -46,6 +46,7 @@ class Table:
     note: Text | None = None
     columns: dict[str, Text] = field(default_factory=dict)
     legend: bool = True  # show the disclosure-control legend under the table
+    decimals: dict[str, int] = field(default_factory=dict)  # display decimals of float columns
 
 
 @dataclass(frozen=True)
