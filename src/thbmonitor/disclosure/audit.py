@@ -77,10 +77,15 @@ class AuditResult:
 
     intervals: tuple[CellInterval, ...]
     groups: tuple[GroupCheck, ...]
+    unsafe_shown: tuple[str, ...] = ()  # keys of shown counts below the threshold
 
     @property
     def passed(self) -> bool:
-        return all(c.ok for c in self.intervals) and all(g.ok for g in self.groups)
+        return (
+            not self.unsafe_shown
+            and all(c.ok for c in self.intervals)
+            and all(g.ok for g in self.groups)
+        )
 
     @property
     def failures(self) -> tuple[CellInterval, ...]:
@@ -109,6 +114,12 @@ class AuditResult:
         """Raise :class:`DisclosureError` unless every hidden cell is protected."""
         bad = self.failures
         groups = [g for g in self.groups if not g.ok]
+        if self.unsafe_shown:
+            raise DisclosureError(
+                f"the release shows {len(self.unsafe_shown)} count(s) below the threshold, "
+                f"e.g. {describe_key(self.unsafe_shown[0])}; nothing is published. Protect "
+                "the tables with thbmonitor.disclosure.protect_release"
+            )
         if not bad and not groups:
             return
         shown = "; ".join(

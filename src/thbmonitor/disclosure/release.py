@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -208,13 +208,18 @@ def audit_release(
     rules = rules or tables[0].rules
     grids = [t.table.grid() for t in tables]
     _, risks = primary_statuses(grids, rules)
+    # a cell shown in any table is known, wherever else it is hidden
     status: dict[str, CellStatus] = {}
     for t in tables:
         for k, s in zip(t.keys, t.frame["status"], strict=True):
             s = CellStatus(s)
-            if status.setdefault(k, s) != s:
-                raise InputError(
-                    f"table '{t.name}' shows a cell that another table hides "
-                    f"({describe_key(k)}); protect the tables together"
-                )
-    return _Auditor(grids, ledger, rules).audit(status, risks)
+            if k not in status or not s.suppressed:
+                status[k] = s
+    result = _Auditor(grids, ledger, rules).audit(status, risks)
+    values = shared_values(grids)
+    unsafe = tuple(
+        k
+        for k, s in status.items()
+        if s == CellStatus.PUBLISHED and 0 < values[k] < rules.threshold
+    )
+    return replace(result, unsafe_shown=unsafe)

@@ -75,13 +75,14 @@ class CountTable:
         if not set(margins) <= set(dims):
             raise InputError(f"table '{name}': margins must be among the dimensions")
         cats = _categories(cells, dims, categories, total_label, name)
-        index = pd.MultiIndex.from_product([cats[d] for d in dims], names=list(dims))
-        inner = cells.groupby(list(dims), sort=False, dropna=False)[count].sum(min_count=1)
-        inner = inner.reindex(index)
+        full = pd.MultiIndex.from_product([cats[d] for d in dims], names=list(dims))
+        agg = cells.groupby(list(dims), sort=False, dropna=False)[count].sum(min_count=1)
+        base = full.to_frame(index=False).merge(
+            agg.reset_index(), on=list(dims), how="left", indicator=True
+        )
         # combinations never seen are true zeros; NaN in the input stays "not available"
-        seen = cells.set_index(list(dims)).index
-        inner[~inner.index.isin(seen)] = 0.0
-        base = inner.rename(count).reset_index()
+        base[count] = base[count].astype(float).where(base["_merge"] == "both", 0.0)
+        base = base.drop(columns="_merge")
         parts = [base]
         for r in range(1, len(margins) + 1):
             for over in itertools.combinations(margins, r):

@@ -1,0 +1,89 @@
+"""An intruder's view of a release, built ONLY from the published display frames.
+
+Independent of thbmonitor.disclosure's own audit: it re-derives cells and margin equations
+from the shown tables and the legend ("<T" = 0..T-1, "x" = at least T because every 1..T-1
+is shown as "<T", "–" = 0), and solves INTEGER programs (scipy.optimize.milp) for the exact
+integer range of every hidden cell.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from thbmonitor.disclosure import ProtectedTable
+
+
+def _cell(universe: str, row: dict[str, object], dims: Sequence[str], total: str) -> tuple:
+    return (universe, frozenset((d, str(row[d])) for d in dims if str(row[d]) != total))
+
+
+def intruder_ranges(
+    tables: Sequence[ProtectedTable], threshold: int = 10, total: str = "Total"
+) -> dict[tuple, tuple[int, int, str]]:
+    """Integer (min, max, marker) of every hidden cell, from what is shown only."""
+    index: dict[tuple, int] = {}
+    shown: dict[tuple, str] = {}
+    equations: list[dict[int, float]] = []
+    big = 0
+    for t in tables:
+        f = t.display_frame()
+        dims = list(t.dims)
+        rows = f.to_dict("records")
+        for r in rows:
+            c = _cell(t.table.universe, r, dims, total)
+            index.setdefault(c, len(index))
+            val = str(r["value"])
+            if val.isdigit():
+                big = max(big, int(val))
+            if c not in shown or val.isdigit() or val == "–":
+                shown[c] = val
+        by_coords = {tuple(str(r[d]) for d in dims): r for r in rows}
+        for k, d in enumerate(dims):
+            cats = sorted({str(r[d]) for r in rows})
+            if total not in cats:
+                continue
+            others = [sorted({str(r[e]) for r in rows}) for e in dims if e != d]
+            for rest in itertools.product(*others):
+
+                def at(v: str, rest: tuple = rest, k: int = k) -> dict:
+                    return by_coords[(*rest[:k], v, *rest[k:])]
+
+                eq: dict[int, float] = {index[_cell(t.table.universe, at(total), dims, total)]: 1}
+                for v in cats:
+                    if v != total:
+                        j = index[_cell(t.table.universe, at(v), dims, total)]
+                        eq[j] = eq.get(j, 0) - 1
+                equations.append(eq)
+    n = len(index)
+    lo, hi = np.zeros(n), np.full(n, 1e6)
+    for c, j in index.items():
+        val = shown[c]
+        if val.isdigit():
+            lo[j] = hi[j] = int(val)
+        elif val == "–":
+            lo[j] = hi[j] = 0
+        elif val.startswith("<"):
+            hi[j] = threshold - 1
+        elif val == "x":
+            lo[j] = threshold
+    a = np.zeros((len(equations), n))
+    for i, eq in enumerate(equations):
+        for j, coef in eq.items():
+            a[i, j] = coef
+    cons = LinearConstraint(a, 0, 0)
+    out = {}
+    for c, j in index.items():
+        if shown[c] in ("x",) or shown[c].startswith("<"):
+            ends = []
+            for sign in (1.0, -1.0):
+                obj = np.zeros(n)
+                obj[j] = sign
+                res = milp(obj, constraints=cons, integrality=np.ones(n), bounds=Bounds(lo, hi))
+                assert res.status == 0, res.message
+                ends.append(round(sign * res.fun))
+            out[c] = (ends[0], ends[1], shown[c])
+    return out
