@@ -48,15 +48,16 @@ def intruder_ranges(
                 continue
             others = [sorted({str(r[e]) for r in rows}) for e in dims if e != d]
             for rest in itertools.product(*others):
-
-                def at(v: str, rest: tuple = rest, k: int = k) -> dict:
-                    return by_coords[(*rest[:k], v, *rest[k:])]
-
-                eq: dict[int, float] = {index[_cell(t.table.universe, at(total), dims, total)]: 1}
+                coords = [(*rest[:k], v, *rest[k:]) for v in cats]
+                cells = {
+                    v: _cell(t.table.universe, by_coords[c], dims, total)
+                    for v, c in zip(cats, coords, strict=True)
+                }
+                eq: dict[int, float] = {index[cells[total]]: 1.0}
                 for v in cats:
                     if v != total:
-                        j = index[_cell(t.table.universe, at(v), dims, total)]
-                        eq[j] = eq.get(j, 0) - 1
+                        j = index[cells[v]]
+                        eq[j] = eq.get(j, 0.0) - 1.0
                 equations.append(eq)
     n = len(index)
     lo, hi = np.zeros(n), np.full(n, 1e6)
