@@ -183,22 +183,30 @@ def test_at_is_a_right_continuous_step_function() -> None:
     assert at["n_events"].tolist() == [0, 0, 1, 1, 1, 2, 2, 2, 2]
 
 
-def _crude_by_hand(duration: np.ndarray, event: np.ndarray, t: float) -> tuple[int, int]:
-    known = (duration >= t) | ((event != 0) & (duration <= t))
-    events = (event == 1) & (duration <= t)
-    return int(events.sum()), int(known.sum())
+def _administrative_cohort(seed: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Durations cut at each person's potential follow-up (entry to data end), in days."""
+    rng = np.random.default_rng(seed)
+    potential = rng.integers(0, 10 * 365, n) / 365.25
+    time = np.ceil(rng.exponential(4.0, n) * 365.25) / 365.25
+    cause = rng.choice([1, 2, 3], size=n, p=[0.8, 0.12, 0.08])
+    duration = np.minimum(time, potential)
+    event = np.where(time <= potential, cause, 0)
+    return duration, event, potential
 
 
 @pytest.mark.parametrize("method", ["wilson", "clopper-pearson"])
 def test_crude_share_matches_statsmodels(method: str) -> None:
-    """Counts follow the stated rule (checked row by row) and the interval equals
+    """Counts follow the stated rule (checked row by row with pandas) and the interval equals
     statsmodels ``proportion_confint(k, n, alpha=0.05, method="wilson"|"beta")``."""
-    duration, event = _random_cohort(21, 3000, ties=True)
+    duration, event, potential = _administrative_cohort(21, 3000)
     times = [1, 2, 3, 4, 5, 6, 7]
-    share = crude_share(duration, event, times, method=method)  # type: ignore[arg-type]
+    share = crude_share(duration, event, potential, times, method=method)  # type: ignore[arg-type]
     sm_method = "wilson" if method == "wilson" else "beta"
+    frame = pd.DataFrame({"d": duration, "e": event, "p": potential})
     for i, t in enumerate(times):
-        k, n = _crude_by_hand(duration, event, t)
+        followed = frame[frame["p"] >= t]
+        k = int(((followed["e"] == 1) & (followed["d"] <= t)).sum())
+        n = len(followed)
         assert (share.n_events[i], share.n_followed[i]) == (k, n)
         assert share.estimate[i] == pytest.approx(k / n)
         lo, hi = proportion_confint(k, n, alpha=0.05, method=sm_method)
@@ -214,10 +222,15 @@ def test_crude_share_equals_aalen_johansen_without_censoring() -> None:
     event = rng.choice([1, 2], size=500, p=[0.7, 0.3])
     times = [1.0, 2.5, 5.0]
     aj = aalen_johansen(duration, event).at(times)["estimate"].to_numpy()
-    crude = crude_share(duration, event, times).estimate
+    crude = crude_share(duration, event, np.full(500, 50.0), times).estimate
     empirical = [np.mean((event == 1) & (duration <= t)) for t in times]
     assert_allclose(aj, empirical, atol=1e-12)
     assert_allclose(crude, empirical, atol=1e-12)
+
+
+def test_crude_share_refuses_follow_up_past_the_data_end() -> None:
+    with pytest.raises(EstimationError, match="shorter than duration"):
+        crude_share([1.0, 3.0], [1, 0], [2.0, 2.0], [1.0])
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from thbmonitor.followup.breakdown import (
     incidence_by_crime_type,
     incidence_table,
 )
-from thbmonitor.followup.cohort import EVENT_CODES, CohortRule, build_cohort
+from thbmonitor.followup.cohort import EVENT_CODES, CohortRule, build_cohort, build_cohorts_by_type
 from thbmonitor.followup.curves import (
     CrudeShare,
     IncidenceCurve,
@@ -35,6 +35,7 @@ __all__ = [
     "RiskModel",
     "aalen_johansen",
     "build_cohort",
+    "build_cohorts_by_type",
     "coverage_table",
     "crude_share",
     "incidence_by_crime_type",

@@ -45,6 +45,7 @@ COLUMNS = [
 def _estimates(
     duration: np.ndarray,
     event: np.ndarray,
+    potential: np.ndarray | None,
     times: Sequence[float],
     estimators: Sequence[str],
     event_of_interest: int,
@@ -54,9 +55,16 @@ def _estimates(
     out = []
     for name in estimators:
         if name == "crude":
+            if potential is None:
+                raise EstimationError(
+                    "the crude share needs each person's potential follow-up (column "
+                    "'max_followup', years from entry to the end of the data); add it or "
+                    "leave 'crude' out of the estimators."
+                )
             frame = crude_share(
                 duration,
                 event,
+                potential,
                 times,
                 event_of_interest=event_of_interest,
                 alpha=alpha,
@@ -95,6 +103,7 @@ def incidence_table(
     times: Sequence[float] = YEARS,
     duration: str = "duration",
     event: str = "event",
+    max_followup: str = "max_followup",
     event_of_interest: int = 1,
     estimators: Sequence[str] = ESTIMATORS,
     alpha: float = 0.05,
@@ -102,15 +111,18 @@ def incidence_table(
 ) -> pd.DataFrame:
     """The estimators at ``times`` for the whole cohort and for each value of each ``by`` column.
 
+    The crude share needs the column ``max_followup`` (years from entry to the end of the data,
+    as :func:`~thbmonitor.followup.cohort.build_cohort` adds).
     Each ``by`` column is broken down on its own (margins, not crossings). Rows with a missing
     value in a ``by`` column form the group ``"missing"``: never silently dropped.
     """
     _require(cohort, [duration, event, *by])
     d_all = cohort[duration].to_numpy(dtype=float)
     e_all = cohort[event].to_numpy()
+    p_all = cohort[max_followup].to_numpy(dtype=float) if max_followup in cohort.columns else None
     parts: list[pd.DataFrame] = []
     for frame in _estimates(
-        d_all, e_all, times, estimators, event_of_interest, alpha, share_method
+        d_all, e_all, p_all, times, estimators, event_of_interest, alpha, share_method
     ):
         frame.insert(0, "group", "all")
         frame.insert(0, "breakdown", "all")
@@ -125,6 +137,7 @@ def incidence_table(
             for frame in _estimates(
                 d_all[rows],
                 e_all[rows],
+                None if p_all is None else p_all[rows],
                 times,
                 estimators,
                 event_of_interest,
@@ -144,6 +157,7 @@ def incidence_by_crime_type(
     times: Sequence[float] = YEARS,
     duration: str = "duration",
     event: str = "event",
+    max_followup: str = "max_followup",
     estimators: Sequence[str] = ESTIMATORS,
     alpha: float = 0.05,
     share_method: ShareMethod = "wilson",
@@ -163,6 +177,7 @@ def incidence_by_crime_type(
             times=times,
             duration=duration,
             event=event,
+            max_followup=max_followup,
             estimators=estimators,
             alpha=alpha,
             share_method=share_method,

@@ -11,7 +11,8 @@ A pure function on pandas frames (the SQL that selects events from the store liv
 
 The result is ``persons`` with ``duration`` (years = days / 365.25 from entry to the first
 qualifying event or the end of follow-up), ``event`` (0 censored at the end of the data,
-1 event, 2 death, 3 emigration) and ``first_crime_type`` (type of the first event, else missing).
+1 event, 2 death, 3 emigration), ``max_followup`` (years from entry to the end of the data,
+for the crude share) and ``first_crime_type`` (type of the first event, else missing).
 
 Index-case rule (:class:`CohortRule`): an event counts when it falls at least one day after
 entry, and it is not the index case, i.e. not an event of an ``exclusion_types`` type within
@@ -32,7 +33,7 @@ from thbmonitor.errors import EstimationError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DAYS_PER_YEAR", "EVENT_CODES", "CohortRule", "build_cohort"]
+__all__ = ["DAYS_PER_YEAR", "EVENT_CODES", "CohortRule", "build_cohort", "build_cohorts_by_type"]
 
 DAYS_PER_YEAR = 365.25
 EVENT_CODES: dict[str, int] = {"censored": 0, "event": 1, "death": 2, "emigration": 3}
@@ -153,9 +154,39 @@ def build_cohort(
     code[has_event] = EVENT_CODES["event"]
     stop = np.where(has_event, first_day, exit_day)
     cohort["duration"] = (stop - entry) / DAYS_PER_YEAR
+    cohort["max_followup"] = (end - entry) / DAYS_PER_YEAR
     cohort["event"] = code
     cohort["first_crime_type"] = pd.Series(first_type, dtype="string").where(has_event)
     return cohort
+
+
+def build_cohorts_by_type(
+    persons: pd.DataFrame,
+    events: pd.DataFrame,
+    end_of_data: str | pd.Timestamp,
+    crime_types: tuple[str, ...],
+    rule: CohortRule | None = None,
+) -> dict[str, pd.DataFrame]:
+    """One cohort per crime type: the event is the first event *of that type*.
+
+    Events of other types do not end follow-up (a person can have several types); feed the
+    result to :func:`thbmonitor.followup.breakdown.incidence_by_crime_type`.
+    """
+    base = rule or CohortRule()
+    return {
+        crime_type: build_cohort(
+            persons,
+            events,
+            end_of_data,
+            CohortRule(
+                role=base.role,
+                exclusion_days=base.exclusion_days,
+                exclusion_types=base.exclusion_types,
+                crime_types=(crime_type,),
+            ),
+        )
+        for crime_type in crime_types
+    }
 
 
 def _first_events(

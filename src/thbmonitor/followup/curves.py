@@ -17,8 +17,8 @@ Methods (each result states its own in ``method``):
   *Modelling Survival Data in Medical Research* (3rd ed., p. 411), as lifelines'
   ``AalenJohansenFitter``; interval on the log(-log F) scale. Tied times of different event
   types are handled exactly (the estimator allows ties); lifelines instead jitters them.
-* **Crude share** among persons whose outcome by ``t`` is known (see :func:`crude_share`),
-  with a Wilson score interval (default) or the exact Clopper-Pearson interval.
+* **Crude share** among persons who entered at least ``t`` years before the end of the data
+  (see :func:`crude_share`), with a Wilson score interval (default) or exact Clopper-Pearson.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class IncidenceCurve:
 
 @dataclass(frozen=True)
 class CrudeShare:
-    """Share with the event of interest within ``t`` among persons with a known outcome at ``t``."""
+    """Share with the event of interest within ``t`` among persons who could be followed ``t``."""
 
     times: FloatArray
     estimate: FloatArray
@@ -329,34 +329,41 @@ def proportion_interval(
 def crude_share(
     duration: npt.ArrayLike,
     event: npt.ArrayLike,
+    max_followup: npt.ArrayLike,
     times: Sequence[float] | npt.ArrayLike,
     *,
     event_of_interest: int = 1,
     alpha: float = 0.05,
     method: ShareMethod = "wilson",
 ) -> CrudeShare:
-    """Share with the event of interest within ``t`` among persons followed for ``t`` years.
+    """Share with the event of interest within ``t`` among persons who could be followed ``t``.
 
-    A person counts at ``t`` when the outcome by ``t`` is known: still followed at ``t``
-    (duration >= t), or any event (of interest or competing) at duration <= t. Persons
-    censored before ``t`` without an event are left out. When censoring is only the end of
-    the data, this is the share among persons who entered at least ``t`` years before it,
-    with deaths and emigrations counted as 'no event' (the same quantity as the
-    Aalen-Johansen incidence). Interval: Wilson score (default) or exact Clopper-Pearson.
+    ``max_followup`` is each person's potential follow-up: years from entry to the end of the
+    data. A person counts at ``t`` when ``max_followup >= t`` (entered at least ``t`` years
+    before the data end); deaths and emigrations before ``t`` count as 'no event', so with
+    censoring only at the data end this estimates the same quantity as the Aalen-Johansen
+    incidence, from fewer persons. Counting everyone with an event but only the survivors
+    with a long enough follow-up would bias the share upwards, hence the potential
+    follow-up. Interval: Wilson score (default) or exact Clopper-Pearson.
     """
     d, e = _check(duration, event)
+    potential = np.asarray(max_followup, dtype=float).reshape(-1)
+    if potential.shape != d.shape or not np.isfinite(potential).all():
+        raise EstimationError(
+            "max_followup must hold one finite number (years to the end of the data) per person."
+        )
+    short = np.flatnonzero(potential < d - 1e-9)
+    if short.size:
+        raise EstimationError(
+            f"max_followup is shorter than duration at {short.size} row(s), first at position "
+            f"{int(short[0])}; the follow-up cannot run past the end of the data."
+        )
     t = np.asarray(times, dtype=float).reshape(-1)
-    order = np.argsort(d, kind="stable")
-    d_sorted = d[order]
-    e_sorted = e[order]
-    followed_on = d.size - np.searchsorted(d_sorted, t, side="left")  # duration >= t
-    cum_any = np.concatenate(([0], np.cumsum(e_sorted != 0)))
-    cum_interest = np.concatenate(([0], np.cumsum(e_sorted == event_of_interest)))
-    upto = np.searchsorted(d_sorted, t, side="right")  # duration <= t
-    upto_lt = np.searchsorted(d_sorted, t, side="left")  # duration < t
-    # events at duration < t (at exactly t the person is already counted as followed)
-    n_followed = (followed_on + cum_any[upto_lt]).astype(np.float64)
-    n_events = cum_interest[upto].astype(np.float64)
+    hit = e == event_of_interest
+    n_followed = np.array([np.count_nonzero(potential >= x) for x in t], dtype=np.float64)
+    n_events = np.array(
+        [np.count_nonzero(hit & (d <= x) & (potential >= x)) for x in t], dtype=np.float64
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(n_followed > 0, n_events / n_followed, np.nan)
     lo, hi = proportion_interval(n_events, n_followed, alpha, method)
@@ -369,7 +376,7 @@ def crude_share(
         n_followed=n_followed,
         n_events=n_events,
         method=(
-            f"crude share among persons with known outcome at t; {name} "
+            f"crude share among persons with at least t years of potential follow-up; {name} "
             f"{100 * (1 - alpha):g}% interval"
         ),
         alpha=alpha,

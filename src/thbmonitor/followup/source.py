@@ -1,0 +1,92 @@
+"""The follow-up cohort from the monitoring store: persons, their register events, coverage.
+
+Entry (setting ``followup_entry``): ``first`` — each distinct victim enters at the date of their
+first registration, with the attributes of that registration; ``episode`` — each registration
+is an entry of its own (id ``<person_id>/<registration_id>``), all sharing the person's events.
+
+A person counts as *linked* to the police register when at least one police-register event
+was linked to them (any role, any date, including the index case): that is what "found in the
+police register" can mean when the register holds events, not a list of all residents.
+Unlinked victims are not dropped silently: they are reported as coverage by nationality group
+and residence status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from thbmonitor.config import Settings
+from thbmonitor.engine import Store
+
+ATTRIBUTES = (
+    "age_band",
+    "sex",
+    "nationality_group",
+    "residence_status",
+    "monitor_group",
+)
+
+_PERSONS_SQL = """
+WITH reg AS (
+    SELECT rp.person_id, r.registration_id, r.registration_date, r.age_band, r.sex,
+           r.nationality_group, r.residence_status, r.monitor_group,
+           row_number() OVER (
+               PARTITION BY rp.person_id ORDER BY r.registration_date, r.registration_id
+           ) AS episode
+    FROM registrations r JOIN registration_person rp USING (registration_id)
+),
+linked AS (SELECT DISTINCT person_id FROM person_police),
+ended AS (
+    SELECT pp.person_id,
+           min(CASE WHEN e.event_type = 'death' THEN e.event_date END) AS death_date,
+           min(CASE WHEN e.event_type = 'emigration' THEN e.event_date END) AS emigration_date
+    FROM person_population pp JOIN population_events e USING (event_id)
+    GROUP BY pp.person_id
+)
+SELECT reg.person_id, reg.registration_id, reg.episode,
+       reg.registration_date AS entry_date, reg.age_band, reg.sex, reg.nationality_group,
+       reg.residence_status, reg.monitor_group,
+       (linked.person_id IS NOT NULL) AS linked,
+       ended.death_date, ended.emigration_date
+FROM reg
+LEFT JOIN linked USING (person_id)
+LEFT JOIN ended USING (person_id)
+WHERE reg.episode = 1 OR ?
+ORDER BY reg.person_id, reg.episode
+"""
+
+_EVENTS_SQL = """
+SELECT pp.person_id, e.event_date, e.role, e.crime_type
+FROM person_police pp JOIN police_events e USING (event_id)
+"""
+
+
+@dataclass(frozen=True)
+class CohortSource:
+    """What the store holds for the follow-up: one row per entry, and the linked events."""
+
+    persons: pd.DataFrame  # person_id, entry_date, attributes, linked, death/emigration dates
+    events: pd.DataFrame  # person_id, event_date, role, crime_type
+
+
+def cohort_source(store: Store, settings: Settings) -> CohortSource:
+    """Entries and linked police-register events, as the cohort builder takes them."""
+    episodes = settings.followup_entry == "episode"
+    persons = store.df(_PERSONS_SQL, [episodes])
+    events = store.df(_EVENTS_SQL)
+    for column in ("entry_date", "death_date", "emigration_date"):
+        persons[column] = pd.to_datetime(persons[column])
+    events["event_date"] = pd.to_datetime(events["event_date"])
+    persons["minor"] = persons["age_band"].map(
+        lambda band: band if band in ("minor", "unknown") else "adult"
+    )
+    if episodes:
+        entry = persons["person_id"] + "/" + persons["registration_id"]
+        events = events.merge(
+            pd.DataFrame({"person_id": persons["person_id"], "entry_id": entry}), on="person_id"
+        )
+        events = events.drop(columns="person_id").rename(columns={"entry_id": "person_id"})
+        persons = persons.assign(person=persons["person_id"], person_id=entry)
+    return CohortSource(persons.reset_index(drop=True), events.reset_index(drop=True))
