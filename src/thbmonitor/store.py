@@ -11,6 +11,7 @@ Tables
 ``person_population``    persons linked to population-register events (death, emigration)
 ``person_ids``           every person id ever issued, with the run that issued it (stable ids)
 ``linkage_runs``         one row per linkage run: method, parameters (JSON), counts
+``person_id_changes``    per linkage run, earlier person ids merged into or split off others
 
 No column holds a name, a birth date or an identity number.
 """
@@ -78,6 +79,9 @@ CREATE TABLE IF NOT EXISTS linkage_runs (
     run_id INTEGER PRIMARY KEY, created_at TIMESTAMP, method VARCHAR, parameters VARCHAR,
     n_registrations BIGINT, n_persons BIGINT, n_persons_kept BIGINT, n_persons_new BIGINT,
     n_persons_merged BIGINT, notes VARCHAR
+);
+CREATE TABLE IF NOT EXISTS person_id_changes (
+    run_id INTEGER, person_id_old VARCHAR, person_id_new VARCHAR, change VARCHAR
 );
 """
 

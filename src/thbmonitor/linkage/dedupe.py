@@ -1,0 +1,157 @@
+"""Deduplication of registrations into persons: prepare, train, score, cluster.
+
+:func:`dedupe` works on any registrations-like table reachable from a DuckDB connection and
+returns the clusters; :func:`thbmonitor.linkage.link_registrations` wraps it for the store and
+adds stable person ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from thbmonitor.linkage.clustering import ClusterResult, cluster, weight_of
+from thbmonitor.linkage.model import PersonModel
+from thbmonitor.linkage.prepare import LshSpec, create_input, workspace
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+INPUT = "lk_records"
+
+
+@dataclass(frozen=True)
+class DedupeResult:
+    """Clusters of one deduplication: ``clusters`` has ``record_id`` and integer ``cluster``."""
+
+    clusters: pd.DataFrame
+    parameters: dict[str, Any]
+    model_summary: pd.DataFrame
+    n_records: int
+    n_edges: int
+    clustering: ClusterResult
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def dedupe(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    *,
+    threshold: float = 0.9,
+    veto_weight: float | None = 0.0,
+    model: PersonModel | None = None,
+    id_column: str = "registration_id",
+    date_column: str = "registration_date",
+    age_column: str = "age_at_registration",
+    estimated_column: str | None = "dob_estimated",
+    nationality_column: str | None = "nationality_primary",
+    extra_columns: tuple[str, ...] = (),
+    progress: Progress | None = None,
+) -> DedupeResult:
+    """Deduplicate the rows of ``source`` (a table or view name, qualified if need be).
+
+    ``threshold`` is the match probability of a link; ``veto_weight`` the mean match weight a
+    merge must keep (``None``: plain connected components).
+    """
+    say = progress or (lambda _msg: None)
+    model = model or PersonModel(lsh=LshSpec())
+    seconds: dict[str, float] = {}
+    with workspace(con) as home:
+        qualified = source if "." in source else f'"{home}".main.{source}'
+        t0 = time.perf_counter()
+        say("preparing linkage input")
+        n = create_input(
+            con,
+            INPUT,
+            qualified,
+            id_column=id_column,
+            date_column=date_column,
+            age_column=age_column,
+            estimated_column=estimated_column,
+            nationality_column=nationality_column,
+            lsh=model.lsh,
+            extra_columns=extra_columns,
+        )
+        seconds["prepare"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        say(f"training the linkage model on {n} records")
+        model.fit(con, INPUT)
+        seconds["train"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        say("scoring candidate pairs")
+        edges_table = model.predict()
+        edges = con.execute(
+            f"SELECT unique_id_l, unique_id_r, match_weight FROM {edges_table}"
+        ).fetchnumpy()
+        seconds["predict"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        say(f"clustering {len(edges['match_weight'])} scored pairs")
+        # unique_id is 1..n; nodes are 0..n-1
+        left = np.asarray(edges["unique_id_l"], dtype=np.int64) - 1
+        right = np.asarray(edges["unique_id_r"], dtype=np.int64) - 1
+        weight = np.asarray(edges["match_weight"], dtype=np.float64)
+        result = cluster(
+            n,
+            left,
+            right,
+            weight,
+            weight_of(threshold),
+            veto_weight=veto_weight,
+            scorer=_scorer(con, model),
+        )
+        ids = con.execute(f"SELECT unique_id, record_id FROM {INPUT} ORDER BY unique_id").df()
+        seconds["cluster"] = time.perf_counter() - t0
+    clusters = pd.DataFrame(
+        {"record_id": ids["record_id"].to_numpy(), "cluster": result.labels[: len(ids)]}
+    )
+    return DedupeResult(
+        clusters=clusters,
+        parameters=model.parameters_,
+        model_summary=model.summary,
+        n_records=n,
+        n_edges=len(weight),
+        clustering=result,
+        seconds=seconds,
+    )
+
+
+def _scorer(
+    con: duckdb.DuckDBPyConnection, model: PersonModel
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Score pairs of nodes (0-based) with the trained model, through Splink's predict."""
+
+    def score(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        pairs = pd.DataFrame(
+            {
+                "match_key": "0",
+                "join_key_l": np.minimum(a, b) + 1,
+                "join_key_r": np.maximum(a, b) + 1,
+            }
+        )
+        con.register("_lk_pairs_df", pairs)
+        try:
+            con.execute("CREATE OR REPLACE TABLE _lk_pairs AS SELECT * FROM _lk_pairs_df")
+        finally:
+            con.unregister("_lk_pairs_df")
+        linker = model.linker_
+        sdf = linker._db_api.register("_lk_pairs", table_name=f"_lk_pairs_{len(pairs)}_{a[0]}")
+        linker.table_management.register_blocked_pairs_for_predict(sdf)
+        scored = linker.inference.predict()
+        got = con.execute(
+            f"SELECT unique_id_l, unique_id_r, match_weight FROM {scored.physical_name}"
+        ).df()
+        frame = pd.DataFrame(
+            {"unique_id_l": pairs["join_key_l"], "unique_id_r": pairs["join_key_r"]}
+        )
+        frame = frame.merge(got, on=["unique_id_l", "unique_id_r"], how="left")
+        return frame["match_weight"].fillna(0.0).to_numpy(dtype=np.float64)
+
+    return score

@@ -1,0 +1,152 @@
+"""Registrations -> persons in the store: deduplicate, keep ids stable, record the run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from thbmonitor.config import Settings
+from thbmonitor.engine import Store
+from thbmonitor.errors import LinkageError
+from thbmonitor.linkage.dedupe import Progress, dedupe
+from thbmonitor.linkage.identity import next_id_number, reconcile
+from thbmonitor.linkage.model import PersonModel
+from thbmonitor.linkage.prepare import LshSpec
+
+log = logging.getLogger(__name__)
+
+METHOD = "splink-fellegi-sunter+average-veto"
+VETO_WEIGHT = 0.0
+
+
+@dataclass(frozen=True)
+class LinkageSummary:
+    """What one run of :func:`link_registrations` did."""
+
+    run_id: int
+    n_registrations: int
+    n_persons: int
+    n_registrations_merged: int  # registrations that joined another registration's person
+    n_persons_kept: int
+    n_persons_new: int
+    n_persons_merged: int  # earlier ids retired because their person merged into another
+    n_persons_split: int  # earlier ids some of whose registrations went to another person
+    threshold: float
+    method: str
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build_model(settings: Settings) -> PersonModel:
+    """The registration model with the run's seed."""
+    return PersonModel(link_type="dedupe_only", lsh=LshSpec(seed=settings.seed), seed=settings.seed)
+
+
+def link_registrations(
+    store: Store, settings: Settings, progress: Progress | None = None
+) -> LinkageSummary:
+    """Deduplicate all registrations into persons and write the linkage tables.
+
+    Writes ``registration_person`` (replaced), ``person_ids`` (new ids appended),
+    ``person_id_changes`` and one ``linkage_runs`` row holding the trained Splink model and the
+    clustering options as JSON. Ids of persons known from earlier runs are kept.
+    """
+    n = int(store.scalar("SELECT count(*) FROM registrations") or 0)
+    if n < 2:
+        raise LinkageError("fewer than two registrations in the store; ingest some first")
+    t0 = time.perf_counter()
+    result = dedupe(
+        store.con,
+        "registrations",
+        threshold=settings.linkage_threshold,
+        veto_weight=VETO_WEIGHT,
+        model=build_model(settings),
+        progress=progress,
+    )
+    clusters = result.clusters.rename(columns={"record_id": "registration_id"})
+    previous = store.df("SELECT registration_id, person_id FROM registration_person")
+    issued = store.df("SELECT person_id FROM person_ids")["person_id"]
+    rec = reconcile(clusters, previous, next_id_number(issued))
+    run_id = int(store.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM linkage_runs"))
+    n_persons = int(rec.assignment["person_id"].nunique())
+    seconds = {**result.seconds, "total": time.perf_counter() - t0}
+    parameters = {
+        "splink_model": result.parameters,
+        "threshold": settings.linkage_threshold,
+        "veto_weight": VETO_WEIGHT,
+        "lsh": asdict(build_model(settings).lsh),
+        "predict_floor": build_model(settings).predict_floor,
+    }
+    notes = {
+        "kind": "registrations",
+        "n_edges": result.n_edges,
+        "components": result.clustering.components,
+        "components_rechecked": result.clustering.checked,
+        "components_split": result.clustering.split,
+        "n_persons_split": rec.n_split,
+        "seconds": seconds,
+    }
+    with store.transaction():
+        store.execute("DELETE FROM registration_person")
+        store.register("_lk_assignment", rec.assignment)
+        store.register("_lk_new_ids", pd.DataFrame({"person_id": rec.new_ids}))
+        store.register("_lk_changes", rec.changes)
+        try:
+            store.execute("INSERT INTO registration_person SELECT * FROM _lk_assignment")
+            store.execute("INSERT INTO person_ids SELECT person_id, ? FROM _lk_new_ids", [run_id])
+            store.execute(
+                "INSERT INTO person_id_changes SELECT ?, person_id_old, person_id_new, change "
+                "FROM _lk_changes",
+                [run_id],
+            )
+        finally:
+            for name in ("_lk_assignment", "_lk_new_ids", "_lk_changes"):
+                store.unregister(name)
+        store.execute(
+            "INSERT INTO linkage_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                datetime.now(),
+                METHOD,
+                json.dumps(parameters, default=str),
+                n,
+                n_persons,
+                rec.n_kept,
+                rec.n_new,
+                rec.n_merged,
+                json.dumps(notes, default=str),
+            ],
+        )
+    log.info("linkage run %d: %d registrations into %d persons", run_id, n, n_persons)
+    return LinkageSummary(
+        run_id=run_id,
+        n_registrations=n,
+        n_persons=n_persons,
+        n_registrations_merged=n - n_persons,
+        n_persons_kept=rec.n_kept,
+        n_persons_new=rec.n_new,
+        n_persons_merged=rec.n_merged,
+        n_persons_split=rec.n_split,
+        threshold=settings.linkage_threshold,
+        method=METHOD,
+        seconds=seconds,
+    )
+
+
+def export_persons(store: Store, path: str) -> int:
+    """Write ``registration_id,person_id`` for every registration to a CSV file; row count."""
+    frame = store.df(
+        "SELECT registration_id, person_id FROM registration_person ORDER BY registration_id"
+    )
+    if frame.empty:
+        raise LinkageError("no linkage in the store yet; run 'thbmonitor link' first")
+    frame.to_csv(path, index=False)
+    return len(frame)

@@ -1,0 +1,190 @@
+"""The linkage input: pseudonymised columns of registrations or police events, plus blocking keys.
+
+Splink works in an in-memory scratch database attached to the store's connection (``lk``), so
+that its many intermediate tables never reach the store file; :func:`workspace` switches to it
+and back. The input tables hold an integer ``unique_id`` (faster joins than text ids), the
+tokens and Bloom filters, and derived columns that identify no one on their own:
+``birth_year_approx`` (the date of the record minus the age, in fractional years, to compare
+birth years that differ by one without decrypting them) and MinHash band keys of the full-name
+Bloom filter (``lsh_0`` ...; locality-sensitive hashing after Broder 1997) for blocking.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+SCRATCH = "lk"
+
+TOKEN_COLUMNS: tuple[str, ...] = (
+    "tok_first",
+    "tok_last",
+    "tok_first1",
+    "tok_first_sdx",
+    "tok_last_sdx",
+    "tok_first_nysiis",
+    "tok_last_nysiis",
+    "bf_first",
+    "bf_last",
+    "bf_full",
+    "tok_dob",
+    "tok_dob_swap",
+    "tok_birth_year",
+    "tok_birth_ym",
+    "tok_birth_md",
+    "tok_identity",
+)
+
+
+@dataclass(frozen=True)
+class LshSpec:
+    """MinHash banding of the full-name Bloom filter: ``bands`` keys of ``rows`` minima each."""
+
+    bands: int = 4
+    rows: int = 2
+    seed: int = 20211207
+
+
+@contextmanager
+def workspace(con: duckdb.DuckDBPyConnection) -> Iterator[str]:
+    """Attach the in-memory scratch database, make it the default, and yield the store's name.
+
+    Inside, unqualified names resolve to the scratch database; the store's tables are reached
+    as ``<store>.main.<table>``. The previous default is restored and the scratch dropped after.
+    """
+    row = con.execute("SELECT current_database()").fetchall()[0]
+    home = str(row[0]) if row else "memory"
+    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
+    con.execute(f"USE {SCRATCH}")
+    try:
+        yield home
+    finally:
+        con.execute(f"USE {_quote(home)}")
+        con.execute(f"DETACH {SCRATCH}")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def input_sql(
+    source: str,
+    *,
+    id_column: str,
+    date_column: str,
+    age_column: str,
+    extra_columns: tuple[str, ...] = (),
+) -> str:
+    """SELECT of the linkage input columns from ``source`` (a registrations-like table).
+
+    ``unique_id`` is a dense integer; ``record_id`` keeps the text id for the way back.
+    """
+    tokens = ", ".join(TOKEN_COLUMNS + tuple(extra_columns))
+    return f"""
+        SELECT row_number() OVER (ORDER BY {id_column}) AS unique_id,
+               {id_column} AS record_id, {tokens},
+               coalesce(dob_jan1, false) AS dob_jan1,
+               {{estimated}} AS dob_estimated,
+               CASE WHEN {age_column} IS NULL OR {date_column} IS NULL THEN NULL
+                    ELSE year({date_column}) + (dayofyear({date_column}) - 0.5) / 365.25
+                         - {age_column} - 0.5 END AS birth_year_approx,
+               CASE WHEN sex IN ('F', 'M') THEN sex END AS sex,
+               {{nationality}} AS nationality_primary
+        FROM {source}
+    """
+
+
+def create_input(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    source: str,
+    *,
+    id_column: str,
+    date_column: str,
+    age_column: str,
+    estimated_column: str | None,
+    nationality_column: str | None,
+    lsh: LshSpec | None,
+    extra_columns: tuple[str, ...] = (),
+) -> int:
+    """Materialise the linkage input table ``name`` in the scratch database; its row count."""
+    sql = input_sql(
+        source,
+        id_column=id_column,
+        date_column=date_column,
+        age_column=age_column,
+        extra_columns=extra_columns,
+    )
+    estimated = f"coalesce({estimated_column}, false)" if estimated_column else "false"
+    nationality = (
+        f"CASE WHEN {nationality_column} NOT IN ('', 'XX') THEN {nationality_column} END"
+        if nationality_column
+        else "CAST(NULL AS VARCHAR)"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TABLE {name} AS "
+        + sql.format(estimated=estimated, nationality=nationality)
+    )
+    if lsh is not None and lsh.bands > 0:
+        add_lsh_keys(con, name, lsh)
+    row = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0]
+    return int(row[0]) if row else 0
+
+
+def minhash_bands(bits: np.ndarray, spec: LshSpec, chunk: int = 20_000) -> np.ndarray:
+    """Band keys (int64, one column per band) of 0/1 rows; all-zero rows give -1.
+
+    Each band combines ``spec.rows`` MinHash values, each the smallest rank of a set bit under
+    a seeded random permutation of the bit positions.
+    """
+    n, width = bits.shape
+    rng = np.random.default_rng(spec.seed)
+    ranks = np.stack([rng.permutation(width) for _ in range(spec.bands * spec.rows)])
+    out = np.empty((n, spec.bands), dtype=np.int64)
+    big = np.int64(width)
+    for start in range(0, n, chunk):
+        block = bits[start : start + chunk].astype(bool)
+        mins = np.stack([np.where(block, r, big).min(axis=1) for r in ranks], axis=1)
+        for b in range(spec.bands):
+            key = np.zeros(len(block), dtype=np.int64)
+            for j in range(spec.rows):
+                key = key * (width + 1) + mins[:, b * spec.rows + j]
+            key[~block.any(axis=1)] = -1
+            out[start : start + chunk, b] = key
+    return out
+
+
+def add_lsh_keys(con: duckdb.DuckDBPyConnection, name: str, spec: LshSpec) -> None:
+    """Add MinHash band columns ``lsh_0`` ... to the input table (computed per distinct filter)."""
+    distinct = con.execute(
+        f"SELECT DISTINCT bf_full::VARCHAR AS f FROM {name} WHERE bf_full IS NOT NULL"
+    ).fetchall()
+    cols = [f"lsh_{b}" for b in range(spec.bands)]
+    if distinct:
+        texts = [row[0] for row in distinct]
+        width = len(texts[0])
+        raw = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8)
+        bits = (raw.reshape(len(texts), width) == ord("1")).astype(np.uint8)
+        keys = minhash_bands(bits, spec)
+        lookup = pd.DataFrame(keys, columns=cols)
+        lookup.insert(0, "f", texts)
+    else:
+        lookup = pd.DataFrame({"f": pd.Series([], dtype=object)} | {c: [] for c in cols})
+    con.register("_lk_lsh_lookup", lookup)
+    try:
+        selected = ", ".join(f"CASE WHEN k.{c} >= 0 THEN k.{c} END AS {c}" for c in cols)
+        con.execute(
+            f"CREATE OR REPLACE TABLE {name} AS SELECT t.*, {selected} FROM {name} t "
+            "LEFT JOIN _lk_lsh_lookup k ON t.bf_full::VARCHAR = k.f"
+        )
+    finally:
+        con.unregister("_lk_lsh_lookup")
+    log.debug("added %d MinHash band keys for %d distinct name filters", spec.bands, len(distinct))
