@@ -1,0 +1,159 @@
+"""The police register: events of victims (with identifier noise) and of a large background.
+
+Background persons are people who were never victims of trafficking; their events are drawn
+uniformly over 2005-2023 (from age 12). The register's columns follow ``schema.POLICE_FIELDS``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from thbmonitor.schema import POLICE_FIELDS
+from thbmonitor.synth import followup, identity
+from thbmonitor.synth.params import WorldParams
+
+# assumed nationality mix of the background population (name lists exist for each)
+BACKGROUND_NATIONALITY = {
+    "NL": 0.78,
+    "MA": 0.04,
+    "PL": 0.03,
+    "RO": 0.02,
+    "BG": 0.02,
+    "HU": 0.01,
+    "SY": 0.02,
+    "NG": 0.01,
+    "UA": 0.01,
+    "CN": 0.01,
+    "VN": 0.01,
+    "BR": 0.01,
+    "IN": 0.01,
+    "GH": 0.01,
+    "AL": 0.01,
+    "ER": 0.01,
+}
+BACKGROUND_MALE = 0.6
+POLICE_ID_NUMBER = 0.7  # share of events of Dutch nationals that carry the BSN (assumed)
+EU = {"PL", "RO", "BG", "HU", "LT", "SK"}
+
+
+def background(params: WorldParams, rng: np.random.Generator) -> tuple[pd.DataFrame, int]:
+    """Events of the background population and the number of background persons."""
+    n_events = params.background_events
+    if n_events == 0:
+        return pd.DataFrame(columns=["person", *_COLUMNS]), 0
+    n_p = max(1, round(n_events / params.background_events_per_person))
+    n_p = min(n_p, n_events)
+    counts = 1 + rng.multinomial(n_events - n_p, np.full(n_p, 1 / n_p))
+    keys = np.array(list(BACKGROUND_NATIONALITY))
+    w = np.array(list(BACKGROUND_NATIONALITY.values()))
+    country = keys[rng.choice(len(keys), n_p, p=w / w.sum())]
+    sex = np.where(rng.random(n_p) < BACKGROUND_MALE, "M", "F")
+    first, last = identity.draw_names(country, sex, rng)
+    lo, hi = np.datetime64("1940-01-01"), np.datetime64("2008-12-31")
+    dob = lo + rng.integers(0, int((hi - lo).astype(np.int64)), n_p).astype("timedelta64[D]")
+    ng = np.where(country == "NL", "NL", np.where(np.isin(country, list(EU)), "other_EU", "x"))
+    idnum = identity.identity_numbers(ng, rng)
+    person = np.repeat(np.arange(n_p), counts)
+    start = np.maximum(np.datetime64(params.police_start, "D"), dob + np.timedelta64(4383, "D"))
+    end = np.datetime64(params.censor_date, "D")
+    span = (end - start).astype(np.int64)[person]
+    date = start[person] + np.floor(rng.random(n_events) * span).astype("timedelta64[D]")
+    suspect = rng.random(n_events) < 0.45
+    crime = np.where(
+        suspect,
+        followup._mix(followup.SUSPECT_MIX, n_events, rng),
+        followup._mix(followup.VICTIM_MIX, n_events, rng),
+    )
+    has_id = rng.random(n_events) < np.where(ng[person] == "NL", POLICE_ID_NUMBER, 0.3)
+    ev = pd.DataFrame(
+        {
+            "person": person,
+            "first_names": first[person],
+            "last_name": last[person],
+            "date_of_birth": dob[person],
+            "identity_number": np.where(has_id, idnum[person], None),
+            "sex": sex[person],
+            "event_date": date,
+            "role": np.where(suspect, "suspect", "victim"),
+            "crime_type": crime,
+        }
+    )
+    return ev, n_p
+
+
+_COLUMNS = [f.name for f in POLICE_FIELDS if f.name != "event_id"]
+
+
+def victim_identifiers(
+    ev: pd.DataFrame,
+    ident: pd.DataFrame,
+    traits: pd.DataFrame,
+    linkable: pd.Series,
+    params: WorldParams,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Identifier copies on victims' events: noisy when linkable, unrecognisable otherwise.
+
+    ``ev`` has a ``person`` column; ``ident`` and ``traits`` are indexed by person. Events of
+    non-linkable persons are dropped for a share of them (``unlinkable_events_absent``).
+    """
+    person = ev["person"].to_numpy()
+    link = linkable.loc[person].to_numpy()
+    nc = traits.loc[person, "name_country"].to_numpy()
+    sex = traits.loc[person, "sex"].to_numpy()
+    first, last, dob = identity.noisy_copies(
+        ident.loc[person, "first_names"].to_numpy(),
+        ident.loc[person, "last_name"].to_numpy(),
+        traits.loc[person, "birth_date"].to_numpy().astype("datetime64[D]"),
+        nc,
+        sex,
+        params,
+        rng,
+    )
+    # non-linkable: another name and no usable birth date
+    bad = ~link
+    if bad.any():
+        af, al = identity.draw_names(nc[bad], sex[bad], rng)
+        first[bad], last[bad] = af, al
+        dob[bad] = np.where(
+            rng.random(bad.sum()) < 0.5,
+            np.datetime64("NaT"),
+            dob[bad] + rng.integers(-3000, 3000, bad.sum()).astype("timedelta64[D]"),
+        )
+    ng = traits.loc[person, "nationality_group"].to_numpy()
+    p_id = np.where(ng == "NL", POLICE_ID_NUMBER, 0.3) * link
+    idnum = np.where(rng.random(len(ev)) < p_id, ident.loc[person, "identity_number"], None)
+    out = ev.assign(
+        first_names=first, last_name=last, date_of_birth=dob, identity_number=idnum, sex=sex
+    )
+    absent_person = pd.Series(
+        rng.random(len(linkable)) < params.unlinkable_events_absent, index=linkable.index
+    )
+    drop = bad & absent_person.loc[person].to_numpy()
+    return out[~drop]
+
+
+def assemble(frames: list[pd.DataFrame], rng: np.random.Generator) -> pd.DataFrame:
+    """One register: sorted by date (random order within a day), with event ids."""
+    ev = pd.concat(frames, ignore_index=True)
+    ev["_key"] = rng.random(len(ev))
+    ev = ev.sort_values(["event_date", "_key"], kind="stable").reset_index(drop=True)
+    ev.insert(0, "event_id", [f"E{i:08d}" for i in range(1, len(ev) + 1)])
+    return ev.drop(columns="_key")
+
+
+def write_parquet(ev: pd.DataFrame, path: str) -> None:
+    """Write the register with the POLICE_FIELDS columns; dates as date32."""
+    arrays = {}
+    for f in POLICE_FIELDS:
+        col = ev[f.name]
+        if f.kind == "date":
+            arrays[f.name] = pa.array(
+                col.to_numpy().astype("datetime64[D]"), type=pa.date32(), from_pandas=True
+            )
+        else:
+            arrays[f.name] = pa.array(col.to_numpy(dtype=object), type=pa.string())
+    pq.write_table(pa.table(arrays), path, compression="zstd")

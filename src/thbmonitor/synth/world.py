@@ -1,0 +1,271 @@
+"""Generate the synthetic Netherlands and write it, with its ground truth, to a folder.
+
+Layout written by :func:`generate`::
+
+    DIR/registrations.csv                 the ingest schema (REGISTRATION_FIELDS)
+    DIR/police_register.parquet           the police register (POLICE_FIELDS), dates as date32
+    DIR/truth/registration_person.csv     registration_id, person_id
+    DIR/truth/police_event_person.csv     event_id, person_id (background persons: B...)
+    DIR/truth/persons.csv                 one row per victim, registered or hidden
+    DIR/truth/population_by_year.csv      true victims per year and stratum, with n_registered
+    DIR/truth/capture_histories.csv       observed list histories per year (MSE format)
+    DIR/truth/capture_histories_by_stratum.csv   the same by stratum
+    DIR/truth/params.json                 the parameters used
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from thbmonitor.synth import followup, population, register, registrations
+from thbmonitor.synth.params import CRIME_TYPES, LISTS, WorldParams
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, float], None]
+STRATUM = ["monitor_group", "sex", "age_band", "nationality_group"]
+AGE_12 = np.timedelta64(4383, "D")
+
+
+@dataclass(frozen=True)
+class WorldSummary:
+    """What :func:`generate` wrote, in figures."""
+
+    out: Path
+    seed: int
+    scale: float
+    n_victims: int  # persons in the population, registered or hidden
+    n_registered_persons: int
+    n_registrations: int
+    n_police_events: int
+    n_background_persons: int
+    n_background_events: int
+    registered_by_year: dict[int, int]  # distinct registered persons per year
+    total_by_year: dict[int, int]  # true victims per year, registered and hidden
+    seconds: float
+
+
+def _dates(values: np.ndarray) -> pd.Series:
+    return pd.Series(values.astype("datetime64[D]")).dt.strftime("%Y-%m-%d")
+
+
+def person_ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
+    """Ids such as V000123 for person numbers (as an object array)."""
+    digits = np.asarray(numbers).astype(np.int64).astype(str)
+    return np.char.add(prefix, np.char.zfill(digits, width)).astype(object)
+
+
+def _csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False, lineterminator="\n")
+
+
+def generate(
+    params: WorldParams, out: Path, progress: ProgressCallback | None = None
+) -> WorldSummary:
+    """Generate the world described by ``params`` and write it under ``out``."""
+    t0 = time.perf_counter()
+    params.check()
+
+    def step(label: str, frac: float) -> None:
+        log.info("synth: %s", label)
+        if progress is not None:
+            progress(label, frac)
+
+    out = Path(out)
+    (out / "truth").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(params.seed)
+
+    step("population and lists", 0.0)
+    py = population.build(params, rng)
+    step("identifiers and registrations", 0.2)
+    ident = registrations.persons_identity(py, rng)
+    regs = registrations.build(py, ident, params, rng)
+
+    step("persons", 0.35)
+    persons = _persons(py, regs, params, rng)
+
+    step("police events of victims", 0.45)
+    victim_ev, firsts, exit_years = _victim_events(persons, ident, params, rng)
+    entry = persons["first_registration_date"].to_numpy()
+    for name, first in firsts.items():
+        persons[f"first_{name}_date"] = first
+    any_first = np.min(np.column_stack([firsts[k] for k in CRIME_TYPES]), axis=1)
+    persons["first_victim_date"] = any_first
+    reg = persons["registered"].to_numpy()
+    exit_date = np.where(reg, followup._to_date(entry, np.nan_to_num(exit_years, nan=0.0)), None)
+    persons["exit_date"] = pd.Series(exit_date).astype("datetime64[s]").to_numpy()
+
+    step("background of the police register", 0.6)
+    bg, n_bg_persons = register.background(params, rng)
+    bg["person"] = person_ids("B", bg["person"].to_numpy() + 1, 7)
+    victim_ev["person"] = person_ids(
+        "V", persons.index.to_numpy()[victim_ev["person"].to_numpy()] + 1, 6
+    )
+    step("police register", 0.75)
+    reg_frame = register.assemble([victim_ev, bg], rng)
+    register.write_parquet(reg_frame, str(out / "police_register.parquet"))
+    _csv(
+        reg_frame[["event_id", "person"]].rename(columns={"person": "person_id"}),
+        out / "truth" / "police_event_person.csv",
+    )
+    n_events = len(reg_frame)
+    del reg_frame, bg
+
+    step("registrations and truth", 0.9)
+    pid = person_ids("V", regs["_person"].to_numpy() + 1, 6)
+    _csv(regs.drop(columns=["_person", "_victim_year", "_date"]), out / "registrations.csv")
+    _csv(
+        pd.DataFrame({"registration_id": regs["registration_id"], "person_id": pid}),
+        out / "truth" / "registration_person.csv",
+    )
+    _write_truth(py, persons, params, out / "truth")
+    step("done", 1.0)
+
+    reg_years = py[py["registered"]].groupby("year")["person"].nunique()
+    tot_years = py.groupby("year").size()
+    return WorldSummary(
+        out=out,
+        seed=params.seed,
+        scale=params.scale,
+        n_victims=len(persons),
+        n_registered_persons=int(reg.sum()),
+        n_registrations=len(regs),
+        n_police_events=n_events,
+        n_background_persons=n_bg_persons,
+        n_background_events=params.background_events,
+        registered_by_year={int(k): int(v) for k, v in reg_years.items()},
+        total_by_year={int(k): int(v) for k, v in tot_years.items()},
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _persons(
+    py: pd.DataFrame, regs: pd.DataFrame, params: WorldParams, rng: np.random.Generator
+) -> pd.DataFrame:
+    """One row per victim (index: person number) with traits and registration facts."""
+    first = py.sort_values(["person", "year"], kind="stable").drop_duplicates("person")
+    first = first.set_index("person").sort_index()
+    p = first[["sex", "birth_date", "nationality", "nationality_group", "name_country"]].copy()
+    p[STRATUM[0]] = first["monitor_group"]
+    p["age_band"] = first["age_band"]
+    p["birth_date"] = p["birth_date"].to_numpy().astype("datetime64[D]")
+    g = regs.groupby("_person")
+    p["n_registrations"] = g.size().reindex(p.index, fill_value=0)
+    p["registered"] = p["n_registrations"] > 0
+    p["first_registration_date"] = g["_date"].min().reindex(p.index).to_numpy()
+    years = py.groupby("person")["year"].apply(lambda s: ";".join(map(str, sorted(s))))
+    p["victim_years"] = years.reindex(p.index)
+    ry = py[py["registered"]].groupby("person")["year"]
+    p["registered_years"] = ry.apply(lambda s: ";".join(map(str, sorted(s)))).reindex(p.index)
+    # residence status and police capture at the first registered victim-year (else first)
+    firstreg = py[py["registered"]].sort_values(["person", "year"]).drop_duplicates("person")
+    firstreg = firstreg.set_index("person")
+    status = first["residence_status"].copy()
+    status.loc[firstreg.index] = firstreg["residence_status"]
+    p["residence_status"] = status
+    p["police_at_entry"] = False
+    p.loc[firstreg.index, "police_at_entry"] = firstreg["Police"]
+    entry = p["first_registration_date"].to_numpy().astype("datetime64[D]")
+    age_entry = (entry - p["birth_date"].to_numpy()).astype(np.float64) / followup.YEAR_DAYS
+    p["minor_at_entry"] = p["registered"].to_numpy() & (age_entry < 18)
+    prob = p["residence_status"].map(dict(params.linkable)).to_numpy(dtype=float)
+    p["linkable"] = rng.random(len(p)) < prob
+    return p
+
+
+def _victim_events(
+    persons: pd.DataFrame,
+    ident: pd.DataFrame,
+    params: WorldParams,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray]:
+    """Police events of all victims (``person`` = row position in ``persons``)."""
+    n = len(persons)
+    reg = persons["registered"].to_numpy()
+    ridx = np.flatnonzero(reg)
+    entry = persons["first_registration_date"].to_numpy().astype("datetime64[D]")[ridx]
+    ng = persons["nationality_group"].to_numpy()[ridx]
+    hr = np.where(persons["minor_at_entry"].to_numpy()[ridx], params.minor_hazard_ratio, 1.0)
+    exit_t, reason = followup.exit_times(ng, params, rng)
+    mu = np.array([params.death_rate + params.emigration_rate[g] for g in ng])
+    hz = followup.calibrate(params, hr, mu)
+    log.info("follow-up hazards: theta=%.3f rho=%.3f", hz.theta, hz.rho)
+    after, first_reg = followup.after_entry(entry, hr, exit_t, hz, params, rng)
+    after["idx"] = ridx[after["idx"].to_numpy()]
+    firsts = {}
+    for name, val in first_reg.items():
+        full = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+        full[ridx] = val
+        firsts[name] = full
+    exit_years = np.full(n, np.nan)
+    exit_years[ridx] = exit_t
+    reasons = np.full(n, None, dtype=object)
+    reasons[ridx] = reason
+    persons["exit_reason"] = reasons
+    start_all = np.maximum(
+        np.datetime64(params.police_start, "D"),
+        persons["birth_date"].to_numpy().astype("datetime64[D]") + AGE_12,
+    )
+    # before entry: ordinary events, and the index case (trafficking victim) near entry
+    prior = followup.window_events(start_all[ridx], entry, params.prior_event_rate, rng)
+    prior["idx"] = ridx[prior["idx"].to_numpy()]
+    p_index = np.where(
+        persons["police_at_entry"].to_numpy()[ridx],
+        params.index_event_police,
+        params.index_event_other,
+    )
+    has_index = rng.random(len(ridx)) < p_index
+    lag = rng.integers(0, 61, has_index.sum()).astype("timedelta64[D]")
+    index = pd.DataFrame(
+        {
+            "idx": ridx[has_index],
+            "date": entry[has_index] - lag,
+            "role": "victim",
+            "crime_type": "trafficking",
+        }
+    )
+    # hidden victims: ordinary events over the whole register period
+    hidx = np.flatnonzero(~reg)
+    end = np.full(len(hidx), np.datetime64(params.censor_date, "D"))
+    hidden = followup.window_events(start_all[hidx], end, params.hidden_event_rate, rng)
+    hidden["idx"] = hidx[hidden["idx"].to_numpy()]
+    ev = pd.concat([prior, index, after, hidden], ignore_index=True)
+    ev = ev.rename(columns={"idx": "person", "date": "event_date"})
+    ids = ident.loc[persons.index].reset_index(drop=True)
+    traits = persons.reset_index(drop=True)
+    events = register.victim_identifiers(ev, ids, traits, traits["linkable"], params, rng)
+    return events, firsts, exit_years
+
+
+def _write_truth(
+    py: pd.DataFrame, persons: pd.DataFrame, params: WorldParams, folder: Path
+) -> None:
+    p = persons.copy()
+    p.insert(0, "person_id", person_ids("V", p.index.to_numpy() + 1, 6))
+    date_cols = [c for c in p.columns if c.endswith("_date")]
+    for c in date_cols:
+        p[c] = _dates(p[c].to_numpy())
+    for c in ("registered", "linkable", "minor_at_entry", "police_at_entry"):
+        p[c] = p[c].astype("int8")
+    _csv(p.drop(columns=["name_country"]), folder / "persons.csv")
+    pop = (
+        py.groupby(["year", *STRATUM], sort=True)
+        .agg(n_total=("registered", "size"), n_registered=("registered", "sum"))
+        .reset_index()
+    )
+    _csv(pop, folder / "population_by_year.csv")
+    reg = py[py["registered"]].copy()
+    for c in LISTS:
+        reg[c] = reg[c].astype("int8")
+    ch = reg.groupby([*LISTS, "year"], sort=True).size().rename("count").reset_index()
+    _csv(ch, folder / "capture_histories.csv")
+    chs = reg.groupby([*LISTS, "year", *STRATUM], sort=True).size().rename("count").reset_index()
+    _csv(chs, folder / "capture_histories_by_stratum.csv")
+    (folder / "params.json").write_text(params.to_json() + "\n", encoding="utf-8")
