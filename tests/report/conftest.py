@@ -193,9 +193,9 @@ def report() -> Report:
     return make_report()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]]:
-    """The report written once per language (module-scoped: rendering is shared by tests)."""
+    """The report written once per language (session-scoped: shared by all report tests)."""
     from thbmonitor.report import write_report
 
     out: dict[str, dict[str, Path]] = {}

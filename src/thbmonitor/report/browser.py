@@ -119,17 +119,18 @@ class _Pipe:
                 return message.get("result", {})
             self.events.append(message)
 
-    def wait_event(self, method: str) -> dict[str, Any]:
-        for index, event in enumerate(self.events):
-            if event.get("method") == method:
-                return self.events.pop(index)
+    def wait_event(self, method: str, session: str) -> dict[str, Any]:
+        """Wait for an event of one session; the events on the way are kept."""
+        for event in self.events:
+            if event.get("method") == method and event.get("sessionId") == session:
+                return event
         while True:
             message = self._read_one(self.deadline)
             if message is None:
                 raise ReportError(f"Chromium sent no {method} in time.")
-            if message.get("method") == method:
-                return message
             self.events.append(message)
+            if message.get("method") == method and message.get("sessionId") == session:
+                return message
 
     def drain(self, seconds: float) -> None:
         """Collect the events that arrive in the next ``seconds``."""
@@ -138,39 +139,74 @@ class _Pipe:
             self.events.append(message)
 
 
-def load_page(
-    path: Path, chromium: str | None = None, timeout: float = 30.0, settle: float = 0.3
-) -> PageLoad:
-    """Open ``path`` in headless Chromium, wait for the load event plus ``settle`` seconds."""
-    executable = chromium or find_chromium()
-    if executable is None:
-        raise ReportError("No Chromium found; install it (Debian: apt-get install chromium).")
-    url = Path(path).resolve().as_uri()
-    to_child_r, to_child_w = os.pipe()
-    from_child_r, from_child_w = os.pipe()
-    # Move the child's ends above 10 so that dup2 onto 3 and 4 cannot clobber them.
-    child_r = fcntl.fcntl(to_child_r, fcntl.F_DUPFD_CLOEXEC, 10)
-    child_w = fcntl.fcntl(from_child_w, fcntl.F_DUPFD_CLOEXEC, 10)
-    os.close(to_child_r)
-    os.close(from_child_w)
+class Browser:
+    """One headless Chromium; :meth:`load` opens pages one after another, each in a new tab.
 
-    def attach_pipes() -> None:  # runs in the child before exec
-        os.dup2(child_r, 3)
-        os.dup2(child_w, 4)
+    Use as a context manager: ``with Browser() as browser: load = browser.load(path)``.
+    """
 
-    profile = tempfile.mkdtemp(prefix="thbmonitor-chromium-")
-    process = subprocess.Popen(
-        [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        close_fds=False,
-        preexec_fn=attach_pipes,
-    )
-    os.close(child_r)
-    os.close(child_w)
-    pipe = _Pipe(from_child_r, to_child_w, time.monotonic() + timeout)
-    try:
+    def __init__(self, chromium: str | None = None, timeout: float = 30.0) -> None:
+        executable = chromium or find_chromium()
+        if executable is None:
+            raise ReportError("No Chromium found; install it (Debian: apt-get install chromium).")
+        self.executable, self.timeout = executable, timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pipe: _Pipe | None = None
+        self._profile = ""
+
+    def __enter__(self) -> Browser:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        # Move the child's ends above 10 so that dup2 onto 3 and 4 cannot clobber them.
+        child_r = fcntl.fcntl(to_child_r, fcntl.F_DUPFD_CLOEXEC, 10)
+        child_w = fcntl.fcntl(from_child_w, fcntl.F_DUPFD_CLOEXEC, 10)
+        os.close(to_child_r)
+        os.close(from_child_w)
+
+        def attach_pipes() -> None:  # runs in the child before exec
+            os.dup2(child_r, 3)
+            os.dup2(child_w, 4)
+
+        self._profile = tempfile.mkdtemp(prefix="thbmonitor-chromium-")
+        try:
+            self._process = subprocess.Popen(
+                [self.executable, *FLAGS, f"--user-data-dir={self._profile}", "about:blank"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                close_fds=False,
+                preexec_fn=attach_pipes,
+            )
+        finally:
+            os.close(child_r)
+            os.close(child_w)
+        self._pipe = _Pipe(from_child_r, to_child_w, time.monotonic() + self.timeout)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pipe, process = self._pipe, self._process
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.send("Browser.close")
+            for fd in (pipe.read_fd, pipe.write_fd):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        if process is not None:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        shutil.rmtree(self._profile, ignore_errors=True)
+        self._pipe = self._process = None
+
+    def load(self, path: Path, settle: float = 0.3) -> PageLoad:
+        """Open ``path`` in a new tab, wait for the load event plus ``settle`` seconds."""
+        pipe = self._pipe
+        if pipe is None:
+            raise ReportError("The browser is not running; use it inside a 'with' block.")
+        pipe.deadline = time.monotonic() + self.timeout
+        url = Path(path).resolve().as_uri()
         target = pipe.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = pipe.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
             "sessionId"
@@ -180,7 +216,7 @@ def load_page(
         pipe.events.clear()
         started = time.perf_counter()
         pipe.call("Page.navigate", {"url": url}, session=session)
-        pipe.wait_event("Page.loadEventFired")
+        pipe.wait_event("Page.loadEventFired", session)
         wall = time.perf_counter() - started
         pipe.drain(settle)
         script = (
@@ -191,9 +227,10 @@ def load_page(
             "Runtime.evaluate", {"expression": script, "returnByValue": True}, session=session
         )
         page = json.loads(answer["result"]["value"])
-        requests, errors = _requests_and_errors(pipe.events)
-        with contextlib.suppress(ReportError, OSError):
-            pipe.send("Browser.close")
+        events = [e for e in pipe.events if e.get("sessionId") == session]
+        requests, errors = _requests_and_errors(events)
+        pipe.call("Target.closeTarget", {"targetId": target})
+        pipe.events.clear()
         return PageLoad(
             url=url,
             requests=tuple(requests),
@@ -202,16 +239,12 @@ def load_page(
             load_seconds=float(page["nav"]["loadEventEnd"]) / 1000.0,
             wall_seconds=wall,
         )
-    finally:
-        for fd in (from_child_r, to_child_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        shutil.rmtree(profile, ignore_errors=True)
+
+
+def load_page(path: Path, chromium: str | None = None, timeout: float = 30.0) -> PageLoad:
+    """Open one page in a fresh headless Chromium (see :class:`Browser` for several pages)."""
+    with Browser(chromium, timeout) as browser:
+        return browser.load(path)
 
 
 def _requests_and_errors(events: list[dict[str, Any]]) -> tuple[list[str], list[str]]:

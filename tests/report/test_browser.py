@@ -1,0 +1,91 @@
+"""The report in headless Chromium: it renders, requests nothing, and shows results.json's figures.
+
+Chromium is driven over the DevTools protocol (``thbmonitor.report.browser``); every request the
+page sends is recorded from ``Network.requestWillBeSent``. Two control pages show that the
+recorder does see an outside request, and that a request blocked by the page's
+Content-Security-Policy is reported as an error, so a pass is not a deaf recorder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from thbmonitor.report.browser import Browser, PageLoad, find_chromium
+from thbmonitor.report.formatting import format_value
+from thbmonitor.report.jsonsafe import lookup
+
+from .htmlparse import Page
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        find_chromium() is None,
+        reason="chromium is not installed (Debian: apt-get install chromium); CI installs it",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with Browser() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def loads(browser: Browser, written: dict[str, dict[str, Path]]) -> dict[str, PageLoad]:
+    return {lang: browser.load(paths["html"]) for lang, paths in written.items()}
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_report_renders_and_requests_nothing(loads: dict[str, PageLoad], lang: str) -> None:
+    load = loads[lang]
+    assert load.requests == (load.url,)  # the file:// document itself, nothing else
+    assert load.external_requests() == []
+    assert load.errors == ()
+    page = Page(load.dom)
+    assert len([t for t in page.tables if "data" in t.classes.split()]) == 3
+    assert load.dom.count("<svg") == 3
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_headline_numbers_equal_results_json(
+    loads: dict[str, PageLoad], written: dict[str, dict[str, Path]], lang: str
+) -> None:
+    """Every data-key figure in the rendered DOM equals results.json, raw and as displayed."""
+    results = json.loads(written[lang]["results"].read_text(encoding="utf-8"))["results"]
+    figures = Page(loads[lang].dom).figures
+    assert {f.key for f in figures} == {"registered_total", "women_pct", "mse.estimate"}
+    for figure in figures:
+        expected = lookup(results, figure.key)
+        assert json.loads(figure.raw) == expected
+        assert figure.text == format_value(expected, lang, figure.key)
+
+
+def test_recorder_sees_an_outside_request(browser: Browser, tmp_path: Path) -> None:
+    """Control: a page with an outside stylesheet and image; both requests must be recorded."""
+    page = tmp_path / "leaky.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><title>t</title><link rel="stylesheet" '
+        'href="http://127.0.0.1:9/a.css"></head><body><img src="http://127.0.0.1:9/x.png" '
+        'alt=""></body></html>',
+        encoding="utf-8",
+    )
+    load = browser.load(page)
+    assert load.external_requests() == ["http://127.0.0.1:9/a.css", "http://127.0.0.1:9/x.png"]
+
+
+def test_recorder_reports_a_request_blocked_by_the_policy(browser: Browser, tmp_path: Path) -> None:
+    """Control: with the report's CSP an outside image is blocked and shows up as an error."""
+    page = tmp_path / "blocked.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'\"><title>t</title></head>"
+        '<body><img src="http://127.0.0.1:9/x.png" alt=""></body></html>',
+        encoding="utf-8",
+    )
+    load = browser.load(page)
+    assert any("Content Security Policy" in e for e in load.errors)
