@@ -1,0 +1,236 @@
+"""The monitor's tables as true counts with margins (before disclosure control).
+
+:func:`build_tables` returns one :class:`MonitorTable` per published table. Each wraps a
+:class:`thbmonitor.disclosure.CountTable` (long form: one row per cell, margins labelled
+``Total``) whose *universe* names the counting unit and the window, e.g.
+``"victims 2016-2020"``, so that cells shared by several tables of a release (the same
+population and coordinates) are audited as one cell, and tables of another window never are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from thbmonitor.config import Settings
+from thbmonitor.disclosure import CountTable
+from thbmonitor.engine import Store
+from thbmonitor.monitor.regions import PROVINCES, UNKNOWN_REGION
+from thbmonitor.monitor.units import HELP_MEASURES, count_cells, top_nationalities
+from thbmonitor.report.model import Text
+from thbmonitor.schema import (
+    AgeBand,
+    MonitorGroup,
+    NationalityGroup,
+    ReportingOrganisation,
+    ResidenceStatus,
+    Sector,
+    Sex,
+)
+
+__all__ = ["PEOPLE_DIMS", "TOP_NATIONALITIES", "MonitorTable", "build_tables", "categories"]
+
+TOTAL = "Total"
+TOP_NATIONALITIES = 10
+PEOPLE_DIMS: tuple[str, ...] = (
+    "sex",
+    "age_band",
+    "nationality_group",
+    "residence_status",
+    "region",
+)
+HELP_DIMS: tuple[str, ...] = ("residence_status", "region", "age_band")
+ANSWERS: tuple[str, ...] = ("yes", "no", "unknown")
+YEARS_REGISTERED: tuple[str, ...] = ("1", "2", "3+")
+
+UNIT_TEXT: dict[str, Text] = {
+    "registrations": Text("registrations", "meldingen"),
+    "victims": Text("victims (distinct persons per year)",
+                    "slachtoffers (unieke personen per jaar)"),
+    "persons": Text("victims (distinct persons in the window)",
+                    "slachtoffers (unieke personen in de periode)"),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MonitorTable:
+    """One table of the monitor: true counts with margins and how to show it."""
+
+    key: str  # table name (CSV stem / sheet name, at most 31 characters)
+    chapter: str  # key of the chapter it belongs to
+    unit: str  # registrations | victims | persons
+    rows: tuple[str, ...]  # dimensions shown as rows
+    columns: str  # dimension shown as columns
+    table: CountTable = field(repr=False)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """Long form: dimension columns and ``count``, margins labelled ``Total``."""
+        return self.table.frame
+
+    def count(self, **coords: str) -> int:
+        """The true count of one cell (unnamed dimensions are their Total)."""
+        f = self.table.frame
+        mask = pd.Series(True, index=f.index)
+        for d in self.table.dims:
+            mask &= f[d].astype(str) == str(coords.get(d, TOTAL))
+        hit = f.loc[mask, self.table.count]
+        if len(hit) != 1:
+            raise KeyError(f"no single cell {coords} in table '{self.key}'")
+        return int(hit.iloc[0])
+
+
+def categories(settings: Settings, top: Sequence[str] = ()) -> dict[str, list[str]]:
+    """The full category list of every dimension (so that true zeros are shown)."""
+    return {
+        "year": [str(y) for y in range(settings.window_first, settings.window_last + 1)],
+        "group": [g.value for g in MonitorGroup],
+        "sex": [s.value for s in Sex],
+        "age_band": [a.value for a in AgeBand],
+        "nationality_group": [n.value for n in NationalityGroup],
+        "nationality": [*top, "other"],
+        "residence_status": [r.value for r in ResidenceStatus],
+        "reporting_organisation": [o.value for o in ReportingOrganisation],
+        "sector": [s.value for s in Sector],
+        "region": [*PROVINCES, UNKNOWN_REGION],
+        "years_registered": list(YEARS_REGISTERED),
+        **{m: list(ANSWERS) for m in HELP_MEASURES},
+        "minor": [AgeBand.MINOR.value],
+    }
+
+
+_UNKNOWN_OF = {
+    "group": "other_unknown", "sex": "U", "age_band": "unknown", "nationality_group": "unknown",
+    "residence_status": "Unknown", "reporting_organisation": "Other", "sector": "Unknown",
+    "region": UNKNOWN_REGION, "nationality": "other",
+}  # fmt: skip
+
+
+def _clean(cells: pd.DataFrame, dims: Sequence[str], cats: dict[str, list[str]]) -> pd.DataFrame:
+    """Map values outside a code list to its unknown category and re-sum."""
+    cells = cells.copy()
+    for d in dims:
+        if d in _UNKNOWN_OF:
+            known = set(cats[d])
+            cells[d] = cells[d].where(cells[d].isin(known), _UNKNOWN_OF[d])
+    keys = [c for c in cells.columns if c != "count"]
+    return cells.groupby(keys, sort=False)["count"].sum().reset_index()
+
+
+class _Builder:
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.window = (settings.window_first, settings.window_last)
+        self.span = f"{settings.window_first}-{settings.window_last}"
+        top = top_nationalities(store, self.window, TOP_NATIONALITIES)
+        self.cats = categories(settings, top)
+        self.top = top
+        self.out: list[MonitorTable] = []
+
+    def add(
+        self,
+        key: str,
+        chapter: str,
+        unit: str,
+        dims: Sequence[str],
+        *,
+        rows: Sequence[str] | None = None,
+        only: dict[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Add a table; a dimension in ``only`` keeps those categories and gets no margin."""
+        only = only or {}
+        cells = count_cells(self.store, unit, dims, self.window, where=only)
+        cells = _clean(cells, [d for d in dims if d not in only], self.cats)
+        table = CountTable.from_cells(
+            key,
+            cells,
+            list(dims),
+            margins=[d for d in dims if d not in only],
+            categories={d: list(only.get(d, self.cats[d])) for d in dims},
+            universe=f"{unit} {self.span}",
+        )
+        rows = tuple(rows) if rows is not None else tuple(dims[:-1])
+        shown = [d for d in dims if d not in rows and len(only.get(d, ())) != 1]
+        self.out.append(MonitorTable(key, chapter, unit, rows, shown[-1], table))
+
+    def nationality(self, key: str, unit: str) -> None:
+        """The largest foreign nationalities by group (nationality stratifies: no Total)."""
+        foreign = [c for c in self.top if c != "NL"]
+        cells = count_cells(
+            self.store, unit, ["nationality_primary", "group"], self.window,
+            where={"nationality_primary": foreign},
+        )  # fmt: skip
+        cells = cells.rename(columns={"nationality_primary": "nationality"})
+        cells = _clean(cells, ["group"], self.cats)
+        table = CountTable.from_cells(
+            key,
+            cells,
+            ["nationality", "group"],
+            margins=["group"],
+            categories={"nationality": foreign, "group": self.cats["group"]},
+            universe=f"{unit} {self.span}",
+        )
+        self.out.append(MonitorTable(key, "people", unit, ("nationality",), "group", table))
+
+    def years_registered(self) -> None:
+        cells = count_cells(self.store, "persons", ["years_registered", "group"], self.window)
+        n = cells["years_registered"].astype(int)
+        cells["years_registered"] = n.where(n < 3, 3).astype(str).replace({"3": "3+"})
+        cells = _clean(cells, ["years_registered", "group"], self.cats)
+        table = CountTable.from_cells(
+            "per_years_registered",
+            cells,
+            ["years_registered", "group"],
+            categories={d: self.cats[d] for d in ("years_registered", "group")},
+            universe=f"persons {self.span}",
+        )
+        self.out.append(
+            MonitorTable(
+                "per_years_registered", "people", "persons", ("years_registered",), "group", table
+            )
+        )
+
+
+SHORT: dict[str, str] = {
+    "sex": "sex", "age_band": "age", "nationality_group": "natgroup", "residence_status": "res",
+    "region": "region", "reporting_organisation": "org", "sector": "sector",
+}  # fmt: skip
+NOT_DOMESTIC: tuple[str, ...] = tuple(
+    g.value for g in MonitorGroup if g is not MonitorGroup.DOMESTIC_SEXUAL
+)
+
+
+def build_tables(store: Store, settings: Settings) -> list[MonitorTable]:
+    """Every table of the monitor as true counts with margins (for disclosure control).
+
+    Group x nationality group leaves out domestic sexual exploitation, which is Dutch by
+    definition (a structural 100% that the group-disclosure rule would otherwise hide).
+    """
+    b = _Builder(store, settings)
+    prefix = {"registrations": "reg", "victims": "vic", "persons": "per"}
+    for unit in ("registrations", "victims"):
+        p = prefix[unit]
+        b.add(f"{p}_year_group", "victims", unit, ["year", "group"], rows=["group"])
+        b.add(f"{p}_minor_year_group", "people", unit, ["age_band", "year", "group"],
+              rows=["group"], only={"age_band": [AgeBand.MINOR.value]})  # fmt: skip
+        for dim in (*PEOPLE_DIMS, "reporting_organisation"):
+            chapter = "organisations" if dim == "reporting_organisation" else "people"
+            b.add(f"{p}_year_{SHORT[dim]}", chapter, unit, ["year", dim], rows=[dim])
+    for unit in ("registrations", "persons"):
+        p = prefix[unit]
+        for dim in (*PEOPLE_DIMS, "reporting_organisation", "sector"):
+            chapter = {"reporting_organisation": "organisations", "sector": "groups"}.get(
+                dim, "people"
+            )
+            only: dict[str, Sequence[str]] | None = (
+                {"group": NOT_DOMESTIC} if dim == "nationality_group" else None
+            )
+            b.add(f"{p}_group_{SHORT[dim]}", chapter, unit, ["group", dim], rows=[dim], only=only)
+        b.nationality(f"{p}_group_nat", unit)
+    b.years_registered()
+    for measure in HELP_MEASURES:
+        for dim in HELP_DIMS:
+            b.add(f"help_{measure}_{SHORT[dim]}", "help", "persons", [dim, measure])
+    return b.out

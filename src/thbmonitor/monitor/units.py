@@ -1,0 +1,169 @@
+"""The monitor's counting units, as portable SQL over the store, and the counts of one table.
+
+Three units, each one row per unit with the same columns:
+
+``registrations``   every registration in the window.
+``victims``         victim-years: a person (per ``registration_person``) with at least one
+                    registration in year Y counts once in Y; attributes come from the
+                    person's first registration that year (earliest date, then lowest id).
+``persons``         distinct persons in the whole window; attributes from the first
+                    registration in the window; ``years_registered`` is the number of
+                    distinct years with a registration.
+
+Help flags (shelter, B8 applied/granted, care referral) of a person are ``yes`` if any of
+the unit's registrations records it, else ``no`` if any records ``no``, else ``unknown``.
+A registration without a ``registration_person`` row (linkage not run for it) is its own person.
+
+SQL values are bound parameters; only column names from the fixed list below are generated.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from thbmonitor.engine import Store
+from thbmonitor.monitor.regions import regions_frame
+
+log = logging.getLogger(__name__)
+
+__all__ = ["HELP_MEASURES", "UNITS", "count_cells", "top_nationalities", "unit_sql"]
+
+UNITS: tuple[str, ...] = ("registrations", "victims", "persons")
+HELP_MEASURES: tuple[str, ...] = ("shelter", "b8_applied", "b8_granted", "care_referral")
+REGIONS_VIEW = "monitor_regions"
+
+# the columns every unit query returns (after COALESCE to the code lists' unknown values)
+_ATTRIBUTES = """
+    CAST(f.registration_year AS VARCHAR) AS year,
+    COALESCE(f.monitor_group, 'other_unknown') AS "group",
+    COALESCE(f.sex, 'U') AS sex,
+    COALESCE(f.age_band, 'unknown') AS age_band,
+    COALESCE(f.nationality_group, 'unknown') AS nationality_group,
+    COALESCE(f.nationality_primary, 'XX') AS nationality_primary,
+    COALESCE(f.residence_status, 'Unknown') AS residence_status,
+    COALESCE(f.reporting_organisation, 'Other') AS reporting_organisation,
+    COALESCE(f.sector, 'Unknown') AS sector,
+    COALESCE(mr.region, 'unknown') AS region
+"""
+
+_HELP = ",\n".join(
+    f"CASE WHEN a.{m} = 1 THEN 'yes' WHEN a.{m} = 0 THEN 'no' ELSE 'unknown' END AS {m}"
+    for m in HELP_MEASURES
+)
+_HELP_AGG = ",\n".join(
+    f"MAX(CASE WHEN {m} THEN 1 WHEN NOT {m} THEN 0 END) AS {m}" for m in HELP_MEASURES
+)
+
+_WINDOW = """
+    reg AS (
+        SELECT r.*, COALESCE(rp.person_id, 'unlinked:' || r.registration_id) AS person_id
+        FROM registrations r
+        LEFT JOIN registration_person rp ON rp.registration_id = r.registration_id
+        WHERE r.registration_year BETWEEN ? AND ?
+    )"""
+
+
+def unit_sql(unit: str) -> str:
+    """A SELECT returning one row per unit; parameters: (first year, last year)."""
+    if unit == "registrations":
+        return f"""
+        WITH {_WINDOW},
+        a AS (SELECT registration_id, {_HELP_AGG} FROM reg GROUP BY registration_id)
+        SELECT {_ATTRIBUTES}, 1 AS years_registered, {_HELP}
+        FROM reg f
+        JOIN a ON a.registration_id = f.registration_id
+        LEFT JOIN {REGIONS_VIEW} mr ON mr.municipality_key = lower(trim(f.municipality))
+        """
+    if unit not in ("victims", "persons"):
+        raise ValueError(f"unknown counting unit {unit!r}; use one of {UNITS}")
+    part = "person_id, registration_year" if unit == "victims" else "person_id"
+    join = " AND ".join(f"a.{c.strip()} = f.{c.strip()}" for c in part.split(","))
+    return f"""
+    WITH {_WINDOW},
+    ranked AS (
+        SELECT reg.*, ROW_NUMBER() OVER (
+            PARTITION BY {part} ORDER BY registration_date, registration_id
+        ) AS rank_in_unit
+        FROM reg
+    ),
+    a AS (
+        SELECT {part}, COUNT(DISTINCT registration_year) AS n_years, {_HELP_AGG}
+        FROM reg GROUP BY {part}
+    )
+    SELECT {_ATTRIBUTES}, a.n_years AS years_registered, {_HELP}
+    FROM ranked f
+    JOIN a ON {join}
+    LEFT JOIN {REGIONS_VIEW} mr ON mr.municipality_key = lower(trim(f.municipality))
+    WHERE f.rank_in_unit = 1
+    """
+
+
+class _Regions:
+    """Expose the municipality -> region code list to SQL for the duration of a block."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __enter__(self) -> Store:
+        self.store.register(REGIONS_VIEW, regions_frame())
+        return self.store
+
+    def __exit__(self, *exc: object) -> None:
+        self.store.unregister(REGIONS_VIEW)
+
+
+def count_cells(
+    store: Store,
+    unit: str,
+    dims: Sequence[str],
+    window: tuple[int, int],
+    *,
+    where: dict[str, Sequence[Any]] | None = None,
+) -> pd.DataFrame:
+    """Counts of ``unit`` by ``dims`` (inner cells only, observed combinations), as a frame.
+
+    ``where`` keeps only units whose dimension takes one of the given values (bound).
+    """
+    allowed = {
+        "year", "group", "sex", "age_band", "nationality_group", "nationality_primary",
+        "residence_status", "reporting_organisation", "sector", "region", "years_registered",
+        *HELP_MEASURES,
+    }  # fmt: skip
+    cols = [*dims, *(where or {})]
+    unknown = [c for c in cols if c not in allowed]
+    if unknown:
+        raise ValueError(f"unknown dimension(s) {unknown}")
+    params: list[Any] = [window[0], window[1]]
+    conditions = []
+    for col, values in (where or {}).items():
+        conditions.append(f'u."{col}" IN ({", ".join("?" for _ in values)})')
+        params.extend(values)
+    where_sql = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    select = ", ".join(f'u."{d}"' for d in dims)
+    group = f"GROUP BY {select}" if dims else ""
+    sql = (
+        f"SELECT {select}{', ' if dims else ''}COUNT(*) AS count "
+        f"FROM ({unit_sql(unit)}) u {where_sql} {group}"
+    )
+    with _Regions(store):
+        frame = store.df(sql, params)
+    frame["count"] = frame["count"].astype("int64")
+    return frame
+
+
+def top_nationalities(store: Store, window: tuple[int, int], k: int) -> list[str]:
+    """The ``k`` most frequent known primary nationalities of registrations in the window."""
+    rows = store.rows(
+        """
+        SELECT nationality_primary, COUNT(*) AS n FROM registrations
+        WHERE registration_year BETWEEN ? AND ?
+          AND nationality_primary IS NOT NULL AND nationality_primary <> ?
+        GROUP BY nationality_primary ORDER BY n DESC, nationality_primary LIMIT ?
+        """,
+        [window[0], window[1], "XX", k],
+    )
+    return [str(r[0]) for r in rows]

@@ -1,0 +1,106 @@
+"""A small monitoring store with known registrations, built in the test (seeded)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from thbmonitor.config import Settings
+from thbmonitor.engine import Store
+from thbmonitor.schema import (
+    MonitorGroup,
+    ReportingOrganisation,
+    ResidenceStatus,
+    Sector,
+    age_band,
+    nationality_group,
+)
+from thbmonitor.store import open_store
+
+NATIONALITIES = ["NL"] * 6 + ["PL"] * 3 + ["RO", "BG", "NG", "UA", "VN", "ER", "XX", "HU"]
+MUNICIPALITIES = ["Amsterdam", "rotterdam ", "Den Haag", "Eindhoven", "Nowhere", None, "Venlo"]
+
+
+def make_registrations(seed: int = 7, n_persons: int = 900) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Registrations (store columns) and the registration -> person mapping."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    mapping = []
+    k = 0
+    for p in range(n_persons):
+        n_reg = int(rng.choice([1, 1, 1, 2, 2, 3]))
+        first_year = int(rng.integers(2014, 2022))
+        for _ in range(n_reg):
+            year = min(2022, first_year + int(rng.choice([0, 0, 1, 2])))
+            day = pd.Timestamp(year=year, month=int(rng.integers(1, 13)), day=1) + pd.Timedelta(
+                days=int(rng.integers(0, 28))
+            )
+            nat = str(rng.choice(NATIONALITIES))
+            form_group = str(
+                rng.choice([g.value for g in MonitorGroup], p=[0.2, 0.25, 0.3, 0.15, 0.1])
+            )
+            if form_group in ("domestic_sexual", "cross_border_sexual"):
+                form_group = "domestic_sexual" if nat == "NL" else "cross_border_sexual"
+            age = None if rng.random() < 0.05 else int(rng.integers(12, 60))
+            k += 1
+            rid = f"R{k:05d}"
+            rows.append(
+                {
+                    "registration_id": rid,
+                    "reporting_organisation": str(
+                        rng.choice([o.value for o in ReportingOrganisation])
+                    ),
+                    "registration_date": day.date(),
+                    "registration_year": year,
+                    "sex": str(rng.choice(["F", "F", "M", "U"])),
+                    "nationality": nat,
+                    "nationality_primary": nat,
+                    "nationality_group": nationality_group(nat).value,
+                    "residence_status": str(rng.choice([s.value for s in ResidenceStatus])),
+                    "municipality": rng.choice(np.array(MUNICIPALITIES, dtype=object)),
+                    "monitor_group": form_group,
+                    "sector": None
+                    if rng.random() < 0.1
+                    else str(rng.choice([s.value for s in Sector])),
+                    "shelter": None if rng.random() < 0.1 else bool(rng.random() < 0.4),
+                    "b8_applied": None if rng.random() < 0.1 else bool(rng.random() < 0.3),
+                    "b8_granted": None if rng.random() < 0.1 else bool(rng.random() < 0.2),
+                    "care_referral": bool(rng.random() < 0.5),
+                    "age_at_registration": age,
+                    "age_band": age_band(age).value,
+                }
+            )
+            if rng.random() > 0.03:  # a few registrations were never linked
+                mapping.append({"registration_id": rid, "person_id": f"P{p:04d}"})
+    return pd.DataFrame(rows), pd.DataFrame(mapping)
+
+
+def write_store(path: Path, regs: pd.DataFrame, mapping: pd.DataFrame) -> Store:
+    store = open_store(str(path))
+    store.register("regs_in", regs)
+    cols = ", ".join(regs.columns)
+    store.execute(f"INSERT INTO registrations ({cols}) SELECT {cols} FROM regs_in")
+    store.unregister("regs_in")
+    store.register("map_in", mapping)
+    store.execute("INSERT INTO registration_person SELECT registration_id, person_id FROM map_in")
+    store.unregister("map_in")
+    return store
+
+
+@pytest.fixture(scope="session")
+def world(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Store, pd.DataFrame, pd.DataFrame]]:
+    regs, mapping = make_registrations()
+    store = write_store(tmp_path_factory.mktemp("monitor") / "store.duckdb", regs, mapping)
+    yield store, regs, mapping
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings()
