@@ -140,3 +140,43 @@ def test_coverage_by_nationality_group() -> None:
     assert table.loc[table["breakdown"] == "nationality_group", "n_persons"].sum() == len(w.persons)
     with pytest.raises(EstimationError, match="residence_status"):
         coverage_table(w.persons, by=["residence_status"])
+
+
+def test_ph_test_matches_lifelines() -> None:
+    """Our vectorised Grambsch-Therneau test equals
+    ``lifelines.statistics.proportional_hazard_test(cph, df, time_transform=...)`` to 1e-8,
+    on Rossi (many tied weeks) and on random data with ties and a categorical covariate."""
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import proportional_hazard_test
+
+    from thbmonitor.followup.risk import schoenfeld_test
+
+    rng = np.random.default_rng(9)
+    n = 600
+    random = pd.DataFrame(
+        {
+            "x1": rng.normal(size=n),
+            "x2": rng.integers(0, 2, n).astype(float),
+            "t": np.ceil(rng.exponential(3.0, n) * 12) / 12,
+            "e": rng.integers(0, 2, n),
+        }
+    )
+    for df, t_col, e_col in ((load_rossi(), "week", "arrest"), (random, "t", "e")):
+        cph = CoxPHFitter().fit(df, t_col, e_col)
+        residuals = cph.compute_residuals(df, "scaled_schoenfeld")
+        for time_transform in ("rank", "identity", "log", "km"):
+            ref = proportional_hazard_test(
+                cph, df, time_transform=time_transform, precomputed_residuals=residuals
+            ).summary
+            ours = schoenfeld_test(
+                df.drop(columns=[t_col, e_col]),
+                df[t_col].to_numpy(),
+                df[e_col].to_numpy(),
+                cph.params_.to_numpy(),
+                cph.variance_matrix_.to_numpy(),
+                time_transform=time_transform,
+            ).set_index("covariate")
+            assert_allclose(
+                ours["test_statistic"], ref.loc[ours.index, "test_statistic"], rtol=1e-8, atol=1e-10
+            )
+            assert_allclose(ours["p"], ref.loc[ours.index, "p"], rtol=1e-8, atol=1e-12)

@@ -7,6 +7,12 @@ No engine is imported here; build the frame with :func:`build_cohort` or from th
 
 from __future__ import annotations
 
+from thbmonitor.followup.analysis import (
+    CRIME_TYPES,
+    FollowUpResult,
+    analyse_followup,
+    results_section,
+)
 from thbmonitor.followup.breakdown import (
     ESTIMATORS,
     YEARS,
@@ -26,14 +32,17 @@ from thbmonitor.followup.overlap import coverage_table, offender_overlap, suspec
 from thbmonitor.followup.risk import RiskModel
 
 __all__ = [
+    "CRIME_TYPES",
     "ESTIMATORS",
     "EVENT_CODES",
     "YEARS",
     "CohortRule",
     "CrudeShare",
+    "FollowUpResult",
     "IncidenceCurve",
     "RiskModel",
     "aalen_johansen",
+    "analyse_followup",
     "build_cohort",
     "build_cohorts_by_type",
     "coverage_table",
@@ -43,5 +52,6 @@ __all__ = [
     "kaplan_meier",
     "offender_overlap",
     "proportion_interval",
+    "results_section",
     "suspect_flags",
 ]
