@@ -200,3 +200,51 @@ def test_print_css_hides_navigation_and_keeps_tables_whole(
     css = _html(written, "en").split("@media print")[1]
     assert re.search(r"nav\.toc[^{]*\{\s*display:\s*none", css)
     assert "break-inside: avoid" in css and "thead { display: table-header-group; }" in css
+
+
+@pytest.mark.parametrize(
+    ("lang", "caption", "header", "rows"),
+    [
+        (
+            "en",
+            "Registered and estimated",
+            ["Year", "Registered", "Estimated (95% CI)"],
+            {0: ["2019", "1,200", "5,000.0 (4,000–6,100)"], 1: ["2020", "958", "not shown"]},
+        ),
+        (
+            "nl",
+            "Geregistreerde en geschatte",
+            ["Jaar", "Geregistreerd", "Geschat (95%-BI)"],
+            {4: ["2023", "1.334", "6.012,5 (5.100–7.300)"]},
+        ),
+        (
+            "nl",
+            "Cumulatieve incidentie",
+            ["Jaren sinds registratie", "Procent"],
+            {1: ["0,5", "2,50 (1,5–3,5)"], 3: ["2,0", "niet getoond"]},
+        ),
+        (
+            "en",
+            "by form and sex",
+            ["x", "women", "men"],
+            {2: ["criminal", "not shown", "not shown"]},
+        ),
+    ],
+)
+def test_chart_figures_table_is_wide_with_intervals(
+    written: dict[str, dict[str, Path]],
+    lang: str,
+    caption: str,
+    header: list[str],
+    rows: dict[int, list[str]],
+) -> None:
+    """Each chart has a table: one row per x, one column per series, interval in brackets."""
+    html = _html(written, lang)
+    figure = [
+        block for block in html.split("<figure")[1:] if caption in block.split("</figcaption>")[0]
+    ]
+    assert len(figure) == 1
+    table = next(t for t in Page("<figure" + figure[0]).tables if "chart-data" in t.classes)
+    assert table.header == header
+    for index, expected in rows.items():
+        assert table.rows[index][: len(expected)] == expected

@@ -25,12 +25,14 @@ from thbmonitor.report.formatting import (
     LANGUAGES,
     column_decimals,
     format_cell,
+    format_number,
     format_value,
+    is_missing,
     is_number,
 )
 from thbmonitor.report.jsonsafe import to_jsonable
 from thbmonitor.report.model import Chapter, Chart, Headline, Report, Table
-from thbmonitor.report.tables import has_default_index
+from thbmonitor.report.tables import column_name, has_default_index
 
 PLACEHOLDER = "{value}"
 
@@ -82,6 +84,7 @@ class _ChartView:
     number: int
     title: str
     svg: Markup
+    caption: str
     header: list[str]
     rows: list[list[_Cell]]
 
@@ -124,7 +127,7 @@ def _labels(table: Table, lang: str) -> tuple[list[str], list[str]]:
         ]
     columns = []
     for column in frame.columns:
-        name = " / ".join(map(str, column)) if isinstance(column, tuple) else str(column)
+        name = column_name(column)
         columns.append(table.columns[name](lang) if name in table.columns else name)
     return index_names, columns
 
@@ -133,22 +136,24 @@ def table_view(table: Table, number: int, lang: str) -> _TableView:
     """Formatted cells of a table, ready for the template."""
     frame = table.frame
     index_names, columns = _labels(table, lang)
-    decimals: dict[object, int | None] = {}
-    for column in frame.columns:
-        values = frame[column].tolist()
-        fixed = table.decimals.get(str(column))
-        has_float = any(is_number(v) and not float(v).is_integer() for v in values)
-        decimals[column] = column_decimals(values, fixed) if (has_float or fixed) else None
+    names = [column_name(c) for c in frame.columns]
+    values = [frame.iloc[:, j].tolist() for j in range(frame.shape[1])]
+    decimals: list[int | None] = []
+    for name, column_values in zip(names, values, strict=True):
+        fixed = table.decimals.get(name)
+        has_float = any(is_number(v) and not float(v).is_integer() for v in column_values)
+        needs = has_float or fixed is not None
+        decimals.append(column_decimals(column_values, fixed) if needs else None)
+    labels = frame.index.tolist()
     rows: list[list[_Cell]] = []
     for position in range(len(frame)):
         row: list[_Cell] = []
         if index_names:
-            label = frame.index[position]
+            label = labels[position]
             parts = label if isinstance(label, tuple) else (label,)
             row.extend(_Cell(str(p), "row") for p in parts)
-        for column in frame.columns:
-            value = frame[column].iloc[position]
-            text, kind = format_cell(value, lang, column, decimals[column])
+        for j, name in enumerate(names):
+            text, kind = format_cell(values[j][position], lang, name, decimals[j])
             row.append(_Cell(text, kind))
         rows.append(row)
     return _TableView(
@@ -165,38 +170,63 @@ def table_view(table: Table, number: int, lang: str) -> _TableView:
 
 
 def chart_view(chart: Chart, number: int, lang: str, ui: dict[str, str]) -> _ChartView:
-    """The SVG of a chart and the table of its figures."""
+    """The SVG of a chart and a wide table of its figures: one row per x, one column per series.
+
+    A cell shows the figure and, where the chart has a band, its interval in brackets; a gap
+    (NaN) reads "not shown".
+    """
     data = chart.data
-    has_band = "lower" in data.columns and "upper" in data.columns
+    has_series = "series" in data.columns
+    series = list(dict.fromkeys(data["series"].tolist())) if has_series else [None]
+    xs = list(dict.fromkeys(data["x"].tolist()))
+    numeric_x = all(is_number(x) for x in xs)
+    if numeric_x:
+        xs.sort(key=float)
+    value_name = chart.y_label(lang) if chart.y_label else ui["col_value"]
     header = [chart.x_label(lang) if chart.x_label else ui["col_x"]]
-    multi = "series" in data.columns and data["series"].nunique() > 1
-    with_series = "series" in data.columns and (multi or bool(chart.series_labels))
-    if with_series:
-        header.append(ui["col_series"])
-    header.append(chart.y_label(lang) if chart.y_label else ui["col_value"])
-    if has_band:
-        header += [ui["col_lower"], ui["col_upper"]]
-    values = [v for c in ("y", "lower", "upper") if c in data.columns for v in data[c].tolist()]
-    places = column_decimals(values)
+    for name in series:
+        if name in chart.series_labels:
+            header.append(chart.series_labels[name](lang))
+        else:
+            header.append(str(name) if name is not None and str(name) else value_name)
+    band = "lower" in data.columns and "upper" in data.columns
+    y_by_series = (
+        {name: data.loc[data["series"] == name, "y"].tolist() for name in series}
+        if has_series
+        else {None: data["y"].tolist()}
+    )
+    y_places = {name: column_decimals(values) for name, values in y_by_series.items()}
+    band_places = column_decimals(data["lower"].tolist() + data["upper"].tolist()) if band else 0
+    x_places = column_decimals(xs) if numeric_x else 0
+    cells: dict[tuple[object, object], dict[Any, Any]] = {
+        (r["x"], r.get("series") if has_series else None): r for r in data.to_dict("records")
+    }
     rows: list[list[_Cell]] = []
-    for record in data.to_dict("records"):
-        x = record["x"]
-        row = [_Cell(str(x), "row")]
-        if with_series:
-            name = record.get("series", "")
-            label = chart.series_labels[name](lang) if name in chart.series_labels else str(name)
-            row.append(_Cell(label, "text"))
-        for column in ["y", "lower", "upper"] if has_band else ["y"]:
-            text, kind = format_cell(record.get(column), lang, "", places)
-            if column == "y" and kind == "marker":
-                text = ui["chart_gap_cell"]
+    for x in xs:
+        x_text = format_number(float(x), lang, x_places, grouping=False) if numeric_x else str(x)
+        row = [_Cell(x_text, "row")]
+        for name in series:
+            record = cells.get((x, name))
+            if record is None:
+                row.append(_Cell(".", "marker"))
+                continue
+            text, kind = format_cell(record["y"], lang, "", y_places[name])
+            if kind == "marker":
+                row.append(_Cell(ui["chart_gap_cell"], "marker"))
+                continue
+            if band and not (is_missing(record["lower"]) or is_missing(record["upper"])):
+                lower = format_cell(record["lower"], lang, "", band_places)[0]
+                upper = format_cell(record["upper"], lang, "", band_places)[0]
+                text = f"{text} ({lower}–{upper})"
             row.append(_Cell(text, kind))
         rows.append(row)
+    caption = ui["chart_data"] + (f" ({ui['chart_data_band']})" if band else "")
     return _ChartView(
         id=chart_id(chart.key),
         number=number,
         title=chart.title(lang),
         svg=Markup(render_chart(chart, lang, ui)),
+        caption=caption,
         header=header,
         rows=rows,
     )
