@@ -69,15 +69,16 @@ def lognormal_interval(fit: LoglinearFit, level: float = 0.95) -> Interval:
 def _profile_loglik_factory(fit: LoglinearFit) -> Callable[[float], float]:
     x = np.vstack([fit.x_design, np.eye(1, fit.x_design.shape[1])])
     n = float(fit.observed)
-    state = {"eta": np.concatenate([np.log(fit.mu), [fit.coef[0]]])}
+    start = np.concatenate([np.log(fit.mu), [0.0]])
 
     def loglik(n0: float) -> float:
         n0 = max(n0, 0.0)
         y = np.concatenate([fit.y, [n0]])
-        eta0 = state["eta"].copy()
+        eta0 = start.copy()
         eta0[-1] = math.log(n0 + 0.1)
-        _coef, _cov, mu, dev, _conv = poisson_irls(x, y, eta0=eta0)
-        state["eta"] = np.log(mu)
+        _coef, _cov, _mu, dev, conv = poisson_irls(x, y, eta0=eta0)
+        if not conv:  # fall back to R's glm start
+            _coef, _cov, _mu, dev, conv = poisson_irls(x, y)
         big_n = n + n0
         ct = (n0 * math.log(n0) if n0 > 0 else 0.0) + gammaln(big_n + 1.0)
         ct -= big_n * math.log(big_n) + gammaln(n0 + 1.0)

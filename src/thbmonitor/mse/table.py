@@ -182,9 +182,16 @@ class CaptureTable:
 
 
 def read_capture_histories(
-    path: str | Path, covariates: Sequence[str] = (), count: str = "count"
+    path: str | Path,
+    covariates: Sequence[str] = (),
+    count: str = "count",
+    lists: Sequence[str] | None = None,
 ) -> CaptureTable:
-    """Read a capture-history CSV (0/1 list columns, optional covariates, ``count``)."""
+    """Read a capture-history CSV (0/1 list columns, optional covariates, ``count``).
+
+    Without ``lists``, the lists are the 0/1 columns other than the covariates and the count;
+    other columns that are not named as covariates are summed over (with a warning).
+    """
     p = Path(path)
     if not p.exists():
         raise InputError(f"File not found: {p.name}. Give the path of a capture-history CSV.")
@@ -193,7 +200,17 @@ def read_capture_histories(
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{p.name} cannot be read as CSV ({type(exc).__name__}).") from None
     log.debug("read %d rows, %d columns from %s", df.shape[0], df.shape[1], p.name)
-    return CaptureTable.from_frame(df, covariates=covariates, count=count)
+    if lists is None:
+        rest = [c for c in df.columns if c != count and c not in covariates]
+        lists = [c for c in rest if pd.to_numeric(df[c], errors="coerce").isin([0, 1]).all()]
+        other = [c for c in rest if c not in lists]
+        if other:
+            warnings.warn(
+                f"Column(s) {other} are neither 0/1 lists nor named covariates; summed over.",
+                UserWarning,
+                stacklevel=2,
+            )
+    return CaptureTable.from_frame(df, lists=lists, covariates=covariates, count=count)
 
 
 def _binary_matrix(df: pd.DataFrame, lists: Sequence[str]) -> np.ndarray:

@@ -1,0 +1,148 @@
+"""What ``thbmonitor mse`` prints: one JSON object, or Rich tables for people."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.table import Table
+
+from thbmonitor.errors import EstimationError
+from thbmonitor.mse.covariates import CovariateFit, fit_covariate_model
+from thbmonitor.mse.estimator import MultipleSystemsEstimator
+from thbmonitor.mse.table import read_capture_histories
+
+__all__ = ["MseRun", "mse_json", "mse_rich_tables", "run_mse_file"]
+
+
+@dataclass(frozen=True)
+class MseRun:
+    estimator: MultipleSystemsEstimator
+    covariate_fit: CovariateFit | None
+    covariate_error: str | None
+
+
+def run_mse_file(
+    path: str | Path,
+    method: str = "stepwise",
+    maxorder: int = 2,
+    pthresh: float = 0.02,
+    bootstrap: int = 0,
+    seed: int | None = None,
+    covariates: Sequence[str] = (),
+    n_jobs: int | None = None,
+) -> MseRun:
+    """Read a capture-history CSV and estimate; with covariates also per covariate level."""
+    table = read_capture_histories(path, covariates=covariates)
+    est = MultipleSystemsEstimator(
+        method=method,
+        maxorder=maxorder,
+        pthresh=pthresh,
+        bootstrap=bootstrap,
+        seed=seed,
+        n_jobs=n_jobs,
+    ).fit(table)
+    cov_fit: CovariateFit | None = None
+    cov_err: str | None = None
+    if covariates:
+        try:
+            cov_fit = fit_covariate_model(table, covariates, terms=est.fit_.terms)
+        except EstimationError as exc:
+            cov_err = str(exc)
+    return MseRun(est, cov_fit, cov_err)
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+def mse_json(run: MseRun) -> dict[str, Any]:
+    """The estimator's JSON object, plus ``by_covariate`` when covariates were given."""
+    out = run.estimator.to_dict()
+    if run.covariate_fit is not None:
+        cf = run.covariate_fit
+        out["by_covariate"] = {
+            "model": list(cf.model),
+            "covariates": list(cf.covariates),
+            "method": cf.method,
+            "level": cf.level,
+            "estimate": cf.estimate,
+            "lower": cf.lower,
+            "upper": cf.upper,
+            "levels": [
+                {k: _clean(v) for k, v in row.items()} for row in cf.levels.to_dict("records")
+            ],
+        }
+    elif run.covariate_error is not None:
+        out["by_covariate"] = {"error": run.covariate_error}
+    return out
+
+
+def _fmt(v: object, digits: int = 0) -> str:
+    try:
+        f = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(v)
+    return "" if not np.isfinite(f) else f"{f:,.{digits}f}"
+
+
+def mse_rich_tables(run: MseRun, max_models: int = 20) -> list[Table]:
+    """The estimate, the models side by side and (if any) the per-level estimates."""
+    est = run.estimator
+    iv = est.interval_
+    head = Table(title="Hidden number: multiple systems estimation")
+    for col in ("observed", "estimate", "hidden", f"{iv.level:.0%} lower", "upper", "interval"):
+        head.add_column(col, justify="right" if col != "interval" else "left")
+    head.add_row(
+        _fmt(est.observed_),
+        _fmt(est.estimate_),
+        _fmt(est.hidden_),
+        _fmt(iv.lower),
+        _fmt(iv.upper),
+        iv.method,
+    )
+    head.caption = "model: " + (" + ".join(est.model_) or "main effects")
+    models = Table(title=f"Models ({est.method})")
+    for col in ("model", "df", "deviance", "AIC", "BIC", "estimate", "check"):
+        models.add_column(col, justify="left" if col in ("model", "check") else "right")
+    table: pd.DataFrame = est.models_.head(max_models)
+    for r in table.itertuples(index=False):
+        check = (
+            "ok"
+            if (r.exists and r.identifiable)
+            else ("no MLE" if not r.exists else "not identifiable")
+        )
+        mark = " *" if r.selected else ""
+        models.add_row(
+            f"{r.model}{mark}",
+            _fmt(r.df),
+            _fmt(r.deviance, 2),
+            _fmt(r.AIC, 2),
+            _fmt(r.BIC, 2),
+            _fmt(r.estimate),
+            check,
+        )
+    out = [head, models]
+    if run.covariate_fit is not None:
+        lv = Table(title="Estimates per covariate level (list x covariate model)")
+        for col in ("covariate", "level", "observed", "estimate", "lower", "upper"):
+            lv.add_column(col, justify="left" if col in ("covariate", "level") else "right")
+        for row in run.covariate_fit.levels.itertuples(index=False):
+            lv.add_row(
+                str(row.covariate),
+                str(row.level),
+                _fmt(row.observed),
+                _fmt(row.estimate),
+                _fmt(row.lower),
+                _fmt(row.upper),
+            )
+        out.append(lv)
+    return out

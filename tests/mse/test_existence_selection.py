@@ -1,0 +1,63 @@
+"""Existence checks and the model space, against SparseMSE's LP and known counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from thbmonitor.mse.existence import check_model, lp_exists, lp_exists_full
+from thbmonitor.mse.loglinear import canonical, reduce_terms
+from thbmonitor.mse.selection import hierarchical_models, select_exhaustive
+
+
+def test_fast_existence_check_agrees_with_the_sparsemse_lp() -> None:
+    """The null-space check must give the answer of SparseMSE ``checkident``'s LP
+    (``lpSolve::lp("max", ...)``, reimplemented in ``lp_exists_full``) on sparse random tables,
+    including cases where the MLE does not exist."""
+    rng = np.random.default_rng(20210101)
+    n_missing = 0
+    for _ in range(150):
+        k = int(rng.integers(3, 6))
+        p = rng.uniform(0.02, 0.5, k)
+        codes = np.arange(1 << k)
+        h = (codes[:, None] >> np.arange(k)) & 1
+        prob = np.prod(np.where(h == 1, p, 1 - p), axis=1)
+        full = rng.poisson(prob * rng.uniform(20, 200)).astype(float)
+        full[0] = 0
+        models = hierarchical_models(k, 3 if k == 3 else 2)
+        terms = models[int(rng.integers(len(models)))]
+        r = reduce_terms(full, k, canonical(terms))
+        if r.y.sum() == 0:
+            continue
+        full_lp = lp_exists_full(r.x, r.y)
+        n_missing += not full_lp
+        assert lp_exists(r.x, r.y) == full_lp
+    assert n_missing >= 5  # the comparison did cover non-existence
+
+
+@pytest.mark.parametrize(("k", "maxorder", "count"), [(3, 3, 9), (4, 4, 114), (5, 5, 6894)])
+def test_number_of_hierarchical_models(k: int, maxorder: int, count: int) -> None:
+    """Hierarchical log-linear models containing all main effects = abstract simplicial
+    complexes on k labelled vertices, OEIS A006126: 9, 114, 6894."""
+    assert len(hierarchical_models(k, maxorder)) == count
+
+
+def test_six_list_pairwise_catalogue() -> None:
+    """MultipleSystemsEstimation ``estimate_population_bic`` docs: 32,768 six-list models
+    with interactions of order at most 2."""
+    assert len(hierarchical_models(6, 2)) == 2**15
+
+
+def test_exhaustive_checks_equal_direct_checks(load) -> None:  # type: ignore[no-untyped-def]
+    """The cached existence results used by exhaustive search equal one LP per model."""
+    tab = load("NewOrl_5_SparseMSE")
+    full = tab.full_counts()
+    sel = select_exhaustive(full, 5, "bic", maxorder=2)
+    assert len(sel.candidates) == 2**10
+    rng = np.random.default_rng(3)
+    for i in rng.choice(len(sel.candidates), 80, replace=False):
+        _fit, chk = sel.candidates[int(i)]
+        direct = check_model(full, 5, chk.terms)
+        assert (chk.exists, chk.identifiable) == (direct.exists, direct.identifiable)
+    ok = [(f.bic, len(c.terms)) for f, c in sel.candidates if f is not None]
+    assert (sel.fit.bic, len(sel.fit.terms)) == min(ok)
