@@ -63,6 +63,76 @@ def survival(
         typer.echo(curve.at(at).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
+@app.command("mse")
+def mse_command(
+    file: Annotated[Path, typer.Argument(help="Capture-history counts (CSV): 0/1 lists, count.")],
+    method: Annotated[
+        str, typer.Option("--method", help="Model selection: stepwise, bic, aic or main.")
+    ] = "stepwise",
+    maxorder: Annotated[
+        int, typer.Option("--maxorder", help="Highest interaction order (bic/aic).")
+    ] = 2,
+    pthresh: Annotated[
+        float, typer.Option("--pthresh", help="P-value threshold of stepwise selection.")
+    ] = 0.02,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Bootstrap replicates for a BCa interval (0: none).")
+    ] = 0,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Random seed of the bootstrap.")
+    ] = None,
+    covariates: Annotated[
+        list[str] | None,
+        typer.Option("--covariates", help="Covariate column (repeatable): estimates per level."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Multiple systems estimation of the hidden number (log-linear capture-recapture)."""
+    import json
+
+    from thbmonitor.mse.report import mse_json, mse_rich_tables, run_mse_file
+
+    result = run_mse_file(
+        file,
+        method=method,
+        maxorder=maxorder,
+        pthresh=pthresh,
+        bootstrap=bootstrap,
+        seed=seed,
+        covariates=covariates or [],
+    )
+    if as_json:
+        typer.echo(json.dumps(mse_json(result)))
+        return
+    out = Console()
+    for table in mse_rich_tables(result):
+        out.print(table)
+
+@app.command("check-report")
+def check_report_command(
+    folder: Annotated[Path, typer.Argument(help="Folder with report.html and results.json.")],
+) -> None:
+    """Open report.html in headless Chromium: no requests, no errors, figures = results.json."""
+    from thbmonitor.report.verify import verify_report
+
+    check = verify_report(folder)
+    console.print(
+        f"{check.html}: {check.figures} headline figures, load {check.load_seconds:.3f} s",
+        highlight=False,
+    )
+    for label, items in (
+        ("request outside the page", check.external_requests),
+        ("browser error", check.errors),
+        ("figure differs from results.json", check.unmatched),
+        ("figure missing from results.json", check.missing),
+    ):
+        for item in items:
+            console.print(f"  {label}: {item}", highlight=False)
+    if not check.ok:
+        raise typer.Exit(1)
+    console.print("report OK", highlight=False)
+
+
 def main() -> None:
     """Entry point of the ``thbmonitor`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
