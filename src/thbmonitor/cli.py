@@ -108,6 +108,7 @@ def mse_command(
     for table in mse_rich_tables(result):
         out.print(table)
 
+
 def main() -> None:
     """Entry point of the ``thbmonitor`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
