@@ -9,6 +9,7 @@ Content-Security-Policy is reported as an error, so a pass is not a deaf recorde
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from thbmonitor.report.browser import Browser, PageLoad, find_chromium
 from thbmonitor.report.formatting import format_value
 from thbmonitor.report.jsonsafe import lookup
+from thbmonitor.report.verify import verify_report
 
 from .htmlparse import Page
 
@@ -89,3 +91,32 @@ def test_recorder_reports_a_request_blocked_by_the_policy(browser: Browser, tmp_
     )
     load = browser.load(page)
     assert any("Content Security Policy" in e for e in load.errors)
+
+
+def test_verify_report_passes_a_good_report_and_catches_a_changed_figure(
+    browser: Browser, written: dict[str, dict[str, Path]], tmp_path: Path
+) -> None:
+    good = verify_report(written["nl"]["html"].parent, browser=browser)
+    assert good.ok and good.figures == 6 and good.load_seconds > 0
+
+    bad = tmp_path / "bad"
+    shutil.copytree(written["en"]["html"].parent, bad)
+    document = json.loads((bad / "results.json").read_text(encoding="utf-8"))
+    document["results"]["registered_total"] = 1335
+    del document["results"]["women_pct"]
+    (bad / "results.json").write_text(json.dumps(document), encoding="utf-8")
+    check = verify_report(bad, browser=browser)
+    assert not check.ok
+    assert check.unmatched == ("registered_total",)
+    assert check.missing == ("women_pct",)
+    assert check.external_requests == () and check.errors == ()
+
+
+def test_check_report_command(written: dict[str, dict[str, Path]]) -> None:
+    from typer.testing import CliRunner
+
+    from thbmonitor.cli import app
+
+    result = CliRunner().invoke(app, ["check-report", str(written["en"]["html"].parent)])
+    assert result.exit_code == 0, result.output
+    assert "report OK" in result.output and "6 headline figures" in result.output

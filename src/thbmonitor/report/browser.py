@@ -54,6 +54,7 @@ class PageLoad:
     requests: tuple[str, ...]  # every URL the page asked for, the document first
     errors: tuple[str, ...]  # console errors, exceptions and log errors (e.g. CSP violations)
     dom: str  # document.documentElement.outerHTML after the load event
+    figures: tuple[tuple[str, str, str], ...]  # (data-key, data-value, shown text) as rendered
     load_seconds: float  # Navigation Timing: navigation start to the end of the load event
     wall_seconds: float  # from the navigate command to the load event, as seen from here
 
@@ -221,7 +222,9 @@ class Browser:
         pipe.drain(settle)
         script = (
             "JSON.stringify({dom: document.documentElement.outerHTML, "
-            "nav: performance.getEntriesByType('navigation')[0].toJSON()})"
+            "nav: performance.getEntriesByType('navigation')[0].toJSON(), "
+            "figures: Array.from(document.querySelectorAll('[data-key]'), "
+            "e => [e.dataset.key, e.dataset.value, e.textContent])})"
         )
         answer = pipe.call(
             "Runtime.evaluate", {"expression": script, "returnByValue": True}, session=session
@@ -236,6 +239,7 @@ class Browser:
             requests=tuple(requests),
             errors=tuple(errors),
             dom=page["dom"],
+            figures=tuple((str(k), str(v), str(t)) for k, v, t in page["figures"]),
             load_seconds=float(page["nav"]["loadEventEnd"]) / 1000.0,
             wall_seconds=wall,
         )
