@@ -109,6 +109,31 @@ def mse_command(
         out.print(table)
 
 
+@app.command("check-report")
+def check_report_command(
+    folder: Annotated[Path, typer.Argument(help="Folder with report.html and results.json.")],
+) -> None:
+    """Open report.html in headless Chromium: no requests, no errors, figures = results.json."""
+    from thbmonitor.report.verify import verify_report
+
+    check = verify_report(folder)
+    console.print(
+        f"{check.html}: {check.figures} headline figures, load {check.load_seconds:.3f} s",
+        highlight=False,
+    )
+    for label, items in (
+        ("request outside the page", check.external_requests),
+        ("browser error", check.errors),
+        ("figure differs from results.json", check.unmatched),
+        ("figure missing from results.json", check.missing),
+    ):
+        for item in items:
+            console.print(f"  {label}: {item}", highlight=False)
+    if not check.ok:
+        raise typer.Exit(1)
+    console.print("report OK", highlight=False)
+
+
 def main() -> None:
     """Entry point of the ``thbmonitor`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
