@@ -33,6 +33,51 @@ ConfigOption = Annotated[
 # ---- commands are added below this line, one function each --------------------------------
 
 
+@app.command("synth")
+def synth_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the world to.")],
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed (same seed, same world).")] = None,
+    scale: Annotated[float, typer.Option("--scale", help="Multiplies the population.")] = 1.0,
+    background_events: Annotated[
+        int | None,
+        typer.Option("--background-events", help="Police events of non-victims (default 1M)."),
+    ] = None,
+) -> None:
+    """Generate the synthetic Netherlands: registrations, police register and ground truth."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from thbmonitor.synth import WorldParams, generate
+
+    params = WorldParams(scale=scale)
+    if seed is not None:
+        params = params.replace(seed=seed)
+    if background_events is not None:
+        params = params.replace(background_events=background_events)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("synthetic world", total=1.0)
+
+        def progress(label: str, fraction: float) -> None:
+            bar.update(task, description=label, completed=fraction)
+
+        summary = generate(params, out, progress)
+    table = Table(title=f"Synthetic world in {summary.out} (seed {summary.seed})")
+    table.add_column("year", justify="right")
+    table.add_column("registered persons", justify="right")
+    table.add_column("all victims", justify="right")
+    for year, n in summary.registered_by_year.items():
+        table.add_row(str(year), f"{n:,}", f"{summary.total_by_year[year]:,}")
+    console.print(table)
+    console.print(
+        f"{summary.n_registrations:,} registrations of {summary.n_registered_persons:,} persons; "
+        f"{summary.n_victims:,} victims in all; {summary.n_police_events:,} police events "
+        f"({summary.n_background_events:,} of {summary.n_background_persons:,} background "
+        f"persons); {summary.seconds:.1f} s",
+        highlight=False,
+    )
+
+
 @app.command()
 def survival(
     file: Annotated[Path, typer.Argument(help="Cohort extract (CSV), one row per person.")],

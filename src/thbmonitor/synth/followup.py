@@ -107,7 +107,8 @@ def exit_times(
     return np.minimum(t_death, t_emig), reason
 
 
-def _to_date(entry: np.ndarray, years: np.ndarray) -> np.ndarray:
+def to_date(entry: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Entry date plus a positive number of years, rounded up to whole days."""
     days = np.ceil(np.minimum(years, 200.0) * YEAR_DAYS).astype(np.int64)
     return entry + days.astype("timedelta64[D]")
 
@@ -137,7 +138,7 @@ def after_entry(
     for name, role, c in specs:
         a = z * c
         t1 = (rng.exponential(1.0, n) / a) ** (1 / hz.rho)
-        first = np.where(t1 < exit_t, _to_date(entry, t1), np.datetime64("NaT"))
+        first = np.where(t1 < exit_t, to_date(entry, t1), np.datetime64("NaT"))
         firsts[name] = first.astype("datetime64[D]")
         seen = t1 <= t_end
         lam1, lam_end = a * t1**hz.rho, a * np.maximum(t_end, 0) ** hz.rho
@@ -148,7 +149,7 @@ def after_entry(
         t_more = ((lam1[idx] + u * (lam_end - lam1)[idx]) / a[idx]) ** (1 / hz.rho)
         pos = np.concatenate([np.flatnonzero(seen), idx])
         tt = np.concatenate([t1[seen], t_more])
-        date = _to_date(entry[pos], tt)
+        date = to_date(entry[pos], tt)
         date = np.minimum(date, censor)
         if role == "victim":
             crime = np.full(len(pos), name, dtype=object)

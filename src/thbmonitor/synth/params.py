@@ -241,7 +241,7 @@ class WorldParams:
     capture_effects: Mapping[str, Mapping[str, float]] = field(default_factory=_capture_effects)
     dependence: Mapping[str, float] = field(default_factory=_dependence)
     duplicate_report: float = 0.03  # a list reports the same person twice in a year (assumed)
-    repeat_victim_share: float = 0.08  # victim-years that belong to an earlier victim (assumed)
+    repeat_victim_share: float = 0.10  # victim-years that belong to an earlier victim (assumed)
     repeat_max_gap: int = 5  # ... whose earlier victim-year is at most this many years before
     # identifier noise in repeat registrations (synthetic-world.md)
     typo_first: float = 0.20
@@ -271,6 +271,10 @@ class WorldParams:
     prior_event_rate: float = 0.12  # victim/suspect events per year before entry (assumed)
     hidden_event_rate: float = 0.10  # police events per year of never-registered victims
     background_events_per_person: float = 2.5  # mean events per background person
+
+    def replace(self, **changes: Any) -> WorldParams:
+        """A copy with some fields changed (``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)
 
     def to_json(self) -> str:
         """The parameters as JSON (years as string keys), for ``truth/params.json``."""

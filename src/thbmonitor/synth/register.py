@@ -138,11 +138,12 @@ def victim_identifiers(
 
 def assemble(frames: list[pd.DataFrame], rng: np.random.Generator) -> pd.DataFrame:
     """One register: sorted by date (random order within a day), with event ids."""
-    ev = pd.concat(frames, ignore_index=True)
-    ev["_key"] = rng.random(len(ev))
-    ev = ev.sort_values(["event_date", "_key"], kind="stable").reset_index(drop=True)
+    ev = pd.concat([f for f in frames if len(f)], ignore_index=True)
+    date = ev["event_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    order = np.lexsort((rng.random(len(ev)), date))
+    ev = ev.take(order).reset_index(drop=True)
     ev.insert(0, "event_id", [f"E{i:08d}" for i in range(1, len(ev) + 1)])
-    return ev.drop(columns="_key")
+    return ev
 
 
 def write_parquet(ev: pd.DataFrame, path: str) -> None:

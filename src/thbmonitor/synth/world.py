@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from thbmonitor.synth import followup, population, register, registrations
 from thbmonitor.synth.params import CRIME_TYPES, LISTS, WorldParams
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, float], None]
 STRATUM = ["monitor_group", "sex", "age_band", "nationality_group"]
-AGE_12 = np.timedelta64(4383, "D")
+AGE_12 = np.timedelta64(4383, "D")  # 12 years: no police events before that age
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ def _dates(values: np.ndarray) -> pd.Series:
 def person_ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
     """Ids such as V000123 for person numbers (as an object array)."""
     digits = np.asarray(numbers).astype(np.int64).astype(str)
+    if len(digits) == 0:
+        return np.empty(0, dtype=object)
     return np.char.add(prefix, np.char.zfill(digits, width)).astype(object)
 
 
@@ -96,11 +100,13 @@ def generate(
     entry = persons["first_registration_date"].to_numpy()
     for name, first in firsts.items():
         persons[f"first_{name}_date"] = first
-    any_first = np.min(np.column_stack([firsts[k] for k in CRIME_TYPES]), axis=1)
+    stacked = np.column_stack([firsts[k] for k in CRIME_TYPES])
+    any_first = np.where(np.isnat(stacked), np.datetime64("2999-12-31"), stacked).min(axis=1)
+    any_first = np.where(any_first == np.datetime64("2999-12-31"), np.datetime64("NaT"), any_first)
     persons["first_victim_date"] = any_first
     reg = persons["registered"].to_numpy()
-    exit_date = np.where(reg, followup._to_date(entry, np.nan_to_num(exit_years, nan=0.0)), None)
-    persons["exit_date"] = pd.Series(exit_date).astype("datetime64[s]").to_numpy()
+    entry_d = entry.astype("datetime64[D]")  # NaT for hidden victims, so their exit is NaT
+    persons["exit_date"] = followup.to_date(entry_d, np.nan_to_num(exit_years, nan=0.0))
 
     step("background of the police register", 0.6)
     bg, n_bg_persons = register.background(params, rng)
@@ -111,10 +117,10 @@ def generate(
     step("police register", 0.75)
     reg_frame = register.assemble([victim_ev, bg], rng)
     register.write_parquet(reg_frame, str(out / "police_register.parquet"))
-    _csv(
-        reg_frame[["event_id", "person"]].rename(columns={"person": "person_id"}),
-        out / "truth" / "police_event_person.csv",
-    )
+    owners = pa.table({"event_id": reg_frame["event_id"], "person_id": reg_frame["person"]})
+    with open(out / "truth" / "police_event_person.csv", "wb") as f:
+        f.write(b"event_id,person_id\n")
+        pacsv.write_csv(owners, f, pacsv.WriteOptions(include_header=False, quoting_style="none"))
     n_events = len(reg_frame)
     del reg_frame, bg
 
@@ -160,10 +166,8 @@ def _persons(
     p["n_registrations"] = g.size().reindex(p.index, fill_value=0)
     p["registered"] = p["n_registrations"] > 0
     p["first_registration_date"] = g["_date"].min().reindex(p.index).to_numpy()
-    years = py.groupby("person")["year"].apply(lambda s: ";".join(map(str, sorted(s))))
-    p["victim_years"] = years.reindex(p.index)
-    ry = py[py["registered"]].groupby("person")["year"]
-    p["registered_years"] = ry.apply(lambda s: ";".join(map(str, sorted(s)))).reindex(p.index)
+    p["victim_years"] = _year_lists(py).reindex(p.index)
+    p["registered_years"] = _year_lists(py[py["registered"]]).reindex(p.index)
     # residence status and police capture at the first registered victim-year (else first)
     firstreg = py[py["registered"]].sort_values(["person", "year"]).drop_duplicates("person")
     firstreg = firstreg.set_index("person")
@@ -173,11 +177,22 @@ def _persons(
     p["police_at_entry"] = False
     p.loc[firstreg.index, "police_at_entry"] = firstreg["Police"]
     entry = p["first_registration_date"].to_numpy().astype("datetime64[D]")
-    age_entry = (entry - p["birth_date"].to_numpy()).astype(np.float64) / followup.YEAR_DAYS
+    birth = p["birth_date"].to_numpy().astype("datetime64[D]")
+    age_entry = (entry - birth).astype(np.float64) / followup.YEAR_DAYS
     p["minor_at_entry"] = p["registered"].to_numpy() & (age_entry < 18)
     prob = p["residence_status"].map(dict(params.linkable)).to_numpy(dtype=float)
     p["linkable"] = rng.random(len(p)) < prob
     return p
+
+
+def _year_lists(py: pd.DataFrame) -> pd.Series:
+    """'2013;2016' per person: the years of its victim-years (sorted)."""
+    s = py[["person", "year"]].sort_values(["person", "year"], kind="stable")
+    multi = s["person"].duplicated(keep=False).to_numpy()
+    out = pd.Series(s["year"].astype(str).to_numpy(), index=s["person"].to_numpy())
+    single = out[~multi]
+    joined = s[multi].groupby("person")["year"].agg(lambda v: ";".join(map(str, v)))
+    return pd.concat([single, joined]).sort_index()
 
 
 def _victim_events(
@@ -251,7 +266,7 @@ def _write_truth(
     p.insert(0, "person_id", person_ids("V", p.index.to_numpy() + 1, 6))
     date_cols = [c for c in p.columns if c.endswith("_date")]
     for c in date_cols:
-        p[c] = _dates(p[c].to_numpy())
+        p[c] = _dates(p[c].to_numpy()).to_numpy()
     for c in ("registered", "linkable", "minor_at_entry", "police_at_entry"):
         p[c] = p[c].astype("int8")
     _csv(p.drop(columns=["name_country"]), folder / "persons.csv")
