@@ -10,90 +10,11 @@ from thbmonitor.engine import Store
 from thbmonitor.monitor import build_tables
 from thbmonitor.monitor.tables import MonitorTable
 
-WINDOW = (2016, 2020)
-HELP = ("shelter", "b8_applied", "b8_granted", "care_referral")
-REGION = {
-    "amsterdam": "Noord-Holland",
-    "rotterdam": "Zuid-Holland",
-    "den haag": "Zuid-Holland",
-    "eindhoven": "Noord-Brabant",
-    "venlo": "Limburg",
-}  # the test world's municipalities; 'Nowhere' and missing are unknown
-
-
-def _attributes(regs: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(
-        {
-            "year": regs["registration_year"].astype(str),
-            "group": regs["monitor_group"].fillna("other_unknown"),
-            "sex": regs["sex"].fillna("U"),
-            "age_band": regs["age_band"].fillna("unknown"),
-            "nationality_group": regs["nationality_group"].fillna("unknown"),
-            "nationality": regs["nationality_primary"].fillna("XX"),
-            "residence_status": regs["residence_status"].fillna("Unknown"),
-            "reporting_organisation": regs["reporting_organisation"].fillna("Other"),
-            "sector": regs["sector"].fillna("Unknown"),
-            "region": regs["municipality"].map(
-                lambda m: (
-                    REGION.get(m.strip().lower(), "unknown") if isinstance(m, str) else "unknown"
-                )
-            ),
-        },
-        index=regs.index,
-    )
-    return out
-
-
-def _answer(any_yes: pd.Series, any_no: pd.Series) -> pd.Series:
-    """'yes' if any registration says yes, else 'no' if any says no, else 'unknown'."""
-    out = pd.Series("unknown", index=any_yes.index)
-    out[any_no.astype(bool)] = "no"
-    out[any_yes.astype(bool)] = "yes"
-    return out
-
-
-def units(regs: pd.DataFrame, mapping: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The three counting units, computed with pandas only."""
-    r = regs[regs["registration_year"].between(*WINDOW)].copy()
-    r = r.merge(mapping, on="registration_id", how="left")
-    r["person_id"] = r["person_id"].fillna("unlinked:" + r["registration_id"])
-    r = r.sort_values(["registration_date", "registration_id"]).reset_index(drop=True)
-    for m in HELP:
-        r[f"{m}_yes"] = r[m].eq(True)
-        r[f"{m}_no"] = r[m].eq(False)
-    out = {}
-    for unit, keys in (
-        ("registrations", ["registration_id"]),
-        ("victims", ["person_id", "registration_year"]),
-        ("persons", ["person_id"]),
-    ):
-        first = r.groupby(keys, sort=False).head(1).reset_index(drop=True)
-        attrs = _attributes(first)
-        grouped = r.groupby(keys)
-        flags = grouped[[f"{m}_{a}" for m in HELP for a in ("yes", "no")]].any()
-        n_years = grouped["registration_year"].nunique()
-        idx = pd.MultiIndex.from_frame(first[keys]) if len(keys) > 1 else pd.Index(first[keys[0]])
-        for m in HELP:
-            attrs[m] = _answer(
-                flags[f"{m}_yes"].reindex(idx).set_axis(attrs.index),
-                flags[f"{m}_no"].reindex(idx).set_axis(attrs.index),
-            )
-        n = n_years.reindex(idx).set_axis(attrs.index)
-        attrs["years_registered"] = n.map(lambda v: "3+" if v >= 3 else str(v))
-        out[unit] = attrs
-    return out
-
 
 @pytest.fixture(scope="module")
 def tables(world: tuple[Store, pd.DataFrame, pd.DataFrame]) -> list[MonitorTable]:
     store, _, _ = world
     return build_tables(store, Settings())
-
-
-@pytest.fixture(scope="module")
-def expected(world: tuple[Store, pd.DataFrame, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    _, regs, mapping = world
-    return units(regs, mapping)
 
 
 def test_every_cell_matches_pandas(

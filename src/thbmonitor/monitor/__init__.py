@@ -15,16 +15,23 @@ from thbmonitor.monitor.change import (
     count_trend,
     wilson_interval,
 )
+from thbmonitor.monitor.chapters import chapters
+from thbmonitor.monitor.published import Protect, Published, default_protect, rules_from_settings
 from thbmonitor.monitor.tables import MonitorTable, build_tables
 
 __all__ = [
     "CountComparison",
     "MonitorTable",
+    "Protect",
+    "Published",
     "ShareComparison",
     "Trend",
     "build_tables",
+    "chapters",
     "compare_counts",
     "compare_shares",
     "count_trend",
+    "default_protect",
+    "rules_from_settings",
     "wilson_interval",
 ]

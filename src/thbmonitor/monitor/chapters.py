@@ -1,0 +1,305 @@
+"""The monitor's report chapters and results.json entries, from protected tables only.
+
+:func:`chapters` builds every table (:func:`~thbmonitor.monitor.tables.build_tables`),
+protects them as one release (or hands them to the caller's ``protect`` so that the whole
+report is protected and audited jointly), and lays out the chapters: key findings,
+registrations and victims, forms of exploitation, people, reporting organisations, help, and
+change over time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from thbmonitor.config import Settings
+from thbmonitor.engine import Store
+from thbmonitor.monitor import texts
+from thbmonitor.monitor.labels import category_label, dimension_label
+from thbmonitor.monitor.published import Protect, Published, default_protect
+from thbmonitor.monitor.results import GROUPS, monitor_results
+from thbmonitor.monitor.tables import MonitorTable, build_tables
+from thbmonitor.report.model import Chapter, Headline, Table, Text
+
+__all__ = ["chapters"]
+
+log = logging.getLogger(__name__)
+
+CHAPTER_ORDER = ("key_findings", "victims", "groups", "people", "organisations", "help", "change")
+_UNIT_TITLE = {
+    "registrations": Text("Registrations", "Meldingen"),
+    "victims": Text("Victims", "Slachtoffers"),
+    "persons": Text("Victims (distinct persons in the window)",
+                    "Slachtoffers (unieke personen in de periode)"),
+}  # fmt: skip
+
+
+def chapters(
+    store: Store, settings: Settings, protect: Protect | None = None
+) -> tuple[list[Chapter], dict[str, Any]]:
+    """The monitor's chapters (protected tables) and its results.json entries.
+
+    ``protect`` receives the monitor's count tables and returns the protected release; by
+    default they are protected on their own with the settings' rules and ledger. Pass a
+    function that protects them together with the other stages' tables for a joint audit.
+    """
+    tables = build_tables(store, settings)
+    release = (protect or default_protect(settings))([t.table for t in tables])
+    release.audit.raise_if_disclosive()
+    pub = Published(tables, release, settings.language)
+    results = monitor_results(pub, settings)
+    results["key_findings"] = _key_figures(results, settings)
+    span = f"{settings.window_first}-{settings.window_last}"
+    by_chapter: dict[str, list[Table]] = {k: [] for k in CHAPTER_ORDER}
+    for t in tables:
+        by_chapter[t.chapter].append(pub.report_table(t.key, _title(t, span), _note(t)))
+    by_chapter["change"].append(_change_table(results, settings.language))
+    out = []
+    for key in CHAPTER_ORDER:
+        out.append(
+            Chapter(
+                key=f"monitor_{key}",
+                title=texts.TITLES[key],
+                intro=_intro(key, span),
+                method=_method(key),
+                headlines=_headlines(key, results, settings),
+                tables=tuple(by_chapter[key]),
+                charts=_charts(key, pub),
+            )
+        )
+    log.info("monitor: %d tables in %d chapters", len(tables), len(out))
+    return out, results
+
+
+def _title(t: MonitorTable, span: str) -> Text:
+    dims = [*t.rows, t.columns]
+    unit = _UNIT_TITLE[t.unit]
+    if t.key.startswith(("reg_minor", "vic_minor")):
+        unit = Text(f"{unit.en}: minors", f"{unit.nl}: minderjarigen")
+    if t.chapter == "help":
+        measure = dimension_label(t.columns)
+        by = dimension_label(t.rows[0])
+        return Text(
+            f"{measure.en} by {by.en.lower()}, {span}", f"{measure.nl} naar {by.nl.lower()}, {span}"
+        )
+    names = [dimension_label(d) for d in dims]
+    return Text(
+        f"{unit.en} by {' and '.join(n.en.lower() for n in names)}, {span}",
+        f"{unit.nl} naar {' en '.join(n.nl.lower() for n in names)}, {span}",
+    )
+
+
+def _note(t: MonitorTable) -> Text | None:
+    dims = t.table.dims
+    if "nationality_group" in dims and "group" in dims:
+        return texts.NATGROUP_NOTE
+    if "region" in dims:
+        return texts.REGION_NOTE
+    if "nationality" in dims:
+        return Text(
+            "The largest foreign nationalities of the window (primary nationality).",
+            "De grootste buitenlandse nationaliteiten van de periode (eerste nationaliteit).",
+        )
+    return None
+
+
+def _intro(key: str, span: str) -> Text | None:
+    intros = {
+        "victims": Text(
+            f"Registrations and distinct victims per year, {span}, by the monitor's groups.",
+            f"Meldingen en unieke slachtoffers per jaar, {span}, naar de groepen van de monitor.",
+        ),
+        "people": Text(
+            "Sex, age band, nationality, residence status and region; minors as a spotlight; "
+            "victims registered in more than one year.",
+            "Geslacht, leeftijdsgroep, nationaliteit, verblijfsstatus en regio; minderjarigen "
+            "apart belicht; slachtoffers die in meer dan één jaar gemeld zijn.",
+        ),
+        "help": Text(
+            "Does help follow need or status? Shelter, the B8 residence scheme and care "
+            "referral by residence status, region and age band.",
+            "Volgt hulp de behoefte of de status? Opvang, de B8-verblijfsregeling en verwijzing "
+            "naar zorg naar verblijfsstatus, regio en leeftijdsgroep.",
+        ),
+    }
+    return intros.get(key)
+
+
+def _method(key: str) -> Text | None:
+    if key == "change":
+        return texts.CHANGE_METHOD
+    if key == "help":
+        return _join(texts.HELP_METHOD, texts.PROTECTION)
+    if key in ("victims", "groups", "people", "organisations"):
+        return _join(texts.DEFINITIONS, texts.PROTECTION)
+    return None
+
+
+def _join(a: Text, b: Text) -> Text:
+    return Text(f"{a.en} {b.en}", f"{a.nl} {b.nl}")
+
+
+# ---- key findings -------------------------------------------------------------------------
+
+
+def _key_figures(results: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    last = str(settings.window_last)
+    yoy = (results["change"].get("victims") or {}).get("year_on_year") or {}
+    help_ = results["help"]
+    return {
+        "registrations": results["registrations_by_year"][last],
+        "victims": results["victims_by_year"][last],
+        "victims_difference": yoy.get("difference"),
+        "persons": results["persons_in_window"],
+        "persons_more_than_one_year": results["persons_registered_in_more_than_one_year"],
+        "minors": results["minors_by_year"][last],
+        "shelter_pct": help_["shelter"]["yes_pct"],
+        "b8_granted_pct": help_["b8_granted"]["yes_pct"],
+    }
+
+
+def _fmt(x: float | None, lang: str, digits: int = 2) -> str:
+    if x is None:
+        return "."
+    text = f"{x:.{digits}f}"
+    return text.replace(".", ",") if lang == "nl" else text
+
+
+def _p(p: float, lang: str) -> str:
+    return "p < 0.001" if p < 0.001 and lang == "en" else (
+        "p < 0,001" if p < 0.001 else f"p = {_fmt(p, lang, 3)}"
+    )  # fmt: skip
+
+
+def _headlines(key: str, results: dict[str, Any], settings: Settings) -> tuple[Headline, ...]:
+    if key != "key_findings":
+        return ()
+    k = results["key_findings"]
+    y, span = settings.window_last, f"{settings.window_first}-{settings.window_last}"
+    out = []
+    candidates = [
+        ("registrations", Text(f"Registrations of presumed victims in {y}: {{value}}.",
+                               f"Meldingen van mogelijke slachtoffers in {y}: {{value}}.")),
+        ("victims", Text(f"Distinct victims registered in {y}: {{value}}.",
+                         f"Unieke slachtoffers gemeld in {y}: {{value}}.")),
+        ("persons", Text(f"Distinct victims registered in {span}: {{value}}.",
+                         f"Unieke slachtoffers gemeld in {span}: {{value}}.")),
+        ("persons_more_than_one_year",
+         Text(f"Victims registered in more than one year of {span}: {{value}}.",
+              f"Slachtoffers gemeld in meer dan één jaar van {span}: {{value}}.")),
+        ("minors", Text(f"Minors among the victims of {y}: {{value}}.",
+                        f"Minderjarigen onder de slachtoffers van {y}: {{value}}.")),
+        ("shelter_pct", Text(f"Victims of {span} placed in shelter: {{value}}.",
+                             f"Slachtoffers van {span} in opvang geplaatst: {{value}}.")),
+        ("b8_granted_pct", Text(f"Victims of {span} granted the B8 scheme: {{value}}.",
+                                f"Slachtoffers van {span} met B8 verleend: {{value}}.")),
+    ]  # fmt: skip
+    for name, text in candidates:
+        if k.get(name) is not None:
+            out.append(Headline(f"key_findings.{name}", text, k[name]))
+    yoy = (results["change"].get("victims") or {}).get("year_on_year")
+    if yoy is not None and k.get("victims_difference") is not None:
+        lang_en = "beyond chance" if yoy["significant"] else "within chance"
+        lang_nl = "groter dan toeval" if yoy["significant"] else "binnen het toeval"
+        text = Text(
+            f"Victims changed by {{value}} from {yoy['earlier_year']} to {yoy['later_year']} "
+            f"(rate ratio {_fmt(yoy['ratio'], 'en')}, 95% CI {_fmt(yoy['ratio_lower'], 'en')}"
+            f"-{_fmt(yoy['ratio_upper'], 'en')}; {_p(yoy['p_value'], 'en')}: {lang_en}).",
+            f"Het aantal slachtoffers veranderde met {{value}} van {yoy['earlier_year']} naar "
+            f"{yoy['later_year']} (verhouding {_fmt(yoy['ratio'], 'nl')}, 95%-BI "
+            f"{_fmt(yoy['ratio_lower'], 'nl')}-{_fmt(yoy['ratio_upper'], 'nl')}; "
+            f"{_p(yoy['p_value'], 'nl')}: {lang_nl}).",
+        )
+        out.append(Headline("key_findings.victims_difference", text, k["victims_difference"]))
+    return tuple(out)
+
+
+# ---- change table and charts ----------------------------------------------------------------
+
+
+def _change_table(results: dict[str, Any], lang: str) -> Table:
+    rows = []
+    names = {"registrations": "registrations", "victims": "victims", "victims_minors": "minor"}
+    names.update({f"victims_{g}": g for g in GROUPS})
+    for series, label in names.items():
+        entry = results["change"].get(series) or {}
+        yoy, tr = entry.get("year_on_year"), entry.get("trend")
+        rows.append(
+            {
+                "series": _series_label(label, lang),
+                "earlier": yoy["earlier"] if yoy else ".",
+                "later": yoy["later"] if yoy else ".",
+                "difference": yoy["difference"] if yoy else ".",
+                "ratio": round(yoy["ratio"], 3) if yoy and yoy["ratio"] is not None else ".",
+                "ratio_ci": _ci(yoy, "ratio_lower", "ratio_upper", lang),
+                "p_value": round(yoy["p_value"], 4) if yoy else ".",
+                "trend_rate_ratio": round(tr["rate_ratio_per_year"], 3) if tr else ".",
+                "trend_ci": _ci(tr, "lower", "upper", lang),
+                "trend_p_value": round(tr["p_value"], 4) if tr else ".",
+                "trend_model": tr["method"] if tr else ".",
+            }
+        )
+    frame = pd.DataFrame(rows).set_index("series")
+    cols = {
+        "series": Text("Series", "Reeks"),
+        "earlier": Text("Previous year", "Vorig jaar"),
+        "later": Text("Last year", "Laatste jaar"),
+        "difference": Text("Difference", "Verschil"),
+        "ratio": Text("Rate ratio", "Verhouding"),
+        "ratio_ci": Text("95% interval", "95%-interval"),
+        "p_value": Text("p-value", "p-waarde"),
+        "trend_rate_ratio": Text("Trend: ratio per year", "Trend: verhouding per jaar"),
+        "trend_ci": Text("Trend: 95% interval", "Trend: 95%-interval"),
+        "trend_p_value": Text("Trend: p-value", "Trend: p-waarde"),
+        "trend_model": Text("Trend: model", "Trend: model"),
+    }
+    return Table(
+        key="change_over_time",
+        title=Text("Change from the previous year and trend over the window",
+                   "Verandering ten opzichte van het vorige jaar en trend over de periode"),
+        frame=frame,
+        source=Text("Computed from the published counts of this report.",
+                    "Berekend uit de gepubliceerde aantallen van dit rapport."),
+        note=Text("'.': not computed, because a count it needs is not published.",
+                  "'.': niet berekend, omdat een benodigd aantal niet gepubliceerd is."),
+        columns=cols,
+    )  # fmt: skip
+
+
+def _series_label(label: str, lang: str) -> str:
+    if label in _UNIT_TITLE:
+        return _UNIT_TITLE[label](lang)
+    return category_label(label, lang)
+
+
+def _ci(entry: dict[str, Any] | None, lo: str, hi: str, lang: str) -> str:
+    if not entry or entry.get(lo) is None or entry.get(hi) is None:
+        return "."
+    return f"{_fmt(entry[lo], lang, 3)} – {_fmt(entry[hi], lang, 3)}"
+
+
+def _charts(key: str, pub: Published) -> tuple[Any, ...]:
+    if key == "victims":
+        return (
+            pub.year_chart(
+                "monitor_registrations_victims",
+                Text("Registrations and victims per year", "Meldingen en slachtoffers per jaar"),
+                {"registrations": ("reg_year_group", ""), "victims": ("vic_year_group", "")},
+            ),
+            pub.year_chart(
+                "monitor_victims_by_group",
+                Text("Victims per year by group", "Slachtoffers per jaar naar groep"),
+                {g: ("vic_year_group", f"group={g}") for g in GROUPS},
+            ),
+        )
+    if key == "people":
+        return (
+            pub.year_chart(
+                "monitor_victims_by_age",
+                Text("Victims per year by age band", "Slachtoffers per jaar naar leeftijdsgroep"),
+                {a: ("vic_year_age", f"age_band={a}") for a in ("minor", "18-22", "23+")},
+            ),
+        )
+    return ()

@@ -1,0 +1,192 @@
+"""What the monitor publishes: protected tables, their published counts, report tables and charts.
+
+Everything shown is read from a :class:`thbmonitor.disclosure.ProtectedTable`: a count is
+available to the text, the charts and results.json only where its cell is published (or a true
+zero); a suppressed cell gives ``None``. Shares are taken only from published counts with a
+published denominator of at least the threshold (``ProtectedTable.percentages``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from thbmonitor.config import Settings
+from thbmonitor.disclosure import (
+    CellStatus,
+    CountTable,
+    DisclosureRules,
+    Ledger,
+    ProtectedTable,
+    Release,
+    protect_release,
+)
+from thbmonitor.monitor.labels import category_label, dimension_label
+from thbmonitor.monitor.tables import TOTAL, UNIT_TEXT, MonitorTable
+from thbmonitor.report.model import Chart, Table, Text
+
+__all__ = ["Protect", "Published", "default_protect", "rules_from_settings"]
+
+Protect = Callable[[Sequence[CountTable]], Release]
+
+SOURCE = Text(
+    "Registrations of presumed victims of trafficking; thbmonitor.",
+    "Meldingen van mogelijke slachtoffers van mensenhandel; thbmonitor.",
+)
+
+
+def rules_from_settings(settings: Settings) -> DisclosureRules:
+    """The disclosure rules of a run (threshold, zeros, dominance) from its settings."""
+    return DisclosureRules(
+        threshold=settings.disclosure_threshold,
+        zeros_disclosive=settings.disclosure_zeros_disclosive,
+        dominance=settings.disclosure_dominance,
+    )
+
+
+def default_protect(settings: Settings) -> Protect:
+    """Protect the monitor's tables as one release, with the ledger of earlier releases."""
+    rules = rules_from_settings(settings)
+    ledger = Ledger.load(Path(settings.disclosure_ledger)) if settings.disclosure_ledger else None
+
+    def protect(tables: Sequence[CountTable]) -> Release:
+        return protect_release(tables, rules, ledger=ledger)
+
+    return protect
+
+
+class Published:
+    """The monitor's tables after disclosure control, with lookups of published counts."""
+
+    def __init__(self, tables: Sequence[MonitorTable], release: Release, lang: str) -> None:
+        self.tables = {t.key: t for t in tables}
+        self.release = release
+        self.lang = lang
+        self.threshold = release.rules.threshold
+        self._cells: dict[str, dict[tuple[str, ...], tuple[str, Any]]] = {}
+        self._pcts: dict[tuple[str, str], dict[tuple[str, ...], Any]] = {}
+
+    def protected(self, key: str) -> ProtectedTable:
+        return self.release[key]
+
+    def _coords(self, key: str, coords: Mapping[str, str]) -> tuple[str, ...]:
+        return tuple(str(coords.get(d, TOTAL)) for d in self.tables[key].table.dims)
+
+    def count(self, key: str, **coords: str) -> int | None:
+        """A cell's count if it is published (a true zero is 0), else ``None``."""
+        if key not in self._cells:
+            f = self.protected(key).frame
+            dims = list(self.tables[key].table.dims)
+            self._cells[key] = {
+                tuple(str(v) for v in row[:-2]): (row[-2], row[-1])
+                for row in f[[*dims, "status", "count"]].itertuples(index=False, name=None)
+            }
+        cell = self._cells[key].get(self._coords(key, coords))
+        if cell is None:
+            raise KeyError(f"no cell {coords} in table '{key}'")
+        status, n = cell
+        if status not in (CellStatus.PUBLISHED, CellStatus.ZERO):
+            return None
+        return int(n)
+
+    def share_pct(self, key: str, over: str, **coords: str) -> float | None:
+        """A published percentage of a cell within its line along ``over`` (or ``None``)."""
+        if (key, over) not in self._pcts:
+            pct = self.protected(key).percentages(over)
+            dims = list(self.tables[key].table.dims)
+            self._pcts[(key, over)] = {
+                tuple(str(v) for v in row[:-1]): row[-1]
+                for row in pct[[*dims, "percent"]].itertuples(index=False, name=None)
+            }
+        value = self._pcts[(key, over)].get(self._coords(key, coords))
+        return None if value is None or pd.isna(value) else float(value)
+
+    # -- report objects --------------------------------------------------------------------
+    def report_table(self, key: str, title: Text, note: Text | None = None) -> Table:
+        """The protected table laid out for the report: rows by columns, markers shown."""
+        mt = self.tables[key]
+        pt = self.protected(key)
+        shown = pt.display_frame()
+        stratum = [d for d in mt.table.dims if d not in mt.rows and d != mt.columns]
+        wide = shown.pivot_table(
+            index=list(mt.rows), columns=mt.columns, values="value", aggfunc="first", sort=False
+        )
+        wide = _order(wide, mt, stratum)
+        if mt.chapter == "help":
+            pct = pt.percentages(mt.columns)
+            yes = pct[pct[mt.columns] == "yes"].set_index(list(mt.rows))["display"]
+            wide["yes_pct"] = yes.reindex(wide.index).to_numpy()
+        wide.index = pd.MultiIndex.from_tuples(
+            [tuple(category_label(v, self.lang) for v in _as_tuple(i)) for i in wide.index],
+            names=list(mt.rows),
+        ) if len(mt.rows) > 1 else pd.Index(
+            [category_label(v, self.lang) for v in wide.index], name=mt.rows[0]
+        )  # fmt: skip
+        columns: dict[str, Text] = {d: dimension_label(d) for d in mt.rows}
+        for c in wide.columns:
+            if c == "yes_pct":
+                columns[c] = Text("Yes (%)", "Ja (%)")
+            else:
+                columns[str(c)] = Text(category_label(c, "en"), category_label(c, "nl"))
+        unit = UNIT_TEXT[mt.unit]
+        full_note = Text(
+            f"Unit: {unit.en}." + (f" {note.en}" if note else ""),
+            f"Eenheid: {unit.nl}." + (f" {note.nl}" if note else ""),
+        )
+        return Table(
+            key=key,
+            title=title,
+            frame=wide,
+            source=SOURCE,
+            note=full_note,
+            columns=columns,
+        )
+
+    def year_chart(
+        self, key: str, title: Text, series: Mapping[str, tuple[str, str]], kind: str = "line"
+    ) -> Chart:
+        """A chart by year from published counts only; ``series``: name -> (table, dim=value)."""
+        rows = []
+        labels: dict[str, Text] = {}
+        for name, (table, coord) in series.items():
+            dim, _, value = coord.partition("=")
+            coords = {dim: value} if dim else {}
+            mt = self.tables[table]
+            years = [y for y in mt.table.frame["year"].unique() if str(y) != TOTAL]
+            for y in years:
+                n = self.count(table, year=str(y), **coords)
+                rows.append({"x": int(y), "series": name, "y": np.nan if n is None else n})
+            labels[name] = (
+                Text(category_label(value, "en"), category_label(value, "nl"))
+                if dim
+                else UNIT_TEXT[mt.unit]
+            )
+        return Chart(
+            key=key,
+            title=title,
+            data=pd.DataFrame(rows),
+            kind=kind,
+            x_label=Text("Year", "Jaar"),
+            y_label=Text("Number", "Aantal"),
+            series_labels=labels,
+        )
+
+
+def _as_tuple(index_value: object) -> tuple[object, ...]:
+    return index_value if isinstance(index_value, tuple) else (index_value,)
+
+
+def _order(wide: pd.DataFrame, mt: MonitorTable, stratum: Sequence[str]) -> pd.DataFrame:
+    """Rows and columns in code-list order, Total last (as in the count table)."""
+    grid = mt.table.grid()
+    cats = dict(zip(grid.dims, grid.categories, strict=True))
+    col_order = [c for c in cats[mt.columns] if c in wide.columns]
+    wide = wide[col_order]
+    if len(mt.rows) == 1:
+        row_order = [r for r in cats[mt.rows[0]] if r in wide.index]
+        return wide.loc[row_order]
+    return wide

@@ -1,0 +1,102 @@
+"""The monitor chapters' fixed texts: titles, introductions and method notes (en + nl)."""
+
+from __future__ import annotations
+
+from thbmonitor.report.model import Text
+
+T = Text
+
+TITLES: dict[str, Text] = {
+    "key_findings": T("Key findings", "Belangrijkste bevindingen"),
+    "victims": T("Registrations and victims", "Meldingen en slachtoffers"),
+    "groups": T("Forms of exploitation", "Vormen van uitbuiting"),
+    "people": T("Who are the victims", "Wie zijn de slachtoffers"),
+    "organisations": T("Reporting organisations", "Melders"),
+    "help": T("Help: shelter, B8 and care", "Hulp: opvang, B8 en zorg"),
+    "change": T("Change over time", "Ontwikkeling in de tijd"),
+}
+
+DEFINITIONS = T(
+    "A registration is one report of a presumed victim by a reporting organisation. A victim "
+    "in year Y is a distinct person (as linked across registrations) with at least one "
+    "registration in Y; a person registered in several years counts once in each of them. A "
+    "person's attributes in a year (group, sex, age band, nationality, residence status, "
+    "municipality, reporting organisation, sector) are those of their first registration that "
+    "year (earliest date, then lowest registration id), so a person is in exactly one group "
+    "per year and the groups add up to the year's total. Tables over the whole window count "
+    "each person once, with the attributes of their first registration in the window. The "
+    "monitor's groups: sexual exploitation of a victim with Dutch nationality is domestic, "
+    "otherwise cross-border; then labour, criminal, and other or unknown forms (the main, first "
+    "listed, form decides). A registration that was not linked counts as its own person.",
+    "Een melding is één melding van een mogelijk slachtoffer door een melder. Een slachtoffer "
+    "in jaar J is een unieke persoon (gekoppeld over meldingen heen) met ten minste één melding "
+    "in J; wie in meerdere jaren gemeld is, telt in elk van die jaren één keer mee. De "
+    "kenmerken van een persoon in een jaar (groep, geslacht, leeftijdsgroep, nationaliteit, "
+    "verblijfsstatus, gemeente, melder, sector) zijn die van de eerste melding in dat jaar "
+    "(vroegste datum, dan laagste meldingsnummer); zo valt een persoon per jaar in precies één "
+    "groep en tellen de groepen op tot het jaartotaal. Tabellen over de hele periode tellen "
+    "elke persoon één keer, met de kenmerken van de eerste melding in de periode. De groepen "
+    "van de monitor: seksuele uitbuiting van een slachtoffer met de Nederlandse nationaliteit "
+    "is binnenlands, anders grensoverschrijdend; verder arbeidsuitbuiting, criminele uitbuiting "
+    "en overige of onbekende vormen (de hoofdvorm, als eerste vermeld, beslist). Een niet "
+    "gekoppelde melding telt als een eigen persoon.",
+)
+
+PROTECTION = T(
+    "All tables are protected together: counts from 1 to 9 are shown as <10, further cells are "
+    "hidden (x) so that no hidden count can be derived from the totals, and no percentage or "
+    "test is computed from a hidden count.",
+    "Alle tabellen zijn samen beveiligd: aantallen van 1 tot en met 9 staan als <10, andere "
+    "cellen zijn verborgen (x) zodat geen verborgen aantal uit de totalen af te leiden is, en "
+    "er wordt geen percentage of toets berekend uit een verborgen aantal.",
+)
+
+CHANGE_METHOD = T(
+    "Year-on-year change of a count: difference with a 95% Wald interval "
+    "(d ± 1.96·√(x1 + x2)), and the rate ratio with an exact 95% interval from the conditional "
+    "binomial distribution (given the sum, the later count is Binomial(n, ½) under equal "
+    "rates; Clopper-Pearson interval mapped by p/(1 − p); two-sided exact test), as R's "
+    "poisson.test. Trend over the window: Poisson regression of the count on the year (log "
+    "link), reported as the rate ratio per year with a 95% interval. If the Pearson statistic "
+    "shows overdispersion (P(χ²(df) ≥ X²) < 0.05) the trend is taken from the quasi-Poisson "
+    "model instead (dispersion X²/df, t-based interval and test); the table says which. "
+    "Change of a share: the difference with Newcombe's hybrid score interval (from two Wilson "
+    "intervals) and a two-proportion z-test.",
+    "Verandering van een aantal ten opzichte van het vorige jaar: het verschil met een 95%-"
+    "Wald-interval (d ± 1,96·√(x1 + x2)) en de verhouding met een exact 95%-interval uit de "
+    "voorwaardelijke binomiale verdeling (gegeven de som is het latere aantal Binomiaal(n, ½) "
+    "bij gelijke intensiteit; Clopper-Pearson-interval omgerekend met p/(1 − p); tweezijdige "
+    "exacte toets), zoals R's poisson.test. Trend over de periode: Poisson-regressie van het "
+    "aantal op het jaar (log-link), als verhouding per jaar met 95%-interval. Wijst de "
+    "Pearson-toets op overdispersie (P(χ²(df) ≥ X²) < 0,05), dan komt de trend uit het quasi-"
+    "Poissonmodel (dispersie X²/df, interval en toets met de t-verdeling); de tabel vermeldt "
+    "welk model. Verandering van een aandeel: het verschil met Newcombes hybride score-"
+    "interval (uit twee Wilson-intervallen) en een z-toets voor twee proporties.",
+)
+
+HELP_METHOD = T(
+    "Help per person over the window: shelter, B8 applied, B8 granted or care referral is "
+    "'yes' if any of the person's registrations in the window records it, 'no' if none does "
+    "and at least one records 'no', otherwise 'unknown'. The percentage is 'yes' of all "
+    "persons in the row (unknown included). Breakdowns by residence status, region and age "
+    "band use the person's first registration in the window: they show whether help follows "
+    "need or status.",
+    "Hulp per persoon over de periode: opvang, B8 aangevraagd, B8 verleend of verwijzing naar "
+    "zorg is 'ja' als een van de meldingen van de persoon in de periode het vermeldt, 'nee' als "
+    "geen enkele het doet en ten minste één 'nee' vermeldt, anders 'onbekend'. Het percentage "
+    "is 'ja' van alle personen in de rij (onbekend meegeteld). De uitsplitsing naar "
+    "verblijfsstatus, regio en leeftijdsgroep volgt de eerste melding in de periode: zo is te "
+    "zien of hulp de behoefte volgt of de status.",
+)
+
+REGION_NOTE = T(
+    "Region is the province of the registered municipality; a municipality not on the "
+    "monitor's list, or none, is 'unknown'.",
+    "Regio is de provincie van de geregistreerde gemeente; een gemeente die niet op de lijst "
+    "van de monitor staat, of geen gemeente, is 'onbekend'.",
+)
+
+NATGROUP_NOTE = T(
+    "Domestic sexual exploitation is left out: its victims are Dutch by definition.",
+    "Binnenlandse seksuele uitbuiting ontbreekt: die slachtoffers zijn per definitie Nederlands.",
+)
