@@ -100,3 +100,32 @@ def test_headline_values() -> None:
     assert format_value(interval, "en") == "6,012.5 (5,100–7,300)"
     assert format_value(interval, "nl") == "6.012,5 (5.100–7.300)"
     assert format_value(None, "en") == "."
+
+
+def test_locales_have_the_same_strings_in_both_languages() -> None:
+    """Every fixed UI string exists, non-empty, in English and Dutch, with the same fields."""
+    import string
+
+    from thbmonitor.report.page import locale
+
+    en, nl = locale("en"), locale("nl")
+    assert en.keys() == nl.keys()
+    for key in en:
+        assert en[key].strip() and nl[key].strip(), key
+        fields = [{f for _, f, _, _ in string.Formatter().parse(t[key]) if f} for t in (en, nl)]
+        assert fields[0] == fields[1], key
+
+
+def test_every_ui_string_used_is_defined() -> None:
+    """Keys used as ui["..."] in the renderers or ui.key in the template exist in the locale."""
+    import re
+    from importlib import resources
+
+    from thbmonitor.report.page import locale
+
+    package = resources.files("thbmonitor.report")
+    modules = ("page.py", "charts.py", "workbook.py")
+    code = "".join(package.joinpath(name).read_text("utf-8") for name in modules)
+    template = package.joinpath("templates/report.html.j2").read_text("utf-8")
+    used = set(re.findall(r"ui\[['\"](\w+)['\"]\]", code)) | set(re.findall(r"ui\.(\w+)", template))
+    assert used and used <= locale("en").keys()

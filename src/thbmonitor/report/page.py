@@ -270,7 +270,12 @@ def render_html(report: Report, lang: str) -> str:
         if view.headlines:
             findings.append((view.id, view.title, view.headlines))
     facts = [
-        (ui.get(f"fact_{key}", key.replace("_", " ").capitalize()), _fact_text(value))
+        (
+            ui.get(f"fact_{key}", key.replace("_", " ").capitalize()),
+            locale(value)["lang_name"]
+            if key == "language" and value in LANGUAGES
+            else _fact_text(value),
+        )
         for key, value in report.facts.items()
     ]
     version = str(report.facts.get("version", ""))
