@@ -27,7 +27,13 @@ from scipy.stats import norm
 
 from thbmonitor.errors import EstimationError
 from thbmonitor.mse.existence import lp_exists
-from thbmonitor.mse.loglinear import Term, history_matrix, poisson_irls, term_name
+from thbmonitor.mse.loglinear import (
+    Term,
+    history_matrix,
+    inverse_information,
+    poisson_irls,
+    term_name,
+)
 from thbmonitor.mse.selection import select_model
 from thbmonitor.mse.table import CaptureTable
 
@@ -143,7 +149,8 @@ def fit_covariate_model(
             "The maximum-likelihood estimate of the covariate model does not exist on these data "
             "(sparse covariate combinations). Merge levels or use fewer covariates."
         )
-    coef, covm, _mu, _dev, conv = poisson_irls(xr, yr)
+    coef, fisher, _mu, _dev, conv = poisson_irls(xr, yr)
+    covm = inverse_information(fisher)
     if not conv:
         log.warning("the covariate model did not converge; treat the estimates with care")
     # hidden cell of combination g: the row of the all-zero history (no list effects)

@@ -100,7 +100,7 @@ def heterogeneity_model(
     keep = list(range(het.shape[1]))
     while True:
         x = np.column_stack([np.ones(cells.size), base, het[:, keep]])
-        coef, cov, mu, dev, conv = poisson_irls(x, y)
+        coef, fisher, mu, dev, conv = poisson_irls(x, y)
         eta = coef[1 + base.shape[1] :]
         if kind != "chao" or not neg or not (eta < 0).any():
             break
@@ -115,7 +115,7 @@ def heterogeneity_model(
         y=y,
         mu=mu,
         coef=coef,
-        cov=cov,
+        fisher=fisher,
         deviance=dev,
         df_resid=int(cells.size - x.shape[1]),
         loglik=poisson_loglik(y, mu),

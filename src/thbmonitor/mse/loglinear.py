@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy.linalg.lapack import dposv
 from scipy.special import gammaln
 
 from thbmonitor.errors import EstimationError
@@ -25,6 +26,7 @@ __all__ = [
     "Term",
     "canonical",
     "fit_loglinear",
+    "inverse_information",
     "parse_terms",
     "poisson_irls",
     "term_name",
@@ -79,13 +81,18 @@ class LoglinearFit:
     y: np.ndarray
     mu: np.ndarray
     coef: np.ndarray  # intercept, main effects, finite interaction terms
-    cov: np.ndarray  # inverse Fisher information (R: summary(glm)$cov.unscaled)
+    fisher: np.ndarray  # Fisher information X'WX at the fit
     deviance: float
     df_resid: int
     loglik: float  # Poisson log-likelihood of the observed cells (R: logLik(glm))
     n_params: int  # parameters including those at -infinity
     observed: int
     converged: bool
+
+    @property
+    def cov(self) -> np.ndarray:
+        """Inverse Fisher information (R: ``summary(glm)$cov.unscaled``)."""
+        return inverse_information(self.fisher)
 
     @property
     def hidden(self) -> float:
@@ -194,43 +201,40 @@ def poisson_irls(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, bool]:
     """Poisson GLM with log link by IRLS, started as R's glm (mu = y + 0.1).
 
-    Returns (coef, cov_unscaled, mu, deviance, converged).
+    Returns (coef, fisher information X'WX at the fit, mu, deviance, converged); the
+    covariance of the coefficients (R: ``cov.unscaled``) is the inverse of the information.
     """
     eta = np.log(y + 0.1) if eta0 is None else eta0.copy()
     mu = np.exp(eta)
+    pos = y > 0
+    ylogy = float(np.sum(y[pos] * np.log(y[pos])))
+    ysum = float(y.sum())
     dev_old = np.inf
+    dev = np.inf
     coef = np.zeros(x.shape[1])
-    xtwx = np.eye(x.shape[1])
     converged = False
     for _ in range(maxit):
         z = eta + (y - mu) / mu
         xw = x * mu[:, None]
         xtwx = x.T @ xw
-        try:
-            coef = np.linalg.solve(xtwx, xw.T @ z)
-        except np.linalg.LinAlgError:
-            coef = np.linalg.lstsq(xtwx, xw.T @ z, rcond=None)[0]
-        eta = x @ coef
-        eta = np.minimum(eta, 700.0)
+        _c, sol, info = dposv(xtwx, xw.T @ z)
+        coef = sol if info == 0 else np.linalg.lstsq(xtwx, xw.T @ z, rcond=None)[0]
+        eta = np.minimum(x @ coef, 700.0)
         mu = np.exp(eta)
-        dev = _deviance(y, mu)
+        dev = 2.0 * (ylogy - float(y @ eta) - ysum + float(mu.sum()))
         if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
             converged = True
             break
         dev_old = dev
-    xw = x * mu[:, None]
-    xtwx = x.T @ xw
+    fisher = x.T @ (x * mu[:, None])
+    return coef, fisher, mu, max(dev, 0.0), converged
+
+
+def inverse_information(fisher: np.ndarray) -> np.ndarray:
     try:
-        cov = np.linalg.inv(xtwx)
+        return np.linalg.inv(fisher)
     except np.linalg.LinAlgError:
-        cov = np.linalg.pinv(xtwx)
-    return coef, cov, mu, _deviance(y, mu), converged
-
-
-def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        term = np.where(y > 0, y * np.log(y / mu), 0.0)
-    return float(2.0 * np.sum(term - (y - mu)))
+        return np.linalg.pinv(fisher)
 
 
 def poisson_loglik(y: np.ndarray, mu: np.ndarray) -> float:
@@ -244,7 +248,7 @@ def fit_loglinear(
 ) -> LoglinearFit:
     """Fit main effects plus ``terms`` to full counts (indexed by bit code, cell 0 unused)."""
     r = reduced if reduced is not None else reduce_terms(full, k, canonical(terms))
-    coef, cov, mu, dev, conv = poisson_irls(r.x, r.y)
+    coef, fisher, mu, dev, conv = poisson_irls(r.x, r.y)
     return LoglinearFit(
         terms=r.terms,
         neginf_terms=r.neginf,
@@ -253,7 +257,7 @@ def fit_loglinear(
         y=r.y,
         mu=mu,
         coef=coef,
-        cov=cov,
+        fisher=fisher,
         deviance=dev,
         df_resid=int(r.cells.size - r.x.shape[1]),
         loglik=poisson_loglik(r.y, mu),

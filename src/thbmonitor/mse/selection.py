@@ -147,7 +147,13 @@ class _ExistenceCache:
 
     def check(self, terms: tuple[Term, ...]) -> tuple[ExistenceResult, Reduced]:
         r = reduce_terms(self.full, self.k, terms)
-        identifiable = bool(np.linalg.matrix_rank(r.x) == r.x.shape[1])
+        if r.cells.size == (1 << self.k) - 1 and r.x.shape[1] < (1 << self.k):
+            # No cell removed: the cell-by-term matrix of the 2^k - 1 observable cells has a
+            # one-dimensional kernel with no zero entry (Moebius), so any non-saturated model
+            # has full column rank.
+            identifiable = True
+        else:
+            identifiable = bool(np.linalg.matrix_rank(r.x) == r.x.shape[1])
         fs = frozenset(r.finite)
         bucket = self.known.setdefault(r.neginf, [])
         if self.empty_list:

@@ -1,0 +1,97 @@
+"""Timing of the MSE module against the R anchors' timings on this machine.
+
+Run:  .venv/bin/python benchmarks/bench_mse.py [--reference /work/shared/reference/mse]
+
+R anchors (measured on this machine, see the issue): exhaustive BIC at maximum order 3 on
+UKdat_5: 22 s; 1000-replicate BCa bootstrap with stepwise selection on Western: 189 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from thbmonitor.mse import MultipleSystemsEstimator, read_capture_histories
+from thbmonitor.mse.intervals import profile_interval
+from thbmonitor.mse.selection import select_exhaustive
+
+R_BIC_UK_SECONDS = 22.0
+R_BOOT_WESTERN_SECONDS = 189.0
+
+
+def _best_of(fn, repeats: int = 3) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Best wall-clock and best CPU seconds of this process over ``repeats`` runs."""
+    wall = cpu = float("inf")
+    for _ in range(repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        wall = min(wall, time.perf_counter() - t0)
+        cpu = min(cpu, time.process_time() - c0)
+    return wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reference", default="/work/shared/reference/mse", type=Path)
+    parser.add_argument("--boot", default=1000, type=int)
+    args = parser.parse_args()
+    ref: Path = args.reference
+    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
+
+    uk = read_capture_histories(ref / "UKdat_5.csv")
+    full = uk.full_counts()
+    sel = select_exhaustive(full, 5, "bic", maxorder=3)
+    secs, cpu = _best_of(lambda: select_exhaustive(full, 5, "bic", maxorder=3))
+    names = [":".join(uk.lists[i] for i in t) for t in sel.fit.terms]
+    print(
+        f"UKdat_5 exhaustive BIC, maxorder 3: {len(sel.candidates)} models, {secs:.2f} s wall, "
+        f"{cpu:.2f} s CPU (R {R_BIC_UK_SECONDS:.0f} s: {R_BIC_UK_SECONDS / secs:.1f}x wall, "
+        f"{R_BIC_UK_SECONDS / cpu:.1f}x CPU); "
+        f"N = {sel.fit.estimate:.2f}, model {names}"
+    )
+
+    step = MultipleSystemsEstimator().fit(uk)
+    secs, _cpu = _best_of(lambda: MultipleSystemsEstimator().fit(uk), 5)
+    print(f"UKdat_5 stepwise + profile interval: {secs * 1000:.1f} ms; model {step.model_}")
+    secs, _cpu = _best_of(lambda: profile_interval(step.fit_), 5)
+    print(f"UKdat_5 profile-likelihood interval alone: {secs * 1000:.1f} ms")
+
+    western = read_capture_histories(ref / "Western.csv")
+    for jobs in (1, 2):
+        t0 = time.perf_counter()
+        est = MultipleSystemsEstimator(bootstrap=args.boot, seed=1234, n_jobs=jobs).fit(western)
+        secs = time.perf_counter() - t0
+        iv = est.interval_
+        print(
+            f"Western stepwise BCa, {args.boot} replicates, {jobs} worker(s): {secs:.2f} s "
+            f"(R {R_BOOT_WESTERN_SECONDS:.0f} s, {R_BOOT_WESTERN_SECONDS / secs:.0f}x); "
+            f"model {est.model_}, N = {est.estimate_:.2f}, BCa ({iv.lower:.0f}, {iv.upper:.0f})"
+        )
+
+    neworl = read_capture_histories(ref / "NewOrl_SparseMSE.csv")
+    t0 = time.perf_counter()
+    est = MultipleSystemsEstimator(bootstrap=args.boot, seed=1234, n_jobs=2).fit(neworl)
+    iv = est.interval_
+    print(
+        f"New Orleans (8 lists) stepwise BCa, {args.boot} replicates, 2 workers: "
+        f"{time.perf_counter() - t0:.2f} s; model {est.model_}, "
+        f"BCa ({iv.lower:.0f}, {iv.upper:.0f})"
+    )
+
+    kosovo = read_capture_histories(ref / "Kosovo.csv")
+    t0 = time.perf_counter()
+    est = MultipleSystemsEstimator(
+        method="bic", maxorder=3, bootstrap=args.boot, seed=1234, n_jobs=2
+    ).fit(kosovo)
+    iv = est.interval_
+    print(
+        f"Kosovo BIC maxorder 3 (top 20 models) BCa, {args.boot} replicates, 2 workers: "
+        f"{time.perf_counter() - t0:.2f} s; model {est.model_}, "
+        f"BCa ({iv.lower:.0f}, {iv.upper:.0f})"
+    )
+
+
+if __name__ == "__main__":
+    main()
