@@ -25,7 +25,7 @@ from thbmonitor.mse.table import CaptureTable
 
 log = logging.getLogger(__name__)
 
-__all__ = ["estimate_by_stratum", "rates_per_100k"]
+__all__ = ["estimate_by_stratum", "rates_per_100k", "remove_noninformative_lists"]
 
 
 def _as_table(
@@ -80,6 +80,30 @@ def estimate_by_stratum(
     return pd.DataFrame(rows)
 
 
+def remove_noninformative_lists(table: CaptureTable) -> tuple[CaptureTable, list[str]]:
+    """SparseMSE ``removenoninformativelists``: drop lists that hold nobody, that hold everyone
+    observed, or that repeat an earlier list exactly. Returns the table and the dropped names."""
+    tab = table.collapse()
+    pos = tab.counts > 0
+    hist, counts = tab.histories[pos], tab.counts[pos]
+    on_list = hist.T @ counts
+    total = counts.sum()
+    keep: list[int] = []
+    for i in range(tab.n_lists):
+        if on_list[i] == 0 or on_list[i] == total:
+            continue
+        if any(np.array_equal(hist[:, i], hist[:, j]) for j in keep):
+            continue
+        keep.append(i)
+    dropped = [n for i, n in enumerate(tab.lists) if i not in keep]
+    if not dropped:
+        return tab, []
+    h = hist[:, keep]
+    nonzero = h.sum(axis=1) > 0
+    reduced = CaptureTable(tuple(tab.lists[i] for i in keep), h[nonzero], counts[nonzero])
+    return reduced.collapse(), dropped
+
+
 def _fit_one(
     sub: CaptureTable,
     method: str,
@@ -101,23 +125,15 @@ def _fit_one(
         "status": "not estimable",
         "note": "",
     }
-    on_list = sub.histories.T @ sub.counts
-    keep = on_list > 0
     if sub.observed < min_observed:
         out["note"] = f"fewer than {min_observed} people registered"
         return out
-    if keep.sum() < 2:
-        out["note"] = "fewer than two lists registered anyone"
+    sub, dropped = remove_noninformative_lists(sub)
+    if sub.n_lists < 2:
+        out["note"] = "fewer than two informative lists"
         return out
-    if not keep.all():
-        hist = sub.histories[:, keep]
-        nonzero = hist.sum(axis=1) > 0
-        sub = CaptureTable(
-            tuple(n for n, k in zip(sub.lists, keep, strict=True) if k),
-            hist[nonzero],
-            sub.counts[nonzero],
-        )
-        out["note"] = "lists without registrations dropped; "
+    if dropped:
+        out["note"] = f"lists dropped (empty, holding everyone or duplicated): {dropped}; "
     attempts = [method] if method == "main" else [method, "main"]
     for attempt in attempts:
         est = MultipleSystemsEstimator(
