@@ -21,7 +21,7 @@ from thbmonitor.synth.params import LISTS, WorldParams
 
 log = logging.getLogger(__name__)
 
-K, P, LI, N, O = range(5)  # column order of LISTS
+K, P, LI, N, OTH = range(5)  # column order of LISTS
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
@@ -61,7 +61,7 @@ def _shifted(logits: np.ndarray, off: Offsets) -> np.ndarray:
     x = logits + off.alpha
     x[..., P] += off.police
     x[..., N] += off.non_investigating
-    x[..., O] += off.non_investigating
+    x[..., OTH] += off.non_investigating
     return x
 
 
@@ -77,7 +77,7 @@ def cell_probabilities(
     pp0, pp1 = _expit(x[:, P]), _expit(x[:, P] + dep.get("KMar->Police", 0.0))
     pl = _expit(x[:, LI])
     pn0, pn1 = _expit(x[:, N]), _expit(x[:, N] + dep.get("Police->NGOCare", 0.0))
-    po0, po1 = _expit(x[:, O]), _expit(x[:, O] + dep.get("NGOCare->Other", 0.0))
+    po0, po1 = _expit(x[:, OTH]), _expit(x[:, OTH] + dep.get("NGOCare->Other", 0.0))
     none = (1 - pk) * (1 - pp0) * (1 - pl) * (1 - pn0) * (1 - po0)
     pp = pk * pp1 + (1 - pk) * pp0
     pn = pp * pn1 + (1 - pp) * pn0
@@ -101,7 +101,7 @@ def calibrate(params: WorldParams, year: int, logits: np.ndarray, shares: np.nda
             [
                 np.log((shares / pi).sum() / target_ratio),
                 per_person[P] / per_person.sum() - target_police,
-                per_person[N] + per_person[O] - target_noninv,
+                per_person[N] + per_person[OTH] - target_noninv,
             ]
         )
 
@@ -122,7 +122,7 @@ def draw(
     h[:, P] = u[:, P] < _expit(x[:, P] + dep.get("KMar->Police", 0.0) * h[:, K])
     h[:, LI] = u[:, LI] < _expit(x[:, LI])
     h[:, N] = u[:, N] < _expit(x[:, N] + dep.get("Police->NGOCare", 0.0) * h[:, P])
-    h[:, O] = u[:, O] < _expit(x[:, O] + dep.get("NGOCare->Other", 0.0) * h[:, N])
+    h[:, OTH] = u[:, OTH] < _expit(x[:, OTH] + dep.get("NGOCare->Other", 0.0) * h[:, N])
     return h
 
 
@@ -152,7 +152,7 @@ def draw_exact(
     histories conditional on capture, so the captured histories keep the model's distribution.
     """
     h = draw(logits, off, dep, rng)
-    caught = h.any(axis=1)
+    caught = np.asarray(h.any(axis=1), dtype=bool)
     order = np.argsort(cell, kind="stable")
     bounds = np.searchsorted(cell[order], np.arange(len(registered) + 1))
     for c, r in enumerate(registered):
@@ -193,7 +193,7 @@ def nudge(
     def loss(c: np.ndarray) -> float:
         return float(
             (c[P] / c.sum() - target_police) ** 2 / 0.003**2
-            + (c[N] + c[O] - target_noninv) ** 2 / (0.01 * scale) ** 2
+            + (c[N] + c[OTH] - target_noninv) ** 2 / (0.01 * scale) ** 2
         )
 
     current = loss(cnt)

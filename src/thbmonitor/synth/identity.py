@@ -79,6 +79,13 @@ def identity_numbers(nat_group: np.ndarray, rng: np.random.Generator) -> np.ndar
     return np.where(nat_group == "NL", digits.astype(str), doc).astype(object)
 
 
+def keep_where(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` (as objects) where ``mask`` holds, None elsewhere."""
+    out = np.asarray(values, dtype=object).copy()
+    out[~np.asarray(mask, dtype=bool)] = None
+    return out
+
+
 def _typo(name: str, op: int, where: float, letter: str) -> str:
     if len(name) < 2:
         return name + letter

@@ -112,7 +112,8 @@ def _year_block(
     hl = h[:, capture.TO_LISTS]
     for j, name in enumerate(LISTS):
         block[name] = hl[:, j]
-    block["registered"] = hl.any(axis=1)
+    registered = np.asarray(hl.any(axis=1), dtype=bool)
+    block["registered"] = registered
     _add_countries(params, year, block, rng)
     return block
 

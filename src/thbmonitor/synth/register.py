@@ -74,7 +74,7 @@ def background(params: WorldParams, rng: np.random.Generator) -> tuple[pd.DataFr
             "first_names": first[person],
             "last_name": last[person],
             "date_of_birth": dob[person],
-            "identity_number": np.where(has_id, idnum[person], None),
+            "identity_number": identity.keep_where(has_id, idnum[person]),
             "sex": sex[person],
             "event_date": date,
             "role": np.where(suspect, "suspect", "victim"),
@@ -125,7 +125,9 @@ def victim_identifiers(
         )
     ng = traits.loc[person, "nationality_group"].to_numpy()
     p_id = np.where(ng == "NL", POLICE_ID_NUMBER, 0.3) * link
-    idnum = np.where(rng.random(len(ev)) < p_id, ident.loc[person, "identity_number"], None)
+    idnum = identity.keep_where(
+        rng.random(len(ev)) < p_id, ident.loc[person, "identity_number"].to_numpy()
+    )
     out = ev.assign(
         first_names=first, last_name=last, date_of_birth=dob, identity_number=idnum, sex=sex
     )

@@ -102,7 +102,7 @@ def build(
         dob[est] = np.where(np.isnat(dob[est]), dob[est], guess)
     ng = out["py_nationality_group"].to_numpy()
     p_id = np.array([params.id_number.get(g, 0.3) for g in ng])
-    id_num = np.where(rng.random(n) < p_id, idn["identity_number"].to_numpy(), None)
+    id_num = identity.keep_where(rng.random(n) < p_id, idn["identity_number"].to_numpy())
     nat = out["py_nationality"].to_numpy().astype(object)
     nat[rep & (ng != "NL") & (rng.random(n) < UNKNOWN_NATIONALITY)] = "XX"
     mun = out["py_municipality"].to_numpy().astype(object)

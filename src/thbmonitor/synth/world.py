@@ -146,10 +146,14 @@ def generate(
         n_police_events=n_events,
         n_background_persons=n_bg_persons,
         n_background_events=params.background_events,
-        registered_by_year={int(k): int(v) for k, v in reg_years.items()},
-        total_by_year={int(k): int(v) for k, v in tot_years.items()},
+        registered_by_year=_int_dict(reg_years),
+        total_by_year=_int_dict(tot_years),
         seconds=time.perf_counter() - t0,
     )
+
+
+def _int_dict(s: pd.Series) -> dict[int, int]:
+    return {int(k): int(v) for k, v in zip(s.index.to_numpy(), s.to_numpy(), strict=True)}
 
 
 def _persons(
