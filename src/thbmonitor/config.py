@@ -169,12 +169,16 @@ def _check(s: Settings) -> None:
         raise ConfigError("followup_entry must be 'first' or 'episode'")
     if s.mse_method not in ("stepwise", "bic", "aic", "main"):
         raise ConfigError("mse_method must be one of stepwise, bic, aic, main")
-    if s.disclosure_threshold < 1:
-        raise ConfigError("disclosure_threshold must be at least 1")
+    if s.disclosure_threshold < 2:
+        raise ConfigError("disclosure_threshold must be at least 2")
+    if not 0.5 < s.disclosure_dominance <= 1.0:
+        raise ConfigError("disclosure_dominance must lie above 0.5 and at most 1")
     if not 0.0 < s.linkage_threshold < 1.0 or not 0.0 < s.police_link_threshold < 1.0:
         raise ConfigError("linkage thresholds must lie strictly between 0 and 1")
-    if s.bloom_bits < 64 or s.bloom_hashes < 1:
-        raise ConfigError("bloom_bits must be at least 64 and bloom_hashes at least 1")
+    if s.bloom_bits < 64 or s.bloom_bits % 8 or s.bloom_hashes < 1:
+        raise ConfigError(
+            "bloom_bits must be a multiple of 8 of at least 64, and bloom_hashes at least 1"
+        )
     try:
         from datetime import date
 

@@ -28,6 +28,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jellyfish
 import numpy as np
@@ -35,6 +36,7 @@ import pandas as pd
 
 from thbmonitor.errors import KeyMissingError
 
+TEXT = pd.StringDtype("pyarrow")
 TOKEN_BYTES = 16  # a token is the first 128 bits of the HMAC, as 32 hex characters
 MIN_KEY_BYTES = 16
 
@@ -160,20 +162,29 @@ class Encoder:
     key: bytes
     bloom_bits: int = 1000
     bloom_hashes: int = 20
-    _cache: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def token(self, purpose: str, value: str) -> str:
         """HMAC-SHA256 of ``value`` under the key, domain-separated by ``purpose``."""
-        mac = hmac.new(self.key, f"{purpose}\x1f{value}".encode(), hashlib.sha256)
+        mac = self._keyed.copy()  # the keyed inner/outer state, computed once
+        mac.update(f"{purpose}\x1f{value}".encode())
         return mac.hexdigest()[: 2 * TOKEN_BYTES]
 
-    def bloom(self, name: str) -> str:
-        """Bloom filter of a normalised name as a string of '0'/'1' (DuckDB BIT literal)."""
+    @property
+    def _keyed(self) -> hmac.HMAC:
+        keyed = self._cache.get("\x00hmac")
+        if keyed is None:
+            keyed = self._cache["\x00hmac"] = hmac.new(self.key, digestmod=hashlib.sha256)
+        return keyed  # type: ignore[return-value]
+
+    def bloom(self, name: str) -> bytes:
+        """Bloom filter of a normalised name, packed big-endian (bit i is bit 7 - i % 8 of byte
+        i // 8), so that DuckDB's ``CAST(blob AS BIT)`` gives bit i at position i."""
         bits = np.zeros(self.bloom_bits, dtype=np.uint8)
         padded = f"_{name}_"
-        for i in range(len(padded) - 1):
-            bits[self._positions(padded[i : i + 2])] = 1
-        return bits.tobytes().translate(_BITCHARS).decode()
+        grams = [self._positions(padded[i : i + 2]) for i in range(len(padded) - 1)]
+        bits[np.concatenate(grams)] = 1
+        return np.packbits(bits).tobytes()
 
     def _positions(self, gram: str) -> np.ndarray:
         """The ``bloom_hashes`` bit positions of one bigram (keyed double hashing), cached."""
@@ -189,10 +200,7 @@ class Encoder:
         return cached
 
 
-_BITCHARS = bytes.maketrans(b"\x00\x01", b"01")
-
-
-def _map_unique(values: pd.Series, fn: Callable[[str], str]) -> pd.Series:
+def _map_unique(values: pd.Series, fn: Callable[[str], Any]) -> pd.Series:
     """Apply ``fn`` once per distinct non-empty value; empty and missing give None."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     mapped = np.array([fn(u) if u else None for u in uniques] + [None], dtype=object)
@@ -216,11 +224,12 @@ def encode_identifiers(
     """
     n = len(frame)
     empty = pd.Series([""] * n, index=frame.index, dtype=object)
-    first = frame.get("first_names", empty).fillna("").map(normalise_name)
-    last_raw = frame.get("last_name", empty).fillna("").map(normalise_name)
-    last = last_raw.map(lambda s: split_surname(s)[1] if s else "")
-    dob = frame.get("date_of_birth", empty).fillna("").astype(str)
-    ident = frame.get("identity_number", empty).fillna("").astype(str).str.upper()
+    first = _map_unique(frame.get("first_names", empty).fillna(""), normalise_name).fillna("")
+    last = _map_unique(
+        frame.get("last_name", empty).fillna(""), lambda s: split_surname(normalise_name(s))[1]
+    ).fillna("")
+    dob = frame.get("date_of_birth", empty).astype(TEXT).fillna("")
+    ident = frame.get("identity_number", empty).astype(TEXT).fillna("").str.upper()
     ident = ident.str.replace(r"[^0-9A-Z]", "", regex=True)
 
     tok = encoder.token

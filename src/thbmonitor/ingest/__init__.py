@@ -21,7 +21,7 @@ import pandas as pd
 
 from thbmonitor.engine import Store
 from thbmonitor.errors import InputError, Problem, ValidationError
-from thbmonitor.ingest.readers import file_sha256, read_text_frame
+from thbmonitor.ingest.readers import TEXT, file_sha256, read_text_frame
 from thbmonitor.ingest.validate import parse_bool, parse_dates, validate
 from thbmonitor.pseudonymise import Encoder, encode_identifiers
 from thbmonitor.schema import (
@@ -154,7 +154,7 @@ def _clashes_with_store(store: Store, file: str, frame: pd.DataFrame, kind: _Kin
 def _text(frame: pd.DataFrame, name: str) -> pd.Series:
     """A column as stripped text; a column the file does not have is empty."""
     if name in frame.columns:
-        return frame[name].astype(str).str.strip()
+        return frame[name].astype(TEXT).str.strip()
     return pd.Series([""] * len(frame), index=frame.index, dtype=object)
 
 

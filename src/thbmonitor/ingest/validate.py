@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from thbmonitor.errors import InputError, Problem
+from thbmonitor.ingest.readers import TEXT
 from thbmonitor.schema import MULTI_SEPARATOR, Field
 
 TRUE_TEXT = frozenset({"1", "true", "yes", "ja", "y", "j"})
@@ -73,7 +74,7 @@ def validate(file: str, frame: pd.DataFrame, fields: Sequence[Field]) -> list[Pr
     for f in fields:
         if f.name not in frame.columns:
             continue
-        text = frame[f.name].astype(str).str.strip()
+        text = frame[f.name].astype(TEXT).str.strip()
         empty = text == ""
         if f.required:
             add(empty, f.name, "is required but empty")
@@ -104,16 +105,16 @@ def validate(file: str, frame: pd.DataFrame, fields: Sequence[Field]) -> list[Pr
             add(present & bad_rows.reindex(text.index, fill_value=False), f.name, reason)
 
     if "date_of_birth" in frame.columns:
-        born = parse_dates(frame["date_of_birth"].astype(str).str.strip())
+        born = parse_dates(frame["date_of_birth"].astype(TEXT).str.strip())
         when_col = "registration_date" if "registration_date" in frame.columns else "event_date"
         if when_col in frame.columns:
-            when = parse_dates(frame[when_col].astype(str).str.strip())
+            when = parse_dates(frame[when_col].astype(TEXT).str.strip())
             add(born > when, "date_of_birth", f"lies after the {when_col.replace('_', ' ')}")
         add(born.dt.year < 1900, "date_of_birth", "lies before 1900")
 
     id_field = fields[0].name
     if id_field in frame.columns:
-        ids = frame[id_field].astype(str).str.strip()
+        ids = frame[id_field].astype(TEXT).str.strip()
         dup = ids.duplicated(keep="first") & (ids != "")
         add(dup, id_field, "repeats the id of an earlier row in this file")
 
