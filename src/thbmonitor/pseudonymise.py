@@ -175,7 +175,7 @@ class Encoder:
         keyed = self._cache.get("\x00hmac")
         if keyed is None:
             keyed = self._cache["\x00hmac"] = hmac.new(self.key, digestmod=hashlib.sha256)
-        return keyed  # type: ignore[return-value]
+        return keyed
 
     def bloom(self, name: str) -> bytes:
         """Bloom filter of a normalised name, packed big-endian (bit i is bit 7 - i % 8 of byte
