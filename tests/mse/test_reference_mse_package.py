@@ -100,3 +100,26 @@ def test_kosovo_admissible_models_and_ntop1_bca(load) -> None:  # type: ignore[n
     assert int((est.models_.exists & est.models_.identifiable).sum()) == 113
     assert est.interval_.lower == pytest.approx(9100, rel=0.10)
     assert est.interval_.upper == pytest.approx(12000, rel=0.10)
+
+
+@pytest.mark.parametrize(
+    ("name", "model", "popest", "deviance", "aic", "bic"),
+    [
+        ("Western", ["A:E"], 2483.384, 26.58423, 91.8395, 118.7443),
+        ("NewOrl_5", [], 981.4314, 18.05614, 76.91578, 96.27026),
+        ("NewOrl", ["D:E"], 1110.488, None, None, None),
+        ("NewOrl_5_SparseMSE", [], 1034.0, None, None, None),
+    ],
+)
+def test_stepwise_fits_in_the_2021_vignette(load, name, model, popest, deviance, aic, bic) -> None:  # type: ignore[no-untyped-def]
+    """reproduce-2021 vignette, ``estimate_population_stepwise(<data>, pthresh = 0.02)``:
+    Western [15,2,3,4] 2483.384 (deviance 26.58423, AIC 91.8395, BIC 118.7443); NewOrl_5
+    main effects 981.4314 (18.05614, 76.91578, 96.27026); NewOrl (the package's copy)
+    D:E 1110.488; the paper's five-list New Orleans (SparseMSE copy): main effects, 1034."""
+    est = MultipleSystemsEstimator().fit(load(name))
+    assert est.model_ == model
+    assert est.estimate_ == pytest.approx(popest, abs=0.5 if popest == 1034.0 else 1e-3)
+    if deviance is not None:
+        assert est.fit_.deviance == pytest.approx(deviance, abs=1e-5)
+        assert est.fit_.aic == pytest.approx(aic, abs=1e-4)
+        assert est.fit_.bic == pytest.approx(bic, abs=1e-4)
