@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     t3 = time.perf_counter()
     print(
         f"all estimators and breakdowns (victim and suspect cohorts, 5 crime types, "
-        f"Cox model with PH test, overlap, coverage): {t3 - t2:.1f} s"
+        f"Cox model with PH test, Fine-Gray, overlap, coverage): {t3 - t2:.1f} s"
     )
     print(f"total analysis (excluding simulation): {t3 - t1:.1f} s")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -20,6 +20,7 @@ from thbmonitor.followup.breakdown import (
     incidence_table,
 )
 from thbmonitor.followup.cohort import EVENT_CODES, CohortRule, build_cohort, build_cohorts_by_type
+from thbmonitor.followup.competing_risk import FineGrayModel
 from thbmonitor.followup.curves import (
     CrudeShare,
     IncidenceCurve,
@@ -38,6 +39,7 @@ __all__ = [
     "YEARS",
     "CohortRule",
     "CrudeShare",
+    "FineGrayModel",
     "FollowUpResult",
     "IncidenceCurve",
     "RiskModel",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ import pandas as pd
 
 from thbmonitor.followup.breakdown import YEARS, incidence_by_crime_type, incidence_table
 from thbmonitor.followup.cohort import CohortRule, build_cohort, build_cohorts_by_type
+from thbmonitor.followup.competing_risk import FineGrayModel
 from thbmonitor.followup.overlap import coverage_table, offender_overlap, suspect_flags
 from thbmonitor.followup.risk import RiskModel
 
@@ -34,7 +35,9 @@ class FollowUpResult:
 
     ``revictimisation`` and ``suspect_registration`` have the columns of
     :func:`~thbmonitor.followup.breakdown.incidence_table`; ``risk`` is
-    :attr:`RiskModel.summary` (empty when no risk factors were given).
+    :attr:`RiskModel.summary` (cause-specific hazard ratios) and ``risk_competing`` is
+    :attr:`FineGrayModel.summary` (subdistribution hazard ratios); both are empty when no risk
+    factors were given.
     """
 
     revictimisation: pd.DataFrame
@@ -46,6 +49,7 @@ class FollowUpResult:
     coverage: pd.DataFrame
     n_persons: int
     n_cohort: int
+    risk_competing: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def results(self) -> dict[str, Any]:
         """The ``results.json`` sections: per estimator, the incidence at 1..7 years."""
@@ -111,8 +115,10 @@ def analyse_followup(
     if risk_factors:
         model = RiskModel(alpha=alpha).fit(victim, risk_factors)
         risk, concordance = model.summary, model.concordance_
+        risk_competing = FineGrayModel(alpha=alpha).fit(victim, risk_factors).summary
     else:
         risk, concordance = pd.DataFrame(), float("nan")
+        risk_competing = pd.DataFrame()
     linked = (
         persons.loc[persons["linked"].fillna(False).astype(bool)]
         if "linked" in persons.columns
@@ -141,4 +147,5 @@ def analyse_followup(
         coverage=coverage,
         n_persons=len(persons),
         n_cohort=len(victim),
+        risk_competing=risk_competing,
     )

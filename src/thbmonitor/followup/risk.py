@@ -22,9 +22,58 @@ from thbmonitor.errors import EstimationError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RiskModel", "schoenfeld_test"]
+__all__ = ["RiskModel", "design_matrix", "schoenfeld_test"]
 
 TIME_TRANSFORMS = ("rank", "identity", "log", "km")
+
+
+def design_matrix(
+    cohort: pd.DataFrame,
+    covariates: Sequence[str],
+    *,
+    reference: Mapping[str, str] | None = None,
+    categorical: Sequence[str] = (),
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Numeric covariates as they are; categorical ones as ``column=level`` indicators.
+
+    The reference level is the one in ``reference``, else the first in sort order. Returns the
+    design and the reference used per categorical covariate. Missing values and covariates
+    that do not vary are refused (by field and row number, never by value).
+    """
+    reference = dict(reference or {})
+    references: dict[str, str] = {}
+    columns = []
+    for name in covariates:
+        values = cohort[name]
+        if values.isna().any():
+            first = int(np.flatnonzero(values.isna().to_numpy())[0]) + 1
+            raise EstimationError(
+                f"covariate '{name}' is missing at {int(values.isna().sum())} row(s), first "
+                f"at row {first}; fill or drop those rows before fitting."
+            )
+        numeric = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+        if numeric and name not in categorical:
+            columns.append(values.astype(float).rename(name))
+            continue
+        labels = values.astype(str)
+        levels = sorted(labels.unique())
+        chosen = reference.get(name, levels[0])
+        if chosen not in levels:
+            raise EstimationError(
+                f"the reference level given for covariate '{name}' does not occur in it."
+            )
+        references[name] = chosen
+        for level in levels:
+            if level != chosen:
+                columns.append((labels == level).astype(float).rename(f"{name}={level}"))
+    design = pd.concat(columns, axis=1)
+    constant = [c for c in design.columns if design[c].nunique() < 2]
+    if constant:
+        raise EstimationError(
+            f"covariate column(s) {', '.join(map(repr, constant))} do not vary in the cohort; "
+            "drop them or merge their levels."
+        )
+    return design, references
 
 
 def schoenfeld_test(
@@ -137,37 +186,9 @@ class RiskModel:
         return f"<RiskModel: {self.n_} persons, {self.n_events_} events, cause-specific Cox>"
 
     def _design(self, cohort: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
-        columns = []
-        for name in covariates:
-            values = cohort[name]
-            if values.isna().any():
-                first = int(np.flatnonzero(values.isna().to_numpy())[0]) + 1
-                raise EstimationError(
-                    f"covariate '{name}' is missing at {int(values.isna().sum())} row(s), first "
-                    f"at row {first}; fill or drop those rows before fitting."
-                )
-            numeric = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
-            if numeric and name not in self.categorical:
-                columns.append(values.astype(float).rename(name))
-                continue
-            labels = values.astype(str)
-            levels = sorted(labels.unique())
-            reference = self.reference.get(name, levels[0])
-            if reference not in levels:
-                raise EstimationError(
-                    f"the reference level given for covariate '{name}' does not occur in it."
-                )
-            self.references_[name] = reference
-            for level in levels:
-                if level != reference:
-                    columns.append((labels == level).astype(float).rename(f"{name}={level}"))
-        design = pd.concat(columns, axis=1)
-        constant = [c for c in design.columns if design[c].nunique() < 2]
-        if constant:
-            raise EstimationError(
-                f"covariate column(s) {', '.join(map(repr, constant))} do not vary in the cohort; "
-                "drop them or merge their levels."
-            )
+        design, self.references_ = design_matrix(
+            cohort, covariates, reference=self.reference, categorical=self.categorical
+        )
         return design
 
     def fit(
@@ -187,7 +208,6 @@ class RiskModel:
             raise EstimationError(f"the cohort frame lacks column(s) {', '.join(missing)}.")
         if not covariates:
             raise EstimationError("give at least one covariate for the risk model.")
-        self.references_: dict[str, str] = {}
         design = self._design(cohort.reset_index(drop=True), covariates)
         design["_duration"] = cohort[duration].to_numpy(dtype=float)
         design["_event"] = (cohort[event].to_numpy() == event_of_interest).astype(int)

@@ -1,0 +1,128 @@
+"""Fine-Gray model: against lifelines on the expanded weighted data, against Cox without
+competing events, and coverage of a known subdistribution hazard ratio."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import CoxPHFitter, CoxTimeVaryingFitter
+from numpy.testing import assert_allclose
+
+from thbmonitor.errors import EstimationError
+from thbmonitor.followup.competing_risk import FineGrayModel, censoring_weights
+
+
+def _competing_data(seed: int, n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    x2 = rng.integers(0, 2, n).astype(float)
+    t1 = rng.exponential(1 / np.exp(0.5 * x1 - 0.3 * x2))
+    t2 = rng.exponential(2.0, n)
+    c = rng.exponential(3.0, n)
+    t = np.minimum(np.minimum(t1, t2), c)
+    event = np.where(t == t1, 1, np.where(t == t2, 2, 0))
+    return pd.DataFrame({"duration": t, "event": event, "x1": x1, "x2": x2})
+
+
+def _expand(df: pd.DataFrame) -> pd.DataFrame:
+    """Counting-process data of Geskus (2011) / R ``mstate::crprep``: a person with a
+    competing event at T stays at risk after T, one row per later event-of-interest time u,
+    with weight G(u-)/G(T-)."""
+    t = df["duration"].to_numpy()
+    e = df["event"].to_numpy()
+    times, g_left = censoring_weights(t, e)
+
+    def g(at: float) -> float:
+        return float(g_left[np.searchsorted(times, at)])
+
+    u = np.unique(t[e == 1])
+    rows = []
+    for i, r in enumerate(df.itertuples()):
+        rows.append((i, 0.0, r.duration, int(r.event == 1), 1.0, r.x1, r.x2))
+        if r.event not in (0, 1):
+            previous = r.duration
+            for uj in u[u > r.duration]:
+                rows.append((i, previous, uj, 0, g(uj) / g(r.duration), r.x1, r.x2))
+                previous = uj
+    return pd.DataFrame(rows, columns=["id", "start", "stop", "ev", "w", "x1", "x2"])
+
+
+def test_matches_weighted_cox_on_expanded_data() -> None:
+    """Coefficients and model-based standard errors equal lifelines'
+    ``CoxTimeVaryingFitter().fit(expanded, weights_col="w", ...)`` (an independent weighted
+    partial-likelihood implementation; Efron = Breslow here, as times are continuous)."""
+    df = _competing_data(1, 300)
+    model = FineGrayModel().fit(df, ["x1", "x2"])
+    ref = CoxTimeVaryingFitter().fit(
+        _expand(df),
+        event_col="ev",
+        start_col="start",
+        stop_col="stop",
+        weights_col="w",
+        id_col="id",
+    )
+    assert_allclose(model.coef_.to_numpy(), ref.params_.loc[["x1", "x2"]], rtol=1e-5)
+    assert_allclose(model.se_.to_numpy(), ref.standard_errors_.loc[["x1", "x2"]], rtol=1e-5)
+    assert model.n_competing_ == int((df["event"] == 2).sum())
+
+
+def test_without_competing_events_it_is_cox() -> None:
+    """With no competing events the subdistribution hazard is the hazard: Fine-Gray equals
+    lifelines' ``CoxPHFitter`` (continuous times, so Breslow = Efron)."""
+    df = _competing_data(2, 400)
+    df.loc[df["event"] == 2, "event"] = 0
+    model = FineGrayModel().fit(df, ["x1", "x2"])
+    ref = CoxPHFitter().fit(df[["duration", "event", "x1", "x2"]], "duration", "event")
+    assert_allclose(model.coef_.to_numpy(), ref.params_.to_numpy(), rtol=1e-5)
+    assert_allclose(model.se_.to_numpy(), ref.standard_errors_.to_numpy(), rtol=1e-5)
+
+
+def _fine_gray_world(rng: np.random.Generator, n: int, beta: np.ndarray) -> pd.DataFrame:
+    """Fine and Gray (1999, section 5) design: P(cause 1 | x) = 1 - (1 - p)^exp(x b) and
+    F1(t | x) = 1 - (1 - p (1 - exp(-t)))^exp(x b), so the true subdistribution hazard
+    ratios are exp(b)."""
+    p = 0.4
+    x = np.column_stack([rng.normal(size=n), rng.integers(0, 2, n)]).astype(float)
+    lp = x @ beta
+    p1 = 1 - (1 - p) ** np.exp(lp)
+    cause1 = rng.random(n) < p1
+    u = rng.random(n) * p1
+    t1 = -np.log(1 - (1 - (1 - u) ** np.exp(-lp)) / p)
+    t2 = rng.exponential(1 / np.exp(x @ np.array([0.5, 0.5])), n)
+    t = np.where(cause1, t1, t2)
+    c = rng.uniform(0, 3, n)
+    return pd.DataFrame(
+        {
+            "duration": np.minimum(t, c),
+            "event": np.where(t <= c, np.where(cause1, 1, 2), 0),
+            "x1": x[:, 0],
+            "x2": x[:, 1],
+        }
+    )
+
+
+def test_interval_coverage_of_the_true_ratio() -> None:
+    """Over 300 draws of 500 persons the 95% intervals cover the true subdistribution hazard
+    ratios exp(0.5) and exp(-0.5) in 92%-97.5% of draws (binomial sd 1.3 points)."""
+    rng = np.random.default_rng(5)
+    beta = np.array([0.5, -0.5])
+    hits = np.zeros(2)
+    reps = 300
+    for _ in range(reps):
+        s = FineGrayModel().fit(_fine_gray_world(rng, 500, beta), ["x1", "x2"]).summary
+        truth = np.exp(beta)
+        hits += (s["lower"].to_numpy() <= truth) & (truth <= s["upper"].to_numpy())
+    assert ((hits / reps >= 0.92) & (hits / reps <= 0.975)).all(), hits / reps
+
+
+def test_categorical_covariate_and_errors() -> None:
+    df = _competing_data(3, 300)
+    df["sex"] = np.where(df["x2"] > 0, "male", "female")
+    model = FineGrayModel(reference={"sex": "male"}).fit(df, ["x1", "sex"])
+    assert list(model.summary["covariate"]) == ["x1", "sex=female"]
+    assert model.references_ == {"sex": "male"}
+    with pytest.raises(EstimationError, match="no events of interest"):
+        FineGrayModel().fit(df.assign(event=0), ["x1"])
+    with pytest.raises(EstimationError, match="lacks column"):
+        FineGrayModel().fit(df, ["nope"])
