@@ -116,3 +116,18 @@ def test_by_crime_type_types_overlap() -> None:
         hit = c["event"] == 1
         assert (c.loc[hit, "duration"] >= any_type.loc[hit, "duration"] - 1e-12).all()
         assert (c.loc[hit, "first_crime_type"] == crime_type).all()
+
+
+def test_first_crime_type_shares_add_up_to_any_type() -> None:
+    """With the types of the first event competing, the Aalen-Johansen incidences of the types
+    add up to the incidence of any new event (an identity of the estimator)."""
+    from thbmonitor.followup import build_cohort, incidence_by_first_crime_type
+
+    w = world.simulate_world(seed=6, scale=0.3, background=500)
+    cohort = build_cohort(w.persons, w.events, world.END)
+    table = incidence_by_first_crime_type(cohort, times=[1.0, 5.0, 7.0])
+    assert list(table.columns) == COLUMNS
+    total = table.groupby("t")["estimate"].sum().to_numpy()
+    overall = aalen_johansen(cohort["duration"], cohort["event"]).at([1.0, 5.0, 7.0])
+    assert_allclose(total, overall["estimate"], atol=1e-12)
+    assert set(table["group"]) <= set(world.TYPES)

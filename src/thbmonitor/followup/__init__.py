@@ -17,6 +17,7 @@ from thbmonitor.followup.breakdown import (
     ESTIMATORS,
     YEARS,
     incidence_by_crime_type,
+    incidence_by_first_crime_type,
     incidence_table,
 )
 from thbmonitor.followup.cohort import EVENT_CODES, CohortRule, build_cohort, build_cohorts_by_type
@@ -50,6 +51,7 @@ __all__ = [
     "coverage_table",
     "crude_share",
     "incidence_by_crime_type",
+    "incidence_by_first_crime_type",
     "incidence_table",
     "kaplan_meier",
     "offender_overlap",

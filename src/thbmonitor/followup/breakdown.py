@@ -25,7 +25,13 @@ from thbmonitor.followup.curves import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ESTIMATORS", "YEARS", "incidence_by_crime_type", "incidence_table"]
+__all__ = [
+    "ESTIMATORS",
+    "YEARS",
+    "incidence_by_crime_type",
+    "incidence_by_first_crime_type",
+    "incidence_table",
+]
 
 YEARS: tuple[float, ...] = (1, 2, 3, 4, 5, 6, 7)
 ESTIMATORS: tuple[str, ...] = ("crude", "kaplan_meier", "aalen_johansen")
@@ -187,4 +193,42 @@ def incidence_by_crime_type(
         parts.append(table)
     if not parts:
         raise EstimationError("no crime types were given; pass one cohort frame per type.")
+    return pd.concat(parts, ignore_index=True)[COLUMNS]
+
+
+def incidence_by_first_crime_type(
+    cohort: pd.DataFrame,
+    *,
+    times: Sequence[float] = YEARS,
+    duration: str = "duration",
+    event: str = "event",
+    crime_type: str = "first_crime_type",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Aalen-Johansen incidence of 'the first new event is of type X', one row set per type.
+
+    Here the types of the first event compete with each other (and with death and
+    emigration), so the incidences of the types add up to the incidence of any new event:
+    the complement of :func:`incidence_by_crime_type`, where each type is its own outcome.
+    """
+    _require(cohort, [duration, event, crime_type])
+    is_event = cohort[event].to_numpy() == 1
+    labels = cohort[crime_type].astype("string").fillna("unknown").to_numpy()
+    types = sorted(set(labels[is_event].tolist()))
+    if not types:
+        raise EstimationError("no new events in the cohort; there is no crime type to break down.")
+    d = cohort[duration].to_numpy(dtype=float)
+    base = np.where(is_event, 0, cohort[event].to_numpy())
+    # competing codes: 2.. for death/emigration, shifted above the type codes
+    base = np.where(base > 0, base + len(types), 0)
+    parts = []
+    for k, name in enumerate(types, start=1):
+        codes = base.copy()
+        for j, other in enumerate(types, start=1):
+            codes[is_event & (labels == other)] = j
+        frame = aalen_johansen(d, codes, event_of_interest=k, alpha=alpha).at(times)
+        frame.insert(0, "estimator", "aalen_johansen")
+        frame.insert(0, "group", name)
+        frame.insert(0, "breakdown", "first_crime_type")
+        parts.append(frame)
     return pd.concat(parts, ignore_index=True)[COLUMNS]
