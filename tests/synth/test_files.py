@@ -189,3 +189,27 @@ def test_police_copies_of_identifiers_are_noisy(world: World) -> None:
     same = (pd.to_datetime(ev["date_of_birth"]) == ev["birth_date"]).to_numpy()
     assert 0.80 < same.mean() < 0.95
     assert np.isin(ev["date_of_birth"].isna().mean(), [0]) == np.False_
+
+
+def test_victim_events_hold_the_true_event_times(world: World) -> None:
+    """truth/victim_events.csv: register events carry their event_id and true owner; each
+    registered victim's first victim event after entry is its latent first_victim_date
+    whenever that date falls before the data end (2023-12-31)."""
+    ve = world.csv("truth/victim_events.csv", parse_dates=["event_date"])
+    owner = world.csv("truth/police_event_person.csv")
+    inreg = ve[ve["event_id"].notna()]
+    merged = inreg.merge(owner, on="event_id", suffixes=("", "_owner"))
+    assert len(merged) == len(inreg)
+    assert (merged["person_id"] == merged["person_id_owner"]).all()
+    assert (owner["person_id"].str.startswith("V")).sum() == len(inreg)
+    assert ve["event_id"].isna().any()  # absent events of non-linkable victims
+    p = world.persons()
+    reg = p[p["registered"] == 1][["person_id", "first_registration_date", "first_victim_date"]]
+    after = ve[ve["role"] == "victim"].merge(reg, on="person_id")
+    after = after[after["event_date"] > after["first_registration_date"]]
+    first = after.groupby("person_id")["event_date"].min()
+    latent = reg.set_index("person_id")["first_victim_date"]
+    observable = latent[latent <= pd.Timestamp("2023-12-31")]
+    assert first.reindex(observable.index).equals(observable.rename("event_date"))
+    calib = json.loads((world.path / "truth" / "calibration.json").read_text())
+    assert set(calib) == {"capture_offsets", "followup_hazards"}

@@ -109,6 +109,7 @@ def _year_block(
     block = cells.iloc[cell].reset_index(drop=True)
     block.insert(0, "year", year)
     block["cell"] = cell
+    block.attrs["offsets"] = off
     hl = h[:, capture.TO_LISTS]
     for j, name in enumerate(LISTS):
         block[name] = hl[:, j]
@@ -243,11 +244,17 @@ def _link_repeats(params: WorldParams, df: pd.DataFrame, rng: np.random.Generato
     df["person"] = person
 
 
-def build(params: WorldParams, rng: np.random.Generator) -> pd.DataFrame:
-    """All victim-years of all years, with lists, attributes and person numbers."""
+def build(
+    params: WorldParams, rng: np.random.Generator
+) -> tuple[pd.DataFrame, dict[int, capture.Offsets]]:
+    """All victim-years of all years, with lists, attributes and person numbers, and the
+    calibrated capture offsets of each year."""
     cells = composition.cells()
     logits = capture.cell_logits(params, cells)
     blocks = [_year_block(params, y, cells, logits, rng) for y in params.years]
+    offsets = {y: b.attrs["offsets"] for y, b in zip(params.years, blocks, strict=True)}
+    for b in blocks:
+        b.attrs.clear()
     df = pd.concat(blocks, ignore_index=True)
     _attributes(params, df, rng)
     _link_repeats(params, df, rng)
@@ -255,4 +262,4 @@ def build(params: WorldParams, rng: np.random.Generator) -> pd.DataFrame:
     start = pd.to_datetime(df["year"].astype(str) + "-01-01").to_numpy().astype("datetime64[D]")
     days = np.where(pd.to_datetime(df["year"].astype(str) + "-12-31").dt.is_leap_year, 366, 365)
     df["base_date"] = start + np.floor(rng.random(len(df)) * days).astype("timedelta64[D]")
-    return df
+    return df, offsets

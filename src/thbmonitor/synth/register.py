@@ -98,7 +98,8 @@ def victim_identifiers(
     """Identifier copies on victims' events: noisy when linkable, unrecognisable otherwise.
 
     ``ev`` has a ``person`` column; ``ident`` and ``traits`` are indexed by person. Events of
-    non-linkable persons are dropped for a share of them (``unlinkable_events_absent``).
+    non-linkable persons are absent from the register for a share of them
+    (``unlinkable_events_absent``): those rows get ``in_register`` False.
     """
     person = ev["person"].to_numpy()
     link = linkable.loc[person].to_numpy()
@@ -134,8 +135,8 @@ def victim_identifiers(
     absent_person = pd.Series(
         rng.random(len(linkable)) < params.unlinkable_events_absent, index=linkable.index
     )
-    drop = bad & absent_person.loc[person].to_numpy()
-    return out[~drop]
+    out["in_register"] = ~(bad & absent_person.loc[person].to_numpy())
+    return out
 
 
 def assemble(frames: list[pd.DataFrame], rng: np.random.Generator) -> pd.DataFrame:

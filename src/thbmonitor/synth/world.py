@@ -10,11 +10,15 @@ Layout written by :func:`generate`::
     DIR/truth/population_by_year.csv      true victims per year and stratum, with n_registered
     DIR/truth/capture_histories.csv       observed list histories per year (MSE format)
     DIR/truth/capture_histories_by_stratum.csv   the same by stratum
+    DIR/truth/victim_events.csv           every victim's true police events (event_id empty
+                                          when absent from the register: not linkable)
+    DIR/truth/calibration.json            derived constants (capture offsets, hazards)
     DIR/truth/params.json                 the parameters used
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -26,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from thbmonitor.synth import followup, population, register, registrations
+from thbmonitor.synth import capture, followup, population, register, registrations
 from thbmonitor.synth.params import CRIME_TYPES, LISTS, WorldParams
 
 log = logging.getLogger(__name__)
@@ -87,7 +91,7 @@ def generate(
     rng = np.random.default_rng(params.seed)
 
     step("population and lists", 0.0)
-    py = population.build(params, rng)
+    py, offsets = population.build(params, rng)
     step("identifiers and registrations", 0.2)
     ident = registrations.persons_identity(py, rng)
     regs = registrations.build(py, ident, params, rng)
@@ -96,7 +100,7 @@ def generate(
     persons = _persons(py, regs, params, rng)
 
     step("police events of victims", 0.45)
-    victim_ev, firsts, exit_years = _victim_events(persons, ident, params, rng)
+    victim_ev, firsts, exit_years, hazards = _victim_events(persons, ident, params, rng)
     entry = persons["first_registration_date"].to_numpy()
     for name, first in firsts.items():
         persons[f"first_{name}_date"] = first
@@ -115,8 +119,15 @@ def generate(
         "V", persons.index.to_numpy()[victim_ev["person"].to_numpy()] + 1, 6
     )
     step("police register", 0.75)
-    reg_frame = register.assemble([victim_ev, bg], rng)
+    victim_ev["_row"] = np.arange(len(victim_ev))
+    bg["_row"] = -1
+    present = victim_ev[victim_ev["in_register"].to_numpy()].drop(columns="in_register")
+    reg_frame = register.assemble([present, bg], rng)
     register.write_parquet(reg_frame, str(out / "police_register.parquet"))
+    rows = reg_frame["_row"].to_numpy()
+    event_of_row = np.full(len(victim_ev), None, dtype=object)
+    event_of_row[rows[rows >= 0]] = reg_frame["event_id"].to_numpy()[rows >= 0]
+    _write_victim_events(victim_ev, event_of_row, out / "truth" / "victim_events.csv")
     owners = pa.table({"event_id": reg_frame["event_id"], "person_id": reg_frame["person"]})
     with open(out / "truth" / "police_event_person.csv", "wb") as f:
         f.write(b"event_id,person_id\n")
@@ -132,6 +143,7 @@ def generate(
         out / "truth" / "registration_person.csv",
     )
     _write_truth(py, persons, params, out / "truth")
+    _write_calibration(offsets, hazards, out / "truth" / "calibration.json")
     step("done", 1.0)
 
     reg_years = py[py["registered"]].groupby("year")["person"].nunique()
@@ -204,8 +216,9 @@ def _victim_events(
     ident: pd.DataFrame,
     params: WorldParams,
     rng: np.random.Generator,
-) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray]:
-    """Police events of all victims (``person`` = row position in ``persons``)."""
+) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray, followup.Hazards]:
+    """Police events of all victims (``person`` = row position in ``persons``), the latent
+    first dates, the latent years to exit and the calibrated hazards."""
     n = len(persons)
     reg = persons["registered"].to_numpy()
     ridx = np.flatnonzero(reg)
@@ -260,7 +273,43 @@ def _victim_events(
     ids = ident.loc[persons.index].reset_index(drop=True)
     traits = persons.reset_index(drop=True)
     events = register.victim_identifiers(ev, ids, traits, traits["linkable"], params, rng)
-    return events, firsts, exit_years
+    return events, firsts, exit_years, hz
+
+
+def _write_victim_events(ev: pd.DataFrame, event_id: np.ndarray, path: Path) -> None:
+    """Every victim's true police events, also those absent from the register."""
+    t = pd.DataFrame(
+        {
+            "person_id": ev["person"].to_numpy(),
+            "event_date": _dates(ev["event_date"].to_numpy()).to_numpy(),
+            "role": ev["role"].to_numpy(),
+            "crime_type": ev["crime_type"].to_numpy(),
+            "event_id": event_id,
+        }
+    )
+    order = np.lexsort((t["event_date"].to_numpy(), t["person_id"].to_numpy()))
+    _csv(t.take(order), path)
+
+
+def _write_calibration(
+    offsets: dict[int, capture.Offsets], hz: followup.Hazards, path: Path
+) -> None:
+    """The calibrated (derived, not assumed) model constants, for reference."""
+    data = {
+        "capture_offsets": {
+            str(y): {"alpha": o.alpha, "police": o.police, "non_investigating": o.non_investigating}
+            for y, o in offsets.items()
+        },
+        "followup_hazards": {
+            "theta": hz.theta,
+            "rho": hz.rho,
+            "scale": hz.scale,
+            "suspect_scale": hz.suspect_scale,
+            "model": "cumulative intensity Z * h * c_k * t**rho, Z ~ Gamma(mean 1, var theta), "
+            "t in years since first registration, h = minor_hazard_ratio for minors",
+        },
+    }
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _write_truth(
