@@ -110,3 +110,23 @@ def test_rates_per_100k(simdat) -> None:  # type: ignore[no-untyped-def]
     frame = pd.DataFrame({"Y": [1, 2, 3, 4], "population": [1e6, 2e6, 1e6, 5e5]})
     again = rates_per_100k(est, frame, on="Y")
     assert np.allclose(again.rate, rates.rate)
+
+
+def test_full_degree_trend_equals_year_dummies(simdat) -> None:  # type: ignore[no-untyped-def]
+    """Orthogonal polynomials of degree (levels - 1) span the same space as level dummies, so
+    the trend model must reproduce the factor model exactly; a linear trend differs."""
+    terms = [(0, 3), (1, 3)]
+    factor = fit_covariate_model(simdat, ["Y"], terms=terms)
+    cubic = fit_covariate_model(simdat, ["Y"], terms=terms, trend={"Y": 3})
+    assert np.allclose(cubic.levels.estimate, factor.levels.estimate, rtol=1e-7)
+    linear = fit_covariate_model(simdat, ["Y"], terms=terms, trend={"Y": 1})
+    assert not np.allclose(linear.levels.estimate, factor.levels.estimate, rtol=1e-3)
+    assert list(linear.levels.level) == ["1", "2", "3", "4"]
+    assert (linear.levels.lower < linear.levels.estimate).all()
+
+
+def test_estimator_accepts_a_frame(ref_path) -> None:  # type: ignore[no-untyped-def]
+    from thbmonitor.mse import MultipleSystemsEstimator
+
+    est = MultipleSystemsEstimator().fit(pd.read_csv(ref_path / "Western.csv"))
+    assert est.model_ == ["A:E"]

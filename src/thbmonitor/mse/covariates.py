@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,8 +57,27 @@ class CovariateFit:
     level: float = 0.95
 
 
+def _orthopoly(values: np.ndarray, degree: int) -> np.ndarray:
+    """Orthonormal polynomial scores (degree 1..d) of each value, over the distinct values
+    weighted equally (as R's ``poly`` on the sorted levels)."""
+    levels = np.unique(values)
+    if degree >= levels.size:
+        raise EstimationError(
+            f"A trend of degree {degree} needs more than {levels.size} distinct values."
+        )
+    centred = levels - levels.mean()
+    vander = np.vander(centred, degree + 1, increasing=True)
+    q, _r = np.linalg.qr(vander)
+    basis = q[:, 1:] * np.sign(q[-1, 1:])  # sign convention: increasing at the last level
+    return basis[np.searchsorted(levels, values)]
+
+
 def _columns(
-    k: int, terms: Sequence[Term], groups: pd.DataFrame, covariates: Sequence[str]
+    k: int,
+    terms: Sequence[Term],
+    groups: pd.DataFrame,
+    covariates: Sequence[str],
+    trend: Mapping[str, int],
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[bool]]:
     """Design over (group, history) rows; returns (x, group index per row, names, product?)."""
     h = history_matrix(k)[1:]  # histories 1..2^k-1
@@ -85,6 +104,18 @@ def _columns(
         product.append(True)
     for v in covariates:
         values = groups[v].to_numpy()
+        if v in trend:
+            try:
+                numeric = values.astype(float)
+            except ValueError:
+                raise EstimationError(f"A trend needs numeric values of '{v}'.") from None
+            scores = _orthopoly(numeric, trend[v])
+            for d in range(scores.shape[1]):
+                for i in range(k):
+                    cols.append(scores[g_idx, d] * hh[:, i])
+                    names.append(f"{v}^{d + 1}:list{i}")
+                    product.append(False)
+            continue
         for lev in sorted(pd.unique(values), key=str)[1:]:
             at = (values == lev)[g_idx].astype(float)
             for i in range(k):
@@ -102,8 +133,16 @@ def fit_covariate_model(
     maxorder: int = 2,
     pthresh: float = 0.02,
     level: float = 0.95,
+    trend: Mapping[str, int] | None = None,
 ) -> CovariateFit:
-    """Fit lists x covariates; list-list terms are selected on the collapsed table unless given."""
+    """Fit lists x covariates; list-list terms are selected on the collapsed table unless given.
+
+    ``trend`` maps numeric covariates (a year) to a polynomial degree: their interactions with
+    the lists are then orthogonal polynomials of that degree instead of one effect per level
+    (Cruyff's ``degree_year``), so capture probabilities change smoothly over the years while
+    every year keeps its own population size.
+    """
+    trend = dict(trend or {})
     covariates = list(covariates if covariates is not None else table.covariates.columns)
     if not covariates:
         raise EstimationError("No covariates given; use MultipleSystemsEstimator instead.")
@@ -117,7 +156,7 @@ def fit_covariate_model(
         terms = select_model(collapsed.full_counts(), k, method, maxorder, pthresh).fit.terms
     terms = list(terms)
     cov = table.covariates[covariates].astype(str)
-    levels = [sorted(pd.unique(cov[v]), key=str) for v in covariates]
+    levels = [sorted(pd.unique(cov[v]), key=float if v in trend else str) for v in covariates]
     groups = pd.MultiIndex.from_product(levels, names=covariates).to_frame(index=False)
     key = pd.MultiIndex.from_frame(groups)
     g_of_row = key.get_indexer(pd.MultiIndex.from_frame(cov))
@@ -125,7 +164,7 @@ def fit_covariate_model(
     n_cells = (1 << k) - 1
     y = np.zeros(groups.shape[0] * n_cells)
     np.add.at(y, g_of_row * n_cells + (codes - 1), table.counts.astype(float))
-    x, g_idx, names, product = _columns(k, terms, groups, covariates)
+    x, g_idx, names, product = _columns(k, terms, groups, covariates, trend)
     keep_rows = np.ones(y.size, dtype=bool)
     keep_cols = np.ones(x.shape[1], dtype=bool)
     for j in range(x.shape[1]):

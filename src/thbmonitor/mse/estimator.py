@@ -93,8 +93,12 @@ class MultipleSystemsEstimator:
         if not 0.0 < self.level < 1.0:
             raise EstimationError("level must lie strictly between 0 and 1.")
 
-    def fit(self, table: CaptureTable) -> MultipleSystemsEstimator:
+    def fit(self, table: CaptureTable | pd.DataFrame) -> MultipleSystemsEstimator:
+        """Select, fit and estimate. A data frame is read with every column but ``count`` as
+        a list (use :meth:`CaptureTable.from_frame` to name lists and covariates)."""
         self._validate()
+        if isinstance(table, pd.DataFrame):
+            table = CaptureTable.from_frame(table)
         tab = table.collapse()
         tab.check_estimable()
         self.lists_ = tab.lists
