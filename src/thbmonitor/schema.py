@@ -118,8 +118,14 @@ class CrimeType(StrEnum):
 
 
 class PopulationEvent(StrEnum):
-    """Events of the population register that end follow-up (competing events)."""
+    """Events of the population register (e.g. the Dutch BRP).
 
+    ``resident``: the person is registered as a resident from this date; every resident has such
+    a record, so a victim linked to any record is *covered*: their police events can be seen.
+    ``death`` and ``emigration`` end follow-up (competing events).
+    """
+
+    RESIDENT = "resident"
     DEATH = "death"
     EMIGRATION = "emigration"
 
@@ -315,8 +321,8 @@ POPULATION_FIELDS: tuple[Field, ...] = (
     Field("date_of_birth", "date", False, "Date of birth (YYYY-MM-DD).", (), None, True),
     Field("identity_number", "str", False, "Identity or document number.", (), None, True),
     Field("sex", "code", False, "Sex: F, M or U.", _codes(Sex)),
-    Field("event_date", "date", True, "Date of death or emigration."),
-    Field("event_type", "code", True, "death or emigration.", _codes(PopulationEvent)),
+    Field("event_date", "date", True, "Date of the event."),
+    Field("event_type", "code", True, "resident, death or emigration.", _codes(PopulationEvent)),
 )
 
 IDENTIFYING_FIELDS: frozenset[str] = frozenset(

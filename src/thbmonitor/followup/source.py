@@ -4,21 +4,26 @@ Entry (setting ``followup_entry``): ``first`` — each distinct victim enters at
 first registration, with the attributes of that registration; ``episode`` — each registration
 is an entry of its own (id ``<person_id>/<registration_id>``), all sharing the person's events.
 
-A person counts as *linked* to the police register when at least one police-register event
-was linked to them (any role, any date, including the index case): that is what "found in the
-police register" can mean when the register holds events, not a list of all residents.
-Unlinked victims are not dropped silently: they are reported as coverage by nationality group
-and residence status.
+A person is *covered* (``linked``) when they were linked to a record of the population register
+(as a resident, or their death or emigration): only then can the absence of police events be
+read as "no new crime", as when the Dutch monitor links through the personal records database.
+Where the store holds no population register at all, a person counts as covered when any
+police-register event was linked to them (which overstates re-victimisation: persons without
+any police record drop out; the chapter says so). Uncovered victims are not dropped silently:
+they are reported as coverage by nationality group and residence status.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import pandas as pd
 
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
+
+log = logging.getLogger(__name__)
 
 ATTRIBUTES = (
     "age_band",
@@ -37,7 +42,11 @@ WITH reg AS (
            ) AS episode
     FROM registrations r JOIN registration_person rp USING (registration_id)
 ),
-linked AS (SELECT DISTINCT person_id FROM person_police),
+linked AS (
+    SELECT DISTINCT person_id FROM person_population WHERE ?
+    UNION
+    SELECT DISTINCT person_id FROM person_police WHERE NOT ?
+),
 ended AS (
     SELECT pp.person_id,
            min(CASE WHEN e.event_type = 'death' THEN e.event_date END) AS death_date,
@@ -71,13 +80,25 @@ class CohortSource:
     events: pd.DataFrame  # person_id, event_date, role, crime_type
 
 
+def population_register_present(store: Store) -> bool:
+    """Whether coverage is measured against the population register (else the police one)."""
+    return bool(store.scalar("SELECT count(*) > 0 FROM population_events"))
+
+
 def cohort_source(store: Store, settings: Settings) -> CohortSource:
     """Entries and linked police-register events, as the cohort builder takes them."""
     episodes = settings.followup_entry == "episode"
-    persons = store.df(_PERSONS_SQL, [episodes])
+    register = population_register_present(store)
+    persons = store.df(_PERSONS_SQL, [register, register, episodes])
     events = store.df(_EVENTS_SQL)
     for column in ("entry_date", "death_date", "emigration_date"):
         persons[column] = pd.to_datetime(persons[column])
+    for column in ("death_date", "emigration_date"):
+        # a death or emigration before entry can only be a false link: it does not end follow-up
+        early = persons[column] < persons["entry_date"]
+        if early.any():
+            log.warning("%d %s(s) before entry ignored (false links)", int(early.sum()), column)
+            persons.loc[early, column] = pd.NaT
     events["event_date"] = pd.to_datetime(events["event_date"])
     persons["minor"] = persons["age_band"].map(
         lambda band: band if band in ("minor", "unknown") else "adult"

@@ -1,0 +1,463 @@
+"""The follow-up chapter: re-victimisation and suspect registration after entry, protected.
+
+Estimates are shares of persons, so a share is shown only where the persons counted and the
+events behind it are both at least the disclosure threshold (or the events are zero); other
+shares get the marker of a suppressed count. Person counts (coverage, victim-offender overlap)
+go through the release's disclosure control like every other count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from thbmonitor.config import Settings
+from thbmonitor.disclosure import CountTable, Release
+from thbmonitor.engine import Store
+from thbmonitor.followup.breakdown import YEARS, incidence_by_crime_type, incidence_table
+from thbmonitor.followup.cohort import CohortRule, build_cohort
+from thbmonitor.followup.overlap import suspect_flags
+from thbmonitor.followup.risk import RiskModel
+from thbmonitor.followup.source import cohort_source
+from thbmonitor.report.model import Chapter, Chart, Headline, Table, Text
+from thbmonitor.schema import CrimeType
+
+Protect = Callable[[Sequence[CountTable]], Release]
+
+BREAKDOWNS = ("minor", "monitor_group", "sex", "nationality_group", "residence_status")
+RISK_FACTORS = ("minor", "sex", "nationality_group", "monitor_group")
+ESTIMATOR_NAMES = {
+    "crude": Text("Share followed t years", "Aandeel t jaar gevolgd"),
+    "kaplan_meier": Text("Kaplan-Meier", "Kaplan-Meier"),
+    "aalen_johansen": Text("Aalen-Johansen", "Aalen-Johansen"),
+}
+SOURCE = Text(
+    "Registrations of presumed victims linked to the police and population registers.",
+    "Registraties van mogelijke slachtoffers gekoppeld aan politie- en bevolkingsregister.",
+)
+METHOD = Text(
+    en=(
+        "Each distinct victim enters at the date of first registration. A new event is a "
+        "police registration as victim of a crime at least one day after entry; police "
+        "registrations of trafficking within {days} days of entry are the index case and do "
+        "not count. Follow-up ends at the data end ({end}), death or emigration. Three "
+        "estimators are shown side by side with 95% intervals: (a) the share with an event "
+        "within t years among persons who could be followed t years (Wilson interval); (b) "
+        "Kaplan-Meier 1 - S(t), treating death and emigration as censoring (Greenwood "
+        "variance, log(-log) interval); (c) Aalen-Johansen cumulative incidence with death and "
+        "emigration as competing events. Victims not found in the police register are left out "
+        "of the estimates and reported as coverage. Shares resting on fewer than {threshold} "
+        "persons or events are not shown."
+    ),
+    nl=(
+        "Elk uniek slachtoffer telt vanaf de datum van de eerste registratie. Een nieuwe "
+        "gebeurtenis is een politieregistratie als slachtoffer van een misdrijf ten minste een "
+        "dag daarna; politieregistraties van mensenhandel binnen {days} dagen zijn de "
+        "indexzaak en tellen niet mee. De follow-up eindigt op de einddatum van de gegevens "
+        "({end}), bij overlijden of emigratie. Drie schatters staan naast elkaar met 95%-"
+        "intervallen: (a) het aandeel met een gebeurtenis binnen t jaar onder wie t jaar "
+        "gevolgd kon worden (Wilson-interval); (b) Kaplan-Meier 1 - S(t), met overlijden en "
+        "emigratie als censurering; (c) Aalen-Johansen cumulatieve incidentie met overlijden "
+        "en emigratie als concurrerende gebeurtenissen. Slachtoffers die niet in het "
+        "politieregister zijn gevonden, tellen niet mee in de schattingen en staan in de "
+        "dekkingstabel. Aandelen op minder dan {threshold} personen of gebeurtenissen worden "
+        "niet getoond."
+    ),
+)
+
+
+def _format(text: Text, **values: Any) -> Text:
+    return Text(text.en.format(**values), text.nl.format(**values))
+
+
+def _mask(frame: pd.DataFrame, threshold: int, marker: str) -> pd.DataFrame:
+    """Percentages with intervals, or the marker where too few persons or events lie behind."""
+    small = (frame["n_at_risk"] < threshold) | (
+        (frame["n_events"] > 0) & (frame["n_events"] < threshold)
+    )
+    out = frame.copy()
+    out["shown"] = ~small & frame["estimate"].notna()
+    for col in ("estimate", "lower", "upper"):
+        out[col] = np.where(out["shown"], 100.0 * frame[col], np.nan)
+    return out
+
+
+def _cell(row: pd.Series, marker: str) -> Any:
+    return round(float(row["estimate"]), 1) if row["shown"] else marker
+
+
+def _interval(row: pd.Series) -> str:
+    return f"{row['lower']:.1f}–{row['upper']:.1f}" if row["shown"] else "."
+
+
+def _overall_table(key: str, title: Text, masked: pd.DataFrame, marker: str) -> Table:
+    rows = []
+    for t in YEARS:
+        row: dict[str, Any] = {"years": int(t)}
+        for name in ESTIMATOR_NAMES:
+            r = masked[(masked["estimator"] == name) & (masked["t"] == t)].iloc[0]
+            row[f"{name}_pct"] = _cell(r, marker)
+            row[f"{name}_ci_pct"] = _interval(r)
+        rows.append(row)
+    columns = {"years": Text("Years after entry", "Jaren na instroom")}
+    for name, label in ESTIMATOR_NAMES.items():
+        columns[f"{name}_pct"] = Text(f"{label.en} (%)", f"{label.nl} (%)")
+        columns[f"{name}_ci_pct"] = Text("95% interval (%)", "95%-interval (%)")
+    return Table(key, title, pd.DataFrame(rows), SOURCE, columns=columns)
+
+
+def _group_table(key: str, title: Text, masked: pd.DataFrame, marker: str) -> Table:
+    km = masked[masked["estimator"] == "kaplan_meier"]
+    rows = []
+    for (breakdown, group), sub in km.groupby(["breakdown", "group"], sort=False):
+        row: dict[str, Any] = {"breakdown": breakdown, "group": group}
+        for t in (1, 5, 7):
+            r = sub[sub["t"] == t].iloc[0]
+            row[f"km_{t}y_pct"] = _cell(r, marker)
+            row[f"km_{t}y_ci_pct"] = _interval(r)
+        rows.append(row)
+    columns = {
+        "breakdown": Text("Breakdown", "Uitsplitsing"),
+        "group": Text("Group", "Groep"),
+    }
+    for t in (1, 5, 7):
+        columns[f"km_{t}y_pct"] = Text(f"Within {t} years (%)", f"Binnen {t} jaar (%)")
+        columns[f"km_{t}y_ci_pct"] = Text("95% interval (%)", "95%-interval (%)")
+    return Table(key, title, pd.DataFrame(rows), SOURCE, columns=columns)
+
+
+def _curve_chart(key: str, title: Text, masked: pd.DataFrame) -> Chart:
+    parts = []
+    for name in ("kaplan_meier", "aalen_johansen"):
+        sub = masked[(masked["breakdown"] == "all") & (masked["estimator"] == name)]
+        start = pd.DataFrame(
+            {"x": [0.0], "series": [name], "y": [0.0], "lower": [0.0], "upper": [0.0]}
+        )
+        body = pd.DataFrame(
+            {
+                "x": sub["t"].to_numpy(dtype=float),
+                "series": name,
+                "y": sub["estimate"].to_numpy(dtype=float),
+                "lower": sub["lower"].to_numpy(dtype=float),
+                "upper": sub["upper"].to_numpy(dtype=float),
+            }
+        )
+        parts += [start, body]
+    return Chart(
+        key,
+        title,
+        pd.concat(parts, ignore_index=True),
+        kind="line",
+        x_label=Text("Years after entry", "Jaren na instroom"),
+        y_label=Text("Cumulative incidence (%)", "Cumulatieve incidentie (%)"),
+        series_labels={k: v for k, v in ESTIMATOR_NAMES.items() if k != "crude"},
+    )
+
+
+def _results(masked: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """results.json: per estimator, the incidence at 1..7 years (shares, 0-1) with bounds."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    overall = masked[masked["breakdown"] == "all"]
+    for name in ESTIMATOR_NAMES:
+        rows = []
+        for _, r in overall[overall["estimator"] == name].iterrows():
+            shown = bool(r["shown"])
+            rows.append(
+                {
+                    "years": int(r["t"]),
+                    "estimate": round(r["estimate"] / 100, 6) if shown else None,
+                    "lower": round(r["lower"] / 100, 6) if shown else None,
+                    "upper": round(r["upper"] / 100, 6) if shown else None,
+                }
+            )
+        out[name] = rows
+    return out
+
+
+def _protected_counts(
+    protect: Protect, persons: pd.DataFrame, flags: pd.DataFrame, lang_marker: str
+) -> tuple[Table, Table]:
+    """Coverage (linked to the police register) and victim-offender overlap, protected."""
+    linked = persons.assign(
+        linked=persons["linked"].map({True: "linked", False: "not_linked"}),
+    )
+    cov_nat = CountTable.from_records(
+        "followup_coverage_nationality",
+        linked,
+        ["nationality_group", "linked"],
+        universe="followup_persons",
+    )
+    cov_res = CountTable.from_records(
+        "followup_coverage_residence",
+        linked,
+        ["residence_status", "linked"],
+        universe="followup_persons",
+    )
+    overlap = flags.assign(
+        suspect_before=flags["suspect_before"].map({True: "yes", False: "no"}),
+        suspect_after=flags["suspect_after"].map({True: "yes", False: "no"}),
+    )
+    over = CountTable.from_records(
+        "followup_offender_overlap",
+        overlap,
+        ["suspect_before", "suspect_after"],
+        universe="followup_cohort",
+    )
+    release = protect([cov_nat, cov_res, over])
+    coverage = pd.concat(
+        [
+            release["followup_coverage_nationality"]
+            .display_frame()
+            .rename(columns={"nationality_group": "group"})
+            .assign(breakdown="nationality_group"),
+            release["followup_coverage_residence"]
+            .display_frame()
+            .rename(columns={"residence_status": "group"})
+            .assign(breakdown="residence_status"),
+        ],
+        ignore_index=True,
+    )
+    coverage = coverage.pivot_table(
+        index=["breakdown", "group"], columns="linked", values="value", aggfunc="first", sort=False
+    ).reset_index()
+    coverage.columns.name = None
+    cov_table = Table(
+        "followup_coverage",
+        Text(
+            "Victims found in the police register (coverage)",
+            "Slachtoffers gevonden in het politieregister (dekking)",
+        ),
+        coverage,
+        SOURCE,
+        columns={
+            "breakdown": Text("Breakdown", "Uitsplitsing"),
+            "group": Text("Group", "Groep"),
+            "linked": Text("Found", "Gevonden"),
+            "not_linked": Text("Not found", "Niet gevonden"),
+            "Total": Text("Total", "Totaal"),
+        },
+    )
+    ov = release["followup_offender_overlap"].display_frame()
+    ov = ov.pivot_table(
+        index="suspect_before", columns="suspect_after", values="value", aggfunc="first"
+    ).reset_index()
+    ov.columns.name = None
+    ov_table = Table(
+        "followup_offender_overlap",
+        Text(
+            "Victims registered as suspect before and after entry",
+            "Slachtoffers geregistreerd als verdachte voor en na instroom",
+        ),
+        ov,
+        SOURCE,
+        note=Text(
+            "Rows: suspect before entry; columns: suspect after entry.",
+            "Rijen: verdachte voor instroom; kolommen: verdachte na instroom.",
+        ),
+    )
+    return cov_table, ov_table
+
+
+def _risk_table(cohort: pd.DataFrame) -> tuple[Table | None, dict[str, Any]]:
+    """Cause-specific Cox model of the time to re-victimisation, with the PH check."""
+    usable = [c for c in RISK_FACTORS if cohort[c].nunique(dropna=True) > 1]
+    frame = cohort.dropna(subset=usable)
+    if not usable or frame.empty or int((frame["event"] == 1).sum()) == 0:
+        return None, {}
+    model = RiskModel(reference={"minor": "adult"}).fit(frame, usable)
+    summary = model.summary
+    table = pd.DataFrame(
+        {
+            "covariate": summary["covariate"],
+            "hazard_ratio": summary["hazard_ratio"].round(2),
+            "ci_95": [
+                f"{lo:.2f}–{hi:.2f}"
+                for lo, hi in zip(summary["lower"], summary["upper"], strict=True)
+            ],
+            "p_value": summary["p"].map(lambda p: f"{p:.3g}"),
+            "ph_test_p": summary["ph_p"].map(lambda p: f"{p:.3g}"),
+        }
+    )
+    t = Table(
+        "followup_risk_factors",
+        Text(
+            "Risk factors for re-victimisation (Cox model)",
+            "Risicofactoren voor hernieuwd slachtofferschap (Cox-model)",
+        ),
+        table,
+        SOURCE,
+        note=Text(
+            f"Cause-specific Cox proportional-hazards model on {model.n_:,} persons with "
+            f"{model.n_events_:,} events; concordance {model.concordance_:.2f}. The last column "
+            "tests proportional hazards (Schoenfeld residuals, rank time); a small p-value "
+            "means the hazard ratio changes over time.",
+            f"Cause-specifiek Cox-model op {model.n_:,} personen met {model.n_events_:,} "
+            f"gebeurtenissen; concordantie {model.concordance_:.2f}. De laatste kolom toetst "
+            "proportionele hazards (Schoenfeld-residuen); een kleine p-waarde betekent dat de "
+            "hazard ratio in de tijd verandert.",
+        ),
+        columns={
+            "covariate": Text("Covariate", "Kenmerk"),
+            "hazard_ratio": Text("Hazard ratio", "Hazard ratio"),
+            "ci_95": Text("95% interval", "95%-interval"),
+            "p_value": Text("p-value", "p-waarde"),
+            "ph_test_p": Text("PH test p", "PH-toets p"),
+        },
+        legend=False,
+    )
+    results = {
+        row["covariate"]: {
+            "hazard_ratio": float(row["hazard_ratio"]),
+            "lower": float(row["lower"]),
+            "upper": float(row["upper"]),
+        }
+        for _, row in summary.iterrows()
+    }
+    return t, results
+
+
+def report_chapter(
+    store: Store, settings: Settings, protect: Protect
+) -> tuple[Chapter, dict[str, Any]]:
+    """The follow-up chapter and the results.json keys ``revictimisation`` and
+    ``suspect_registration`` (and ``followup_risk_factors``)."""
+    marker = f"<{settings.disclosure_threshold}"
+    threshold = settings.disclosure_threshold
+    source = cohort_source(store, settings)
+    end = settings.data_end
+    victim_rule = CohortRule(role="victim", exclusion_days=settings.index_exclusion_days)
+    cohort = build_cohort(source.persons, source.events, end, victim_rule)
+    suspect = build_cohort(
+        source.persons, source.events, end, CohortRule(role="suspect", exclusion_types=())
+    )
+    victim_inc = _mask(incidence_table(cohort, by=BREAKDOWNS), threshold, marker)
+    suspect_inc = _mask(incidence_table(suspect, by=BREAKDOWNS), threshold, marker)
+    by_type = {
+        t.value: build_cohort(
+            source.persons,
+            source.events,
+            end,
+            CohortRule(
+                role="victim",
+                exclusion_days=settings.index_exclusion_days,
+                crime_types=(t.value,),
+            ),
+        )
+        for t in CrimeType
+    }
+    type_inc = _mask(incidence_by_crime_type(by_type), threshold, marker)
+    linked_persons = source.persons[source.persons["linked"]]
+    flags = suspect_flags(linked_persons, source.events, end)
+    coverage, overlap = _protected_counts(protect, source.persons, flags, marker)
+    risk, risk_results = _risk_table(cohort)
+
+    revict = _results(victim_inc)
+    susp = _results(suspect_inc)
+    headlines = []
+    for years in (5, 7):
+        km = next(r for r in revict["kaplan_meier"] if r["years"] == years)
+        if km["estimate"] is not None:
+            pct = 100 * km["estimate"]
+            headlines.append(
+                Headline(
+                    f"revictimisation_{years}y",
+                    Text(
+                        f"{pct:.0f}% of victims were registered by the police as victim of a new "
+                        f"crime within {years} years (Kaplan-Meier).",
+                        f"{pct:.0f}% van de slachtoffers werd binnen {years} jaar door de politie "
+                        "geregistreerd als slachtoffer van een nieuw misdrijf (Kaplan-Meier).",
+                    ),
+                    round(pct, 1),
+                )
+            )
+    tables = [
+        _overall_table(
+            "followup_revictimisation",
+            Text(
+                "Re-victimisation: cumulative incidence",
+                "Hernieuwd slachtofferschap: cumulatieve incidentie",
+            ),
+            victim_inc[victim_inc["breakdown"] == "all"],
+            marker,
+        ),
+        _group_table(
+            "followup_revictimisation_groups",
+            Text(
+                "Re-victimisation by group (Kaplan-Meier)",
+                "Hernieuwd slachtofferschap per groep (Kaplan-Meier)",
+            ),
+            victim_inc[victim_inc["breakdown"] != "all"],
+            marker,
+        ),
+        _group_table(
+            "followup_revictimisation_crime",
+            Text(
+                "Re-victimisation by crime type (Kaplan-Meier)",
+                "Hernieuwd slachtofferschap per soort misdrijf (Kaplan-Meier)",
+            ),
+            type_inc,
+            marker,
+        ),
+        _overall_table(
+            "followup_suspect",
+            Text(
+                "Registration as suspect: cumulative incidence",
+                "Registratie als verdachte: cumulatieve incidentie",
+            ),
+            suspect_inc[suspect_inc["breakdown"] == "all"],
+            marker,
+        ),
+        _group_table(
+            "followup_suspect_groups",
+            Text(
+                "Registration as suspect by group (Kaplan-Meier)",
+                "Registratie als verdachte per groep (Kaplan-Meier)",
+            ),
+            suspect_inc[suspect_inc["breakdown"] != "all"],
+            marker,
+        ),
+        overlap,
+        coverage,
+    ]
+    if risk is not None:
+        tables.append(risk)
+    charts = (
+        _curve_chart(
+            "followup_revictimisation_curve",
+            Text("Re-victimisation after entry", "Hernieuwd slachtofferschap na instroom"),
+            victim_inc,
+        ),
+        _curve_chart(
+            "followup_suspect_curve",
+            Text("Registration as suspect after entry", "Registratie als verdachte na instroom"),
+            suspect_inc,
+        ),
+    )
+    n_linked = int(source.persons["linked"].sum())
+    chapter = Chapter(
+        key="followup",
+        title=Text(
+            "Follow-up: what happens to victims afterwards",
+            "Follow-up: hoe het slachtoffers daarna vergaat",
+        ),
+        intro=Text(
+            f"{n_linked:,} of {len(source.persons):,} victims were found in the police register "
+            "and are followed from their first registration.",
+            f"{n_linked:,} van de {len(source.persons):,} slachtoffers zijn gevonden in het "
+            "politieregister en worden gevolgd vanaf hun eerste registratie.",
+        ),
+        method=_format(METHOD, days=settings.index_exclusion_days, end=end, threshold=threshold),
+        headlines=tuple(headlines),
+        tables=tuple(tables),
+        charts=charts,
+    )
+    results = {
+        "revictimisation": revict,
+        "suspect_registration": susp,
+        "followup_risk_factors": risk_results,
+        "followup_cohort": {"persons": len(source.persons), "linked": n_linked},
+    }
+    return chapter, results
