@@ -40,7 +40,7 @@ def test_files_are_written(written: dict[str, dict[str, Path]], report: Report) 
     assert all(p.is_file() for p in paths.values())
     out = paths["html"].parent
     assert sorted(p.name for p in (out / "tables").iterdir()) == sorted(f"{k}.csv" for k in keys)
-    assert [p.name for p in out.parent.iterdir() if "staging" in p.name] == []
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
 
 
 def test_csv_holds_counts_markers_and_percent_columns(
@@ -155,7 +155,9 @@ def test_long_keys_get_unique_sheets_in_the_workbook(tmp_path: Path) -> None:
     )
     report = Report(Text("r", "r"), [Chapter("c", Text("c", "c"), tables=tables)], {})
     paths = write_report(report, tmp_path, "en")
-    names = openpyxl.load_workbook(paths["xlsx"], read_only=True).sheetnames
+    workbook = openpyxl.load_workbook(paths["xlsx"], read_only=True)
+    names = workbook.sheetnames
+    workbook.close()
     assert len(set(names)) == 3 and all(len(n) <= 31 for n in names)
 
 
@@ -208,7 +210,7 @@ def test_a_failed_run_leaves_the_previous_report_untouched(
         write_report(changed, out, "en")
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
-    assert [p.name for p in tmp_path.iterdir()] == ["report"]  # no staging left behind
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no staging left
 
     monkeypatch.undo()
     write_report(changed, out, "en")  # a good run replaces the tables folder whole

@@ -54,10 +54,9 @@ def nice_ticks(low: float, high: float, target: int = 5) -> list[float]:
     raw = (high - low) / max(target, 1)
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    start = math.floor(low / step + 1e-9) * step
-    stop = math.ceil(high / step - 1e-9) * step
-    count = round((stop - start) / step)
-    return [round(start + i * step, 10) for i in range(count + 1)]
+    first = math.floor(low / step + 1e-9)
+    last = math.ceil(high / step - 1e-9)
+    return [float(f"{k * step:.12g}") for k in range(first, last + 1)]
 
 
 def _tick_label(value: float, step: float, lang: str) -> str:
@@ -181,6 +180,8 @@ def render_chart(chart: Chart, lang: str, ui: dict[str, str]) -> str:
     low, high = min(0.0, float(finite.min())), max(0.0, float(finite.max()))
     ticks = nice_ticks(low, high)
     y0, y1 = ticks[0], ticks[-1]
+    if y1 <= y0:  # degenerate range (values too close to tell apart)
+        y1 = y0 + 1.0
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
 
     def sy(v: float) -> float:

@@ -1,6 +1,6 @@
 """Writing a report to disk: report.html, results.json, tables/<key>.csv and tables.xlsx.
 
-Everything is first written into a staging directory next to ``out_dir`` and moved into place
+Everything is first written into a hidden staging directory in ``out_dir`` and moved into place
 only when all files are complete, so a failed run never leaves half a report (an earlier
 report in ``out_dir`` stays as it was). Before anything is written the report is checked:
 language, table keys, chart data, and that every headline figure equals its value in
@@ -91,7 +91,8 @@ def write_report(report: Report, out_dir: Path, lang: str) -> dict[str, Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tables: list[Table] = [t for chapter in report.chapters for t in chapter.tables]
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    # Staged inside out_dir so that every move is a rename on one file system.
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
     try:
         (staging / TABLES_DIR).mkdir()
         for table in tables:
