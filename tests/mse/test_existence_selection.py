@@ -61,3 +61,13 @@ def test_exhaustive_checks_equal_direct_checks(load) -> None:  # type: ignore[no
         assert (chk.exists, chk.identifiable) == (direct.exists, direct.identifiable)
     ok = [(f.bic, len(c.terms)) for f, c in sel.candidates if f is not None]
     assert (sel.fit.bic, len(sel.fit.terms)) == min(ok)
+
+
+def test_exhaustive_search_refuses_too_many_lists(load) -> None:  # type: ignore[no-untyped-def]
+    """MultipleSystemsEstimation ``estimate_population_bic`` stops for more than six lists
+    (New Orleans has eight: 2^28 pairwise models)."""
+    from thbmonitor.errors import EstimationError
+    from thbmonitor.mse import MultipleSystemsEstimator
+
+    with pytest.raises(EstimationError, match="stepwise"):
+        MultipleSystemsEstimator(method="bic").fit(load("NewOrl_SparseMSE"))

@@ -107,6 +107,17 @@ def select_stepwise(full: np.ndarray, k: int, pthresh: float = 0.02) -> Selectio
     return SelectionResult("stepwise", fit, tuple(path))
 
 
+def check_enumerable(k: int, maxorder: int) -> None:
+    """Refuse searches that cannot finish, as MultipleSystemsEstimation does: at most six
+    lists, and order at most 2 for six (32,768 models; order 3 would be 3,702,013)."""
+    if k > 6 or (k == 6 and maxorder > 2):
+        raise EstimationError(
+            f"Exhaustive AIC/BIC over hierarchical models is limited to five lists, or six lists "
+            f"with maxorder 2 (got {k} lists, maxorder {maxorder}). Use method 'stepwise', or "
+            "merge lists."
+        )
+
+
 def hierarchical_models(k: int, maxorder: int) -> list[tuple[Term, ...]]:
     """Every hierarchical set of interactions of order 2..maxorder (main effects implied)."""
     maxorder = max(1, min(maxorder, k))
@@ -177,6 +188,8 @@ def select_exhaustive(
     """Fit every hierarchical model (or the given ones); pick the lowest AIC or BIC."""
     if criterion not in ("aic", "bic"):
         raise EstimationError(f"Unknown criterion '{criterion}'; use 'aic' or 'bic'.")
+    if models is None:
+        check_enumerable(k, maxorder)
     cand = hierarchical_models(k, maxorder) if models is None else [canonical(m) for m in models]
     cand.sort(key=len, reverse=True)  # big models first: their existence covers sub-models
     cache = _ExistenceCache(full, k)
