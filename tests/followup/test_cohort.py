@@ -143,3 +143,40 @@ def test_duplicate_person_ids_are_refused() -> None:
     persons = pd.concat([_persons(), _persons().iloc[:1]])
     with pytest.raises(EstimationError, match="not unique"):
         build_cohort(persons, _events(), "2023-12-31")
+
+
+def test_episodes_each_get_follow_up() -> None:
+    """One row per registration episode: person 1's second episode (entry 2018-01-01) is
+    followed from its own entry, and the events of person 1 count for both episodes."""
+    persons = pd.DataFrame(
+        {
+            "episode_id": ["1a", "1b", "2a"],
+            "person_id": [1, 1, 2],
+            "entry_date": pd.to_datetime(["2015-01-01", "2018-01-01", "2016-01-01"]),
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "person_id": [1, 1, 2],
+            "event_date": pd.to_datetime(["2016-01-01", "2019-01-01", "2015-06-01"]),
+            "role": ["victim", "victim", "victim"],
+            "crime_type": ["property", "violence", "property"],
+        }
+    )
+    cohort = build_cohort(persons, events, "2023-12-31")
+    assert cohort["episode_id"].tolist() == ["1a", "1b", "2a"]
+    assert cohort["event"].tolist() == [1, 1, 0]
+    np.testing.assert_allclose(cohort["duration"][:2] * 365.25, [365, 365])
+    assert cohort["first_crime_type"].tolist()[:2] == ["property", "violence"]
+    with pytest.raises(EstimationError, match="episode_id is not unique"):
+        build_cohort(persons.assign(episode_id="x"), events, "2023-12-31")
+
+
+def test_bad_event_dates_are_reported_at_their_own_row() -> None:
+    """The row number in the message is the row of the events frame, not of a subset."""
+    events = _events()
+    events["event_date"] = events["event_date"].astype(object)
+    events.loc[6, "event_date"] = "garbled"
+    events.loc[4, "event_date"] = None
+    with pytest.raises(EstimationError, match="field 'event_date' is missing at row 5"):
+        build_cohort(_persons(), events, "2023-12-31")

@@ -2,8 +2,10 @@
 
 A pure function on pandas frames (the SQL that selects events from the store lives elsewhere):
 
-* ``persons``: one row per person (or per registration episode) with ``person_id`` and
-  ``entry_date``, optionally ``death_date`` and ``emigration_date`` (missing = none), optionally
+* ``persons``: one row per person with ``person_id`` and ``entry_date`` (or one row per
+  registration episode, with a unique ``episode_id``; a person's events then count for each
+  of their episodes, and episodes of one person are not independent, which the intervals
+  ignore), optionally ``death_date`` and ``emigration_date`` (missing = none), optionally
   a boolean ``linked`` (was the person found in the police register at all), plus any covariates.
 * ``events``: police-register events with ``person_id``, ``event_date``, ``role`` (``victim``
   or ``suspect``) and ``crime_type``. Events of persons not in ``persons`` (the register's
@@ -33,7 +35,14 @@ from thbmonitor.errors import EstimationError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DAYS_PER_YEAR", "EVENT_CODES", "CohortRule", "build_cohort", "build_cohorts_by_type"]
+__all__ = [
+    "DAYS_PER_YEAR",
+    "EVENT_CODES",
+    "CohortRule",
+    "build_cohort",
+    "build_cohorts_by_type",
+    "match_events",
+]
 
 DAYS_PER_YEAR = 365.25
 EVENT_CODES: dict[str, int] = {"censored": 0, "event": 1, "death": 2, "emigration": 3}
@@ -54,18 +63,30 @@ class CohortRule:
     crime_types: tuple[str, ...] | None = None
 
 
-def _days(values: pd.Series, name: str, required: bool) -> npt.NDArray[np.int64]:
-    """Dates as whole days since 1970 (int64); missing -> a sentinel far in the future."""
+def _days(
+    values: pd.Series,
+    name: str,
+    required: bool,
+    rows: npt.NDArray[np.int64] | None = None,
+) -> npt.NDArray[np.int64]:
+    """Dates as whole days since 1970 (int64); missing -> a sentinel far in the future.
+
+    ``rows`` gives the 0-based row of each value in the caller's frame (for messages).
+    """
     dates = pd.to_datetime(values, errors="coerce")
     bad = dates.isna() & values.notna()
+
+    def row_of(i: int) -> int:
+        return int(rows[i] if rows is not None else i) + 1
+
     if bad.any():
-        first = int(np.flatnonzero(bad.to_numpy())[0]) + 1
+        first = row_of(int(np.flatnonzero(bad.to_numpy())[0]))
         raise EstimationError(
             f"field '{name}' holds {int(bad.sum())} value(s) that are not dates, first at row "
             f"{first}. Correct them before building the cohort."
         )
     if required and dates.isna().any():
-        first = int(np.flatnonzero(dates.isna().to_numpy())[0]) + 1
+        first = row_of(int(np.flatnonzero(dates.isna().to_numpy())[0]))
         raise EstimationError(f"field '{name}' is missing at row {first}; it is required.")
     days = dates.to_numpy(dtype="datetime64[D]").astype(np.int64)
     return np.where(dates.isna().to_numpy(), _NONE, days)
@@ -74,6 +95,31 @@ def _days(values: pd.Series, name: str, required: bool) -> npt.NDArray[np.int64]
 def day_number(date: str | pd.Timestamp) -> np.int64:
     """A date as whole days since 1970-01-01."""
     return np.int64(pd.Timestamp(date).to_datetime64().astype("datetime64[D]").astype(np.int64))
+
+
+def match_events(
+    person_id: pd.Series, event_person_id: pd.Series
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Pairs (event row, person row) with equal ``person_id``, for unique or repeated ids.
+
+    With one row per person each event matches at most one row; with one row per registration
+    episode an event matches every episode of its person.
+    """
+    ids = pd.Index(pd.unique(person_id))
+    person_code = ids.get_indexer(pd.Index(person_id))
+    event_code = ids.get_indexer(pd.Index(event_person_id))
+    event_rows = np.flatnonzero(event_code >= 0)
+    event_code = event_code[event_rows]
+    if len(ids) == len(person_id):  # one row per person: codes are the row numbers
+        return event_rows, event_code
+    order = np.argsort(person_code, kind="stable")
+    starts = np.searchsorted(person_code[order], np.arange(len(ids)), side="left")
+    ends = np.searchsorted(person_code[order], np.arange(len(ids)), side="right")
+    counts = ends[event_code] - starts[event_code]
+    repeated = np.repeat(np.arange(event_rows.size), counts)
+    offsets = np.arange(repeated.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    person_rows = order[starts[event_code][repeated] + offsets]
+    return event_rows[repeated], person_rows
 
 
 def _in(values: pd.Series, allowed: tuple[str, ...]) -> npt.NDArray[np.bool_]:
@@ -102,11 +148,13 @@ def build_cohort(
     for column in ("person_id", "event_date", "role", "crime_type"):
         if column not in events.columns:
             raise EstimationError(f"the events frame lacks the column '{column}'.")
-    if not persons["person_id"].is_unique:
+    if not persons["person_id"].is_unique and "episode_id" not in persons.columns:
         raise EstimationError(
-            "person_id is not unique in the persons frame; pass one row per person "
-            "(or give each registration episode its own id)."
+            "person_id is not unique in the persons frame; pass one row per person, or one "
+            "row per registration episode with a unique 'episode_id' column."
         )
+    if "episode_id" in persons.columns and not persons["episode_id"].is_unique:
+        raise EstimationError("episode_id is not unique in the persons frame.")
     if "linked" in persons.columns:
         linked = persons["linked"].fillna(False).astype(bool).to_numpy()
         if not linked.all():
@@ -197,13 +245,13 @@ def _first_events(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
     """Day of the first qualifying event per person (sentinel if none) and its crime type."""
     n = len(person_id)
-    position = pd.Index(person_id).get_indexer(events["person_id"])
-    keep = (position >= 0) & _in(events["role"], (rule.role,))
+    keep = _in(events["role"], (rule.role,))
     if rule.crime_types is not None:
         keep &= _in(events["crime_type"], rule.crime_types)
-    rows = np.flatnonzero(keep)
-    position = position[rows]
-    event_day = _days(events["event_date"].iloc[rows], "event_date", required=True)
+    selected = np.flatnonzero(keep)
+    matched, position = match_events(person_id, events["person_id"].iloc[selected])
+    rows = selected[matched]
+    event_day = _days(events["event_date"].iloc[rows], "event_date", required=True, rows=rows)
     delta = event_day - entry[position]
     ok = delta >= 1
     if rule.exclusion_days > 0:

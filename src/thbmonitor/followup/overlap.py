@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from thbmonitor.errors import EstimationError
-from thbmonitor.followup.cohort import _NONE, _days, day_number
+from thbmonitor.followup.cohort import _NONE, _days, day_number, match_events
 from thbmonitor.followup.curves import ShareMethod, proportion_interval
 
 logger = logging.getLogger(__name__)
@@ -47,11 +47,10 @@ def suspect_flags(
     for column in ("death_date", "emigration_date"):
         if column in persons.columns:
             stop = np.minimum(stop, _days(persons[column], column, required=False))
-    position = pd.Index(persons["person_id"]).get_indexer(events["person_id"])
-    keep = (position >= 0) & (events["role"] == role).to_numpy()
-    rows = np.flatnonzero(keep)
-    position = position[rows]
-    day = _days(events["event_date"].iloc[rows], "event_date", required=True)
+    selected = np.flatnonzero((events["role"] == role).to_numpy())
+    matched, position = match_events(persons["person_id"], events["person_id"].iloc[selected])
+    rows = selected[matched]
+    day = _days(events["event_date"].iloc[rows], "event_date", required=True, rows=rows)
     before = np.zeros(len(persons), dtype=bool)
     after = np.zeros(len(persons), dtype=bool)
     before[position[day <= entry[position]]] = True
