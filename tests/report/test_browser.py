@@ -24,6 +24,7 @@ from .htmlparse import Page
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.xdist_group("report-browser"),  # one worker, one Chromium for all of them
     pytest.mark.skipif(
         find_chromium() is None,
         reason="chromium is not installed (Debian: apt-get install chromium); CI installs it",
@@ -119,4 +120,5 @@ def test_check_report_command(written: dict[str, dict[str, Path]]) -> None:
 
     result = CliRunner().invoke(app, ["check-report", str(written["en"]["html"].parent)])
     assert result.exit_code == 0, result.output
-    assert "report OK" in result.output and "6 headline figures" in result.output
+    output = " ".join(result.output.split())  # rich wraps long lines
+    assert "report OK" in output and "6 headline figures" in output
