@@ -67,6 +67,15 @@ def test_registrations_pass_ingest_validation(world: World) -> None:
     assert validate("registrations.csv", frame, REGISTRATION_FIELDS) == []
 
 
+def test_police_register_passes_ingest_validation(world: World) -> None:
+    """The ingest stage's own validator finds no problem in police_register.parquet."""
+    from thbmonitor.ingest.readers import read_text_frame
+    from thbmonitor.ingest.validate import validate
+
+    frame = read_text_frame(world.path / "police_register.parquet")
+    assert validate("police_register.parquet", frame, POLICE_FIELDS) == []
+
+
 def test_police_register_schema_and_codes(world: World) -> None:
     """Columns exactly POLICE_FIELDS, dates as date32, codes in their lists, 2005-2023."""
     table = pq.read_table(world.path / "police_register.parquet")

@@ -262,3 +262,39 @@ def test_exits_are_competing_events(world: World) -> None:
     nl = (reg["nationality_group"] == "NL").to_numpy()
     assert gone5[non_eu].mean() > 2 * gone5[nl].mean()
     assert gone5.mean() < 0.25
+
+
+def test_help_follows_residence_status_age_and_municipality(person_years: pd.DataFrame) -> None:
+    """Assumed (synthetic-world.md: help depends on residence status, municipality and age):
+    shelter more often without legal status than for Dutch nationals, care referral more often
+    for minors, B8 never applied for by Dutch nationals, always granted under status B8."""
+    py = person_years
+
+    def rate(mask: pd.Series, column: str) -> float:
+        values = py.loc[mask, column]
+        return float((values[values != ""] == "1").mean())
+
+    nls = py["residence_status"] == "NoLegalStatus"
+    dutch = py["residence_status"] == "DutchNational"
+    assert rate(nls, "shelter") > rate(dutch, "shelter") + 0.2
+    minor = py["band"] == "minor"
+    assert rate(minor, "care_referral") > rate(~minor, "care_referral") + 0.1
+    big = py["municipality"].isin(["Amsterdam", "Rotterdam", "'s-Gravenhage", "Utrecht"])
+    assert rate(big & dutch, "shelter") > rate(~big & dutch & (py["municipality"] != ""), "shelter")
+    assert rate(dutch, "b8_applied") == 0
+    b8 = (py["residence_status"] == "B8") & (py["b8_applied"] == "1")
+    assert rate(b8, "b8_granted") == 1
+
+
+def test_big_cities_are_over_represented(person_years: pd.DataFrame) -> None:
+    """Assumed: the four big cities weigh twice their population share (synth/data list)."""
+    from thbmonitor.synth.population import municipalities
+
+    mun = municipalities()
+    big4 = ["Amsterdam", "Rotterdam", "'s-Gravenhage", "Utrecht"]
+    pop_share = (
+        mun.loc[mun["municipality"].isin(big4), "population"].sum() / mun["population"].sum()
+    )
+    known = person_years[person_years["municipality"] != ""]
+    assert known["municipality"].isin(big4).mean() > 1.5 * pop_share
+    assert set(known["municipality"]) <= set(mun["municipality"])

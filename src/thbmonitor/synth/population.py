@@ -187,7 +187,6 @@ def _attributes(params: WorldParams, df: pd.DataFrame, rng: np.random.Generator)
     forms = np.where(second_form & (forms != "Unknown"), forms + ";" + extra, forms)
     df["sector"] = sector
     df["forms_of_exploitation"] = forms
-    _help(df, rng)
 
 
 def _help(df: pd.DataFrame, rng: np.random.Generator) -> None:
@@ -258,6 +257,7 @@ def build(
     df = pd.concat(blocks, ignore_index=True)
     _attributes(params, df, rng)
     _link_repeats(params, df, rng)
+    _help(df, rng)  # after linking: a linked victim-year takes its person's residence status
     # registration base date: a day within the victim-year
     start = pd.to_datetime(df["year"].astype(str) + "-01-01").to_numpy().astype("datetime64[D]")
     days = np.where(pd.to_datetime(df["year"].astype(str) + "-12-31").dt.is_leap_year, 366, 365)
