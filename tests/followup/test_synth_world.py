@@ -61,7 +61,7 @@ def test_recovers_the_worlds_true_revictimisation(synth_world) -> None:
     the coverage figure). The world places the index case (a trafficking victim event) on or
     before the entry date, so with ``exclusion_days=0`` the cohort's first event must be the
     world's latent ``first_victim_date`` exactly, wherever it falls before the data end and
-    before death or emigration; the default 30-day rule is checked against the truth too.
+    before death or emigration; the default 30-day rule changes the estimate very little.
     """
     persons, events, params = synth_world
     end = pd.Timestamp(params["censor_date"])
@@ -76,13 +76,15 @@ def test_recovers_the_worlds_true_revictimisation(synth_world) -> None:
     assert (first_day[visible] == latent[visible]).all()
     # the finite-sample truth: latent first events among the linked, ignoring the data end
     years = (latent - cohort["entry_date"]).dt.days / 365.25
+    table = incidence_table(cohort, times=[5.0, 7.0], estimators=["aalen_johansen"])
+    for t, key in ((5.0, "revictim_any_5y"), (7.0, "revictim_any_7y")):
+        row = table[table["t"] == t].iloc[0]
+        assert row["lower"] <= params[key] <= row["upper"], t
+        assert row["lower"] <= float(np.mean(years <= t)) <= row["upper"], t
+    # the default rule (trafficking within 30 days is the index case) moves few events
     default = build_cohort(persons, events, end)
-    for frame in (cohort, default):
-        table = incidence_table(frame, times=[5.0, 7.0], estimators=["aalen_johansen"])
-        for t, key in ((5.0, "revictim_any_5y"), (7.0, "revictim_any_7y")):
-            row = table[table["t"] == t].iloc[0]
-            assert row["lower"] <= params[key] <= row["upper"], t
-            assert row["lower"] <= float(np.mean(years <= t)) <= row["upper"], t
+    moved = incidence_table(default, times=[5.0, 7.0], estimators=["aalen_johansen"])
+    np.testing.assert_allclose(moved["estimate"], table["estimate"], atol=0.005)
 
 
 def test_crude_share_recovers_the_truth_of_its_own_population(synth_world) -> None:
