@@ -18,6 +18,7 @@ from thbmonitor.report.formatting import (
     format_percent,
     format_value,
     is_percent_column,
+    round_half_away,
 )
 
 LOCALES = {"en": "en_GB", "nl": "nl_NL"}
@@ -59,14 +60,26 @@ def test_percentages_have_one_decimal(value: float, lang: str, expected: str) ->
 def test_format_number_matches_cldr(value: float, decimals: int, lang: str) -> None:
     """Any number, 0-3 decimals: equal to Babel's CLDR pattern '#,##0.00' for en_GB and nl_NL.
 
-    Values are first rounded half-away-from-zero to ``decimals`` the way Python's format does,
-    so that both sides see the same digits (Babel rounds half-even on the decimal value).
-    A value that rounds to zero is shown as 0, never -0 (``+ 0.0`` turns -0.0 into 0.0).
+    Both sides get the value already rounded half away from zero (Babel itself would round
+    half-even), so this compares separators, grouping and signs with CLDR. A value that rounds
+    to zero is shown as 0, never -0.
     """
-    shown = float(f"{value:.{decimals}f}") + 0.0
+    shown = round_half_away(value, decimals)
+    shown = abs(shown) if shown == 0 else shown
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     expected = format_decimal(shown, format=pattern, locale=LOCALES[lang])
     assert format_number(value, lang, decimals) == expected.replace("−", "-")
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [(6012.5, 0, "6,013"), (2.5, 0, "3"), (-2.5, 0, "-3"), (2.675, 2, "2.68"), (0.125, 2, "0.13")],
+)
+def test_halves_round_away_from_zero_like_excel(value: float, decimals: int, expected: str) -> None:
+    """Excel's display of these values with '#,##0' / '0.00' formats (ROUND half away from zero;
+    Excel shows =2.675 as 2.68): the HTML must read as the XLSX does, not half-even like round().
+    """
+    assert format_number(value, "en", decimals) == expected
 
 
 def test_markers_and_text_pass_unchanged() -> None:

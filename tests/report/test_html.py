@@ -248,3 +248,28 @@ def test_chart_figures_table_is_wide_with_intervals(
     assert table.header == header
     for index, expected in rows.items():
         assert table.rows[index][: len(expected)] == expected
+
+
+def test_table_decimals_override_and_empty_facts(tmp_path: Path) -> None:
+    """Table.decimals fixes a column's decimals in HTML and XLSX; a None fact is left out."""
+    import openpyxl
+    import pandas as pd
+
+    from thbmonitor.report import write_report
+    from thbmonitor.report.model import Chapter, Table
+
+    frame = pd.DataFrame({"estimate": [5321.25, 6012.5], "ratio": [1.23456, 0.5]})
+    table = Table(
+        "est", Text("Estimates", "Schattingen"), frame, Text("s", "s"), decimals={"estimate": 0}
+    )
+    report = Report(
+        Text("r", "r"), [Chapter("c", Text("c", "c"), tables=(table,))], {}, {"data_end": None}
+    )
+    paths = write_report(report, tmp_path, "nl")
+    html = paths["html"].read_text(encoding="utf-8")
+    assert Page(html).table("Schattingen").rows == [["5.321", "1,235"], ["6.013", "0,500"]]
+    assert "Gegevens tot en met" not in html
+    workbook = openpyxl.load_workbook(paths["xlsx"])
+    assert workbook["est"]["A3"].number_format == "#,##0"
+    assert workbook["est"]["B3"].number_format == "#,##0.000"
+    assert workbook["est"]["A3"].value == 5321.25  # the cell keeps the full value

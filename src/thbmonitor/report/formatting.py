@@ -1,9 +1,10 @@
 """Numbers and cells as readers see them: thousands separators and decimal marks per language.
 
-English writes 1,334 and 12.5; Dutch writes 1.334 and 12,5. Counts get thousands separators,
-percentages one decimal, other floats the decimals their column needs (at most three, or what
-:attr:`Table.decimals` says). Disclosure markers (``<10``, ``x``, ``–``, ``.``) pass unchanged.
-Years are never given a thousands separator.
+English writes 1,334 and 12.5; Dutch writes 1.334 and 12,5. Halves are rounded away from
+zero, as in statistical tables and spreadsheets (so the HTML agrees with Excel's display).
+Counts get thousands separators, percentages one decimal, other floats the decimals their
+column needs (at most three, or what :attr:`Table.decimals` says). Disclosure markers
+(``<10``, ``x``, ``–``, ``.``) pass unchanged. Years never get a thousands separator.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
@@ -50,18 +52,32 @@ def is_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
+def round_half_away(value: float, decimals: int = 0) -> Decimal:
+    """Round as statistical tables and spreadsheets do: halves away from zero (2.5 -> 3).
+
+    The number's shortest decimal form is rounded, so 2.675 gives 2.68 although its binary
+    value is slightly below 2.675.
+    """
+    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+
+
 def format_number(value: float, lang: str, decimals: int = 0, grouping: bool = True) -> str:
     """Format a number with ``decimals`` decimals in ``lang`` (``en``: 1,334.5; ``nl``: 1.334,5)."""
     thousands, decimal = _SEPARATORS.get(lang, _SEPARATORS["en"])
-    text = f"{float(value):,.{decimals}f}" if grouping else f"{float(value):.{decimals}f}"
-    if text.startswith("-") and float(text.replace(",", "")) == 0:
-        text = text[1:]  # no "-0.0"
+    number = float(value)
+    if math.isfinite(number) and abs(number) < 1e15:
+        rounded: Decimal | float = round_half_away(number, decimals)
+    else:  # beyond 15 digits there are no halves to round
+        rounded = number
+    if rounded == 0:
+        rounded = 0.0 if isinstance(rounded, float) else abs(rounded)  # no "-0.0"
+    text = f"{rounded:,.{decimals}f}" if grouping else f"{rounded:.{decimals}f}"
     return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
 
 
 def format_count(value: float, lang: str) -> str:
     """A count with thousands separators: ``1,334`` (en) or ``1.334`` (nl)."""
-    return format_number(round(float(value)), lang, 0)
+    return format_number(value, lang, 0)
 
 
 def format_percent(value: float, lang: str, sign: bool = False) -> str:

@@ -277,6 +277,7 @@ def render_html(report: Report, lang: str) -> str:
             else _fact_text(value),
         )
         for key, value in report.facts.items()
+        if value is not None
     ]
     version = str(report.facts.get("version", ""))
     return (
