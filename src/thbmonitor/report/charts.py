@@ -150,15 +150,21 @@ def render_chart(chart: Chart, lang: str, ui: dict[str, str]) -> str:
     bottom_pad = (16 + longest * CHAR_WIDTH * 0.6) if rotate else 22.0
     x_title = chart.x_label(lang) if chart.x_label else ""
     y_title = chart.y_label(lang) if chart.y_label else ""
+    finite = np.concatenate([data[c].to_numpy(float) for c in ("y", "lower", "upper")])
+    finite = finite[np.isfinite(finite)]
+    if finite.size:
+        low, high = min(0.0, float(finite.min())), max(0.0, float(finite.max()))
+        ticks = nice_ticks(low, high)
+    else:
+        ticks = [0.0, 1.0]
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    widest = max(len(_tick_label(t, step, lang)) for t in ticks)
     frame = _Frame(
-        left=64.0 if y_title else 50.0,
+        left=max(40.0, 14 + widest * CHAR_WIDTH) + (20.0 if y_title else 0.0),
         top=top,
         right=WIDTH - 16.0,
         bottom=HEIGHT - bottom_pad - (20.0 if x_title else 4.0),
     )
-
-    finite = np.concatenate([data[c].to_numpy(float) for c in ("y", "lower", "upper")])
-    finite = finite[np.isfinite(finite)]
     parts: list[str] = []
     title = chart.title(lang)
     desc = _description(chart, data, labels, numeric_x, lang, ui)
@@ -177,12 +183,9 @@ def render_chart(chart: Chart, lang: str, ui: dict[str, str]) -> str:
         )
         return "".join(parts)
 
-    low, high = min(0.0, float(finite.min())), max(0.0, float(finite.max()))
-    ticks = nice_ticks(low, high)
     y0, y1 = ticks[0], ticks[-1]
     if y1 <= y0:  # degenerate range (values too close to tell apart)
         y1 = y0 + 1.0
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
 
     def sy(v: float) -> float:
         return frame.bottom - (v - y0) / (y1 - y0) * (frame.bottom - frame.top)
