@@ -17,13 +17,12 @@ import pandas as pd
 from thbmonitor.config import Settings
 from thbmonitor.disclosure import CountTable, Release
 from thbmonitor.engine import Store
-from thbmonitor.followup.breakdown import YEARS, incidence_by_crime_type, incidence_table
-from thbmonitor.followup.cohort import CohortRule, build_cohort
+from thbmonitor.followup.analysis import FollowUpResult, analyse_followup, results_section
+from thbmonitor.followup.breakdown import YEARS
+from thbmonitor.followup.cohort import CohortRule
 from thbmonitor.followup.overlap import suspect_flags
-from thbmonitor.followup.risk import RiskModel
-from thbmonitor.followup.source import cohort_source
+from thbmonitor.followup.source import cohort_source, population_register_present
 from thbmonitor.report.model import Chapter, Chart, Headline, Table, Text
-from thbmonitor.schema import CrimeType
 
 Protect = Callable[[Sequence[CountTable]], Release]
 
@@ -157,28 +156,8 @@ def _curve_chart(key: str, title: Text, masked: pd.DataFrame) -> Chart:
     )
 
 
-def _results(masked: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
-    """results.json: per estimator, the incidence at 1..7 years (shares, 0-1) with bounds."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    overall = masked[masked["breakdown"] == "all"]
-    for name in ESTIMATOR_NAMES:
-        rows = []
-        for _, r in overall[overall["estimator"] == name].iterrows():
-            shown = bool(r["shown"])
-            rows.append(
-                {
-                    "years": int(r["t"]),
-                    "estimate": round(r["estimate"] / 100, 6) if shown else None,
-                    "lower": round(r["lower"] / 100, 6) if shown else None,
-                    "upper": round(r["upper"] / 100, 6) if shown else None,
-                }
-            )
-        out[name] = rows
-    return out
-
-
 def _protected_counts(
-    protect: Protect, persons: pd.DataFrame, flags: pd.DataFrame, lang_marker: str
+    protect: Protect, persons: pd.DataFrame, flags: pd.DataFrame
 ) -> tuple[Table, Table]:
     """Coverage (linked to the police register) and victim-offender overlap, protected."""
     linked = persons.assign(
@@ -261,22 +240,17 @@ def _protected_counts(
     return cov_table, ov_table
 
 
-def _risk_table(cohort: pd.DataFrame) -> tuple[Table | None, dict[str, Any]]:
+def _risk_table(found: FollowUpResult) -> tuple[Table | None, dict[str, Any]]:
     """Cause-specific Cox model of the time to re-victimisation, with the PH check."""
-    usable = [c for c in RISK_FACTORS if cohort[c].nunique(dropna=True) > 1]
-    frame = cohort.dropna(subset=usable)
-    if not usable or frame.empty or int((frame["event"] == 1).sum()) == 0:
+    summary = found.risk
+    if summary.empty:
         return None, {}
-    model = RiskModel(reference={"minor": "adult"}).fit(frame, usable)
-    summary = model.summary
+    intervals = zip(summary["lower"], summary["upper"], strict=True)
     table = pd.DataFrame(
         {
             "covariate": summary["covariate"],
             "hazard_ratio": summary["hazard_ratio"].round(2),
-            "ci_95": [
-                f"{lo:.2f}–{hi:.2f}"
-                for lo, hi in zip(summary["lower"], summary["upper"], strict=True)
-            ],
+            "ci_95": [f"{lo:.2f}–{hi:.2f}" for lo, hi in intervals],
             "p_value": summary["p"].map(lambda p: f"{p:.3g}"),
             "ph_test_p": summary["ph_p"].map(lambda p: f"{p:.3g}"),
         }
@@ -290,14 +264,14 @@ def _risk_table(cohort: pd.DataFrame) -> tuple[Table | None, dict[str, Any]]:
         table,
         SOURCE,
         note=Text(
-            f"Cause-specific Cox proportional-hazards model on {model.n_:,} persons with "
-            f"{model.n_events_:,} events; concordance {model.concordance_:.2f}. The last column "
-            "tests proportional hazards (Schoenfeld residuals, rank time); a small p-value "
-            "means the hazard ratio changes over time.",
-            f"Cause-specifiek Cox-model op {model.n_:,} personen met {model.n_events_:,} "
-            f"gebeurtenissen; concordantie {model.concordance_:.2f}. De laatste kolom toetst "
-            "proportionele hazards (Schoenfeld-residuen); een kleine p-waarde betekent dat de "
-            "hazard ratio in de tijd verandert.",
+            f"Cause-specific Cox proportional-hazards model on {found.n_cohort:,} persons; "
+            f"concordance {found.concordance:.2f}. Reference levels: adult, female, NL, "
+            "criminal exploitation. The last column tests proportional hazards (Schoenfeld "
+            "residuals, rank time); a small p-value means the hazard ratio changes over time.",
+            f"Cause-specifiek Cox-model op {found.n_cohort:,} personen; concordantie "
+            f"{found.concordance:.2f}. Referentie: volwassen, vrouw, NL, criminele uitbuiting. "
+            "De laatste kolom toetst proportionele hazards (Schoenfeld-residuen); een kleine "
+            "p-waarde betekent dat de hazard ratio in de tijd verandert.",
         ),
         columns={
             "covariate": Text("Covariate", "Kenmerk"),
@@ -309,7 +283,7 @@ def _risk_table(cohort: pd.DataFrame) -> tuple[Table | None, dict[str, Any]]:
         legend=False,
     )
     results = {
-        row["covariate"]: {
+        str(row["covariate"]): {
             "hazard_ratio": float(row["hazard_ratio"]),
             "lower": float(row["lower"]),
             "upper": float(row["upper"]),
@@ -319,60 +293,65 @@ def _risk_table(cohort: pd.DataFrame) -> tuple[Table | None, dict[str, Any]]:
     return t, results
 
 
+def _masked_results(masked: pd.DataFrame, threshold: int) -> dict[str, Any]:
+    """results.json sections from a masked table: hidden shares and small counts are null."""
+    hidden = masked.assign(
+        estimate=masked["estimate"] / 100, lower=masked["lower"] / 100, upper=masked["upper"] / 100
+    )
+    section = results_section(hidden)
+    for rows in section.values():
+        for column in ("n_at_risk", "n_events"):
+            rows[column] = [None if 0 < v < threshold else v for v in rows[column]]
+    return section
+
+
 def report_chapter(
     store: Store, settings: Settings, protect: Protect
 ) -> tuple[Chapter, dict[str, Any]]:
     """The follow-up chapter and the results.json keys ``revictimisation`` and
-    ``suspect_registration`` (and ``followup_risk_factors``)."""
+    ``suspect_registration`` (and ``followup_risk_factors``, ``followup_cohort``)."""
     marker = f"<{settings.disclosure_threshold}"
     threshold = settings.disclosure_threshold
     source = cohort_source(store, settings)
     end = settings.data_end
-    victim_rule = CohortRule(role="victim", exclusion_days=settings.index_exclusion_days)
-    cohort = build_cohort(source.persons, source.events, end, victim_rule)
-    suspect = build_cohort(
-        source.persons, source.events, end, CohortRule(role="suspect", exclusion_types=())
+    rule = CohortRule(role="victim", exclusion_days=settings.index_exclusion_days)
+    found = analyse_followup(
+        source.persons,
+        source.events,
+        end,
+        by=BREAKDOWNS,
+        risk_factors=RISK_FACTORS,
+        rule=rule,
     )
-    victim_inc = _mask(incidence_table(cohort, by=BREAKDOWNS), threshold, marker)
-    suspect_inc = _mask(incidence_table(suspect, by=BREAKDOWNS), threshold, marker)
-    by_type = {
-        t.value: build_cohort(
-            source.persons,
-            source.events,
-            end,
-            CohortRule(
-                role="victim",
-                exclusion_days=settings.index_exclusion_days,
-                crime_types=(t.value,),
-            ),
-        )
-        for t in CrimeType
-    }
-    type_inc = _mask(incidence_by_crime_type(by_type), threshold, marker)
+    victim_inc = _mask(found.revictimisation, threshold, marker)
+    suspect_inc = _mask(found.suspect_registration, threshold, marker)
+    type_inc = _mask(found.by_crime_type, threshold, marker)
     linked_persons = source.persons[source.persons["linked"]]
     flags = suspect_flags(linked_persons, source.events, end)
-    coverage, overlap = _protected_counts(protect, source.persons, flags, marker)
-    risk, risk_results = _risk_table(cohort)
-
-    revict = _results(victim_inc)
-    susp = _results(suspect_inc)
+    coverage, overlap = _protected_counts(protect, source.persons, flags)
+    risk, risk_results = _risk_table(found)
+    revict = _masked_results(victim_inc, threshold)
     headlines = []
+    km = revict.get("kaplan_meier", {})
     for years in (5, 7):
-        km = next(r for r in revict["kaplan_meier"] if r["years"] == years)
-        if km["estimate"] is not None:
-            pct = 100 * km["estimate"]
-            headlines.append(
-                Headline(
-                    f"revictimisation_{years}y",
-                    Text(
-                        f"{pct:.0f}% of victims were registered by the police as victim of a new "
-                        f"crime within {years} years (Kaplan-Meier).",
-                        f"{pct:.0f}% van de slachtoffers werd binnen {years} jaar door de politie "
-                        "geregistreerd als slachtoffer van een nieuw misdrijf (Kaplan-Meier).",
-                    ),
-                    round(pct, 1),
-                )
+        if years not in km.get("t", []):
+            continue
+        value = km["estimate"][km["t"].index(years)]
+        if value is None:
+            continue
+        pct = 100 * value
+        headlines.append(
+            Headline(
+                f"revictimisation_{years}y",
+                Text(
+                    f"{pct:.0f}% of victims were registered by the police as victim of a new "
+                    f"crime within {years} years (Kaplan-Meier).",
+                    f"{pct:.0f}% van de slachtoffers werd binnen {years} jaar door de politie "
+                    "geregistreerd als slachtoffer van een nieuw misdrijf (Kaplan-Meier).",
+                ),
+                round(pct, 1),
             )
+        )
     tables = [
         _overall_table(
             "followup_revictimisation",
@@ -436,7 +415,14 @@ def report_chapter(
             suspect_inc,
         ),
     )
-    n_linked = int(source.persons["linked"].sum())
+    covered = (
+        "the population register" if population_register_present(store) else ("the police register")
+    )
+    covered_nl = (
+        "het bevolkingsregister"
+        if covered.endswith("population register")
+        else ("het politieregister")
+    )
     chapter = Chapter(
         key="followup",
         title=Text(
@@ -444,10 +430,10 @@ def report_chapter(
             "Follow-up: hoe het slachtoffers daarna vergaat",
         ),
         intro=Text(
-            f"{n_linked:,} of {len(source.persons):,} victims were found in the police register "
-            "and are followed from their first registration.",
-            f"{n_linked:,} van de {len(source.persons):,} slachtoffers zijn gevonden in het "
-            "politieregister en worden gevolgd vanaf hun eerste registratie.",
+            f"{found.n_cohort:,} of {found.n_persons:,} victims were found in {covered} and "
+            "are followed from their first registration.",
+            f"{found.n_cohort:,} van de {found.n_persons:,} slachtoffers zijn gevonden in "
+            f"{covered_nl} en worden gevolgd vanaf hun eerste registratie.",
         ),
         method=_format(METHOD, days=settings.index_exclusion_days, end=end, threshold=threshold),
         headlines=tuple(headlines),
@@ -456,8 +442,8 @@ def report_chapter(
     )
     results = {
         "revictimisation": revict,
-        "suspect_registration": susp,
+        "suspect_registration": _masked_results(suspect_inc, threshold),
         "followup_risk_factors": risk_results,
-        "followup_cohort": {"persons": len(source.persons), "linked": n_linked},
+        "followup_cohort": {"persons": found.n_persons, "covered": found.n_cohort},
     }
     return chapter, results
