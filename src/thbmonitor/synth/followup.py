@@ -159,10 +159,17 @@ def after_entry(
     return pd.concat(frames, ignore_index=True), firsts
 
 
+CRIME_ORDER = CRIME_TYPES  # code order of mix_codes
+
+
+def mix_codes(table: dict[str, float], n: int, rng: np.random.Generator) -> np.ndarray:
+    """Codes (positions in CRIME_ORDER) drawn with the probabilities of ``table``."""
+    p = np.array([table.get(k, 0.0) for k in CRIME_ORDER])
+    return rng.choice(len(CRIME_ORDER), n, p=p / p.sum())
+
+
 def _mix(table: dict[str, float], n: int, rng: np.random.Generator) -> np.ndarray:
-    keys = np.array(list(table), dtype=object)
-    p = np.array(list(table.values()))
-    return keys[rng.choice(len(keys), n, p=p / p.sum())]
+    return np.array(CRIME_ORDER, dtype=object)[mix_codes(table, n, rng)]
 
 
 def window_events(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from thbmonitor.schema import POLICE_FIELDS
@@ -39,11 +40,34 @@ POLICE_ID_NUMBER = 0.7  # share of events of Dutch nationals that carry the BSN 
 EU = {"PL", "RO", "BG", "HU", "LT", "SK"}
 
 
-def background(params: WorldParams, rng: np.random.Generator) -> tuple[pd.DataFrame, int]:
-    """Events of the background population and the number of background persons."""
+EVENT_SCHEMA = pa.schema(
+    [
+        ("person", pa.string()),
+        ("_row", pa.int64()),  # row of a victim event in the truth list; -1 for background
+        *[
+            (f.name, pa.date32() if f.kind == "date" else pa.string())
+            for f in POLICE_FIELDS
+            if f.name != "event_id"
+        ],
+    ]
+)
+
+
+def arrow_ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    """Ids such as B0000123 (Arrow strings), computed without Python objects."""
+    digits = pc.cast(pa.array(np.asarray(numbers, dtype=np.int64)), pa.string())
+    return pc.binary_join_element_wise(prefix, pc.utf8_lpad(digits, width, "0"), "")
+
+
+def _pick(values: list[str], codes: np.ndarray) -> pa.Array:
+    return pc.take(pa.array(values, type=pa.string()), pa.array(codes))
+
+
+def background(params: WorldParams, rng: np.random.Generator) -> tuple[pa.Table, int]:
+    """Events of the background population (an EVENT_SCHEMA table) and its person count."""
     n_events = params.background_events
     if n_events == 0:
-        return pd.DataFrame(columns=["person", *_COLUMNS]), 0
+        return EVENT_SCHEMA.empty_table(), 0
     n_p = max(1, round(n_events / params.background_events_per_person))
     n_p = min(n_p, n_events)
     counts = 1 + rng.multinomial(n_events - n_p, np.full(n_p, 1 / n_p))
@@ -64,27 +88,43 @@ def background(params: WorldParams, rng: np.random.Generator) -> tuple[pd.DataFr
     suspect = rng.random(n_events) < 0.45
     crime = np.where(
         suspect,
-        followup._mix(followup.SUSPECT_MIX, n_events, rng),
-        followup._mix(followup.VICTIM_MIX, n_events, rng),
+        followup.mix_codes(followup.SUSPECT_MIX, n_events, rng),
+        followup.mix_codes(followup.VICTIM_MIX, n_events, rng),
     )
     has_id = rng.random(n_events) < np.where(ng[person] == "NL", POLICE_ID_NUMBER, 0.3)
-    ev = pd.DataFrame(
+    take = pa.array(person)
+    ids = pc.take(pa.array(idnum, type=pa.string()), take)
+    table = pa.table(
         {
-            "person": person,
-            "first_names": first[person],
-            "last_name": last[person],
-            "date_of_birth": dob[person],
-            "identity_number": identity.keep_where(has_id, idnum[person]),
-            "sex": sex[person],
-            "event_date": date,
-            "role": np.where(suspect, "suspect", "victim"),
-            "crime_type": crime,
-        }
+            "person": arrow_ids("B", person + 1, 7),
+            "_row": pa.array(np.full(n_events, -1, dtype=np.int64)),
+            "first_names": pc.take(pa.array(first, type=pa.string()), take),
+            "last_name": pc.take(pa.array(last, type=pa.string()), take),
+            "date_of_birth": pa.array(dob[person], type=pa.date32()),
+            "identity_number": pc.if_else(pa.array(has_id), ids, pa.scalar(None, pa.string())),
+            "sex": pc.take(pa.array(sex, type=pa.string()), take),
+            "event_date": pa.array(date.astype("datetime64[D]"), type=pa.date32()),
+            "role": _pick(["victim", "suspect"], suspect.astype(np.int8)),
+            "crime_type": _pick(list(followup.CRIME_ORDER), crime),
+        },
+        schema=EVENT_SCHEMA,
     )
-    return ev, n_p
+    return table, n_p
 
 
-_COLUMNS = [f.name for f in POLICE_FIELDS if f.name != "event_id"]
+def events_table(ev: pd.DataFrame) -> pa.Table:
+    """Victims' events (pandas, with person ids and _row) as an EVENT_SCHEMA table."""
+    cols = {}
+    for field in EVENT_SCHEMA:
+        values = ev[field.name].to_numpy()
+        if field.type == pa.date32():
+            values = values.astype("datetime64[D]")
+            cols[field.name] = pa.array(values, type=pa.date32(), from_pandas=True)
+        elif field.type == pa.int64():
+            cols[field.name] = pa.array(values.astype(np.int64))
+        else:
+            cols[field.name] = pa.array(values, type=pa.string(), from_pandas=True)
+    return pa.table(cols, schema=EVENT_SCHEMA)
 
 
 def victim_identifiers(
@@ -139,25 +179,16 @@ def victim_identifiers(
     return out
 
 
-def assemble(frames: list[pd.DataFrame], rng: np.random.Generator) -> pd.DataFrame:
-    """One register: sorted by date (random order within a day), with event ids."""
-    ev = pd.concat([f for f in frames if len(f)], ignore_index=True)
-    date = ev["event_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    order = np.lexsort((rng.random(len(ev)), date))
-    ev = ev.take(order).reset_index(drop=True)
-    ev.insert(0, "event_id", [f"E{i:08d}" for i in range(1, len(ev) + 1)])
-    return ev
+def assemble(tables: list[pa.Table], rng: np.random.Generator) -> pa.Table:
+    """One register: sorted by date (random order within a day), with event ids first."""
+    table = pa.concat_tables([t for t in tables if t.num_rows])
+    date = pc.cast(table["event_date"], pa.int32()).to_numpy()
+    order = np.lexsort((rng.random(table.num_rows), date))
+    table = table.take(pa.array(order))
+    ids = arrow_ids("E", np.arange(1, table.num_rows + 1), 8)
+    return table.add_column(0, "event_id", ids)
 
 
-def write_parquet(ev: pd.DataFrame, path: str) -> None:
-    """Write the register with the POLICE_FIELDS columns; dates as date32."""
-    arrays = {}
-    for f in POLICE_FIELDS:
-        col = ev[f.name]
-        if f.kind == "date":
-            arrays[f.name] = pa.array(
-                col.to_numpy().astype("datetime64[D]"), type=pa.date32(), from_pandas=True
-            )
-        else:
-            arrays[f.name] = pa.array(col.to_numpy(dtype=object), type=pa.string())
-    pq.write_table(pa.table(arrays), path, compression="zstd")
+def write_parquet(table: pa.Table, path: str) -> None:
+    """Write the register with exactly the POLICE_FIELDS columns; dates as date32."""
+    pq.write_table(table.select([f.name for f in POLICE_FIELDS]), path, compression="zstd")

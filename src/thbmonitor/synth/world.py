@@ -114,26 +114,27 @@ def generate(
 
     step("background of the police register", 0.6)
     bg, n_bg_persons = register.background(params, rng)
-    bg["person"] = person_ids("B", bg["person"].to_numpy() + 1, 7)
     victim_ev["person"] = person_ids(
         "V", persons.index.to_numpy()[victim_ev["person"].to_numpy()] + 1, 6
     )
     step("police register", 0.75)
     victim_ev["_row"] = np.arange(len(victim_ev))
-    bg["_row"] = -1
-    present = victim_ev[victim_ev["in_register"].to_numpy()].drop(columns="in_register")
-    reg_frame = register.assemble([present, bg], rng)
-    register.write_parquet(reg_frame, str(out / "police_register.parquet"))
-    rows = reg_frame["_row"].to_numpy()
+    present = register.events_table(victim_ev[victim_ev["in_register"].to_numpy()])
+    table = register.assemble([present, bg], rng)
+    del bg, present
+    register.write_parquet(table, str(out / "police_register.parquet"))
+    rows = table["_row"].to_numpy()
     event_of_row = np.full(len(victim_ev), None, dtype=object)
-    event_of_row[rows[rows >= 0]] = reg_frame["event_id"].to_numpy()[rows >= 0]
+    event_of_row[rows[rows >= 0]] = (
+        table["event_id"].filter(pa.array(rows >= 0)).to_numpy(zero_copy_only=False)
+    )
     _write_victim_events(victim_ev, event_of_row, out / "truth" / "victim_events.csv")
-    owners = pa.table({"event_id": reg_frame["event_id"], "person_id": reg_frame["person"]})
+    owners = table.select(["event_id", "person"]).rename_columns(["event_id", "person_id"])
     with open(out / "truth" / "police_event_person.csv", "wb") as f:
         f.write(b"event_id,person_id\n")
         pacsv.write_csv(owners, f, pacsv.WriteOptions(include_header=False, quoting_style="none"))
-    n_events = len(reg_frame)
-    del reg_frame, bg
+    n_events = table.num_rows
+    del table, owners
 
     step("registrations and truth", 0.9)
     pid = person_ids("V", regs["_person"].to_numpy() + 1, 6)
