@@ -22,13 +22,16 @@ def _cell(universe: str, row: dict[str, object], dims: Sequence[str], total: str
 
 
 def intruder_ranges(
-    tables: Sequence[ProtectedTable], threshold: int = 10, total: str = "Total"
+    tables: Sequence[ProtectedTable],
+    threshold: int = 10,
+    total: str = "Total",
+    small_only: bool = False,
 ) -> dict[tuple, tuple[int, int, str]]:
-    """Integer (min, max, marker) of every hidden cell, from what is shown only."""
+    """Integer (min, max, marker) of every hidden cell (or only the '<T' ones), from what
+    is shown only."""
     index: dict[tuple, int] = {}
     shown: dict[tuple, str] = {}
     equations: list[dict[int, float]] = []
-    big = 0
     for t in tables:
         f = t.display_frame()
         dims = list(t.dims)
@@ -37,8 +40,6 @@ def intruder_ranges(
             c = _cell(t.table.universe, r, dims, total)
             index.setdefault(c, len(index))
             val = str(r["value"])
-            if val.isdigit():
-                big = max(big, int(val))
             if c not in shown or val.isdigit() or val == "–":
                 shown[c] = val
         by_coords = {tuple(str(r[d]) for d in dims): r for r in rows}
@@ -78,7 +79,7 @@ def intruder_ranges(
     cons = LinearConstraint(a, 0, 0)
     out = {}
     for c, j in index.items():
-        if shown[c] in ("x",) or shown[c].startswith("<"):
+        if shown[c].startswith("<") or (shown[c] == "x" and not small_only):
             ends = []
             for sign in (1.0, -1.0):
                 obj = np.zeros(n)

@@ -198,3 +198,25 @@ def test_shown_small_count_fails_the_audit():
     assert res.unsafe_shown and not res.passed
     with pytest.raises(DisclosureError, match="below the threshold"):
         res.raise_if_disclosive()
+
+
+def test_fast_highs_path_equals_public_linprog(monkeypatch):
+    """The warm-started HiGHS object (bundled in scipy) gives the same intervals as the
+    public ``scipy.optimize.linprog(method="highs")`` on a 3-way release."""
+    import numpy as np
+
+    import thbmonitor.disclosure.audit as audit_mod
+
+    rng = np.random.default_rng(5)
+    rows = [
+        (f, s, a, int(rng.choice([0, 2, 5, 12, 30, 80])))
+        for f in ("f1", "f2", "f3")
+        for s in ("F", "M")
+        for a in ("a1", "a2", "a3")
+    ]
+    t = table("fsa", ["f", "s", "a"], rows)
+    rel = protect_release([t])
+    fast = {c.key: (c.lower, c.upper) for c in audit_release(rel.tables).intervals}
+    monkeypatch.setattr(audit_mod, "FORCE_LINPROG", True)
+    slow = {c.key: (c.lower, c.upper) for c in audit_release(rel.tables).intervals}
+    assert fast == slow and len(fast) > 4

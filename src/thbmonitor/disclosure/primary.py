@@ -76,6 +76,8 @@ def primary_statuses(
     seen: set[tuple[str, str]] = set()
     for g in grids:
         for total, inner in g.lines():
+            if g.margin_dims(total) == len(g.dims):
+                continue  # the whole population is no group (no class disclosure)
             n = g.values[total]
             parts = np.array([g.values[i] for i in inner])
             if len(inner) < 2 or np.isnan(n) or n <= 0 or np.isnan(parts).any():
@@ -84,6 +86,12 @@ def primary_statuses(
             if parts[top] < rules.dominance * n:
                 continue
             dom_key, tot_key = str(g.keys[inner[top]]), str(g.keys[total])
+            # zeros on a line whose total is zero are known anyway: a category that is empty
+            # in the whole line of the other dimension tells nothing about this group
+            zeros = [i for i, p in zip(inner, parts, strict=True) if p == 0]
+            hideable = [i for i in zeros if not _on_zero_line(g, i)]
+            if len(zeros) == len(inner) - 1 and not hideable:
+                continue
             if (dom_key, tot_key) in seen:
                 continue
             seen.add((dom_key, tot_key))
@@ -91,7 +99,20 @@ def primary_statuses(
             if status[dom_key] == CellStatus.PUBLISHED:
                 status[dom_key] = CellStatus.GROUP
             # a shown zero would tell that nobody of the group is in that category
-            for i, p in zip(inner, parts, strict=True):
-                if p == 0:
-                    status[str(g.keys[i])] = CellStatus.PRIMARY
+            for i in hideable:
+                status[str(g.keys[i])] = CellStatus.PRIMARY
     return status, risks
+
+
+def _on_zero_line(g: Grid, idx: tuple[int, ...]) -> bool:
+    """Whether a zero is known anyway: it lies on a line whose total is zero, or it is the
+    total of a line (its parts are zeros shown as such)."""
+    for d, tp in enumerate(g.total_pos):
+        if tp is None:
+            continue
+        if idx[d] == tp:
+            return True
+        total = (*idx[:d], tp, *idx[d + 1 :])
+        if g.values[total] == 0:
+            return True
+    return False

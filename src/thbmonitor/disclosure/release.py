@@ -100,6 +100,15 @@ class _Auditor:
             return (min(v, 1.0), t - 1.0)
         return (t, math.inf)
 
+    def required(self, key: str, status: CellStatus) -> int:
+        """Minimum interval width of a hidden cell (0: only hidden for a group check)."""
+        if status != CellStatus.PRIMARY:
+            return 1
+        if self.values[key] == 0 and not self.rules.zeros_disclosive:
+            return 0  # a zero hidden for group disclosure: the zero itself is not sensitive
+        lo, hi = self.own_bounds(key, status)
+        return min(self.rules.required_width, int(hi - lo))
+
     def audit(self, status: dict[str, CellStatus], risks: Sequence[GroupRisk]) -> AuditResult:
         bounds = dict(self.ledger_bounds)
         for k, s in status.items():
@@ -110,9 +119,7 @@ class _Auditor:
         targets = []
         for k, s in status.items():
             if s.suppressed:
-                lo, hi = self.own_bounds(k, s)
-                req = min(w, int(hi - lo)) if s == CellStatus.PRIMARY else 1
-                targets.append(Target(k, self.owner[k], s, req))
+                targets.append(Target(k, self.owner[k], s, self.required(k, s)))
         for k, marker in self.ledger_marker.items():
             if k in status or marker == ".":
                 continue
@@ -148,12 +155,11 @@ def protect_release(
         for r in risks
         if status[r.cell].suppressed
     }
-    w = rules.required_width
     first = sorted((k for k, s in status.items() if s.suppressed), key=lambda k: -auditor.values[k])
     for k in first:
-        lo, hi = auditor.own_bounds(k, status[k])
-        width = min(w, int(hi - lo)) if status[k] == CellStatus.PRIMARY else 1
-        pattern.protect(k, group_need.get(k, Need(width)))
+        width = auditor.required(k, status[k])
+        if width > 0 or k in group_need:
+            pattern.protect(k, group_need.get(k, Need(width)))
     for rnd in range(max_rounds):
         result = auditor.audit(status, risks)
         if result.passed:
@@ -161,22 +167,23 @@ def protect_release(
             break
         added = 0
         for c in result.failures:
+            a = 0
             if c.key in status:
                 need = group_need.get(c.key, Need(c.required_width))
                 a = pattern.protect(c.key, Need(c.required_width, need.group_total, need.share))
-                added += a or pattern.widen(c.key)
-            else:
-                added += _around_ledger_cell(auditor, pattern, c.key)
+                a = a or pattern.widen(c.key)
+            added += a or _grow(auditor, pattern, c.key)
         for g in result.groups:
             if not g.ok:
                 a = pattern.protect(g.risk.cell, group_need.get(g.risk.cell, Need(1)))
-                a = a or pattern.widen(g.risk.cell)
-                added += a or pattern.widen(g.risk.total)
+                added += a or _grow(auditor, pattern, g.risk.cell)
         if added == 0:
+            bad_groups = [g.risk.table for g in result.groups if not g.ok]
+            where = [c.table for c in result.failures] + bad_groups
             raise DisclosureError(
                 f"no safe suppression pattern found: {len(result.failures)} hidden cell(s) "
-                "stay too narrow although every cell around them is hidden; collapse "
-                f"categories, e.g. in table '{(result.failures or result.intervals)[0].table}'"
+                f"and {len(bad_groups)} group(s) stay disclosed although every cell around "
+                f"them is hidden; collapse categories, e.g. in table '{where[0]}'"
             )
     else:
         raise DisclosureError(f"no safe suppression pattern within {max_rounds} audit rounds")
@@ -184,14 +191,23 @@ def protect_release(
     return Release(protected, result, rules)
 
 
-def _around_ledger_cell(auditor: _Auditor, pattern: Pattern, key: str) -> int:
-    """Hide the cheapest current cell that shares an equation with an old hidden cell."""
-    cands = set()
-    for r in auditor.system.by_key.get(key, ()):
-        for k, _ in auditor.system.rows[r]:
-            if k in pattern.status and not pattern.status[k].suppressed and pattern.can_hide(k):
-                cands.add(k)
-    for k in sorted(cands, key=lambda k: auditor.values[k]):
+def _grow(auditor: _Auditor, pattern: Pattern, key: str) -> int:
+    """Fallback: hide the cheapest shown cell that shares an equation with the hidden cells
+    connected to ``key`` (its component), and protect it with a cube."""
+    seen, todo, cands = {key}, [key], set()
+    while todo:
+        k0 = todo.pop()
+        for r in auditor.system.by_key.get(k0, ()):
+            for k, _ in auditor.system.rows[r]:
+                if k in seen:
+                    continue
+                s = pattern.status.get(k)
+                if s is None or s.suppressed or s == CellStatus.NOT_AVAILABLE:
+                    seen.add(k)
+                    todo.append(k)
+                elif pattern.can_hide(k):
+                    cands.add(k)
+    for k in sorted(cands, key=lambda k: (auditor.values[k], k)):
         pattern.hide(k)
         return 1 + pattern.protect(k, Need(1))
     return 0

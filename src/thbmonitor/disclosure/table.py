@@ -88,12 +88,12 @@ class CountTable:
             for over in itertools.combinations(margins, r):
                 keep = [d for d in dims if d not in over]
                 if keep:
-                    agg = base.groupby(keep, sort=False)[count].sum().reset_index()
+                    part = base.groupby(keep, sort=False)[count].sum().reset_index()
                 else:
-                    agg = pd.DataFrame({count: [float(base[count].sum())]})
+                    part = pd.DataFrame({count: [float(base[count].sum())]})
                 for d in over:
-                    agg[d] = total_label
-                parts.append(agg[[*dims, count]])
+                    part[d] = total_label
+                parts.append(part[[*dims, count]])
         frame = pd.concat(parts, ignore_index=True)
         return cls(name, frame, dims, universe, count, total_label)
 
