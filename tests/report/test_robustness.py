@@ -135,3 +135,11 @@ def test_nice_ticks_cover_the_range_in_round_steps() -> None:
     tiny = nice_ticks(0, 1e-300)
     assert tiny[0] == 0 and tiny[-1] >= 1e-300 and len(set(tiny)) == len(tiny)
     assert nice_ticks(0, 0) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+
+
+def test_nice_ticks_survive_extreme_ranges() -> None:
+    """Subnormal and overflowing spans fall back to a plain two-tick axis instead of failing."""
+    from thbmonitor.report.charts import nice_ticks
+
+    assert nice_ticks(0, 5e-324) == [0, 1]
+    assert nice_ticks(-1e308, 1e308) == [0, 1]

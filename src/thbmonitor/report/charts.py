@@ -52,6 +52,8 @@ def nice_ticks(low: float, high: float, target: int = 5) -> list[float]:
     if high <= low:
         high = low + (abs(low) if low else 1.0)
     raw = (high - low) / max(target, 1)
+    if not (math.isfinite(raw) and raw > 1e-300):  # a range too small or too large to divide
+        return [0.0, 1.0]
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
     first = math.floor(low / step + 1e-9)
