@@ -12,6 +12,7 @@ figures; suspect events share Z and rho with their own scale.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,21 +25,6 @@ log = logging.getLogger(__name__)
 
 YEAR_DAYS = 365.25
 MAX_EVENTS_PER_TYPE = 40  # cap of recurrent events per person and type (heavy-tailed frailty)
-# assumed crime-type mix of events outside follow-up (before entry, hidden victims, suspects)
-VICTIM_MIX = {
-    "property": 0.45,
-    "violence": 0.30,
-    "sexual": 0.08,
-    "trafficking": 0.02,
-    "other": 0.15,
-}
-SUSPECT_MIX = {
-    "property": 0.45,
-    "violence": 0.30,
-    "sexual": 0.03,
-    "trafficking": 0.05,
-    "other": 0.17,
-}
 
 
 @dataclass(frozen=True)
@@ -154,7 +140,7 @@ def after_entry(
         if role == "victim":
             crime = np.full(len(pos), name, dtype=object)
         else:
-            crime = _mix(SUSPECT_MIX, len(pos), rng)
+            crime = _mix(params.suspect_crime_mix, len(pos), rng)
         frames.append(pd.DataFrame({"idx": pos, "date": date, "role": role, "crime_type": crime}))
     return pd.concat(frames, ignore_index=True), firsts
 
@@ -162,18 +148,22 @@ def after_entry(
 CRIME_ORDER = CRIME_TYPES  # code order of mix_codes
 
 
-def mix_codes(table: dict[str, float], n: int, rng: np.random.Generator) -> np.ndarray:
+def mix_codes(table: Mapping[str, float], n: int, rng: np.random.Generator) -> np.ndarray:
     """Codes (positions in CRIME_ORDER) drawn with the probabilities of ``table``."""
     p = np.array([table.get(k, 0.0) for k in CRIME_ORDER])
     return rng.choice(len(CRIME_ORDER), n, p=p / p.sum())
 
 
-def _mix(table: dict[str, float], n: int, rng: np.random.Generator) -> np.ndarray:
+def _mix(table: Mapping[str, float], n: int, rng: np.random.Generator) -> np.ndarray:
     return np.array(CRIME_ORDER, dtype=object)[mix_codes(table, n, rng)]
 
 
 def window_events(
-    start: np.ndarray, end: np.ndarray, rate: float, rng: np.random.Generator
+    start: np.ndarray,
+    end: np.ndarray,
+    rate: float,
+    params: WorldParams,
+    rng: np.random.Generator,
 ) -> pd.DataFrame:
     """Events at ``rate`` per year, uniform in [start, end) per person (victim or suspect)."""
     start = start.astype("datetime64[D]")
@@ -182,7 +172,11 @@ def window_events(
     idx = np.repeat(np.arange(len(start)), k)
     off = np.floor(rng.random(len(idx)) * span[idx]).astype(np.int64)
     date = start[idx] + off.astype("timedelta64[D]")
-    suspect = rng.random(len(idx)) < 0.4
-    crime = np.where(suspect, _mix(SUSPECT_MIX, len(idx), rng), _mix(VICTIM_MIX, len(idx), rng))
+    suspect = rng.random(len(idx)) < params.window_suspect_share
+    crime = np.where(
+        suspect,
+        _mix(params.suspect_crime_mix, len(idx), rng),
+        _mix(params.victim_crime_mix, len(idx), rng),
+    )
     role = np.where(suspect, "suspect", "victim")
     return pd.DataFrame({"idx": idx, "date": date, "role": role, "crime_type": crime})

@@ -212,6 +212,92 @@ def _linkable() -> dict[str, float]:
     }
 
 
+# ---- assumed mixes (defaults of the fields below) -----------------------------------------
+
+
+def _residence_non_eu() -> dict[str, float]:
+    return {"NoLegalStatus": 0.38, "AsylumSeeker": 0.30, "B8": 0.15, "NonEUPermit": 0.15}
+
+
+def _second_nationality() -> dict[str, float]:
+    return {"MA": 0.4, "SY": 0.1, "NG": 0.1, "CN": 0.1, "BR": 0.1, "GH": 0.2}
+
+
+def _sector_mix() -> dict[str, dict[str, float]]:
+    return {
+        "sexual": {
+            "Prostitution": 0.25,
+            "PrivateSexualServices": 0.65,
+            "RemoteInteractiveServices": 0.1,
+        },
+        "labour": {
+            "Agriculture": 0.25,
+            "Construction": 0.15,
+            "Hospitality": 0.2,
+            "DomesticWork": 0.1,
+            "Manufacturing": 0.15,
+            "Transportation": 0.15,
+        },
+        "criminal": {"IllicitActivities": 1.0},
+        "other_unknown": {"Begging": 0.15, "Other": 0.35, "Unknown": 0.5},
+    }
+
+
+def _other_forms() -> dict[str, float]:
+    return {
+        "Unknown": 0.45,
+        "Other": 0.2,
+        "ForcedBegging": 0.12,
+        "ForcedMarriage": 0.1,
+        "Servitude": 0.1,
+        "OrganRemoval": 0.03,
+    }
+
+
+def _help_by_status() -> dict[str, dict[str, float]]:
+    # probabilities before the age and municipality factors (see population._help)
+    rows = {
+        "DutchNational": (0.15, 0.0, 0.55),
+        "EUCitizen": (0.30, 0.10, 0.35),
+        "NonEUPermit": (0.35, 0.10, 0.40),
+        "AsylumSeeker": (0.45, 0.25, 0.45),
+        "B8": (0.60, 1.0, 0.50),
+        "NoLegalStatus": (0.55, 0.50, 0.40),
+        "Unknown": (0.20, 0.10, 0.30),
+    }
+    return {s: {"shelter": a, "b8_applied": b, "care_referral": c} for s, (a, b, c) in rows.items()}
+
+
+def _victim_crime_mix() -> dict[str, float]:
+    return {"property": 0.45, "violence": 0.30, "sexual": 0.08, "trafficking": 0.02, "other": 0.15}
+
+
+def _suspect_crime_mix() -> dict[str, float]:
+    return {"property": 0.45, "violence": 0.30, "sexual": 0.03, "trafficking": 0.05, "other": 0.17}
+
+
+def _background_nationality() -> dict[str, float]:
+    # name lists exist for each of these
+    return {
+        "NL": 0.78,
+        "MA": 0.04,
+        "PL": 0.03,
+        "RO": 0.02,
+        "BG": 0.02,
+        "HU": 0.01,
+        "SY": 0.02,
+        "NG": 0.01,
+        "UA": 0.01,
+        "CN": 0.01,
+        "VN": 0.01,
+        "BR": 0.01,
+        "IN": 0.01,
+        "GH": 0.01,
+        "AL": 0.01,
+        "ER": 0.01,
+    }
+
+
 @dataclass(frozen=True)
 class WorldParams:
     """All assumptions of the synthetic world. See the module docstring for provenance."""
@@ -243,6 +329,23 @@ class WorldParams:
     duplicate_report: float = 0.03  # a list reports the same person twice in a year (assumed)
     repeat_victim_share: float = 0.10  # victim-years that belong to an earlier victim (assumed)
     repeat_max_gap: int = 5  # ... whose earlier victim-year is at most this many years before
+    # people and help (assumed)
+    residence_non_eu: Mapping[str, float] = field(default_factory=_residence_non_eu)
+    unknown_status: float = 0.02  # non-Dutch victims with residence status unknown
+    second_nationality: Mapping[str, float] = field(default_factory=_second_nationality)
+    big_city_factor: float = 2.0  # over-representation of the four big cities
+    sector_mix: Mapping[str, Mapping[str, float]] = field(default_factory=_sector_mix)
+    other_forms: Mapping[str, float] = field(default_factory=_other_forms)  # other_unknown group
+    secondary_form: float = 0.08  # registrations listing a second form of exploitation
+    help_by_status: Mapping[str, Mapping[str, float]] = field(default_factory=_help_by_status)
+    b8_granted: float = 0.6  # P(B8 granted | applied); status B8 itself is always granted
+    # completeness of registrations (assumed)
+    missing_help: float = 0.10  # empty shelter / B8 / care fields
+    missing_municipality: float = 0.05
+    missing_sector: float = 0.10
+    unknown_nationality: float = 0.02  # repeat registrations of non-Dutch victims with XX
+    consent: float = 0.95  # victims consenting to registration
+    missing_consent: float = 0.05
     # identifier noise in repeat registrations (synthetic-world.md)
     typo_first: float = 0.20
     typo_last: float = 0.20
@@ -271,6 +374,15 @@ class WorldParams:
     prior_event_rate: float = 0.12  # victim/suspect events per year before entry (assumed)
     hidden_event_rate: float = 0.10  # police events per year of never-registered victims
     background_events_per_person: float = 2.5  # mean events per background person
+    # police register outside follow-up (assumed)
+    victim_crime_mix: Mapping[str, float] = field(default_factory=_victim_crime_mix)
+    suspect_crime_mix: Mapping[str, float] = field(default_factory=_suspect_crime_mix)
+    window_suspect_share: float = 0.4  # role of events before entry and of hidden victims
+    background_nationality: Mapping[str, float] = field(default_factory=_background_nationality)
+    background_male: float = 0.6
+    background_suspect_share: float = 0.45
+    police_id_nl: float = 0.7  # police events of Dutch nationals carrying the BSN
+    police_id_other: float = 0.3  # ... of others carrying a document number
 
     def replace(self, **changes: Any) -> WorldParams:
         """A copy with some fields changed (``dataclasses.replace``)."""

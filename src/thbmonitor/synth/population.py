@@ -9,6 +9,7 @@ person exploited again).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import resources
 
 import numpy as np
@@ -17,55 +18,15 @@ import pandas as pd
 from thbmonitor.synth import capture, composition
 from thbmonitor.synth.params import LISTS, WorldParams
 
-RESIDENCE_NON_EU = {"NoLegalStatus": 0.38, "AsylumSeeker": 0.30, "B8": 0.15, "NonEUPermit": 0.15}
-UNKNOWN_STATUS = 0.02  # assumed share of non-Dutch victims with residence status unknown
 MINOR_AGES = np.array([12, 13, 14, 15, 16, 17])
 MINOR_WEIGHTS = np.array([0.04, 0.07, 0.14, 0.22, 0.26, 0.27])
 BIG_CITIES = ("Amsterdam", "Rotterdam", "'s-Gravenhage", "Utrecht")
-BIG_CITY_FACTOR = 2.0  # assumed over-representation of the four big cities
-SECOND_NATIONALITY = {"MA": 0.4, "SY": 0.1, "NG": 0.1, "CN": 0.1, "BR": 0.1, "GH": 0.2}
-SECTORS = {
-    "sexual": {
-        "Prostitution": 0.25,
-        "PrivateSexualServices": 0.65,
-        "RemoteInteractiveServices": 0.1,
-    },
-    "labour": {
-        "Agriculture": 0.25,
-        "Construction": 0.15,
-        "Hospitality": 0.2,
-        "DomesticWork": 0.1,
-        "Manufacturing": 0.15,
-        "Transportation": 0.15,
-    },
-    "criminal": {"IllicitActivities": 1.0},
-    "other_unknown": {"Begging": 0.15, "Other": 0.35, "Unknown": 0.5},
-}
-OTHER_FORMS = {
-    "Unknown": 0.45,
-    "Other": 0.2,
-    "ForcedBegging": 0.12,
-    "ForcedMarriage": 0.1,
-    "Servitude": 0.1,
-    "OrganRemoval": 0.03,
-}
 MAIN_FORM = {
     "domestic_sexual": "SexualExploitation",
     "cross_border_sexual": "SexualExploitation",
     "labour": "ForcedLabour",
     "criminal": "CriminalExploitation",
 }
-# assumed help probabilities by residence status (shelter, B8 applied, care referral)
-HELP = {
-    "DutchNational": (0.15, 0.0, 0.55),
-    "EUCitizen": (0.30, 0.10, 0.35),
-    "NonEUPermit": (0.35, 0.10, 0.40),
-    "AsylumSeeker": (0.45, 0.25, 0.45),
-    "B8": (0.60, 1.0, 0.50),
-    "NoLegalStatus": (0.55, 0.50, 0.40),
-    "Unknown": (0.20, 0.10, 0.30),
-}
-B8_GRANTED = 0.6  # assumed P(granted | applied), B8 status itself always granted
 
 
 def municipalities() -> pd.DataFrame:
@@ -74,7 +35,7 @@ def municipalities() -> pd.DataFrame:
         return pd.read_csv(f)
 
 
-def _choice(rng: np.random.Generator, table: dict[str, float], n: int) -> np.ndarray:
+def _choice(rng: np.random.Generator, table: Mapping[str, float], n: int) -> np.ndarray:
     keys = np.array(list(table))
     w = np.array(list(table.values()), dtype=float)
     return keys[rng.choice(len(keys), size=n, p=w / w.sum())]
@@ -162,37 +123,39 @@ def _attributes(params: WorldParams, df: pd.DataFrame, rng: np.random.Generator)
     )
     status = np.where(ng == "NL", "DutchNational", "EUCitizen").astype(object)
     non_eu = ng == "non_EU"
-    status[non_eu] = _choice(rng, RESIDENCE_NON_EU, int(non_eu.sum()))
-    unknown = (ng != "NL") & (rng.random(n) < UNKNOWN_STATUS)
+    status[non_eu] = _choice(rng, params.residence_non_eu, int(non_eu.sum()))
+    unknown = (ng != "NL") & (rng.random(n) < params.unknown_status)
     status[unknown] = "Unknown"
     df["residence_status"] = status
-    second = _choice(rng, SECOND_NATIONALITY, n)
+    second = _choice(rng, params.second_nationality, n)
     dual = (ng == "NL") & (rng.random(n) < params.dual_nationality)
     df["nationality"] = np.where(dual, "NL;" + second, df["country"].to_numpy())
     df["name_country"] = np.where(dual, second, df["country"].to_numpy())
     mun = municipalities()
     w = mun["population"].to_numpy(float)
-    w[mun["municipality"].isin(BIG_CITIES).to_numpy()] *= BIG_CITY_FACTOR
+    w[mun["municipality"].isin(BIG_CITIES).to_numpy()] *= params.big_city_factor
     df["municipality"] = mun["municipality"].to_numpy()[rng.choice(len(mun), n, p=w / w.sum())]
     sector = np.empty(n, dtype=object)
     forms = np.empty(n, dtype=object)
     for g in np.unique(group):
         sel = group == g
         kind = "sexual" if g.endswith("sexual") else g
-        sector[sel] = _choice(rng, SECTORS[kind], int(sel.sum()))
+        sector[sel] = _choice(rng, params.sector_mix[kind], int(sel.sum()))
         main = MAIN_FORM.get(g)
-        forms[sel] = main if main else _choice(rng, OTHER_FORMS, int(sel.sum()))
-    second_form = rng.random(n) < 0.08
+        forms[sel] = main if main else _choice(rng, params.other_forms, int(sel.sum()))
+    second_form = rng.random(n) < params.secondary_form
     extra = np.where(forms == "CriminalExploitation", "SexualExploitation", "CriminalExploitation")
     forms = np.where(second_form & (forms != "Unknown"), forms + ";" + extra, forms)
     df["sector"] = sector
     df["forms_of_exploitation"] = forms
 
 
-def _help(df: pd.DataFrame, rng: np.random.Generator) -> None:
+def _help(params: WorldParams, df: pd.DataFrame, rng: np.random.Generator) -> None:
     """Shelter, B8 and care: by residence status, age and municipality (assumed)."""
     n = len(df)
-    base = np.array([HELP[s] for s in df["residence_status"]])
+    keys = ("shelter", "b8_applied", "care_referral")
+    table = {s: [params.help_by_status[s][k] for k in keys] for s in params.help_by_status}
+    base = np.array([table[s] for s in df["residence_status"]])
     minor = (df["age_band"] == "minor").to_numpy()
     big = df["municipality"].isin(BIG_CITIES).to_numpy()
     shelter = np.minimum(base[:, 0] * np.where(minor, 1.4, 1.0) * np.where(big, 1.2, 0.9), 0.95)
@@ -201,7 +164,7 @@ def _help(df: pd.DataFrame, rng: np.random.Generator) -> None:
     care = np.minimum(base[:, 2] + 0.25 * minor + 0.05 * big, 0.95)
     df["shelter"] = rng.random(n) < shelter
     df["b8_applied"] = rng.random(n) < b8
-    granted = (df["residence_status"] == "B8").to_numpy() | (rng.random(n) < B8_GRANTED)
+    granted = (df["residence_status"] == "B8").to_numpy() | (rng.random(n) < params.b8_granted)
     df["b8_granted"] = df["b8_applied"].to_numpy() & granted
     df["care_referral"] = rng.random(n) < care
 
@@ -257,7 +220,8 @@ def build(
     df = pd.concat(blocks, ignore_index=True)
     _attributes(params, df, rng)
     _link_repeats(params, df, rng)
-    _help(df, rng)  # after linking: a linked victim-year takes its person's residence status
+    # after linking: a linked victim-year takes its person's residence status
+    _help(params, df, rng)
     # registration base date: a day within the victim-year
     start = pd.to_datetime(df["year"].astype(str) + "-01-01").to_numpy().astype("datetime64[D]")
     days = np.where(pd.to_datetime(df["year"].astype(str) + "-12-31").dt.is_leap_year, 366, 365)

@@ -16,27 +16,6 @@ from thbmonitor.schema import POLICE_FIELDS
 from thbmonitor.synth import followup, identity
 from thbmonitor.synth.params import WorldParams
 
-# assumed nationality mix of the background population (name lists exist for each)
-BACKGROUND_NATIONALITY = {
-    "NL": 0.78,
-    "MA": 0.04,
-    "PL": 0.03,
-    "RO": 0.02,
-    "BG": 0.02,
-    "HU": 0.01,
-    "SY": 0.02,
-    "NG": 0.01,
-    "UA": 0.01,
-    "CN": 0.01,
-    "VN": 0.01,
-    "BR": 0.01,
-    "IN": 0.01,
-    "GH": 0.01,
-    "AL": 0.01,
-    "ER": 0.01,
-}
-BACKGROUND_MALE = 0.6
-POLICE_ID_NUMBER = 0.7  # share of events of Dutch nationals that carry the BSN (assumed)
 EU = {"PL", "RO", "BG", "HU", "LT", "SK"}
 
 
@@ -71,10 +50,10 @@ def background(params: WorldParams, rng: np.random.Generator) -> tuple[pa.Table,
     n_p = max(1, round(n_events / params.background_events_per_person))
     n_p = min(n_p, n_events)
     counts = 1 + rng.multinomial(n_events - n_p, np.full(n_p, 1 / n_p))
-    keys = np.array(list(BACKGROUND_NATIONALITY))
-    w = np.array(list(BACKGROUND_NATIONALITY.values()))
+    keys = np.array(list(params.background_nationality))
+    w = np.array(list(params.background_nationality.values()))
     country = keys[rng.choice(len(keys), n_p, p=w / w.sum())]
-    sex = np.where(rng.random(n_p) < BACKGROUND_MALE, "M", "F")
+    sex = np.where(rng.random(n_p) < params.background_male, "M", "F")
     first, last = identity.draw_names(country, sex, rng)
     lo, hi = np.datetime64("1940-01-01"), np.datetime64("2008-12-31")
     dob = lo + rng.integers(0, int((hi - lo).astype(np.int64)), n_p).astype("timedelta64[D]")
@@ -85,13 +64,15 @@ def background(params: WorldParams, rng: np.random.Generator) -> tuple[pa.Table,
     end = np.datetime64(params.censor_date, "D")
     span = (end - start).astype(np.int64)[person]
     date = start[person] + np.floor(rng.random(n_events) * span).astype("timedelta64[D]")
-    suspect = rng.random(n_events) < 0.45
+    suspect = rng.random(n_events) < params.background_suspect_share
     crime = np.where(
         suspect,
-        followup.mix_codes(followup.SUSPECT_MIX, n_events, rng),
-        followup.mix_codes(followup.VICTIM_MIX, n_events, rng),
+        followup.mix_codes(params.suspect_crime_mix, n_events, rng),
+        followup.mix_codes(params.victim_crime_mix, n_events, rng),
     )
-    has_id = rng.random(n_events) < np.where(ng[person] == "NL", POLICE_ID_NUMBER, 0.3)
+    has_id = rng.random(n_events) < np.where(
+        ng[person] == "NL", params.police_id_nl, params.police_id_other
+    )
     take = pa.array(person)
     ids = pc.take(pa.array(idnum, type=pa.string()), take)
     table = pa.table(
@@ -165,7 +146,7 @@ def victim_identifiers(
             dob[bad] + rng.integers(-3000, 3000, bad.sum()).astype("timedelta64[D]"),
         )
     ng = traits.loc[person, "nationality_group"].to_numpy()
-    p_id = np.where(ng == "NL", POLICE_ID_NUMBER, 0.3) * link
+    p_id = np.where(ng == "NL", params.police_id_nl, params.police_id_other) * link
     idnum = identity.keep_where(
         rng.random(len(ev)) < p_id, ident.loc[person, "identity_number"].to_numpy()
     )

@@ -15,10 +15,6 @@ from thbmonitor.synth import identity
 from thbmonitor.synth.params import LISTS, WorldParams
 
 ESTIMATED_STATUSES = ("NoLegalStatus", "AsylumSeeker", "Unknown")
-MISSING_BOOL = 0.10  # assumed share of empty help fields
-MISSING_MUNICIPALITY = 0.05
-MISSING_SECTOR = 0.10
-UNKNOWN_NATIONALITY = 0.02  # repeat registrations of non-Dutch victims with nationality XX
 
 
 def persons_identity(py: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -104,12 +100,12 @@ def build(
     p_id = np.array([params.id_number.get(g, 0.3) for g in ng])
     id_num = identity.keep_where(rng.random(n) < p_id, idn["identity_number"].to_numpy())
     nat = out["py_nationality"].to_numpy().astype(object)
-    nat[rep & (ng != "NL") & (rng.random(n) < UNKNOWN_NATIONALITY)] = "XX"
+    nat[rep & (ng != "NL") & (rng.random(n) < params.unknown_nationality)] = "XX"
     mun = out["py_municipality"].to_numpy().astype(object)
-    mun[rng.random(n) < MISSING_MUNICIPALITY] = None
+    mun[rng.random(n) < params.missing_municipality] = None
     sector = out["py_sector"].to_numpy().astype(object)
-    sector[rng.random(n) < MISSING_SECTOR] = None
-    consent = np.where(rng.random(n) < 0.95, 1, 0)
+    sector[rng.random(n) < params.missing_sector] = None
+    consent = np.where(rng.random(n) < params.consent, 1, 0)
     res = pd.DataFrame(
         {
             "registration_id": out["registration_id"],
@@ -127,11 +123,13 @@ def build(
             "forms_of_exploitation": out["py_forms_of_exploitation"],
             "sector": sector,
             "age_at_exploitation": out["py_age"].astype("Int64"),
-            "shelter": _bool_col(out["py_shelter"].to_numpy(), rng, MISSING_BOOL),
-            "b8_applied": _bool_col(out["py_b8_applied"].to_numpy(), rng, MISSING_BOOL),
-            "b8_granted": _bool_col(out["py_b8_granted"].to_numpy(), rng, MISSING_BOOL),
-            "care_referral": _bool_col(out["py_care_referral"].to_numpy(), rng, MISSING_BOOL),
-            "consent": _bool_col(consent, rng, 0.05),
+            "shelter": _bool_col(out["py_shelter"].to_numpy(), rng, params.missing_help),
+            "b8_applied": _bool_col(out["py_b8_applied"].to_numpy(), rng, params.missing_help),
+            "b8_granted": _bool_col(out["py_b8_granted"].to_numpy(), rng, params.missing_help),
+            "care_referral": _bool_col(
+                out["py_care_referral"].to_numpy(), rng, params.missing_help
+            ),
+            "consent": _bool_col(consent, rng, params.missing_consent),
         }
     )
     assert list(res.columns) == [f.name for f in REGISTRATION_FIELDS]

@@ -247,7 +247,7 @@ def _victim_events(
         persons["birth_date"].to_numpy().astype("datetime64[D]") + AGE_12,
     )
     # before entry: ordinary events, and the index case (trafficking victim) near entry
-    prior = followup.window_events(start_all[ridx], entry, params.prior_event_rate, rng)
+    prior = followup.window_events(start_all[ridx], entry, params.prior_event_rate, params, rng)
     prior["idx"] = ridx[prior["idx"].to_numpy()]
     p_index = np.where(
         persons["police_at_entry"].to_numpy()[ridx],
@@ -267,7 +267,7 @@ def _victim_events(
     # hidden victims: ordinary events over the whole register period
     hidx = np.flatnonzero(~reg)
     end = np.full(len(hidx), np.datetime64(params.censor_date, "D"))
-    hidden = followup.window_events(start_all[hidx], end, params.hidden_event_rate, rng)
+    hidden = followup.window_events(start_all[hidx], end, params.hidden_event_rate, params, rng)
     hidden["idx"] = hidx[hidden["idx"].to_numpy()]
     ev = pd.concat([prior, index, after, hidden], ignore_index=True)
     ev = ev.rename(columns={"idx": "person", "date": "event_date"})
