@@ -122,3 +122,30 @@ def test_check_report_command(written: dict[str, dict[str, Path]]) -> None:
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())  # rich wraps long lines
     assert "report OK" in output and "6 headline figures" in output
+
+
+PRINT_STYLE = """(() => {
+  const style = (selector) => getComputedStyle(document.querySelector(selector));
+  return {
+    nav: style('nav.toc').display,
+    chapter: style('#ch-hidden-title').breakBefore,
+    thead: style('table.data thead').display,
+    block: style('.table-block').breakInside,
+  };
+})()"""
+
+
+def test_print_media_hides_navigation_and_keeps_tables_whole(
+    browser: Browser, written: dict[str, dict[str, Path]]
+) -> None:
+    """The computed styles Chromium applies when the page is printed (and on screen)."""
+    html = written["nl"]["html"]
+    printed = browser.load(html, settle=0.0, media="print", script=PRINT_STYLE).evaluated
+    assert printed == {
+        "nav": "none",
+        "chapter": "page",
+        "thead": "table-header-group",
+        "block": "avoid",
+    }
+    screen = browser.load(html, settle=0.0, media="screen", script=PRINT_STYLE).evaluated
+    assert screen["nav"] == "block" and screen["chapter"] == "auto"

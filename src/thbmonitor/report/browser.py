@@ -57,6 +57,7 @@ class PageLoad:
     figures: tuple[tuple[str, str, str], ...]  # (data-key, data-value, shown text) as rendered
     load_seconds: float  # Navigation Timing: navigation start to the end of the load event
     wall_seconds: float  # from the navigate command to the load event, as seen from here
+    evaluated: Any = None  # the JSON value of the ``script`` passed to :meth:`Browser.load`
 
     def external_requests(self) -> list[str]:
         """Requests other than the page itself and ``data:`` URIs."""
@@ -201,8 +202,12 @@ class Browser:
         shutil.rmtree(self._profile, ignore_errors=True)
         self._pipe = self._process = None
 
-    def load(self, path: Path, settle: float = 0.3) -> PageLoad:
-        """Open ``path`` in a new tab, wait for the load event plus ``settle`` seconds."""
+    def load(self, path: Path, settle: float = 0.3, media: str = "", script: str = "") -> PageLoad:
+        """Open ``path`` in a new tab, wait for the load event plus ``settle`` seconds.
+
+        ``media`` (e.g. ``print``) emulates a CSS media type; ``script`` is a JavaScript
+        expression evaluated after the load, its JSON value returned as ``evaluated``.
+        """
         pipe = self._pipe
         if pipe is None:
             raise ReportError("The browser is not running; use it inside a 'with' block.")
@@ -214,6 +219,8 @@ class Browser:
         ]
         for domain in ("Network", "Page", "Runtime", "Log"):
             pipe.call(f"{domain}.enable", session=session)
+        if media:
+            pipe.call("Emulation.setEmulatedMedia", {"media": media}, session=session)
         pipe.events.clear()
         started = time.perf_counter()
         pipe.call("Page.navigate", {"url": url}, session=session)
@@ -224,7 +231,8 @@ class Browser:
             "JSON.stringify({dom: document.documentElement.outerHTML, "
             "nav: performance.getEntriesByType('navigation')[0].toJSON(), "
             "figures: Array.from(document.querySelectorAll('[data-key]'), "
-            "e => [e.dataset.key, e.dataset.value, e.textContent])})"
+            "e => [e.dataset.key, e.dataset.value, e.textContent]), "
+            f"evaluated: ({script or 'null'})}})"
         )
         answer = pipe.call(
             "Runtime.evaluate", {"expression": script, "returnByValue": True}, session=session
@@ -242,6 +250,7 @@ class Browser:
             figures=tuple((str(k), str(v), str(t)) for k, v, t in page["figures"]),
             load_seconds=float(page["nav"]["loadEventEnd"]) / 1000.0,
             wall_seconds=wall,
+            evaluated=page["evaluated"],
         )
 
 
