@@ -14,6 +14,17 @@ Layout written by :func:`generate`::
                                           when absent from the register: not linkable)
     DIR/truth/calibration.json            derived constants (capture offsets, hazards)
     DIR/truth/params.json                 the parameters used
+
+``persons.csv`` (traits are those of the person's first victim-year):
+person_id (V + number); sex; birth_date; nationality (';'-separated); nationality_group;
+monitor_group; age_band; n_registrations; registered (0/1); first_registration_date (entry);
+victim_years and registered_years (';'-separated); residence_status (at entry, else first
+victim-year); police_at_entry (0/1); minor_at_entry (0/1); linkable (0/1: the person's police
+events carry linkable identifiers); exit_reason (death / emigration) and exit_date; the latent
+first police event after entry per crime type (first_property_date, ..., first_other_date), of
+any type (first_victim_date) and as suspect (first_suspect_date). Latent dates ignore the data
+end (they may lie after censor_date) but not exit: a first event after exit is empty. Follow-up
+fields are empty for hidden victims.
 """
 
 from __future__ import annotations
