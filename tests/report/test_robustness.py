@@ -143,3 +143,20 @@ def test_nice_ticks_survive_extreme_ranges() -> None:
 
     assert nice_ticks(0, 5e-324) == [0, 1]
     assert nice_ticks(-1e308, 1e308) == [0, 1]
+
+
+def test_long_curves_have_no_point_markers_and_a_folded_figure_table(tmp_path: Path) -> None:
+    """A 200-point curve is a plain line (a lone point after a gap keeps its marker); its
+    figure table folds into <details> so the page stays readable."""
+    x = np.linspace(0, 7, 200)
+    y = np.sqrt(x)
+    y[150] = y[152] = math.nan  # point 151 stands alone
+    data = pd.DataFrame({"x": x, "y": y})
+    chart = Chart("curve", Text("Curve", "Curve"), data)
+    root = ET.fromstring(render_chart(chart, "en", locale("en")))
+    group = root.find(".//g[@class='series s0']")
+    assert group is not None
+    assert len(group.findall("polyline")) == 2 and len(group.findall("circle")) == 1
+    report = Report(Text("r", "r"), [Chapter("c", Text("c", "c"), charts=(chart,))], {})
+    html = write_report(report, tmp_path, "en")["html"].read_text(encoding="utf-8")
+    assert '<details class="chart-data"><summary>Figures of the chart</summary>' in html

@@ -27,6 +27,7 @@ COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#0
 DASHES = ("", "7 4", "2 3", "9 3 2 3", "4 2", "1 2", "12 4")
 SHAPES = ("circle", "square", "triangle", "diamond")
 Scale = Callable[[Any], float]
+MAX_MARKED_POINTS = 40  # a series with more points is drawn as a line without point markers
 CHAR_WIDTH = 6.4  # average glyph width at font-size 11, for a rough text layout
 
 
@@ -328,8 +329,13 @@ def _lines(
                 dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
                 out.append(f'<polyline class="line" points="{pts}" stroke="{colour}"{dash_attr}/>')
         shape = SHAPES[i % len(SHAPES)]
-        for k in np.flatnonzero(np.isfinite(y)):
-            out.append(_marker(shape, xs[k], sy(y[k]), colour))
+        runs = _runs(np.isfinite(y))
+        dense = sum(b - a for a, b in runs) > MAX_MARKED_POINTS
+        for a, b in runs:
+            if dense and b - a > 1:
+                continue  # a long curve: markers would hide the line; lone points keep theirs
+            for k in range(a, b):
+                out.append(_marker(shape, xs[k], sy(y[k]), colour))
         out.append("</g>")
     return out
 
