@@ -53,3 +53,19 @@ def test_inconsistent_parameters_are_refused(tmp_path: Path) -> None:
     shares[2015] = {**shares[2015], "labour": 0.5}
     with pytest.raises(ConfigError, match="group_shares"):
         generate(SMALL.replace(group_shares=shares), tmp_path)
+
+
+def test_published_country_counts_scale_with_the_world(tmp_path: Path) -> None:
+    """At scale 0.5 the 2020 nationality shares still match CoMensha Jaarbeeld 2020
+    (Polish 190, Nigerian 185 of 984), within 2 percentage points."""
+    import pandas as pd
+
+    generate(WorldParams(scale=0.5, background_events=0), tmp_path)
+    regs = pd.read_csv(tmp_path / "registrations.csv", dtype=str, keep_default_na=False)
+    owner = pd.read_csv(tmp_path / "truth" / "registration_person.csv", dtype=str)
+    r = regs.merge(owner, on="registration_id")
+    r = r[r["registration_date"].str.startswith("2020")].sort_values("registration_date")
+    nat = r.drop_duplicates("person_id")["nationality"].str.split(";")
+    assert len(nat) == 492
+    for code, published in (("PL", 190 / 984), ("NG", 185 / 984)):
+        assert nat.apply(lambda n, c=code: c in n).mean() == pytest.approx(published, abs=0.02)

@@ -104,7 +104,8 @@ def country_table(
     mix = dict(params.countries[nat_group])
     n_total = sum(group_counts.values())
     targets = params.country_targets.get(year, {})
-    fixed = {k: v * params.nrm_registered[year] for k, v in targets.items() if k in mix}
+    year_total = params.nrm_registered[year] * params.scale
+    fixed = {k: v * year_total for k, v in targets.items() if k in mix}
     free = {k: v for k, v in mix.items() if k not in fixed}
     rest = max(n_total - sum(fixed.values()), 1e-9)
     col = {k: fixed.get(k, free.get(k, 0.0) / max(sum(free.values()), 1e-12) * rest) for k in mix}
