@@ -183,11 +183,15 @@ def solve_intervals(
     targets: Sequence[Target],
     risks: Sequence[GroupRisk] = (),
     cache: dict[frozenset[str], dict[str, tuple[float, float]]] | None = None,
+    exact: bool = True,
 ) -> AuditResult:
     """Minimise and maximise every target over the system with the given bounds.
 
     ``bounds`` maps every key to (lower, upper); lower == upper means the value is shown.
-    ``cache`` (optional) keeps the intervals of components already solved.
+    ``cache`` (optional) keeps the intervals of components already solved. With
+    ``exact=False`` a target whose requirement is already met by feasible points seen in
+    earlier solutions is not solved: its interval is then only an inner bound (enough for a
+    pass/fail decision, used while searching a pattern).
     """
     free = [k for k, (lo, hi) in bounds.items() if lo < hi]
     parent = {k: k for k in free}
@@ -216,6 +220,9 @@ def solve_intervals(
         comp_rows[find(first)].append(r)
 
     wanted = {t.key for t in targets} | {k for g in risks for k in (g.cell, g.total)}
+    need = {t.key: float(t.required_width) for t in targets}
+    for g in risks:
+        need[g.cell] = need[g.total] = INF  # group checks use exact bounds
     interval: dict[str, tuple[float, float]] = {}
     comp_of: dict[str, str] = {}
     for root, keys in members.items():
@@ -227,7 +234,9 @@ def solve_intervals(
         if cache is not None and sig in cache:
             interval.update(cache[sig])
             continue
-        res = _solve_component(system, bounds, keys, comp_rows[root], wanted)
+        res = _solve_component(
+            system, bounds, keys, comp_rows[root], wanted, None if exact else need
+        )
         if cache is not None:
             cache[sig] = res
         interval.update(res)
@@ -279,6 +288,7 @@ class ComponentLP:
         self.a, self.b, self.bnds = a, b, list(bnds)
         self.n = a.shape[1]
         self.highs: Any = None
+        self.last_ok = False
         if _core is not None and not FORCE_LINPROG:
             inf = _core.kHighsInf
             lp = _core.HighsLp()
@@ -305,6 +315,12 @@ class ComponentLP:
         sol = linprog(c, A_eq=self.a, b_eq=self.b, bounds=self.bnds, method="highs")
         status = {0: "optimal", 2: "infeasible", 3: "unbounded"}.get(sol.status, "error")
         return status, float(sol.fun) if sol.status == 0 else math.nan
+
+    def solution(self) -> np.ndarray | None:
+        """The primal point of the last bounded solve (fast path only)."""
+        if self.highs is None or not self.last_ok:
+            return None
+        return np.asarray(self.highs.getSolution().col_value)
 
     def minimize(self, cost: Mapping[int, float]) -> float:
         """The minimum of ``sum(cost[j] * x[j])``; -inf if unbounded."""
@@ -333,6 +349,7 @@ class ComponentLP:
                 "shown figures and the ledger (were published figures revised?); "
                 "re-audit against the revised earlier releases"
             )
+        self.last_ok = status == "optimal" and self.highs is not None
         if status == "unbounded":
             return -INF
         if status != "optimal":
@@ -346,6 +363,7 @@ def _solve_component(
     keys: Sequence[str],
     rows: Sequence[int],
     wanted: set[str],
+    need: Mapping[str, float] | None = None,
 ) -> dict[str, tuple[float, float]]:
     if not rows:
         return {k: bounds[k] for k in keys if k in wanted}
@@ -354,10 +372,23 @@ def _solve_component(
         return _single_equation(a.toarray()[0], b[0], keys, bnds, wanted)
     lp = ComponentLP(a, b, bnds)
     res: dict[str, tuple[float, float]] = {}
+    seen_lo = np.full(len(keys), INF)
+    seen_hi = np.full(len(keys), -INF)
     for k in keys:
-        if k in wanted:
-            j = col[k]
-            res[k] = (lp.minimize({j: 1.0}), -lp.minimize({j: -1.0}))
+        if k not in wanted:
+            continue
+        j = col[k]
+        if need is not None and seen_hi[j] - seen_lo[j] >= need.get(k, INF) - EPS:
+            res[k] = (seen_lo[j], seen_hi[j])  # feasible points already span the need
+            continue
+        ends = []
+        for sign in (1.0, -1.0):
+            ends.append(sign * lp.minimize({j: sign}))
+            x = lp.solution()
+            if need is not None and x is not None:
+                np.minimum(seen_lo, x, out=seen_lo)
+                np.maximum(seen_hi, x, out=seen_hi)
+        res[k] = (ends[0], ends[1])
     return res
 
 

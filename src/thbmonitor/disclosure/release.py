@@ -80,7 +80,10 @@ class _Auditor:
                 "constrain a revised release: audit it with the ledger of the revised data"
             )
         self.system = LinearSystem([*grids, *ledger_grids])
-        self.cache: dict[frozenset[str], dict[str, tuple[float, float]]] = {}
+        self.cache: dict[bool, dict[frozenset[str], dict[str, tuple[float, float]]]] = {
+            True: {},
+            False: {},
+        }
 
     def check_primaries(self, status: dict[str, CellStatus]) -> None:
         early = [k for k in self.fixed_by_ledger if status.get(k) == CellStatus.PRIMARY]
@@ -109,7 +112,9 @@ class _Auditor:
         lo, hi = self.own_bounds(key, status)
         return min(self.rules.required_width, int(hi - lo))
 
-    def audit(self, status: dict[str, CellStatus], risks: Sequence[GroupRisk]) -> AuditResult:
+    def audit(
+        self, status: dict[str, CellStatus], risks: Sequence[GroupRisk], exact: bool = True
+    ) -> AuditResult:
         bounds = dict(self.ledger_bounds)
         for k, s in status.items():
             lo, hi = self.own_bounds(k, s)
@@ -128,7 +133,7 @@ class _Auditor:
             req = min(w, int(hi - lo)) if primary else 1
             s = CellStatus.PRIMARY if primary else CellStatus.SECONDARY
             targets.append(Target(k, self.ledger_owner[k], s, req))
-        return solve_intervals(self.system, bounds, targets, risks, self.cache)
+        return solve_intervals(self.system, bounds, targets, risks, self.cache[exact], exact)
 
 
 def protect_release(
@@ -161,9 +166,11 @@ def protect_release(
         if width > 0 or k in group_need:
             pattern.protect(k, group_need.get(k, Need(width)))
     for rnd in range(max_rounds):
-        result = auditor.audit(status, risks)
+        result = auditor.audit(status, risks, exact=False)
         if result.passed:
             log.info("disclosure: pattern found after %d audit round(s)", rnd + 1)
+            # the search may stop early once a cell is wide enough; report exact intervals
+            result = auditor.audit(status, risks, exact=True)
             break
         added = 0
         for c in result.failures:
