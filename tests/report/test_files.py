@@ -239,3 +239,28 @@ def test_table_cells_move_a_named_index_into_columns() -> None:
     header, rows = table_cells(Table("t", Text("t", "t"), frame, Text("s", "s")))
     assert header == ["g", "level_1", "n"]
     assert rows == [["a", 2022, 12], ["b", 2023, 7]]
+
+
+def test_interval_cells_are_localised_in_html_and_plain_in_csv(tmp_path: Path) -> None:
+    """A (lower, upper) cell: 'lower–upper' in the column's format; halves away from zero."""
+    from .htmlparse import Page
+
+    frame = pd.DataFrame(
+        {
+            "years": [1, 7],
+            "km_pct": [12.25, "<10"],
+            "km_ci_pct": [(10.25, 14.5), (math.nan, math.nan)],
+        }
+    )
+    table = Table("ci", Text("Intervals", "Intervallen"), frame, Text("s", "s"))
+    report = Report(Text("r", "r"), [Chapter("c", Text("c", "c"), tables=(table,))], {})
+    for lang, first in (("en", ["1", "12.3", "10.3–14.5"]), ("nl", ["1", "12,3", "10,3–14,5"])):
+        paths = write_report(report, tmp_path / lang, lang)
+        page = Page(paths["html"].read_text(encoding="utf-8"))
+        assert page.table("Interval").rows == [first, ["7", "<10", "."]]
+        assert _read_csv(paths["csv:ci"])[1:] == [
+            ["1", "12.25", "10.25–14.5"],
+            ["7", "<10", "."],
+        ]
+        sheet = openpyxl.load_workbook(paths["xlsx"])["ci"]
+        assert sheet["C3"].value == "10.25–14.5" and sheet["C4"].value == "."

@@ -92,6 +92,7 @@ def test_markers_and_text_pass_unchanged() -> None:
 
 def test_years_never_get_separators_and_percent_columns_one_decimal() -> None:
     assert format_cell(2023, "nl", "year") == ("2023", "num")
+    assert format_cell(0.5, "nl", "years_after_entry") == ("0,5", "num")
     assert format_cell(np.int64(2023), "en", "cohort_year") == ("2023", "num")
     assert format_cell(17, "nl", "women_pct") == ("17,0", "num")
     assert format_cell(np.int64(1334), "nl", "victims") == ("1.334", "num")

@@ -13,7 +13,7 @@ import math
 import numbers
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,20 @@ def round_half_away(value: float, decimals: int = 0) -> Decimal:
     value is slightly below 2.675.
     """
     return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+
+
+def is_interval(value: object) -> TypeGuard[tuple[Any, Any]]:
+    """True for a table cell holding an interval: a pair of numbers ``(lower, upper)``."""
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(is_number(v) or is_missing(v) for v in value)
+    )
+
+
+def interval_parts(values: Iterable[Any]) -> list[Any]:
+    """The values of a column with intervals unpacked (for choosing decimals)."""
+    return [part for v in values for part in (v if is_interval(v) else (v,))]
 
 
 def format_number(value: float, lang: str, decimals: int = 0, grouping: bool = True) -> str:
@@ -112,8 +126,15 @@ def format_cell(
     """Render one table cell; returns ``(text, kind)`` with kind ``num``, ``marker`` or ``text``.
 
     Missing values (None, NaN) are shown as ``.`` (not available): a protected frame should
-    not hold them, but a blank cell would be read as zero.
+    not hold them, but a blank cell would be read as zero. A pair ``(lower, upper)`` is an
+    interval, shown as ``lower–upper`` with the column's number format.
     """
+    if is_interval(value):
+        lower, upper = value
+        if is_missing(lower) or is_missing(upper):
+            return NOT_AVAILABLE, "marker"
+        low_text = format_cell(lower, lang, column, decimals)[0]
+        return f"{low_text}–{format_cell(upper, lang, column, decimals)[0]}", "num"
     if isinstance(value, str):
         text = value.strip()
         return (text, "marker") if text in MARKERS else (value, "text")
@@ -124,8 +145,11 @@ def format_cell(
     number = float(value)
     if not math.isfinite(number):
         return NOT_AVAILABLE, "marker"
-    if is_year_column(column):
-        return (str(int(number)) if number.is_integer() else str(number)), "num"
+    if is_year_column(column):  # years, or durations in years: never grouped
+        if number.is_integer():
+            return str(int(number)), "num"
+        places = column_decimals([value]) if decimals is None else decimals
+        return format_number(number, lang, places, grouping=False), "num"
     if is_percent_column(column):
         return format_number(number, lang, 1 if decimals is None else decimals), "num"
     if isinstance(value, numbers.Integral):

@@ -37,6 +37,9 @@ class Table:
     Count columns hold counts only; a column holding percentages has a name saying so
     (ending in ``_pct`` or ``(%)``), and never a share computed from a suppressed count.
     ``columns`` optionally gives bilingual display names for the frame's columns.
+    A cell may hold an interval as a pair ``(lower, upper)`` of numbers: the renderers show it
+    as ``lower–upper`` in the column's number format and language. ``decimals`` fixes the
+    displayed decimals of a column (the CSV keeps full values).
     """
 
     key: str

@@ -27,8 +27,10 @@ from thbmonitor.report.formatting import (
     format_cell,
     format_number,
     format_value,
+    interval_parts,
     is_missing,
     is_number,
+    is_percent_column,
 )
 from thbmonitor.report.jsonsafe import to_jsonable
 from thbmonitor.report.model import Chapter, Chart, Headline, Report, Table
@@ -139,10 +141,11 @@ def table_view(table: Table, number: int, lang: str) -> _TableView:
     names = [column_name(c) for c in frame.columns]
     values = [frame.iloc[:, j].tolist() for j in range(frame.shape[1])]
     decimals: list[int | None] = []
-    for name, column_values in zip(names, values, strict=True):
+    for name, cells in zip(names, values, strict=True):
+        column_values = interval_parts(cells)
         fixed = table.decimals.get(name)
         has_float = any(is_number(v) and not float(v).is_integer() for v in column_values)
-        needs = has_float or fixed is not None
+        needs = (has_float and not is_percent_column(name)) or fixed is not None
         decimals.append(column_decimals(column_values, fixed) if needs else None)
     labels = frame.index.tolist()
     rows: list[list[_Cell]] = []

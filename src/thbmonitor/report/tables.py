@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from thbmonitor.errors import ReportError
-from thbmonitor.report.formatting import NOT_AVAILABLE, is_missing, is_number
+from thbmonitor.report.formatting import NOT_AVAILABLE, is_interval, is_missing, is_number
 from thbmonitor.report.model import Table
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -78,7 +78,15 @@ def flat_frame(table: Table) -> pd.DataFrame:
 
 
 def cell_value(value: object, column: object) -> Cell:
-    """One cell as written to CSV/XLSX: int, float, marker or text; missing becomes ``.``."""
+    """One cell as written to CSV/XLSX: int, float, marker or text; missing becomes ``.``.
+
+    An interval ``(lower, upper)`` becomes the text ``lower–upper`` (``.`` decimal point).
+    """
+    if is_interval(value):
+        lower, upper = (cell_value(v, column) for v in value)
+        if NOT_AVAILABLE in (lower, upper):
+            return NOT_AVAILABLE
+        return f"{lower}–{upper}"
     if isinstance(value, str):
         return value
     if is_missing(value):
