@@ -9,15 +9,18 @@ from __future__ import annotations
 from thbmonitor.report.model import Chapter, Chart, Headline, Report, Table, Text
 from thbmonitor.report.page import render_html
 from thbmonitor.report.publish import check_report, write_report
+from thbmonitor.report.verify import ReportCheck, verify_report
 
 __all__ = [
     "Chapter",
     "Chart",
     "Headline",
     "Report",
+    "ReportCheck",
     "Table",
     "Text",
     "check_report",
     "render_html",
+    "verify_report",
     "write_report",
 ]
