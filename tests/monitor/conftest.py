@@ -170,7 +170,7 @@ def units(regs: pd.DataFrame, mapping: pd.DataFrame) -> dict[str, pd.DataFrame]:
                 flags[f"{m}_no"].reindex(idx).set_axis(attrs.index),
             )
         n = n_years.reindex(idx).set_axis(attrs.index)
-        attrs["years_registered"] = n.map(lambda v: "3+" if v >= 3 else str(v))
+        attrs["years_registered"] = n.map(lambda v: "2+" if v >= 2 else str(v))
         out[unit] = attrs
     return out
 

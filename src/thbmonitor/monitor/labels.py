@@ -72,7 +72,7 @@ _CATEGORIES: dict[str, Text] = {
     "Begging": T("Begging", "Bedelarij"),
     "yes": T("Yes", "Ja"),
     "no": T("No", "Nee"),
-    "3+": T("3 or more", "3 of meer"),
+    "2+": T("2 or more", "2 of meer"),
 }
 
 

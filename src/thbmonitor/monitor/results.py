@@ -106,9 +106,8 @@ def monitor_results(pub: Published, settings: Settings) -> dict[str, Any]:
     reg_minors = {
         y: pub.count("reg_minor_year_group", year=y, age_band=AgeBand.MINOR) for y in years
     }
-    persons = pub.count("per_years_registered")
-    once = pub.count("per_years_registered", years_registered="1")
-    more = None if persons is None or once is None else persons - once
+    persons = pub.count("per_group_sex")
+    more = pub.count("per_years_registered", years_registered="2+")
     out: dict[str, Any] = {
         "window": [settings.window_first, settings.window_last],
         "registrations_by_year": reg,

@@ -43,7 +43,7 @@ PEOPLE_DIMS: tuple[str, ...] = (
 )
 HELP_DIMS: tuple[str, ...] = ("residence_status", "region", "age_band")
 ANSWERS: tuple[str, ...] = ("yes", "no", "unknown")
-YEARS_REGISTERED: tuple[str, ...] = ("1", "2", "3+")
+YEARS_REGISTERED: tuple[str, ...] = ("2+",)
 
 UNIT_TEXT: dict[str, Text] = {
     "registrations": Text("registrations", "meldingen"),
@@ -138,8 +138,10 @@ class _Builder:
         *,
         rows: Sequence[str] | None = None,
         only: dict[str, Sequence[str]] | None = None,
+        stratify: Sequence[str] = (),
     ) -> None:
-        """Add a table; a dimension in ``only`` keeps those categories and gets no margin."""
+        """Add a table; a dimension in ``only`` keeps those categories and gets no margin,
+        one in ``stratify`` keeps all its categories and gets no margin either."""
         only = only or {}
         cells = count_cells(self.store, unit, dims, self.window, where=only)
         cells = _clean(cells, [d for d in dims if d not in only], self.cats)
@@ -147,7 +149,7 @@ class _Builder:
             key,
             cells,
             list(dims),
-            margins=[d for d in dims if d not in only],
+            margins=[d for d in dims if d not in only and d not in stratify],
             categories={d: list(only.get(d, self.cats[d])) for d in dims},
             universe=f"{unit} {self.span}",
         )
@@ -175,15 +177,23 @@ class _Builder:
         self.out.append(MonitorTable(key, "people", unit, ("nationality",), "group", table))
 
     def years_registered(self) -> None:
+        """Persons registered in two or more years of the window, by group.
+
+        Persons registered in one year only are not a category of this table: published next
+        to the totals they would make 'registered once' a dominant (>= 90%) class in every
+        group, which group-disclosure control would then have to hide.
+        """
         cells = count_cells(self.store, "persons", ["years_registered", "group"], self.window)
         n = cells["years_registered"].astype(int)
-        cells["years_registered"] = n.where(n < 3, 3).astype(str).replace({"3": "3+"})
+        cells = cells[n >= 2].copy()
+        cells["years_registered"] = "2+"
         cells = _clean(cells, ["years_registered", "group"], self.cats)
         table = CountTable.from_cells(
             "per_years_registered",
             cells,
             ["years_registered", "group"],
-            categories={d: self.cats[d] for d in ("years_registered", "group")},
+            margins=["group"],
+            categories={"years_registered": ["2+"], "group": self.cats["group"]},
             universe=f"persons {self.span}",
         )
         self.out.append(
@@ -197,37 +207,41 @@ SHORT: dict[str, str] = {
     "sex": "sex", "age_band": "age", "nationality_group": "natgroup", "residence_status": "res",
     "region": "region", "reporting_organisation": "org", "sector": "sector",
 }  # fmt: skip
-NOT_DOMESTIC: tuple[str, ...] = tuple(
-    g.value for g in MonitorGroup if g is not MonitorGroup.DOMESTIC_SEXUAL
-)
+GROUP_DIMS: tuple[str, ...] = ("sex", "age_band", "region")
 
 
 def build_tables(store: Store, settings: Settings) -> list[MonitorTable]:
     """Every table of the monitor as true counts with margins (for disclosure control).
 
-    Group x nationality group leaves out domestic sexual exploitation, which is Dutch by
-    definition (a structural 100% that the group-disclosure rule would otherwise hide).
+    Group x nationality group and group x residence status are not tabulated: domestic
+    sexual exploitation is Dutch by definition, and protecting that structural 100% against
+    group disclosure hides the totals of every linked table. The largest foreign nationalities
+    by group take their place. Victim-years have no total over the window (distinct persons
+    in the window have their own tables).
     """
     b = _Builder(store, settings)
     prefix = {"registrations": "reg", "victims": "vic", "persons": "per"}
     for unit in ("registrations", "victims"):
         p = prefix[unit]
-        b.add(f"{p}_year_group", "victims", unit, ["year", "group"], rows=["group"])
+        # victim-years are not added up over the window (a person would count several times),
+        # so the victims' year tables have no total over the years
+        by_year = ("year",) if unit == "victims" else ()
+        b.add(f"{p}_year_group", "victims", unit, ["year", "group"], rows=["group"],
+              stratify=by_year)  # fmt: skip
         b.add(f"{p}_minor_year_group", "people", unit, ["age_band", "year", "group"],
-              rows=["group"], only={"age_band": [AgeBand.MINOR.value]})  # fmt: skip
+              rows=["group"], only={"age_band": [AgeBand.MINOR.value]},
+              stratify=by_year)  # fmt: skip
         for dim in (*PEOPLE_DIMS, "reporting_organisation"):
             chapter = "organisations" if dim == "reporting_organisation" else "people"
-            b.add(f"{p}_year_{SHORT[dim]}", chapter, unit, ["year", dim], rows=[dim])
+            b.add(f"{p}_year_{SHORT[dim]}", chapter, unit, ["year", dim], rows=[dim],
+                  stratify=by_year)  # fmt: skip
     for unit in ("registrations", "persons"):
         p = prefix[unit]
-        for dim in (*PEOPLE_DIMS, "reporting_organisation", "sector"):
+        for dim in (*GROUP_DIMS, "reporting_organisation", "sector"):
             chapter = {"reporting_organisation": "organisations", "sector": "groups"}.get(
                 dim, "people"
             )
-            only: dict[str, Sequence[str]] | None = (
-                {"group": NOT_DOMESTIC} if dim == "nationality_group" else None
-            )
-            b.add(f"{p}_group_{SHORT[dim]}", chapter, unit, ["group", dim], rows=[dim], only=only)
+            b.add(f"{p}_group_{SHORT[dim]}", chapter, unit, ["group", dim], rows=[dim])
         b.nationality(f"{p}_group_nat", unit)
     b.years_registered()
     for measure in HELP_MEASURES:
