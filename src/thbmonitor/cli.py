@@ -179,6 +179,62 @@ def check_report_command(
     console.print("report OK", highlight=False)
 
 
+@app.command("monitor")
+def monitor_command(
+    store: Annotated[Path, typer.Argument(help="The monitoring store (DuckDB file).")],
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results.json's figures.")] = False,
+) -> None:
+    """Registrations and victims per year by group (protected), and the change from last year."""
+    import json
+
+    from rich.table import Table
+
+    from thbmonitor.config import load_settings
+    from thbmonitor.monitor import chapters
+    from thbmonitor.report.jsonsafe import to_jsonable
+    from thbmonitor.store import open_store
+
+    settings = load_settings(config)
+    with open_store(str(store), read_only=True) as st:
+        found, results = chapters(st, settings)
+    if as_json:
+        typer.echo(json.dumps(to_jsonable(results), ensure_ascii=False))
+        return
+    lang = settings.language
+    shown = {t.key: t for ch in found for t in ch.tables}
+    out = Console()
+    for key in ("reg_year_group", "vic_year_group", "change_over_time"):
+        frame = shown[key].frame
+        table = Table(title=shown[key].title(lang))
+        table.add_column("")
+        for c in frame.columns:
+            label = shown[key].columns.get(str(c))
+            table.add_column(label(lang) if label else str(c), justify="right")
+        for name, row in frame.iterrows():
+            table.add_row(str(name), *(str(v) for v in row))
+        out.print(table)
+
+
+@app.command("compare-counts")
+def compare_counts_command(
+    earlier: Annotated[int, typer.Argument(help="Count of the earlier year.")],
+    later: Annotated[int, typer.Argument(help="Count of the later year.")],
+    confidence: Annotated[float, typer.Option("--confidence", help="Confidence level.")] = 0.95,
+) -> None:
+    """Change of a yearly count: exact rate-ratio interval and test (as R's poisson.test)."""
+    from thbmonitor.monitor import compare_counts
+
+    c = compare_counts(earlier, later, confidence)
+    pct = f"{100 * confidence:g}%"
+    typer.echo(
+        f"difference {c.difference:+d} ({pct} {c.difference_lower:.1f} to "
+        f"{c.difference_upper:.1f}, Wald)"
+    )
+    typer.echo(f"rate ratio {c.ratio:.4f} ({pct} {c.ratio_lower:.4f} to {c.ratio_upper:.4f})")
+    typer.echo(f"p-value {c.p_value:.4g} ({c.method})")
+
+
 def main() -> None:
     """Entry point of the ``thbmonitor`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
