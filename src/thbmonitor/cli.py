@@ -235,6 +235,49 @@ def compare_counts_command(
     typer.echo(f"p-value {c.p_value:.4g} ({c.method})")
 
 
+@app.command("protect")
+def protect_command(
+    file: Annotated[Path, typer.Argument(help="CSV: a 'table' column, dimensions, 'count'.")],
+    out: Annotated[Path, typer.Option("--out", help="Protected tables (CSV, markers).")],
+    add_margins: Annotated[
+        bool, typer.Option("--add-margins", help="Rows are inner cells; add every Total.")
+    ] = False,
+    threshold: Annotated[int, typer.Option("--threshold", help="Counts 1..T-1 hidden.")] = 10,
+    zeros_disclosive: Annotated[
+        bool, typer.Option("--zeros-disclosive", help="Hide zeros like small counts.")
+    ] = False,
+    ledger: Annotated[
+        Path | None, typer.Option("--ledger", help="Ledger of earlier releases (JSON).")
+    ] = None,
+    release: Annotated[
+        str | None, typer.Option("--release", help="Name to add this release to the ledger.")
+    ] = None,
+) -> None:
+    """Protect and jointly audit all tables of a release; write only if the audit passes."""
+    import pandas as pd
+
+    from thbmonitor.disclosure import (
+        DisclosureRules,
+        Ledger,
+        legend,
+        protect_release,
+        tables_from_frame,
+    )
+
+    rules = DisclosureRules(threshold=threshold, zeros_disclosive=zeros_disclosive)
+    tables = tables_from_frame(pd.read_csv(file), add_margins=add_margins)
+    old = Ledger.load(ledger) if ledger is not None and ledger.exists() else Ledger()
+    result = protect_release(tables, rules, ledger=old)
+    result.audit.raise_if_disclosive()
+    result.display_frame().to_csv(out, index=False)
+    if ledger is not None and release is not None:
+        old.with_release(release, result.tables).save(ledger)
+    hidden = len(result.audit.intervals)
+    typer.echo(f"{len(tables)} table(s) protected; {hidden} hidden cell(s); audit passed")
+    typer.echo(legend(rules, "en"))
+    typer.echo(legend(rules, "nl"))
+
+
 def main() -> None:
     """Entry point of the ``thbmonitor`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

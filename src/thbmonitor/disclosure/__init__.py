@@ -14,7 +14,7 @@ from thbmonitor.disclosure.primary import GroupRisk
 from thbmonitor.disclosure.protected import ProtectedTable
 from thbmonitor.disclosure.release import Release, audit_release, protect_release
 from thbmonitor.disclosure.rules import CellStatus, DisclosureRules, legend
-from thbmonitor.disclosure.table import CountTable, cell_key
+from thbmonitor.disclosure.table import CountTable, cell_key, tables_from_frame
 
 __all__ = [
     "AuditResult",
@@ -32,4 +32,5 @@ __all__ = [
     "cell_key",
     "legend",
     "protect_release",
+    "tables_from_frame",
 ]

@@ -23,7 +23,7 @@ import pandas as pd
 
 from thbmonitor.errors import InputError
 
-__all__ = ["CountTable", "cell_key"]
+__all__ = ["CountTable", "cell_key", "tables_from_frame"]
 
 TOTAL = "Total"
 
@@ -256,3 +256,34 @@ class Grid:
                 f"table '{self.name}': {bad} margin(s) differ from the sum of their cells; "
                 "margins must be the true totals of the table"
             )
+
+
+def tables_from_frame(
+    frame: pd.DataFrame,
+    *,
+    table: str = "table",
+    count: str = "count",
+    add_margins: bool = False,
+    universe: str = "registrations",
+    total_label: str = TOTAL,
+) -> list[CountTable]:
+    """Split a stacked long frame (a ``table`` column, dimension columns, ``count``) into
+    tables; a table's dimensions are the columns that are filled for its rows. With
+    ``add_margins`` the rows are inner cells and every margin is added."""
+    _check_columns("input", frame, (table, count))
+    dim_cols = [c for c in frame.columns if c not in (table, count)]
+    out = []
+    for name, part in frame.groupby(table, sort=False):
+        dims = [c for c in dim_cols if part[c].notna().all()]
+        if any(part[c].notna().any() for c in dim_cols if c not in dims):
+            raise InputError(f"table '{name}': a dimension column is filled for some rows only")
+        cells = part[[*dims, count]].reset_index(drop=True)
+        if add_margins:
+            out.append(
+                CountTable.from_cells(
+                    str(name), cells, dims, count=count, universe=universe, total_label=total_label
+                )
+            )
+        else:
+            out.append(CountTable(str(name), cells, tuple(dims), universe, count, total_label))
+    return out
