@@ -10,6 +10,10 @@ from thbmonitor.store import BIT_COLUMNS
 
 KEY = b"febrl-test-key-0123456789abcdef"
 REFERENCE_DATE = "2020-06-30"
+FEBRL_BLOCKING = (
+    "l.tok_postcode = r.tok_postcode AND l.tok_street_number = r.tok_street_number",
+    "l.tok_address_1 = r.tok_address_1 AND l.tok_suburb = r.tok_suburb",
+)
 ADDRESS_COLUMNS = ("tok_postcode", "tok_suburb", "tok_street_number", "tok_address_1", "tok_state")
 
 

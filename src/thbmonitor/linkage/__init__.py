@@ -12,14 +12,18 @@ from __future__ import annotations
 
 from thbmonitor.linkage.capture import capture_histories, history_table
 from thbmonitor.linkage.persons import LinkageSummary, export_persons, link_registrations
+from thbmonitor.linkage.police import PoliceLinkSummary, coverage_table, link_police
 from thbmonitor.linkage.quality import capture_cell_errors, quality, single_list_error
 
 __all__ = [
     "LinkageSummary",
+    "PoliceLinkSummary",
     "capture_cell_errors",
     "capture_histories",
+    "coverage_table",
     "export_persons",
     "history_table",
+    "link_police",
     "link_registrations",
     "quality",
     "single_list_error",

@@ -9,6 +9,7 @@ linkage run), ``predict`` scores the blocked pairs and returns them as a DuckDB 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Literal
 
 import duckdb
@@ -22,11 +23,12 @@ from thbmonitor.linkage.comparisons import (
     person_comparisons,
     training_rules,
 )
-from thbmonitor.linkage.prepare import LshSpec
+from thbmonitor.linkage.prepare import LshSpec, filter_words
 
 log = logging.getLogger(__name__)
 
 LinkType = Literal["dedupe_only", "link_only"]
+U_FLOOR = 1e-7
 
 
 def quiet_splink() -> None:
@@ -56,6 +58,9 @@ class PersonModel:
         More blocking rules (SQL on ``l.`` and ``r.`` columns), e.g. for extra fields.
     seed:
         Seed of the random sampling for u.
+    probability_floor:
+        Smallest m and u probability kept after training: a level never seen among matches
+        (say, a sex mismatch) would otherwise veto a link with a weight of -50.
     """
 
     def __init__(
@@ -64,12 +69,13 @@ class PersonModel:
         link_type: LinkType = "dedupe_only",
         predict_floor: float = 0.01,
         lsh: LshSpec | None = None,
-        u_max_pairs: float = 3e6,
+        u_max_pairs: float = 1e6,
         em_max_pairs: float | None = 2e6,
         prior_recall: float = 0.8,
         fields: tuple[str, ...] = OPTIONAL_FIELDS,
         extra_blocking: tuple[str, ...] = (),
         seed: int = 20211207,
+        probability_floor: float = 1e-3,
     ) -> None:
         self.link_type = link_type
         self.predict_floor = predict_floor
@@ -80,12 +86,13 @@ class PersonModel:
         self.fields = fields
         self.extra_blocking = extra_blocking
         self.seed = seed
+        self.probability_floor = probability_floor
 
-    def settings(self) -> SettingsCreator:
-        """The untrained Splink settings of this model."""
+    def settings(self, words: int = 0) -> SettingsCreator:
+        """The untrained Splink settings (``words``: see :func:`.comparisons.dice_sql`)."""
         return SettingsCreator(
             link_type=self.link_type,
-            comparisons=person_comparisons(self.fields),
+            comparisons=person_comparisons(self.fields, words),
             blocking_rules_to_generate_predictions=[
                 *blocking_rules(self.lsh.bands),
                 *self.extra_blocking,
@@ -110,17 +117,28 @@ class PersonModel:
             row = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0]
             if not row or row[0] < 2:
                 raise LinkageError(f"too few records to train a linkage model in '{name}'")
-        linker = self._linker(con, names, self.settings())
+        linker = self._linker(con, names, self.settings(filter_words(con, names[0])))
         rules = training_rules()
         training = linker.training
+        clock = time.perf_counter()
         training.estimate_probability_two_random_records_match(
             rules["deterministic"], recall=self.prior_recall
         )
-        training.estimate_u_using_random_sampling(max_pairs=self.u_max_pairs, seed=self.seed)
-        for rule in rules["em"]:
+        self.seconds_: dict[str, float] = {"prior": time.perf_counter() - clock}
+        clock = time.perf_counter()
+        # one chunk, no early stop: Splink's chunked probing costs 4x more on this model
+        training.estimate_u_using_random_sampling(
+            max_pairs=self.u_max_pairs, seed=self.seed, num_chunks=1, min_count_per_level=None
+        )
+        self.seconds_["u"] = time.perf_counter() - clock
+        for i, rule in enumerate(rules["em"]):
+            clock = time.perf_counter()
             training.estimate_parameters_using_expectation_maximisation(
                 rule, max_pairs=self.em_max_pairs
             )
+            self.seconds_[f"em{i}"] = time.perf_counter() - clock
+        log.debug("training seconds: %s", self.seconds_)
+        _floor_probabilities(linker, self.probability_floor)
         self.linker_ = linker
         self.tables_ = names
         self.parameters_: dict[str, Any] = linker.misc.save_model_to_json()
@@ -173,3 +191,20 @@ class PersonModel:
         finally:
             linker.table_management.invalidate_cache()
         return str(scored.physical_name)
+
+
+def _floor_probabilities(linker: Linker, floor: float) -> None:
+    """Raise m probabilities below ``floor`` (or never estimated) to ``floor``; u likewise to
+    :data:`U_FLOOR` (u may be truly tiny: two strangers sharing a birth date)."""
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison.comparison_levels:
+            if level.is_null_level:
+                continue
+            # a level never observed among matches in training gets the floor, not Splink's
+            # default (which spreads m evenly and can make "same year" count for a match)
+            trained = level._m_probability
+            if not isinstance(trained, float) or trained < floor:
+                level.m_probability = floor
+            u = level._u_probability
+            if not isinstance(u, float) or u < U_FLOOR:
+                level.u_probability = U_FLOOR

@@ -1,0 +1,284 @@
+"""Persons -> police-register (and population-register) events: one person, many events.
+
+Every registration of a linked person is compared with the register's events by a Splink
+``link_only`` model with the same pseudonymised comparisons; a person's score for an event is
+the best over their registrations, and an event goes to the one person scoring highest, if at
+or above ``police_link_threshold`` (chosen for precision: a false link invents a
+re-victimisation). Events sharing no blocking key with any registration are left out before
+Splink sees them, so a register of millions costs little more than the matching part.
+Coverage is the share of persons linked to at least one event, by nationality group and
+residence status (at the person's first registration).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from thbmonitor.config import Settings
+from thbmonitor.engine import Store
+from thbmonitor.errors import LinkageError
+from thbmonitor.linkage.dedupe import Progress
+from thbmonitor.linkage.model import PersonModel
+from thbmonitor.linkage.prepare import LshSpec, create_input, workspace
+
+log = logging.getLogger(__name__)
+
+METHOD = "splink-link-only-best-person"
+LEFT, RIGHT = "lk_persons", "lk_events"
+# keys an event must share with some registration to be compared at all
+_PREFILTER_KEYS = ("tok_last", "tok_first", "tok_dob", "tok_identity", "bf_full")
+
+
+@dataclass(frozen=True)
+class PoliceLinkSummary:
+    """What :func:`link_police` did, with the coverage of the police register."""
+
+    n_persons: int
+    n_events_considered: int
+    n_events_linked: int
+    n_persons_linked: int
+    coverage: pd.DataFrame  # breakdown, group, persons, linked, coverage_pct
+    threshold: float
+    n_population_events_linked: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def coverage_pct(self) -> float:
+        return 100.0 * self.n_persons_linked / self.n_persons if self.n_persons else 0.0
+
+
+def _prefilter(home: str, table: str) -> str:
+    """SQL of the events that share at least one blocking key with some registration."""
+    conditions = " OR ".join(
+        f'e.{k} IN (SELECT {k} FROM "{home}".main.registrations WHERE {k} IS NOT NULL)'
+        for k in _PREFILTER_KEYS
+    )
+    return f'(SELECT * FROM "{home}".main.{table} e WHERE {conditions})'
+
+
+def link_events(
+    con: duckdb.DuckDBPyConnection,
+    event_table: str,
+    *,
+    threshold: float,
+    seed: int,
+    progress: Progress | None = None,
+) -> tuple[pd.DataFrame, int, dict[str, Any]]:
+    """Link the store's linked registrations to ``event_table``.
+
+    Returns the links (``person_id``, ``event_id``, ``match_probability``), the number of
+    events compared, and the trained model's parameters.
+    """
+    say = progress or (lambda _msg: None)
+    model = PersonModel(
+        link_type="link_only",
+        lsh=LshSpec(bands=0),
+        fields=("sex", "tok_identity"),
+        seed=seed,
+        predict_floor=min(threshold, 0.5),
+    )
+    with workspace(con) as home:
+        say("preparing registrations and events")
+        common: dict[str, Any] = {
+            "id_column": "",
+            "nationality_column": None,
+            "lsh": model.lsh,
+        }
+        create_input(
+            con,
+            LEFT,
+            f'"{home}".main.registrations',
+            **{**common, "id_column": "registration_id"},
+            date_column="registration_date",
+            age_column="age_at_registration",
+            estimated_column="dob_estimated",
+        )
+        n_events = create_input(
+            con,
+            RIGHT,
+            _prefilter(home, event_table) + " AS ev",
+            **{**common, "id_column": "event_id"},
+            date_column="event_date",
+            age_column="age_at_event",
+            estimated_column=None,
+        )
+        if n_events < 2:
+            return _empty_links(), n_events, {}
+        say(f"training the register model on {n_events} candidate events")
+        model.fit(con, [LEFT, RIGHT])
+        say("scoring registration-event pairs")
+        edges = model.predict()
+        sources = con.execute(f"SELECT DISTINCT source_dataset_l FROM {edges}").fetchall()
+        log.debug("source datasets on the left: %s", sources)
+        links = con.execute(
+            f"""
+            WITH oriented AS (  -- Splink may put either dataset on the left
+                SELECT CASE WHEN source_dataset_l = '{LEFT}' THEN unique_id_l
+                            ELSE unique_id_r END AS reg_uid,
+                       CASE WHEN source_dataset_l = '{LEFT}' THEN unique_id_r
+                            ELSE unique_id_l END AS event_uid,
+                       match_probability
+                FROM {edges}
+                WHERE source_dataset_l <> source_dataset_r
+            ),
+            scored AS (
+                SELECT rp.person_id, ev.record_id AS event_id,
+                       max(e.match_probability) AS match_probability
+                FROM oriented e
+                JOIN {LEFT} l ON e.reg_uid = l.unique_id
+                JOIN {RIGHT} ev ON e.event_uid = ev.unique_id
+                JOIN "{home}".main.registration_person rp ON rp.registration_id = l.record_id
+                GROUP BY rp.person_id, ev.record_id
+            ),
+            ranked AS (
+                SELECT *, row_number() OVER (
+                    PARTITION BY event_id ORDER BY match_probability DESC, person_id
+                ) AS rank
+                FROM scored
+            )
+            SELECT person_id, event_id, match_probability FROM ranked
+            WHERE rank = 1 AND match_probability >= ?
+            ORDER BY person_id, event_id
+            """,
+            [threshold],
+        ).df()
+    return links, n_events, model.parameters_
+
+
+def _empty_links() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "person_id": pd.Series([], dtype=object),
+            "event_id": pd.Series([], dtype=object),
+            "match_probability": pd.Series([], dtype=float),
+        }
+    )
+
+
+def coverage_table(store: Store) -> pd.DataFrame:
+    """Persons linked to at least one police event, by nationality group and residence status.
+
+    A person's group and status are those of their first registration.
+    """
+    frame = store.df(
+        """
+        WITH first AS (
+            SELECT p.person_id, r.nationality_group, r.residence_status,
+                   row_number() OVER (PARTITION BY p.person_id
+                                      ORDER BY r.registration_date, r.registration_id) AS k
+            FROM registration_person p JOIN registrations r USING (registration_id)
+        ),
+        persons AS (
+            SELECT f.person_id, f.nationality_group, f.residence_status,
+                   EXISTS (SELECT 1 FROM person_police pp WHERE pp.person_id = f.person_id)
+                       AS linked
+            FROM first f WHERE k = 1
+        )
+        SELECT 'nationality_group' AS breakdown, nationality_group AS "group",
+               count(*) AS persons, count(*) FILTER (WHERE linked) AS linked
+        FROM persons GROUP BY nationality_group
+        UNION ALL
+        SELECT 'residence_status', residence_status, count(*), count(*) FILTER (WHERE linked)
+        FROM persons GROUP BY residence_status
+        UNION ALL
+        SELECT 'total', 'all', count(*), count(*) FILTER (WHERE linked) FROM persons
+        ORDER BY 1, 2
+        """
+    )
+    frame["persons"] = frame["persons"].astype("int64")
+    frame["linked"] = frame["linked"].astype("int64")
+    frame["coverage_pct"] = 100.0 * frame["linked"] / frame["persons"]
+    return frame
+
+
+def link_police(
+    store: Store, settings: Settings, progress: Progress | None = None
+) -> PoliceLinkSummary:
+    """Link persons to the police register (and the population register, when ingested).
+
+    Replaces ``person_police`` (and ``person_population``) and records the run in
+    ``linkage_runs``. Needs :func:`thbmonitor.linkage.link_registrations` to have run.
+    """
+    n_persons = int(store.scalar("SELECT count(DISTINCT person_id) FROM registration_person"))
+    if n_persons == 0:
+        raise LinkageError("no persons yet: link the registrations first ('thbmonitor link')")
+    t0 = time.perf_counter()
+    links, n_events, parameters = link_events(
+        store.con,
+        "police_events",
+        threshold=settings.police_link_threshold,
+        seed=settings.seed,
+        progress=progress,
+    )
+    seconds = {"police": time.perf_counter() - t0}
+    n_population = 0
+    population: pd.DataFrame | None = None
+    if store.has_table("population_events") and store.scalar(
+        "SELECT count(*) FROM population_events"
+    ):
+        t1 = time.perf_counter()
+        population, _, _ = link_events(
+            store.con,
+            "population_events",
+            threshold=settings.police_link_threshold,
+            seed=settings.seed,
+            progress=progress,
+        )
+        n_population = len(population)
+        seconds["population"] = time.perf_counter() - t1
+    run_id = int(store.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM linkage_runs"))
+    with store.transaction():
+        store.execute("DELETE FROM person_police")
+        store.register("_lk_police", links)
+        try:
+            store.execute(
+                "INSERT INTO person_police SELECT person_id, event_id, match_probability "
+                "FROM _lk_police"
+            )
+        finally:
+            store.unregister("_lk_police")
+        if population is not None:
+            store.execute("DELETE FROM person_population")
+            store.register("_lk_population", population)
+            try:
+                store.execute(
+                    "INSERT INTO person_population SELECT person_id, event_id, "
+                    "match_probability FROM _lk_population"
+                )
+            finally:
+                store.unregister("_lk_population")
+        notes = {"kind": "police", "n_events_considered": n_events, "seconds": seconds}
+        store.execute(
+            "INSERT INTO linkage_runs VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?)",
+            [
+                run_id,
+                datetime.now(),
+                METHOD,
+                json.dumps(
+                    {"splink_model": parameters, "threshold": settings.police_link_threshold},
+                    default=str,
+                ),
+                len(links),
+                links["person_id"].nunique(),
+                json.dumps(notes),
+            ],
+        )
+    coverage = coverage_table(store)
+    return PoliceLinkSummary(
+        n_persons=n_persons,
+        n_events_considered=n_events,
+        n_events_linked=len(links),
+        n_persons_linked=int(links["person_id"].nunique()),
+        coverage=coverage,
+        threshold=settings.police_link_threshold,
+        n_population_events_linked=n_population,
+        seconds=seconds,
+    )
