@@ -166,3 +166,42 @@ def test_three_way_table_is_protected_and_passes_independent_intruder():
     assert audit_release(rel.tables).passed
     for lo, hi, marker in intruder_ranges(rel.tables).values():
         assert hi > lo, marker
+
+
+def hidden_coords(rel, name: str) -> set[tuple]:
+    f = rel[name].frame
+    hid = f[f["status"].isin(["primary", "secondary", "group"])]
+    return {tuple(r) for r in hid[list(rel[name].dims)].itertuples(index=False, name=None)}
+
+
+def test_one_way_complement_is_the_cheapest_sufficient_cell():
+    """Cells 3, 12, 40, 25 (total 80): hiding the 3 needs one more cell. The smallest, 12,
+    suffices: 3 + x = 15 with x >= 10 ('x') gives the 3 the interval [1, 5], width 4 >= 3
+    (hand check), so the optimal pattern hides {3, 12} only."""
+    cells = pd.DataFrame({"f": ["a", "b", "c", "d"], "count": [3, 12, 40, 25]})
+    rel = protect_release([CountTable.from_cells("f", cells, ["f"])], DisclosureRules())
+    assert hidden_coords(rel, "f") == {("a",), ("b",)}
+
+
+def test_two_way_pattern_is_the_cheapest_cycle():
+    """Rows A (3, 20, 30), B (15, 40, 50), C (25, 35, 60). The 3 needs a hidden partner in its
+    row, in its column and a fourth cell closing the rectangle; of all rectangles through it
+    within the inner cells, A2 + B1 + B2 = 20 + 15 + 40 = 75 is the smallest total (A2 + C1 + C2
+    = 80, A3 + B1 + B3 = 95, ...; rectangles through margins cost more), and it gives the 3
+    the interval [1, 8] (hand check: B1 = 18 - a >= 10)."""
+    rows = [
+        ("A", "1", 3),
+        ("A", "2", 20),
+        ("A", "3", 30),
+        ("B", "1", 15),
+        ("B", "2", 40),
+        ("B", "3", 50),
+        ("C", "1", 25),
+        ("C", "2", 35),
+        ("C", "3", 60),
+    ]
+    cells = pd.DataFrame(rows, columns=["r", "c", "count"])
+    rel = protect_release([CountTable.from_cells("t", cells, ["r", "c"])], DisclosureRules())
+    assert hidden_coords(rel, "t") == {("A", "1"), ("A", "2"), ("B", "1"), ("B", "2")}
+    (a,) = [c for c in rel.audit.intervals if c.status == "primary"]
+    assert (a.lower, a.upper) == (1, 8)
