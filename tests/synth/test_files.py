@@ -222,3 +222,32 @@ def test_victim_events_hold_the_true_event_times(world: World) -> None:
     assert first.reindex(observable.index).equals(observable.rename("event_date"))
     calib = json.loads((world.path / "truth" / "calibration.json").read_text())
     assert set(calib) == {"capture_offsets", "followup_hazards"}
+
+
+def test_population_register(world: World) -> None:
+    """population_register.parquet: the columns of schema.POPULATION_FIELDS, passes
+    ingest validation; one resident record per linkable victim and per background person, none
+    for non-linkable victims; deaths and emigrations up to the data end on their true dates."""
+    from thbmonitor.ingest.readers import read_text_frame
+    from thbmonitor.ingest.validate import validate
+    from thbmonitor.schema import POPULATION_FIELDS
+
+    path = world.path / "population_register.parquet"
+    table = pq.read_table(path)
+    assert table.column_names == [f.name for f in POPULATION_FIELDS]
+    assert validate(path.name, read_text_frame(path), POPULATION_FIELDS) == []
+    ev = table.to_pandas().merge(world.csv("truth/population_event_person.csv"), on="event_id")
+    assert len(ev) == table.num_rows
+    p = world.persons()
+    resident = ev[ev["event_type"] == "resident"]
+    assert resident["person_id"].is_unique
+    victims = set(resident.loc[resident["person_id"].str.startswith("V"), "person_id"])
+    assert victims == set(p.loc[p["linkable"] == 1, "person_id"])
+    n_background = resident["person_id"].str.startswith("B").sum()
+    assert n_background == world.summary.n_background_persons
+    ended = p[(p["linkable"] == 1) & (p["exit_date"] <= pd.Timestamp("2023-12-31"))]
+    exits = ev[ev["event_type"] != "resident"].set_index("person_id")
+    assert set(exits.index) == set(ended["person_id"])
+    truth = ended.set_index("person_id")
+    assert (pd.to_datetime(exits["event_date"]) == truth.loc[exits.index, "exit_date"]).all()
+    assert (exits["event_type"] == truth.loc[exits.index, "exit_reason"]).all()

@@ -6,13 +6,15 @@ uniformly over 2005-2023 (from age 12). The register's columns follow ``schema.P
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from thbmonitor.schema import POLICE_FIELDS
+from thbmonitor.schema import POLICE_FIELDS, Field
 from thbmonitor.synth import followup, identity
 from thbmonitor.synth.params import WorldParams
 
@@ -42,11 +44,21 @@ def _pick(values: list[str], codes: np.ndarray) -> pa.Array:
     return pc.take(pa.array(values, type=pa.string()), pa.array(codes))
 
 
-def background(params: WorldParams, rng: np.random.Generator) -> tuple[pa.Table, int]:
-    """Events of the background population (an EVENT_SCHEMA table) and its person count."""
+def background(params: WorldParams, rng: np.random.Generator) -> tuple[pa.Table, pd.DataFrame]:
+    """Events of the background population (an EVENT_SCHEMA table) and its persons (person,
+    first_names, last_name, date_of_birth, identity_number, sex, country)."""
     n_events = params.background_events
+    people_columns = [
+        "person",
+        "first_names",
+        "last_name",
+        "date_of_birth",
+        "identity_number",
+        "sex",
+        "country",
+    ]
     if n_events == 0:
-        return EVENT_SCHEMA.empty_table(), 0
+        return EVENT_SCHEMA.empty_table(), pd.DataFrame(columns=people_columns)
     n_p = max(1, round(n_events / params.background_events_per_person))
     n_p = min(n_p, n_events)
     counts = 1 + rng.multinomial(n_events - n_p, np.full(n_p, 1 / n_p))
@@ -90,7 +102,18 @@ def background(params: WorldParams, rng: np.random.Generator) -> tuple[pa.Table,
         },
         schema=EVENT_SCHEMA,
     )
-    return table, n_p
+    people = pd.DataFrame(
+        {
+            "person": arrow_ids("B", np.arange(1, n_p + 1), 7).to_numpy(zero_copy_only=False),
+            "first_names": first,
+            "last_name": last,
+            "date_of_birth": dob,
+            "identity_number": idnum,
+            "sex": sex,
+            "country": country,
+        }
+    )
+    return table, people
 
 
 def events_table(ev: pd.DataFrame) -> pa.Table:
@@ -170,6 +193,11 @@ def assemble(tables: list[pa.Table], rng: np.random.Generator) -> pa.Table:
     return table.add_column(0, "event_id", ids)
 
 
+def write_table(table: pa.Table, fields: tuple[Field, ...], path: str | Path) -> None:
+    """Write a register with exactly the columns of ``fields``; dates as date32."""
+    pq.write_table(table.select([f.name for f in fields]), str(path), compression="zstd")
+
+
 def write_parquet(table: pa.Table, path: str) -> None:
-    """Write the register with exactly the POLICE_FIELDS columns; dates as date32."""
-    pq.write_table(table.select([f.name for f in POLICE_FIELDS]), path, compression="zstd")
+    """Write the police register with exactly the POLICE_FIELDS columns."""
+    write_table(table, POLICE_FIELDS, path)

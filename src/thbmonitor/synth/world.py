@@ -4,8 +4,10 @@ Layout written by :func:`generate`::
 
     DIR/registrations.csv                 the ingest schema (REGISTRATION_FIELDS)
     DIR/police_register.parquet           the police register (POLICE_FIELDS), dates as date32
+    DIR/population_register.parquet       residents, deaths, emigrations (POPULATION_FIELDS)
     DIR/truth/registration_person.csv     registration_id, person_id
     DIR/truth/police_event_person.csv     event_id, person_id (background persons: B...)
+    DIR/truth/population_event_person.csv event_id, person_id of the population register
     DIR/truth/persons.csv                 one row per victim, registered or hidden
     DIR/truth/population_by_year.csv      true victims per year and stratum, with n_registered
     DIR/truth/capture_histories.csv       observed list histories per year (MSE format)
@@ -41,7 +43,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from thbmonitor.synth import capture, followup, population, register, registrations
+from thbmonitor.schema import POPULATION_FIELDS
+from thbmonitor.synth import (
+    capture,
+    followup,
+    population,
+    register,
+    registrations,
+    residents,
+)
 from thbmonitor.synth.params import CRIME_TYPES, LISTS, WorldParams
 
 log = logging.getLogger(__name__)
@@ -124,7 +134,8 @@ def generate(
     persons["exit_date"] = followup.to_date(entry_d, np.nan_to_num(exit_years, nan=0.0))
 
     step("background of the police register", 0.6)
-    bg, n_bg_persons = register.background(params, rng)
+    bg, bg_people = register.background(params, rng)
+    n_bg_persons = len(bg_people)
     victim_ev["person"] = person_ids(
         "V", persons.index.to_numpy()[victim_ev["person"].to_numpy()] + 1, 6
     )
@@ -140,12 +151,23 @@ def generate(
         table["event_id"].filter(pa.array(rows >= 0)).to_numpy(zero_copy_only=False)
     )
     _write_victim_events(victim_ev, event_of_row, out / "truth" / "victim_events.csv")
-    owners = table.select(["event_id", "person"]).rename_columns(["event_id", "person_id"])
-    with open(out / "truth" / "police_event_person.csv", "wb") as f:
-        f.write(b"event_id,person_id\n")
-        pacsv.write_csv(owners, f, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    _write_owners(table, out / "truth" / "police_event_person.csv")
     n_events = table.num_rows
-    del table, owners
+    del table
+
+    step("population register", 0.85)
+    vid = person_ids("V", persons.index.to_numpy() + 1, 6)
+    pop_table = residents.assemble(
+        [
+            residents.victim_records(persons, ident, vid, params, rng),
+            residents.background_records(bg_people, params, rng),
+        ],
+        rng,
+    )
+    del bg_people
+    register.write_table(pop_table, POPULATION_FIELDS, out / "population_register.parquet")
+    _write_owners(pop_table, out / "truth" / "population_event_person.csv")
+    del pop_table
 
     step("registrations and truth", 0.9)
     pid = person_ids("V", regs["_person"].to_numpy() + 1, 6)
@@ -286,6 +308,14 @@ def _victim_events(
     traits = persons.reset_index(drop=True)
     events = register.victim_identifiers(ev, ids, traits, traits["linkable"], params, rng)
     return events, firsts, exit_years, hz
+
+
+def _write_owners(table: pa.Table, path: Path) -> None:
+    """event_id,person_id of a register table (Arrow CSV writer, no quotes)."""
+    owners = table.select(["event_id", "person"])
+    with open(path, "wb") as f:
+        f.write(b"event_id,person_id\n")
+        pacsv.write_csv(owners, f, pacsv.WriteOptions(include_header=False, quoting_style="none"))
 
 
 def _write_victim_events(ev: pd.DataFrame, event_id: np.ndarray, path: Path) -> None:
