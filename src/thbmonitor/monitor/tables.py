@@ -18,7 +18,7 @@ from thbmonitor.config import Settings
 from thbmonitor.disclosure import CountTable
 from thbmonitor.engine import Store
 from thbmonitor.monitor.regions import PROVINCES, UNKNOWN_REGION
-from thbmonitor.monitor.units import HELP_MEASURES, count_cells, top_nationalities
+from thbmonitor.monitor.units import HELP_MEASURES, count_cells, top_nationalities, unit_tables
 from thbmonitor.report.model import Text
 from thbmonitor.schema import (
     AgeBand,
@@ -120,14 +120,24 @@ def _clean(cells: pd.DataFrame, dims: Sequence[str], cats: dict[str, list[str]])
 
 
 class _Builder:
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, settings: Settings, sources: dict[str, str] | None = None
+    ) -> None:
         self.store = store
+        self.sources = sources or {}
         self.window = (settings.window_first, settings.window_last)
         self.span = f"{settings.window_first}-{settings.window_last}"
         top = top_nationalities(store, self.window, TOP_NATIONALITIES)
         self.cats = categories(settings, top)
         self.top = top
         self.out: list[MonitorTable] = []
+
+    def count(
+        self, unit: str, dims: Sequence[str], where: dict[str, Sequence[str]] | None = None
+    ) -> pd.DataFrame:
+        return count_cells(
+            self.store, unit, dims, self.window, where=where, source=self.sources.get(unit)
+        )
 
     def add(
         self,
@@ -143,7 +153,7 @@ class _Builder:
         """Add a table; a dimension in ``only`` keeps those categories and gets no margin,
         one in ``stratify`` keeps all its categories and gets no margin either."""
         only = only or {}
-        cells = count_cells(self.store, unit, dims, self.window, where=only)
+        cells = self.count(unit, dims, where=only)
         cells = _clean(cells, [d for d in dims if d not in only], self.cats)
         table = CountTable.from_cells(
             key,
@@ -160,10 +170,8 @@ class _Builder:
     def nationality(self, key: str, unit: str) -> None:
         """The largest foreign nationalities by group (nationality stratifies: no Total)."""
         foreign = [c for c in self.top if c != "NL"]
-        cells = count_cells(
-            self.store, unit, ["nationality_primary", "group"], self.window,
-            where={"nationality_primary": foreign},
-        )  # fmt: skip
+        cells = self.count(unit, ["nationality_primary", "group"],
+                           where={"nationality_primary": foreign})  # fmt: skip
         cells = cells.rename(columns={"nationality_primary": "nationality"})
         cells = _clean(cells, ["group"], self.cats)
         table = CountTable.from_cells(
@@ -183,7 +191,7 @@ class _Builder:
         to the totals they would make 'registered once' a dominant (>= 90%) class in every
         group, which group-disclosure control would then have to hide.
         """
-        cells = count_cells(self.store, "persons", ["years_registered", "group"], self.window)
+        cells = self.count("persons", ["years_registered", "group"])
         n = cells["years_registered"].astype(int)
         cells = cells[n >= 2].copy()
         cells["years_registered"] = "2+"
@@ -219,7 +227,11 @@ def build_tables(store: Store, settings: Settings) -> list[MonitorTable]:
     by group take their place. Victim-years have no total over the window (distinct persons
     in the window have their own tables).
     """
-    b = _Builder(store, settings)
+    with unit_tables(store, (settings.window_first, settings.window_last)) as sources:
+        return _build(_Builder(store, settings, sources))
+
+
+def _build(b: _Builder) -> list[MonitorTable]:
     prefix = {"registrations": "reg", "victims": "vic", "persons": "per"}
     for unit in ("registrations", "victims"):
         p = prefix[unit]

@@ -20,7 +20,8 @@ SQL values are bound parameters; only column names from the fixed list below are
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -30,7 +31,14 @@ from thbmonitor.monitor.regions import regions_frame
 
 log = logging.getLogger(__name__)
 
-__all__ = ["HELP_MEASURES", "UNITS", "count_cells", "top_nationalities", "unit_sql"]
+__all__ = [
+    "HELP_MEASURES",
+    "UNITS",
+    "count_cells",
+    "top_nationalities",
+    "unit_sql",
+    "unit_tables",
+]
 
 UNITS: tuple[str, ...] = ("registrations", "victims", "persons")
 HELP_MEASURES: tuple[str, ...] = ("shelter", "b8_applied", "b8_granted", "care_referral")
@@ -116,6 +124,22 @@ class _Regions:
         self.store.unregister(REGIONS_VIEW)
 
 
+@contextmanager
+def unit_tables(store: Store, window: tuple[int, int]) -> Iterator[dict[str, str]]:
+    """Materialise the three units once as temporary tables (dropped on exit)."""
+    names = {unit: f"monitor_unit_{unit}" for unit in UNITS}
+    with _Regions(store):
+        for unit, name in names.items():
+            store.execute(
+                f"CREATE OR REPLACE TEMP TABLE {name} AS {unit_sql(unit)}", [window[0], window[1]]
+            )
+    try:
+        yield names
+    finally:
+        for name in names.values():
+            store.execute(f"DROP TABLE IF EXISTS {name}")
+
+
 def count_cells(
     store: Store,
     unit: str,
@@ -123,10 +147,12 @@ def count_cells(
     window: tuple[int, int],
     *,
     where: dict[str, Sequence[Any]] | None = None,
+    source: str | None = None,
 ) -> pd.DataFrame:
     """Counts of ``unit`` by ``dims`` (inner cells only, observed combinations), as a frame.
 
     ``where`` keeps only units whose dimension takes one of the given values (bound).
+    ``source`` names a table made by :func:`unit_tables` (else the unit is computed here).
     """
     allowed = {
         "year", "group", "sex", "age_band", "nationality_group", "nationality_primary",
@@ -137,7 +163,7 @@ def count_cells(
     unknown = [c for c in cols if c not in allowed]
     if unknown:
         raise ValueError(f"unknown dimension(s) {unknown}")
-    params: list[Any] = [window[0], window[1]]
+    params: list[Any] = [] if source else [window[0], window[1]]
     conditions = []
     for col, values in (where or {}).items():
         conditions.append(f'u."{col}" IN ({", ".join("?" for _ in values)})')
@@ -147,7 +173,7 @@ def count_cells(
     group = f"GROUP BY {select}" if dims else ""
     sql = (
         f"SELECT {select}{', ' if dims else ''}COUNT(*) AS count "
-        f"FROM ({unit_sql(unit)}) u {where_sql} {group}"
+        f"FROM {source or '(' + unit_sql(unit) + ')'} u {where_sql} {group}"
     )
     with _Regions(store):
         frame = store.df(sql, params)
