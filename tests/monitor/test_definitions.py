@@ -6,11 +6,13 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from thbmonitor.config import Settings
-from thbmonitor.monitor import build_tables
+from thbmonitor.errors import ConfigError
+from thbmonitor.monitor import build_tables, chapters
 
-from .conftest import write_store
+from .conftest import make_registrations, write_store
 
 
 def _reg(rid: str, day: str, group: str, **extra: object) -> dict[str, object]:
@@ -86,3 +88,23 @@ def test_counting_rules(tmp_path: Path) -> None:
     assert t["help_shelter_res"].count(shelter="unknown") == 2  # B, C
     assert t["help_b8_applied_res"].count(b8_applied="yes") == 1  # B
     assert t["help_care_referral_res"].count(care_referral="no") == 1  # C
+
+
+def test_empty_window_is_a_clear_error(tmp_path: Path) -> None:
+    regs = pd.DataFrame([_reg("a1", "2018-02-01", "labour")])
+    mapping = pd.DataFrame({"registration_id": ["a1"], "person_id": ["A"]})
+    store = write_store(tmp_path / "s.duckdb", regs, mapping)
+    with pytest.raises(ConfigError, match="no registrations in the monitoring window 2030-2031"):
+        build_tables(store, Settings(window_first=2030, window_last=2031))
+    store.close()
+
+
+def test_single_year_window_has_no_change(tmp_path: Path) -> None:
+    """One year: tables and results, but no year-on-year change or trend."""
+    regs, mapping = make_registrations()
+    store = write_store(tmp_path / "s.duckdb", regs, mapping)
+    chs, results = chapters(store, Settings(window_first=2020, window_last=2020))
+    store.close()
+    assert list(results["victims_by_year"]) == ["2020"]
+    assert results["change"] == {}
+    assert any(t.key == "vic_year_group" for ch in chs for t in ch.tables)

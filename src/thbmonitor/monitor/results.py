@@ -118,7 +118,9 @@ def monitor_results(pub: Published, settings: Settings) -> dict[str, Any]:
         "registrations_minors_by_year": reg_minors,
         "persons_in_window": persons,
         "persons_registered_in_more_than_one_year": more,
-        "registrations_in_window": pub.count("reg_year_group"),
+        "registrations_in_window": reg[years[0]]
+        if len(years) == 1
+        else pub.count("reg_year_group"),
     }
     change: dict[str, Any] = {}
     if len(years) >= 2:

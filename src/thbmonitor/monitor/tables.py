@@ -17,6 +17,7 @@ import pandas as pd
 from thbmonitor.config import Settings
 from thbmonitor.disclosure import CountTable
 from thbmonitor.engine import Store
+from thbmonitor.errors import ConfigError
 from thbmonitor.monitor.regions import PROVINCES, UNKNOWN_REGION
 from thbmonitor.monitor.units import HELP_MEASURES, count_cells, top_nationalities, unit_tables
 from thbmonitor.report.model import Text
@@ -170,6 +171,8 @@ class _Builder:
     def nationality(self, key: str, unit: str) -> None:
         """The largest foreign nationalities by group (nationality stratifies: no Total)."""
         foreign = [c for c in self.top if c != "NL"]
+        if not foreign:
+            return
         cells = self.count(unit, ["nationality_primary", "group"],
                            where={"nationality_primary": foreign})  # fmt: skip
         cells = cells.rename(columns={"nationality_primary": "nationality"})
@@ -227,7 +230,20 @@ def build_tables(store: Store, settings: Settings) -> list[MonitorTable]:
     by group take their place. Victim-years have no total over the window (distinct persons
     in the window have their own tables).
     """
-    with unit_tables(store, (settings.window_first, settings.window_last)) as sources:
+    window = (settings.window_first, settings.window_last)
+    n = store.scalar(
+        "SELECT COUNT(*) FROM registrations WHERE registration_year BETWEEN ? AND ?", list(window)
+    )
+    if not n:
+        span = store.rows(
+            "SELECT MIN(registration_year), MAX(registration_year) FROM registrations"
+        )
+        have = "none" if span[0][0] is None else f"{span[0][0]}-{span[0][1]}"
+        raise ConfigError(
+            f"the store has no registrations in the monitoring window {window[0]}-{window[1]} "
+            f"(registration years in the store: {have}); set window_first and window_last"
+        )
+    with unit_tables(store, window) as sources:
         return _build(_Builder(store, settings, sources))
 
 
@@ -237,7 +253,9 @@ def _build(b: _Builder) -> list[MonitorTable]:
         p = prefix[unit]
         # victim-years are not added up over the window (a person would count several times),
         # so the victims' year tables have no total over the years
-        by_year = ("year",) if unit == "victims" else ()
+        # (nor a one-year window: its total would repeat the year)
+        one_year = b.window[0] == b.window[1]
+        by_year = ("year",) if unit == "victims" or one_year else ()
         b.add(f"{p}_year_group", "victims", unit, ["year", "group"], rows=["group"],
               stratify=by_year)  # fmt: skip
         b.add(f"{p}_minor_year_group", "people", unit, ["age_band", "year", "group"],
