@@ -48,14 +48,20 @@ def test_six_list_pairwise_catalogue() -> None:
     assert len(hierarchical_models(6, 2)) == 2**15
 
 
-def test_exhaustive_checks_equal_direct_checks(load) -> None:  # type: ignore[no-untyped-def]
-    """The cached existence results used by exhaustive search equal one LP per model."""
-    tab = load("NewOrl_5_SparseMSE")
+@pytest.mark.parametrize(
+    ("name", "maxorder", "size"), [("NewOrl_5_SparseMSE", 2, 1024), ("UKdat_5", 3, 6212)]
+)
+def test_exhaustive_checks_equal_direct_checks(load, name, maxorder, size) -> None:  # type: ignore[no-untyped-def]
+    """The cached existence and rank results used by exhaustive search equal one LP and one
+    rank computation per model (checked on a random sample, including failures)."""
+    tab = load(name)
     full = tab.full_counts()
-    sel = select_exhaustive(full, 5, "bic", maxorder=2)
-    assert len(sel.candidates) == 2**10
+    sel = select_exhaustive(full, 5, "bic", maxorder=maxorder)
+    assert len(sel.candidates) == size
     rng = np.random.default_rng(3)
-    for i in rng.choice(len(sel.candidates), 80, replace=False):
+    failing = [i for i, (f, _c) in enumerate(sel.candidates) if f is None]
+    sample = [*rng.choice(len(sel.candidates), 80, replace=False).tolist(), *failing[:20]]
+    for i in sample:
         _fit, chk = sel.candidates[int(i)]
         direct = check_model(full, 5, chk.terms)
         assert (chk.exists, chk.identifiable) == (direct.exists, direct.identifiable)

@@ -147,25 +147,32 @@ def hierarchical_models(k: int, maxorder: int) -> list[tuple[Term, ...]]:
 
 
 class _ExistenceCache:
-    """LP checks with reuse: within models that drop the same empty-margin terms, existence is
-    inherited by sub-models (fewer margin constraints on the same cells), so a model contained
-    in one already known to exist needs no LP."""
+    """Existence (LP) and identifiability (rank) checks with reuse. Models that drop the same
+    empty-margin terms are fitted on the same cells; on those cells both properties pass to
+    sub-models (fewer margin constraints; fewer columns of a full-rank matrix), so a model
+    contained in one already known to pass needs no LP and no rank computation."""
 
     def __init__(self, full: np.ndarray, k: int) -> None:
         self.full, self.k = full, k
         self.empty_list = has_empty_list(full, k)
         self.known: dict[tuple[Term, ...], list[frozenset[Term]]] = {}
+        self.known_rank: dict[tuple[Term, ...], list[frozenset[Term]]] = {}
 
     def check(self, terms: tuple[Term, ...]) -> tuple[ExistenceResult, Reduced]:
         r = reduce_terms(self.full, self.k, terms)
+        fs = frozenset(r.finite)
+        ranked = self.known_rank.setdefault(r.neginf, [])
         if r.cells.size == (1 << self.k) - 1 and r.x.shape[1] < (1 << self.k):
             # No cell removed: the cell-by-term matrix of the 2^k - 1 observable cells has a
             # one-dimensional kernel with no zero entry (Moebius), so any non-saturated model
             # has full column rank.
             identifiable = True
+        elif any(fs <= other for other in ranked):
+            identifiable = True
         else:
             identifiable = bool(np.linalg.matrix_rank(r.x) == r.x.shape[1])
-        fs = frozenset(r.finite)
+            if identifiable:
+                ranked.append(fs)
         bucket = self.known.setdefault(r.neginf, [])
         if self.empty_list:
             exists = False

@@ -1,0 +1,326 @@
+"""The hidden-number chapter: multiple systems estimation on the linked persons' histories.
+
+Per registration year, each distinct person's capture history over the reporting
+organisations (the lists) is estimated with the settings' model selection; per form of
+exploitation the window's person-years are pooled. The observed counts behind every estimate
+go through the release's disclosure control: an estimate whose observed count is suppressed
+is not shown either. For the last year of the window the models are shown side by side with
+the heterogeneity models (sensitivity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from thbmonitor.config import Settings
+from thbmonitor.disclosure import CountTable, Release
+from thbmonitor.engine import Store
+from thbmonitor.errors import EstimationError
+from thbmonitor.mse.estimator import MultipleSystemsEstimator
+from thbmonitor.mse.heterogeneity import sensitivity_table
+from thbmonitor.mse.results import records
+from thbmonitor.mse.strata import estimate_by_stratum
+from thbmonitor.mse.table import CaptureTable
+from thbmonitor.report.model import Chapter, Chart, Headline, Table, Text
+
+Protect = Callable[[Sequence[CountTable]], Release]
+
+SOURCE = Text(
+    "Linked registrations of presumed victims by reporting organisation; thbmonitor MSE.",
+    "Gekoppelde meldingen van mogelijke slachtoffers per meldende organisatie; thbmonitor MSE.",
+)
+METHOD = Text(
+    en=(
+        "Multiple systems estimation (capture-recapture) treats each reporting organisation "
+        "as a list. For each year, the distinct victims' capture histories are fitted by "
+        "Poisson log-linear models; the model is chosen by {method} (two-list interactions, "
+        "p-value threshold {pthresh} for stepwise selection, after Chan, Silverman & Vincent "
+        "2021), after checking that its maximum-likelihood estimate exists and is "
+        "identifiable. Intervals are 95% profile-likelihood intervals given the model{boot}. "
+        "The estimate assumes a closed population within the year and that list dependence is "
+        "captured by the interactions; the sensitivity table shows how much the answer depends "
+        "on that choice, including models for heterogeneous catchability (Chao's lower bound, "
+        "Darroch's Mh)."
+    ),
+    nl=(
+        "Meervoudige systeemschatting (vangst-hervangst) behandelt elke meldende organisatie "
+        "als een lijst. Per jaar worden de vangstpatronen van de unieke slachtoffers met "
+        "Poisson log-lineaire modellen beschreven; het model wordt gekozen met {method} "
+        "(interacties tussen twee lijsten, p-waardegrens {pthresh} bij stapsgewijze selectie, "
+        "naar Chan, Silverman & Vincent 2021), nadat is nagegaan dat de "
+        "meest-aannemelijke schatting bestaat en identificeerbaar is. Intervallen zijn 95%-"
+        "profiel-likelihoodintervallen gegeven het model{boot}. De schatting veronderstelt een "
+        "gesloten populatie binnen het jaar en dat afhankelijkheid tussen lijsten door de "
+        "interacties wordt gevangen; de gevoeligheidstabel laat zien hoeveel het antwoord van "
+        "die keuze afhangt, ook met modellen voor heterogene vangstkans (Chao, Darroch Mh)."
+    ),
+)
+
+
+def _histories(store: Store) -> tuple[pd.DataFrame, list[str]]:
+    from thbmonitor.linkage import capture_histories
+    from thbmonitor.linkage.capture import LISTS
+
+    frame = capture_histories(store, covariates=("year", "monitor_group"))
+    lists = [c for c in LISTS if c in frame.columns]
+    return frame, lists
+
+
+def _fit_settings(settings: Settings) -> dict[str, Any]:
+    return {
+        "method": settings.mse_method,
+        "maxorder": settings.mse_maxorder,
+        "pthresh": settings.mse_pthresh,
+    }
+
+
+def _protected_observed(
+    protect: Protect, series: pd.DataFrame, by: str, universe: str
+) -> pd.Series:
+    """The observed count of each stratum as published (None where suppressed)."""
+    cells = series[[by, "observed"]].rename(columns={"observed": "count"})
+    table = CountTable.from_cells(
+        f"hidden_number_observed_{by}", cells, [by], universe=universe, margins=()
+    )
+    published = protect([table])[table.name].published_counts()
+    return published.set_index(by)["count"]
+
+
+def _series_table(
+    key: str, title: Text, series: pd.DataFrame, by: str, shown: pd.Series, label: Text
+) -> tuple[Table, pd.DataFrame]:
+    rows = []
+    for _, r in series.iterrows():
+        observed = shown.get(r[by])
+        ok = observed is not None and not pd.isna(observed) and r["status"] == "ok"
+        rows.append(
+            {
+                by: r[by],
+                "observed": int(observed)
+                if observed is not None and not pd.isna(observed)
+                else "x",
+                "estimate": int(round(r["estimate"])) if ok else ".",
+                "lower": int(round(r["lower"])) if ok and np.isfinite(r["lower"]) else ".",
+                "upper": int(round(r["upper"])) if ok and np.isfinite(r["upper"]) else ".",
+                "model": r["model"] if ok else ".",
+            }
+        )
+    frame = pd.DataFrame(rows)
+    columns = {
+        by: label,
+        "observed": Text("Registered (distinct persons)", "Geregistreerd (unieke personen)"),
+        "estimate": Text("Estimated total", "Geschat totaal"),
+        "lower": Text("95% lower", "95% onder"),
+        "upper": Text("95% upper", "95% boven"),
+        "model": Text("Model (interactions)", "Model (interacties)"),
+    }
+    table = Table(key, title, frame, SOURCE, columns=columns)
+    return table, frame
+
+
+def _sensitivity(collapsed: CaptureTable, settings: Settings, year: int) -> Table:
+    found = sensitivity_table(
+        collapsed, maxorder=settings.mse_maxorder, pthresh=settings.mse_pthresh
+    )
+    frame = pd.DataFrame(
+        {
+            "method": found["method"],
+            "model": found["model"],
+            "estimate": found["estimate"].round(0),
+            "lower": found["lower"].round(0),
+            "upper": found["upper"].round(0),
+            "interval": found["interval_method"],
+        }
+    )
+    return Table(
+        "hidden_number_sensitivity",
+        Text(
+            f"Hidden number {year}: models side by side (sensitivity)",
+            f"Verborgen aantal {year}: modellen naast elkaar (gevoeligheid)",
+        ),
+        frame,
+        SOURCE,
+        note=Text(
+            "main: independence of lists; stepwise, bic, aic: model selection; heterogeneity: "
+            "models for catchability that differs between persons.",
+            "main: onafhankelijke lijsten; stepwise, bic, aic: modelselectie; heterogeneity: "
+            "modellen voor vangstkansen die tussen personen verschillen.",
+        ),
+        columns={
+            "method": Text("Method", "Methode"),
+            "model": Text("Model", "Model"),
+            "estimate": Text("Estimated total", "Geschat totaal"),
+            "lower": Text("95% lower", "95% onder"),
+            "upper": Text("95% upper", "95% boven"),
+            "interval": Text("Interval", "Interval"),
+        },
+        legend=False,
+    )
+
+
+def report_chapter(
+    store: Store, settings: Settings, protect: Protect
+) -> tuple[Chapter, dict[str, Any]]:
+    """The hidden-number chapter and the results.json entry ``hidden_number``."""
+    histories, lists = _histories(store)
+    fit = _fit_settings(settings)
+    table = CaptureTable.from_frame(histories, lists=lists, covariates=["year", "monitor_group"])
+    by_year = estimate_by_stratum(table, "year", seed=settings.seed, **fit)
+    first, last = settings.window_first, settings.window_last
+    in_window = (table.covariates["year"] >= first) & (table.covariates["year"] <= last)
+    window = table.subset(in_window.to_numpy())
+    by_group = estimate_by_stratum(window, "monitor_group", seed=settings.seed, **fit)
+
+    shown_year = _protected_observed(protect, by_year, "year", "capture_persons_year")
+    shown_group = _protected_observed(
+        protect, by_group, "monitor_group", f"capture_person_years_{first}_{last}"
+    )
+    year_table, year_frame = _series_table(
+        "hidden_number_by_year",
+        Text(
+            "Registered and estimated victims per year",
+            "Geregistreerde en geschatte slachtoffers per jaar",
+        ),
+        by_year,
+        "year",
+        shown_year,
+        Text("Year", "Jaar"),
+    )
+    group_table, _ = _series_table(
+        "hidden_number_by_group",
+        Text(
+            f"Registered and estimated victims by form of exploitation, {first}-{last}",
+            f"Geregistreerde en geschatte slachtoffers per vorm van uitbuiting, {first}-{last}",
+        ),
+        by_group,
+        "monitor_group",
+        shown_group,
+        Text("Form of exploitation", "Vorm van uitbuiting"),
+    )
+
+    tables = [year_table, group_table]
+    last_year = table.subset((table.covariates["year"] == last).to_numpy()).collapse()
+    overall: dict[str, Any] = {}
+    try:
+        estimator = MultipleSystemsEstimator(
+            bootstrap=settings.mse_bootstrap, seed=settings.seed, **fit
+        ).fit(last_year)
+        overall = estimator.to_dict()
+        tables.append(_sensitivity(last_year, settings, last))
+    except EstimationError as exc:
+        overall = {"error": str(exc)}
+
+    chart = _chart(year_frame)
+    headlines = []
+    latest = year_frame[year_frame["year"] == last]
+    if not latest.empty and isinstance(latest["estimate"].iloc[0], int):
+        est, obs = int(latest["estimate"].iloc[0]), latest["observed"].iloc[0]
+        obs_en = f"{obs:,}" if isinstance(obs, int) else "fewer than the threshold"
+        obs_nl = f"{obs:,}".replace(",", ".") if isinstance(obs, int) else "te weinig"
+        headlines.append(
+            Headline(
+                "hidden_number_last_year",
+                Text(
+                    f"An estimated {est:,} victims in {last}, of whom {obs_en} were registered.",
+                    f"Naar schatting {est:,} slachtoffers in {last}, van wie er {obs_nl} "
+                    "geregistreerd zijn.".replace(f"{est:,}", f"{est:,}".replace(",", ".")),
+                ),
+                est,
+            )
+        )
+    boot = (
+        f"; the headline year also with a BCa bootstrap of {settings.mse_bootstrap} replicates "
+        "that repeats the model selection"
+        if settings.mse_bootstrap
+        else ""
+    )
+    boot_nl = (
+        f"; het laatste jaar ook met een BCa-bootstrap van {settings.mse_bootstrap} herhalingen"
+        if settings.mse_bootstrap
+        else ""
+    )
+    chapter = Chapter(
+        key="hidden_number",
+        title=Text(
+            "Hidden numbers: victims never registered",
+            "Verborgen aantallen: nooit geregistreerde slachtoffers",
+        ),
+        intro=Text(
+            "How many victims are there in all, registered or not? Estimated from the overlap "
+            "between the reporting organisations.",
+            "Hoeveel slachtoffers zijn er in totaal, geregistreerd of niet? Geschat uit de "
+            "overlap tussen de meldende organisaties.",
+        ),
+        method=Text(
+            METHOD.en.format(method=settings.mse_method, pthresh=settings.mse_pthresh, boot=boot),
+            METHOD.nl.format(
+                method=settings.mse_method, pthresh=settings.mse_pthresh, boot=boot_nl
+            ),
+        ),
+        headlines=tuple(headlines),
+        tables=tuple(tables),
+        charts=(chart,),
+    )
+    results = {
+        "lists": lists,
+        "method": settings.mse_method,
+        "by_year": _published_series(year_frame, "year"),
+        "by_group": _published_series(group_table.frame, "monitor_group"),
+        "last_year": {"year": last, **_clean(overall)},
+    }
+    return chapter, results
+
+
+def _published_series(frame: pd.DataFrame, by: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for _, r in frame.iterrows():
+        out[str(r[by])] = {
+            k: (r[k] if isinstance(r[k], int | str) and r[k] not in (".", "x") else None)
+            for k in ("observed", "estimate", "lower", "upper")
+        } | {"model": r["model"] if r["model"] != "." else None}
+    return out
+
+
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
+    """The estimator's dict, JSON-safe (the models table as records)."""
+    out = dict(d)
+    if isinstance(out.get("models"), pd.DataFrame):
+        out["models"] = records(out["models"])
+    return out
+
+
+def _chart(frame: pd.DataFrame) -> Chart:
+    rows = []
+    for _, r in frame.iterrows():
+        x = float(r["year"])
+        obs = r["observed"] if isinstance(r["observed"], int) else np.nan
+        rows.append({"x": x, "series": "registered", "y": obs, "lower": np.nan, "upper": np.nan})
+        ok = isinstance(r["estimate"], int)
+        rows.append(
+            {
+                "x": x,
+                "series": "estimated",
+                "y": r["estimate"] if ok else np.nan,
+                "lower": r["lower"] if ok and isinstance(r["lower"], int) else np.nan,
+                "upper": r["upper"] if ok and isinstance(r["upper"], int) else np.nan,
+            }
+        )
+    return Chart(
+        "hidden_number_series",
+        Text(
+            "Registered and estimated victims per year",
+            "Geregistreerde en geschatte slachtoffers per jaar",
+        ),
+        pd.DataFrame(rows),
+        kind="line",
+        x_label=Text("Year", "Jaar"),
+        y_label=Text("Victims", "Slachtoffers"),
+        series_labels={
+            "registered": Text("Registered", "Geregistreerd"),
+            "estimated": Text("Estimated (95% interval)", "Geschat (95%-interval)"),
+        },
+    )
