@@ -51,3 +51,18 @@ def test_bic_bootstrap_runs_on_top_models(load) -> None:  # type: ignore[no-unty
     est.fit(load("Kosovo"))
     assert est.interval_.lower < est.estimate_ < est.interval_.upper
     assert est.bootstrap_ is not None and np.isfinite(est.bootstrap_.replicates).all()
+
+
+def test_bca_failure_falls_back_to_the_conditional_interval(load, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """When BCa is undefined the estimator keeps the profile interval and says so."""
+    import thbmonitor.mse.estimator as estimator_module
+    from thbmonitor.errors import EstimationError
+
+    def undefined(*_args: object, **_kw: object) -> None:
+        raise EstimationError("All bootstrap replicates fall on one side of the estimate.")
+
+    monkeypatch.setattr(estimator_module, "bca_interval", undefined)
+    est = MultipleSystemsEstimator(bootstrap=20, seed=1, n_jobs=1).fit(load("Western"))
+    assert est.interval_.method.endswith("BCa unavailable")
+    assert est.interval_.lower == est.conditional_interval_.lower
+    assert est.interval_.upper == est.conditional_interval_.upper

@@ -103,9 +103,9 @@ def _series_table(
                 "observed": int(observed)
                 if observed is not None and not pd.isna(observed)
                 else "x",
-                "estimate": int(round(r["estimate"])) if ok else ".",
-                "lower": int(round(r["lower"])) if ok and np.isfinite(r["lower"]) else ".",
-                "upper": int(round(r["upper"])) if ok and np.isfinite(r["upper"]) else ".",
+                "estimate": round(r["estimate"]) if ok else ".",
+                "lower": round(r["lower"]) if ok and np.isfinite(r["lower"]) else ".",
+                "upper": round(r["upper"]) if ok and np.isfinite(r["upper"]) else ".",
                 "model": r["model"] if ok else ".",
             }
         )
@@ -217,10 +217,10 @@ def report_chapter(
     chart = _chart(year_frame)
     headlines = []
     latest = year_frame[year_frame["year"] == last]
-    if not latest.empty and isinstance(latest["estimate"].iloc[0], int):
+    if not latest.empty and _shown(latest["estimate"].iloc[0]):
         est, obs = int(latest["estimate"].iloc[0]), latest["observed"].iloc[0]
-        obs_en = f"{obs:,}" if isinstance(obs, int) else "fewer than the threshold"
-        obs_nl = f"{obs:,}".replace(",", ".") if isinstance(obs, int) else "te weinig"
+        obs_en = f"{obs:,}" if _shown(obs) else "fewer than the threshold"
+        obs_nl = f"{obs:,}".replace(",", ".") if _shown(obs) else "te weinig"
         headlines.append(
             Headline(
                 "hidden_number_last_year",
@@ -275,11 +275,16 @@ def report_chapter(
     return chapter, results
 
 
+def _shown(value: Any) -> bool:
+    """Whether a table cell holds a number (not a marker)."""
+    return isinstance(value, int | np.integer)
+
+
 def _published_series(frame: pd.DataFrame, by: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for _, r in frame.iterrows():
         out[str(r[by])] = {
-            k: (r[k] if isinstance(r[k], int | str) and r[k] not in (".", "x") else None)
+            k: (int(r[k]) if _shown(r[k]) else None)
             for k in ("observed", "estimate", "lower", "upper")
         } | {"model": r["model"] if r["model"] != "." else None}
     return out
@@ -297,16 +302,16 @@ def _chart(frame: pd.DataFrame) -> Chart:
     rows = []
     for _, r in frame.iterrows():
         x = float(r["year"])
-        obs = r["observed"] if isinstance(r["observed"], int) else np.nan
+        obs = r["observed"] if _shown(r["observed"]) else np.nan
         rows.append({"x": x, "series": "registered", "y": obs, "lower": np.nan, "upper": np.nan})
-        ok = isinstance(r["estimate"], int)
+        ok = _shown(r["estimate"])
         rows.append(
             {
                 "x": x,
                 "series": "estimated",
                 "y": r["estimate"] if ok else np.nan,
-                "lower": r["lower"] if ok and isinstance(r["lower"], int) else np.nan,
-                "upper": r["upper"] if ok and isinstance(r["upper"], int) else np.nan,
+                "lower": r["lower"] if ok and _shown(r["lower"]) else np.nan,
+                "upper": r["upper"] if ok and _shown(r["upper"]) else np.nan,
             }
         )
     return Chart(

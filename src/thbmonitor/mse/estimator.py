@@ -130,9 +130,16 @@ class MultipleSystemsEstimator:
             self.bootstrap_ = res
             ahat = jackknife_acceleration(res.jackknife, tab.counts)
             self.acceleration_ = ahat
-            self.interval_: Interval = bca_interval(
-                res.replicates, self.estimate_, ahat, self.level
-            )
+            try:
+                self.interval_: Interval = bca_interval(
+                    res.replicates, self.estimate_, ahat, self.level
+                )
+            except EstimationError as exc:
+                log.warning("BCa interval unavailable (%s); using the conditional interval", exc)
+                cond = self.conditional_interval_
+                self.interval_ = Interval(
+                    f"{cond.method}; BCa unavailable", cond.level, cond.lower, cond.upper
+                )
         else:
             self.interval_ = self.conditional_interval_
         return self
