@@ -55,6 +55,17 @@ def chapters(
     by_chapter: dict[str, list[Table]] = {k: [] for k in CHAPTER_ORDER}
     for t in tables:
         by_chapter[t.chapter].append(pub.report_table(t.key, _title(t, span), _note(t)))
+    by_chapter["victims"].append(
+        pub.share_table(
+            "vic_year_group",
+            "group",
+            "vic_year_group_pct",
+            Text(
+                f"Victims: share of each group per year (%), {span}",
+                f"Slachtoffers: aandeel van elke groep per jaar (%), {span}",
+            ),
+        )
+    )
     by_chapter["change"].append(_change_table(results, settings.language))
     out = []
     for key in CHAPTER_ORDER:
@@ -113,9 +124,14 @@ def _intro(key: str, span: str) -> Text | None:
         ),
         "people": Text(
             "Sex, age band, nationality, residence status and region; minors as a spotlight; "
-            "victims registered in more than one year.",
+            "victims registered in more than one year. Nationality group and residence status "
+            "are shown by year, not by group: domestic sexual exploitation is Dutch by "
+            "definition; the largest foreign nationalities are shown by group.",
             "Geslacht, leeftijdsgroep, nationaliteit, verblijfsstatus en regio; minderjarigen "
-            "apart belicht; slachtoffers die in meer dan één jaar gemeld zijn.",
+            "apart belicht; slachtoffers die in meer dan één jaar gemeld zijn. "
+            "Nationaliteitsgroep en verblijfsstatus staan per jaar, niet per groep: "
+            "binnenlandse seksuele uitbuiting is per definitie Nederlands; de grootste "
+            "buitenlandse nationaliteiten staan per groep.",
         ),
         "help": Text(
             "Does help follow need or status? Shelter, the B8 residence scheme and care "

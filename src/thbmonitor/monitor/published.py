@@ -146,6 +146,39 @@ class Published:
             columns=columns,
         )
 
+    def share_table(self, key: str, over: str, new_key: str, title: Text) -> Table:
+        """Each cell as a percentage of its line's total along ``over`` (published shares only)."""
+        mt = self.tables[key]
+        pct = self.protected(key).percentages(over)
+        pct = pct[pct[over].astype(str) != TOTAL]
+        cols = mt.columns
+        wide = pct.pivot_table(index=over, columns=cols, values="display", aggfunc="first",
+                               sort=False)  # fmt: skip
+        grid = mt.table.grid()
+        cats = dict(zip(grid.dims, grid.categories, strict=True))
+        wide = wide.loc[[c for c in cats[over] if c in wide.index and c != TOTAL]]
+        wide = wide[[c for c in cats[cols] if c in wide.columns]]
+        wide.columns = [f"{c}_pct" for c in wide.columns]
+        wide.index = pd.Index([category_label(v, self.lang) for v in wide.index], name=over)
+        columns = {over: dimension_label(over)}
+        columns.update({f"{c}_pct": Text(f"{category_label(c, 'en')} (%)",
+                                         f"{category_label(c, 'nl')} (%)")
+                        for c in cats[cols]})  # fmt: skip
+        unit = UNIT_TEXT[mt.unit]
+        return Table(
+            key=new_key,
+            title=title,
+            frame=wide,
+            source=SOURCE,
+            note=Text(
+                f"Unit: {unit.en}. Shares of published counts with a published total of at "
+                f"least {self.threshold}; otherwise the marker.",
+                f"Eenheid: {unit.nl}. Aandelen uit gepubliceerde aantallen met een "
+                f"gepubliceerd totaal van ten minste {self.threshold}; anders het teken.",
+            ),
+            columns=columns,
+        )
+
     def year_chart(
         self, key: str, title: Text, series: Mapping[str, tuple[str, str]], kind: str = "line"
     ) -> Chart:
