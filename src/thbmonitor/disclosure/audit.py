@@ -184,6 +184,7 @@ def solve_intervals(
     risks: Sequence[GroupRisk] = (),
     cache: dict[frozenset[str], dict[str, tuple[float, float]]] | None = None,
     exact: bool = True,
+    only: set[str] | None = None,
 ) -> AuditResult:
     """Minimise and maximise every target over the system with the given bounds.
 
@@ -193,7 +194,10 @@ def solve_intervals(
     earlier solutions is not solved: its interval is then only an inner bound (enough for a
     pass/fail decision, used while searching a pattern).
     """
-    free = [k for k, (lo, hi) in bounds.items() if lo < hi]
+    if only is None:
+        free = [k for k, (lo, hi) in bounds.items() if lo < hi]
+    else:  # a part of the system closed under its equations (see _Auditor.component)
+        free = [k for k in only if bounds[k][0] < bounds[k][1]]
     parent = {k: k for k in free}
 
     def find(k: str) -> str:

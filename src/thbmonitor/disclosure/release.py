@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -112,9 +112,34 @@ class _Auditor:
         lo, hi = self.own_bounds(key, status)
         return min(self.rules.required_width, int(hi - lo))
 
+    def component(self, key: str, status: Mapping[str, CellStatus]) -> set[str]:
+        """The hidden (or unknown) cells connected to ``key`` through shared equations."""
+
+        def hidden(k: str) -> bool:
+            s = status.get(k)
+            if s is None:
+                lo, hi = self.ledger_bounds.get(k, (0.0, 0.0))
+                return lo < hi
+            return s.suppressed or s == CellStatus.NOT_AVAILABLE
+
+        seen, todo = {key}, [key]
+        while todo:
+            k0 = todo.pop()
+            for r in self.system.by_key.get(k0, ()):
+                for k, _ in self.system.rows[r]:
+                    if k not in seen and hidden(k):
+                        seen.add(k)
+                        todo.append(k)
+        return seen
+
     def audit(
-        self, status: dict[str, CellStatus], risks: Sequence[GroupRisk], exact: bool = True
+        self,
+        status: dict[str, CellStatus],
+        risks: Sequence[GroupRisk],
+        exact: bool = True,
+        only: set[str] | None = None,
     ) -> AuditResult:
+        """Audit the pattern ``status``; ``only`` restricts it to one closed component."""
         bounds = dict(self.ledger_bounds)
         for k, s in status.items():
             lo, hi = self.own_bounds(k, s)
@@ -133,7 +158,10 @@ class _Auditor:
             req = min(w, int(hi - lo)) if primary else 1
             s = CellStatus.PRIMARY if primary else CellStatus.SECONDARY
             targets.append(Target(k, self.ledger_owner[k], s, req))
-        return solve_intervals(self.system, bounds, targets, risks, self.cache[exact], exact)
+        if only is not None:
+            targets = [t for t in targets if t.key in only]
+            risks = [g for g in risks if g.cell in only or g.total in only]
+        return solve_intervals(self.system, bounds, targets, risks, self.cache[exact], exact, only)
 
 
 def protect_release(
@@ -141,10 +169,14 @@ def protect_release(
     rules: DisclosureRules | None = None,
     ledger: Ledger | None = None,
     max_rounds: int = 60,
+    prune_limit: int = 60,
 ) -> Release:
     """Protect all tables of a release together and audit them jointly.
 
     Raises :class:`DisclosureError` if no safe pattern is found (collapse categories then).
+    Once a safe pattern is found, complementary cells are shown again, the most costly first,
+    where the audit still passes without them (in components of at most ``prune_limit``
+    hidden cells, to bound the time).
     """
     rules = rules or DisclosureRules()
     names = [t.name for t in tables]
@@ -169,8 +201,11 @@ def protect_release(
         result = auditor.audit(status, risks, exact=False)
         if result.passed:
             log.info("disclosure: pattern found after %d audit round(s)", rnd + 1)
+            _prune(auditor, pattern, risks, prune_limit)
             # the search may stop early once a cell is wide enough; report exact intervals
             result = auditor.audit(status, risks, exact=True)
+            if not result.passed:  # pragma: no cover - a pass with inner bounds is a pass
+                raise DisclosureError("the exact audit disagrees with the search; report this")
             break
         added = 0
         for c in result.failures:
@@ -196,6 +231,19 @@ def protect_release(
         raise DisclosureError(f"no safe suppression pattern within {max_rounds} audit rounds")
     protected = tuple(ProtectedTable.from_status(t, status, rules) for t in tables)
     return Release(protected, result, rules)
+
+
+def _prune(auditor: _Auditor, pattern: Pattern, risks: Sequence[GroupRisk], limit: int) -> None:
+    """Show again every complementary cell the pattern does not need (costliest first)."""
+    secondary = [k for k, s in pattern.status.items() if s == CellStatus.SECONDARY]
+    for k in sorted(secondary, key=lambda k: (-pattern.key_cost(k), k)):
+        comp = auditor.component(k, pattern.status)
+        if len(comp) > limit:
+            continue
+        pattern.unhide(k)
+        rest = set().union(*(auditor.component(n, pattern.status) for n in comp - {k}))
+        if rest and not auditor.audit(pattern.status, risks, exact=False, only=rest).passed:
+            pattern.hide(k)
 
 
 def _grow(auditor: _Auditor, pattern: Pattern, key: str) -> int:

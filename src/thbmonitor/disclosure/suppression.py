@@ -87,6 +87,16 @@ class Pattern:
             self.hidden[gi][idx] = True
         return True
 
+    def unhide(self, key: str) -> None:
+        """Show a complementary cell again."""
+        self.status[key] = CellStatus.PUBLISHED
+        for gi, idx in self.positions[key]:
+            self.hidden[gi][idx] = False
+
+    def key_cost(self, key: str) -> float:
+        """The cost of hiding a cell (its highest cost over the tables that hold it)."""
+        return max(float(self.cost[gi][idx]) for gi, idx in self.positions[key])
+
     def can_hide(self, key: str) -> bool:
         return all(self.usable[gi][idx] for gi, idx in self.positions[key])
 
