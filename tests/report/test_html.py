@@ -273,3 +273,11 @@ def test_table_decimals_override_and_empty_facts(tmp_path: Path) -> None:
     assert workbook["est"]["A3"].number_format == "#,##0"
     assert workbook["est"]["B3"].number_format == "#,##0.000"
     assert workbook["est"]["A3"].value == 5321.25  # the cell keeps the full value
+
+
+def test_label_columns_and_index_are_row_headers(written: dict[str, dict[str, Path]]) -> None:
+    """Screen readers announce each cell with its row label: labels are <th scope="row">."""
+    html = _html(written, "en")
+    assert '<th scope="row">sexual exploitation</th>' in html  # leading label column
+    assert '<th scope="row">of which minors under 12</th>' in html  # named index
+    assert '<th scope="row">independence</th>' in html

@@ -23,6 +23,7 @@ from thbmonitor.errors import ReportError
 from thbmonitor.report.charts import chart_id, render_chart
 from thbmonitor.report.formatting import (
     LANGUAGES,
+    MARKERS,
     column_decimals,
     format_cell,
     format_number,
@@ -148,6 +149,13 @@ def table_view(table: Table, number: int, lang: str) -> _TableView:
         needs = (has_float and not is_percent_column(name)) or fixed is not None
         decimals.append(column_decimals(column_values, fixed) if needs else None)
     labels = frame.index.tolist()
+    # Without a named index, a leading column of labels serves as the row headers.
+    label_column = (
+        not index_names
+        and bool(values)
+        and len(frame) > 0
+        and all(isinstance(v, str) and v.strip() not in MARKERS for v in values[0])
+    )
     rows: list[list[_Cell]] = []
     for position in range(len(frame)):
         row: list[_Cell] = []
@@ -157,14 +165,14 @@ def table_view(table: Table, number: int, lang: str) -> _TableView:
             row.extend(_Cell(str(p), "row") for p in parts)
         for j, name in enumerate(names):
             text, kind = format_cell(values[j][position], lang, name, decimals[j])
-            row.append(_Cell(text, kind))
+            row.append(_Cell(text, "row" if label_column and j == 0 else kind))
         rows.append(row)
     return _TableView(
         id=anchor("table", table.key),
         number=number,
         title=table.title(lang),
         header=index_names + columns,
-        header_levels=len(index_names),
+        header_levels=len(index_names) or int(label_column),
         rows=rows,
         source=table.source(lang),
         note=table.note(lang) if table.note else "",
