@@ -111,11 +111,10 @@ class Published:
         mt = self.tables[key]
         pt = self.protected(key)
         shown = pt.display_frame()
-        stratum = [d for d in mt.table.dims if d not in mt.rows and d != mt.columns]
         wide = shown.pivot_table(
             index=list(mt.rows), columns=mt.columns, values="value", aggfunc="first", sort=False
         )
-        wide = _order(wide, mt, stratum)
+        wide = _order(wide, mt)
         if mt.chapter == "help":
             pct = pt.percentages(mt.columns)
             yes = pct[pct[mt.columns] == "yes"].set_index(list(mt.rows))["display"]
@@ -213,7 +212,7 @@ def _as_tuple(index_value: object) -> tuple[object, ...]:
     return index_value if isinstance(index_value, tuple) else (index_value,)
 
 
-def _order(wide: pd.DataFrame, mt: MonitorTable, stratum: Sequence[str]) -> pd.DataFrame:
+def _order(wide: pd.DataFrame, mt: MonitorTable) -> pd.DataFrame:
     """Rows and columns in code-list order, Total last (as in the count table)."""
     grid = mt.table.grid()
     cats = dict(zip(grid.dims, grid.categories, strict=True))

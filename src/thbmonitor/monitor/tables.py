@@ -98,7 +98,6 @@ def categories(settings: Settings, top: Sequence[str] = ()) -> dict[str, list[st
         "region": [*PROVINCES, UNKNOWN_REGION],
         "years_registered": list(YEARS_REGISTERED),
         **{m: list(ANSWERS) for m in HELP_MEASURES},
-        "minor": [AgeBand.MINOR.value],
     }
 
 
