@@ -382,7 +382,12 @@ def _solve_component(
         if k not in wanted:
             continue
         j = col[k]
-        if need is not None and seen_hi[j] - seen_lo[j] >= need.get(k, INF) - EPS:
+        spread = (
+            math.floor(seen_hi[j] + EPS) - math.ceil(seen_lo[j] - EPS)
+            if seen_hi[j] > -INF
+            else -INF
+        )
+        if need is not None and spread >= need.get(k, INF):
             res[k] = (seen_lo[j], seen_hi[j])  # feasible points already span the need
             continue
         ends = []
