@@ -156,3 +156,20 @@ def test_write_report(
     chs, r, _ = monitor
     paths = write_report(Report(Text("Monitor", "Monitor"), chs, r), tmp_path, "nl")
     assert paths["html"].exists() and paths["csv:vic_year_group"].exists()
+
+
+def test_charts_only_show_published_figures(
+    monitor: tuple[list[Chapter], dict[str, Any], list[str]],
+) -> None:
+    """Chart points are published counts or shares (hidden ones are gaps, NaN)."""
+    chs, r, _ = monitor
+    charts = {c.key: c for ch in chs for c in ch.charts}
+    by_group = charts["monitor_victims_by_group"].data
+    for row in by_group.itertuples():
+        v = r["victims_by_year_and_group"][str(row.x)][row.series]
+        assert (v is None and pd.isna(row.y)) or v == row.y
+    helped = charts["monitor_help_res"].data
+    for row in helped.itertuples():
+        shares = [e["yes_pct"] for e in r["help"][row.series]["by_residence_status"].values()]
+        assert pd.isna(row.y) or row.y in shares
+    assert helped["y"].notna().any()

@@ -18,7 +18,7 @@ from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.monitor import texts
 from thbmonitor.monitor.labels import category_label, dimension_label
-from thbmonitor.monitor.published import Protect, Published, default_protect
+from thbmonitor.monitor.published import Protect, Published, default_protect, help_chart
 from thbmonitor.monitor.results import GROUPS, monitor_results
 from thbmonitor.monitor.tables import MonitorTable, build_tables
 from thbmonitor.report.model import Chapter, Headline, Table, Text
@@ -310,6 +310,13 @@ def _charts(key: str, pub: Published) -> tuple[Any, ...]:
                 {g: ("vic_year_group", f"group={g}") for g in GROUPS},
             ),
         )
+    if key == "help":
+        return (
+            help_chart(pub, "residence_status", "res",
+                       Text("Help by residence status (%)", "Hulp naar verblijfsstatus (%)")),
+            help_chart(pub, "age_band", "age",
+                       Text("Help by age band (%)", "Hulp naar leeftijdsgroep (%)")),
+        )  # fmt: skip
     if key == "people":
         return (
             pub.year_chart(

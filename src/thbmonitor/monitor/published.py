@@ -208,6 +208,31 @@ class Published:
         )
 
 
+def help_chart(pub: Published, dim: str, short: str, title: Text) -> Chart:
+    """Bars: the published share helped (%) per category of ``dim``, one series per measure."""
+    from thbmonitor.monitor.units import HELP_MEASURES
+
+    rows = []
+    for m in HELP_MEASURES:
+        mt = pub.tables[f"help_{m}_{short}"]
+        cats = [c for c in mt.table.grid().categories[0] if c != TOTAL]
+        for c in cats:
+            pct = pub.share_pct(mt.key, m, **{dim: str(c), m: "yes"})
+            rows.append(
+                {"x": category_label(c, pub.lang), "series": m,
+                 "y": np.nan if pct is None else pct}
+            )  # fmt: skip
+    return Chart(
+        key=f"monitor_help_{short}",
+        title=title,
+        data=pd.DataFrame(rows),
+        kind="bar",
+        x_label=dimension_label(dim),
+        y_label=Text("Persons helped (%)", "Geholpen personen (%)"),
+        series_labels={m: dimension_label(m) for m in HELP_MEASURES},
+    )
+
+
 def _as_tuple(index_value: object) -> tuple[object, ...]:
     return index_value if isinstance(index_value, tuple) else (index_value,)
 
