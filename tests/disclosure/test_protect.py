@@ -205,3 +205,18 @@ def test_two_way_pattern_is_the_cheapest_cycle():
     assert hidden_coords(rel, "t") == {("A", "1"), ("A", "2"), ("B", "1"), ("B", "2")}
     (a,) = [c for c in rel.audit.intervals if c.status == "primary"]
     assert (a.lower, a.upper) == (1, 8)
+
+
+def test_published_records_are_json_ready_and_hide_suppressed_counts():
+    import json
+
+    rec = records()
+    rel = protect_release([CountTable.from_records("form_sex", rec, ["form", "sex"])])
+    cells = rel["form_sex"].published_records()
+    json.dumps(cells)  # plain ints, strings and None only
+    truth = rel["form_sex"].frame
+    for cell, (_, row) in zip(cells, truth.iterrows(), strict=True):
+        if row["status"] in ("primary", "secondary", "group"):
+            assert cell["count"] is None and cell["marker"] in ("<10", "x")
+        else:
+            assert cell["count"] == row["count"]

@@ -74,6 +74,19 @@ class ProtectedTable:
         out["count"] = self.frame["count"].where(shown, pd.NA).astype("Int64")
         return out
 
+    def published_records(self) -> list[dict[str, Any]]:
+        """JSON-ready cells: dimension values (str), ``count`` (int or None) and ``marker``."""
+        out = []
+        shown = (CellStatus.PUBLISHED, CellStatus.ZERO)
+        for row in self.frame[[*self.dims, "count", "status"]].itertuples(index=False):
+            *coords, count, status = row
+            st = CellStatus(status)
+            rec: dict[str, Any] = {d: str(v) for d, v in zip(self.dims, coords, strict=True)}
+            rec["count"] = int(count) if st in shown else None
+            rec["marker"] = self.rules.marker(st)
+            out.append(rec)
+        return out
+
     def percentages(self, over: str, decimals: int = 1) -> pd.DataFrame:
         """Each cell as a percentage of the Total of its line along ``over``.
 
