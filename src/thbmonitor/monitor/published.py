@@ -110,14 +110,16 @@ class Published:
         """The protected table laid out for the report: rows by columns, markers shown."""
         mt = self.tables[key]
         pt = self.protected(key)
-        shown = pt.display_frame()
+        # counts stay ints (formatted by the renderer), markers stay strings
+        shown = pt.frame[[*mt.table.dims, "display"]].astype({"display": object})
         wide = shown.pivot_table(
-            index=list(mt.rows), columns=mt.columns, values="value", aggfunc="first", sort=False
+            index=list(mt.rows), columns=mt.columns, values="display", aggfunc="first", sort=False
         )
         wide = _order(wide, mt)
         if mt.chapter == "help":
             pct = pt.percentages(mt.columns)
-            yes = pct[pct[mt.columns] == "yes"].set_index(list(mt.rows))["display"]
+            pct["shown"] = _pct_cells(pct)
+            yes = pct[pct[mt.columns] == "yes"].set_index(list(mt.rows))["shown"]
             wide["yes_pct"] = yes.reindex(wide.index).to_numpy()
         wide.index = pd.MultiIndex.from_tuples(
             [tuple(category_label(v, self.lang) for v in _as_tuple(i)) for i in wide.index],
@@ -151,7 +153,8 @@ class Published:
         pct = self.protected(key).percentages(over)
         pct = pct[pct[over].astype(str) != TOTAL]
         cols = mt.columns
-        wide = pct.pivot_table(index=over, columns=cols, values="display", aggfunc="first",
+        pct = pct.assign(shown=_pct_cells(pct))
+        wide = pct.pivot_table(index=over, columns=cols, values="shown", aggfunc="first",
                                sort=False)  # fmt: skip
         grid = mt.table.grid()
         cats = dict(zip(grid.dims, grid.categories, strict=True))
@@ -231,6 +234,14 @@ def help_chart(pub: Published, dim: str, short: str, title: Text) -> Chart:
         y_label=Text("Persons helped (%)", "Geholpen personen (%)"),
         series_labels={m: dimension_label(m) for m in HELP_MEASURES},
     )
+
+
+def _pct_cells(pct: pd.DataFrame) -> list[Any]:
+    """A published percentage as a number, else its marker (never a share of a hidden count)."""
+    return [
+        float(p) if pd.notna(p) else str(d)
+        for p, d in zip(pct["percent"], pct["display"], strict=True)
+    ]
 
 
 def _as_tuple(index_value: object) -> tuple[object, ...]:
