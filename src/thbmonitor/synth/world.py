@@ -122,16 +122,7 @@ def generate(
 
     step("police events of victims", 0.45)
     victim_ev, firsts, exit_years, hazards = _victim_events(persons, ident, params, rng)
-    entry = persons["first_registration_date"].to_numpy()
-    for name, first in firsts.items():
-        persons[f"first_{name}_date"] = first
-    stacked = np.column_stack([firsts[k] for k in CRIME_TYPES])
-    any_first = np.where(np.isnat(stacked), np.datetime64("2999-12-31"), stacked).min(axis=1)
-    any_first = np.where(any_first == np.datetime64("2999-12-31"), np.datetime64("NaT"), any_first)
-    persons["first_victim_date"] = any_first
-    reg = persons["registered"].to_numpy()
-    entry_d = entry.astype("datetime64[D]")  # NaT for hidden victims, so their exit is NaT
-    persons["exit_date"] = followup.to_date(entry_d, np.nan_to_num(exit_years, nan=0.0))
+    _attach_followup(persons, firsts, exit_years)
 
     step("background of the police register", 0.6)
     bg, bg_people = register.background(params, rng)
@@ -187,7 +178,7 @@ def generate(
         seed=params.seed,
         scale=params.scale,
         n_victims=len(persons),
-        n_registered_persons=int(reg.sum()),
+        n_registered_persons=int(persons["registered"].sum()),
         n_registrations=len(regs),
         n_police_events=n_events,
         n_background_persons=n_bg_persons,
@@ -196,6 +187,21 @@ def generate(
         total_by_year=_int_dict(tot_years),
         seconds=time.perf_counter() - t0,
     )
+
+
+def _attach_followup(
+    persons: pd.DataFrame, firsts: dict[str, np.ndarray], exit_years: np.ndarray
+) -> None:
+    """Latent first dates per crime type, of any type, and the exit date, onto ``persons``."""
+    for name, first in firsts.items():
+        persons[f"first_{name}_date"] = first
+    stacked = np.column_stack([firsts[k] for k in CRIME_TYPES])
+    never = np.datetime64("2999-12-31")
+    any_first = np.where(np.isnat(stacked), never, stacked).min(axis=1)
+    persons["first_victim_date"] = np.where(any_first == never, np.datetime64("NaT"), any_first)
+    entry = persons["first_registration_date"].to_numpy().astype("datetime64[D]")
+    # entry is NaT for hidden victims, so their exit date is NaT too
+    persons["exit_date"] = followup.to_date(entry, np.nan_to_num(exit_years, nan=0.0))
 
 
 def _int_dict(s: pd.Series) -> dict[int, int]:
