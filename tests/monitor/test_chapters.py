@@ -175,3 +175,23 @@ def test_charts_only_show_published_figures(
         shares = [e["yes_pct"] for e in r["help"][row.series]["by_residence_status"].values()]
         assert pd.isna(row.y) or row.y in shares
     assert helped["y"].notna().any()
+
+
+def test_help_shares_equal_pandas(
+    monitor: tuple[list[Chapter], dict[str, Any], list[str]],
+    expected: dict[str, pd.DataFrame],
+) -> None:
+    """Shelter etc. per residence status: published share = 100 * yes / persons (pandas)."""
+    _, r, _ = monitor
+    p = expected["persons"]
+    checked = 0
+    for m in ("shelter", "b8_applied", "b8_granted", "care_referral"):
+        assert r["help"][m]["persons"] == len(p)
+        for status, entry in r["help"][m]["by_residence_status"].items():
+            rows = p[p["residence_status"] == status]
+            yes = int((rows[m] == "yes").sum())
+            assert entry["yes"] is None or entry["yes"] == yes
+            if entry["yes_pct"] is not None:
+                assert entry["yes_pct"] == pytest.approx(round(100 * yes / len(rows), 1))
+                checked += 1
+    assert checked >= 5
