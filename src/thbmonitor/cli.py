@@ -13,7 +13,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
+from thbmonitor.config import Settings
 from thbmonitor.errors import ThbMonitorError
 
 app = typer.Typer(
@@ -30,13 +39,134 @@ ConfigOption = Annotated[
 ]
 
 
+def _settings(config: Path | None, **overrides: object) -> Settings:
+    from thbmonitor.config import load_settings
+
+    return load_settings(config, {k: v for k, v in overrides.items() if v is not None})
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@app.command("settings")
+def settings_command(config: ConfigOption = None) -> None:
+    """Print every setting with its current value and help (as TOML)."""
+    from thbmonitor.config import settings_to_toml
+
+    typer.echo(settings_to_toml(_settings(config)), nl=False)
+
+
+@app.command("ingest")
+def ingest_command(
+    files: Annotated[list[Path], typer.Argument(help="Registrations or police-register files.")],
+    store: Annotated[Path, typer.Option("--store", help="The monitoring store (DuckDB file).")],
+    config: ConfigOption = None,
+) -> None:
+    """Validate, pseudonymise and import CSV, XLSX or Parquet files into the store."""
+    from thbmonitor.ingest import ingest_file
+    from thbmonitor.pseudonymise import Encoder, load_key
+    from thbmonitor.store import open_store
+
+    settings = _settings(config)
+    key = load_key(settings.key_file, settings.key_env)
+    encoder = Encoder(key, settings.bloom_bits, settings.bloom_hashes)
+    with open_store(str(store)) as db, _progress() as bar:
+        for path in files:
+            task = bar.add_task(path.name, total=None)
+
+            def say(message: str, task: TaskID = task) -> None:
+                bar.update(task, description=message)
+
+            result = ingest_file(db, path, encoder, say)
+            bar.update(task, total=1, completed=1, description=path.name)
+            if result.already_ingested:
+                console.print(f"{path.name}: ingested before; nothing added")
+            else:
+                console.print(f"{path.name}: {result.rows_added:,} {result.kind} rows added")
+
+
+LangOption = Annotated[str | None, typer.Option("--lang", help="Language of the report: nl or en.")]
+
+
+class _Steps:
+    """A progress bar over the named steps of a pipeline run."""
+
+    def __init__(self, bar: Progress, total: int) -> None:
+        self.bar = bar
+        self.task = bar.add_task("starting", total=total)
+        self.started = False
+
+    def __call__(self, name: str) -> None:
+        if self.started:
+            self.bar.advance(self.task)
+        self.started = True
+        self.bar.update(self.task, description=name)
+
+    def finish(self) -> None:
+        task = self.bar.tasks[0]
+        self.bar.update(self.task, completed=task.total, description="done")
+
+
+def _print_outputs(files: dict[str, Path]) -> None:
+    for name, path in files.items():
+        console.print(f"  {name}: {path}", highlight=False)
+
+
+@app.command("report")
+def report_command(
+    store: Annotated[Path, typer.Option("--store", help="The linked monitoring store.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the publication.")],
+    lang: LangOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Compute every table, protect and audit the release, and write the report."""
+    from thbmonitor.pipeline import REPORT_STEPS, run_report
+
+    settings = _settings(config, language=lang)
+    with _progress() as bar:
+        steps = _Steps(bar, REPORT_STEPS)
+        result = run_report(store, settings, out, steps)
+        steps.finish()
+    _print_outputs(result.files)
+
+
+@app.command("demo")
+def demo_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder for input, store and report.")],
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the world.")] = None,
+    scale: Annotated[float, typer.Option("--scale", help="Multiplies the population.")] = 1.0,
+    lang: LangOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Synthetic world -> ingest -> link -> monitor -> report, with a throwaway key."""
+    from thbmonitor.pipeline import DEMO_STEPS, run_demo
+
+    settings = _settings(config, language=lang, seed=seed)
+    with _progress() as bar:
+        steps = _Steps(bar, DEMO_STEPS)
+        result = run_demo(out, settings, scale=scale, step=steps)
+        steps.finish()
+    _print_outputs(result.files)
+    console.print(f"Open {out / 'report.html'} in a browser.", highlight=False)
+
+
 # ---- commands are added below this line, one function each --------------------------------
 
 
 @app.command("synth")
 def synth_command(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the world to.")],
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed (same seed, same world).")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed (same seed, same world).")
+    ] = None,
     scale: Annotated[float, typer.Option("--scale", help="Multiplies the population.")] = 1.0,
     background_events: Annotated[
         int | None,
@@ -276,6 +406,48 @@ def protect_command(
     typer.echo(f"{len(tables)} table(s) protected; {hidden} hidden cell(s); audit passed")
     typer.echo(legend(rules, "en"))
     typer.echo(legend(rules, "nl"))
+
+
+@app.command("link")
+def link_command(
+    store: Annotated[Path, typer.Option("--store", help="The monitoring store (DuckDB file).")],
+    export_persons: Annotated[
+        Path | None,
+        typer.Option("--export-persons", help="Write registration_id,person_id to this CSV."),
+    ] = None,
+    skip_police: Annotated[
+        bool, typer.Option("--skip-police", help="Link registrations into persons only.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Link registrations into persons (stable ids), then persons to the police register."""
+    from thbmonitor.linkage import export_persons as write_persons
+    from thbmonitor.linkage import link_police, link_registrations
+    from thbmonitor.store import open_store
+
+    settings = _settings(config)
+    with open_store(str(store)) as db, _progress() as bar:
+        task = bar.add_task("linking registrations", total=None)
+        say = lambda m: bar.update(task, description=m)  # noqa: E731
+        persons = link_registrations(db, settings, say)
+        police = None if skip_police else link_police(db, settings, say)
+        bar.update(task, total=1, completed=1, description="linked")
+        n_rows = write_persons(db, str(export_persons)) if export_persons else 0
+    console.print(
+        f"{persons.n_registrations:,} registrations -> {persons.n_persons:,} persons "
+        f"({persons.n_persons_kept:,} ids kept, {persons.n_persons_new:,} new, "
+        f"{persons.n_persons_merged:,} merged, {persons.n_persons_split:,} split); "
+        f"run {persons.run_id}",
+        highlight=False,
+    )
+    if police is not None:
+        console.print(
+            f"police register: {police.n_events_linked:,} events linked to "
+            f"{police.n_persons_linked:,} persons ({police.coverage_pct:.1f}% coverage)",
+            highlight=False,
+        )
+    if export_persons:
+        console.print(f"{n_rows:,} rows written to {export_persons}", highlight=False)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ measures against a known truth (:mod:`.quality`).
 from __future__ import annotations
 
 from thbmonitor.linkage.capture import capture_histories, history_table
+from thbmonitor.linkage.chapter import report_chapter
 from thbmonitor.linkage.persons import LinkageSummary, export_persons, link_registrations
 from thbmonitor.linkage.police import PoliceLinkSummary, coverage_table, link_police
 from thbmonitor.linkage.quality import capture_cell_errors, quality, single_list_error
@@ -26,5 +27,6 @@ __all__ = [
     "link_police",
     "link_registrations",
     "quality",
+    "report_chapter",
     "single_list_error",
 ]

@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from thbmonitor.linkage.clustering import ClusterResult, cluster, weight_of
+from thbmonitor.linkage.clustering import ClusterResult, cluster, components, weight_of
 from thbmonitor.linkage.model import PersonModel
 from thbmonitor.linkage.prepare import LshSpec, create_input, workspace
 
@@ -38,6 +38,7 @@ class DedupeResult:
     n_records: int
     n_edges: int
     clustering: ClusterResult
+    components: np.ndarray  # plain connected-component labels at the threshold, for comparison
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -119,6 +120,7 @@ def dedupe(
         n_records=n,
         n_edges=len(weight),
         clustering=result,
+        components=components_of(n, left, right, weight, weight_of(threshold)),
         seconds=seconds,
     )
 
@@ -155,3 +157,11 @@ def _scorer(
         return frame["match_weight"].fillna(0.0).to_numpy(dtype=np.float64)
 
     return score
+
+
+def components_of(
+    n: int, left: np.ndarray, right: np.ndarray, weight: np.ndarray, threshold_weight: float
+) -> np.ndarray:
+    """Connected-component labels of the links at or above the threshold."""
+    strong = weight >= threshold_weight
+    return components(n, left[strong], right[strong])

@@ -70,7 +70,7 @@ class PersonModel:
         predict_floor: float = 0.01,
         lsh: LshSpec | None = None,
         u_max_pairs: float = 1e6,
-        em_max_pairs: float | None = 2e6,
+        em_max_pairs: float | None = 5e5,
         prior_recall: float = 0.8,
         fields: tuple[str, ...] = OPTIONAL_FIELDS,
         extra_blocking: tuple[str, ...] = (),

@@ -14,7 +14,7 @@ import pandas as pd
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import LinkageError
-from thbmonitor.linkage.dedupe import Progress, dedupe
+from thbmonitor.linkage.dedupe import DedupeResult, Progress, dedupe
 from thbmonitor.linkage.identity import next_id_number, reconcile
 from thbmonitor.linkage.model import PersonModel
 from thbmonitor.linkage.prepare import LshSpec
@@ -40,9 +40,13 @@ class LinkageSummary:
     threshold: float
     method: str
     seconds: dict[str, float] = field(default_factory=dict)
+    dedupe: DedupeResult | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The figures of the run (without the clustering details)."""
+        out = asdict(self)
+        out.pop("dedupe", None)
+        return out
 
 
 def build_model(settings: Settings) -> PersonModel:
@@ -138,6 +142,7 @@ def link_registrations(
         threshold=settings.linkage_threshold,
         method=METHOD,
         seconds=seconds,
+        dedupe=result,
     )
 
 
