@@ -124,14 +124,15 @@ def test_no_published_count_from_1_to_9(
     assert "<10" in markers and "x" in markers  # the test world has small cells
 
 
-def test_every_table_protected_in_one_release(
+def test_every_table_goes_through_protect(
     monitor: tuple[list[Chapter], dict[str, Any], list[str]],
 ) -> None:
-    """The monitor hands all its count tables to ``protect`` at once (one joint audit)."""
+    """Every count table is handed to ``protect`` (per universe), none is withheld."""
     chs, _, seen = monitor
     shown = {t.key for ch in chs for t in ch.tables}
     assert len(seen) == len(set(seen)) >= 40
     assert shown == {*seen, "change_over_time", "vic_year_group_pct"}
+    assert monitor[1]["withheld_tables"] == []
 
 
 def test_report_contract_holds(
@@ -195,3 +196,29 @@ def test_help_shares_equal_pandas(
                 assert entry["yes_pct"] == pytest.approx(round(100 * yes / len(rows), 1))
                 checked += 1
     assert checked >= 5
+
+
+def test_unprotectable_universe_falls_back_to_core_tables(
+    world: tuple[Store, pd.DataFrame, pd.DataFrame],
+) -> None:
+    """If no safe pattern exists for all persons tables, the core ones are still published."""
+    from thbmonitor.errors import DisclosureError
+    from thbmonitor.monitor.published import CORE
+
+    store, _, _ = world
+
+    def protect(tables: Sequence[CountTable]) -> Release:
+        if tables[0].universe.startswith("persons") and len(tables) > 5:
+            raise DisclosureError("no safe suppression pattern (simulated)")
+        return protect_release(tables)
+
+    chs, r = chapters(store, Settings(), protect)
+    shown = {t.key for ch in chs for t in ch.tables}
+    withheld = set(r["withheld_tables"])
+    assert withheld and all(k.startswith(("per_", "help_")) for k in withheld)
+    assert not withheld & shown and not withheld & CORE
+    assert {"per_group_sex", "vic_year_group", "reg_year_group"} <= shown
+    assert r["help"]["shelter"]["persons"] is None  # its tables are withheld: no figures
+    assert r["victims_by_year"]["2020"] is not None
+    people = next(ch for ch in chs if ch.key == "monitor_people")
+    assert people.method is not None and "not published" in people.method.en

@@ -18,7 +18,13 @@ from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.monitor import texts
 from thbmonitor.monitor.labels import category_label, dimension_label
-from thbmonitor.monitor.published import Protect, Published, default_protect, help_chart
+from thbmonitor.monitor.published import (
+    Protect,
+    Published,
+    default_protect,
+    help_chart,
+    protect_by_universe,
+)
 from thbmonitor.monitor.results import GROUPS, monitor_results
 from thbmonitor.monitor.tables import MonitorTable, build_tables
 from thbmonitor.report.model import Chapter, Headline, Table, Text
@@ -41,20 +47,26 @@ def chapters(
 ) -> tuple[list[Chapter], dict[str, Any]]:
     """The monitor's chapters (protected tables) and its results.json entries.
 
-    ``protect`` receives the monitor's count tables and returns the protected release; by
-    default they are protected on their own with the settings' rules and ledger. Pass a
-    function that protects them together with the other stages' tables for a joint audit.
+    ``protect`` receives the count tables of one universe at a time (registrations,
+    victim-years, persons in the window: their cells never overlap) and returns the protected
+    release; by default with the settings' rules and ledger. Pass a function that also
+    collects them for a joint audit with the other stages' tables (the pipeline's
+    ``Publication``). If a universe has no safe pattern, its core tables are published alone
+    and the withheld ones are listed in ``results["withheld_tables"]`` and the method text.
     """
     tables = build_tables(store, settings)
-    release = (protect or default_protect(settings))([t.table for t in tables])
-    release.audit.raise_if_disclosive()
-    pub = Published(tables, release, settings.language)
+    protected, withheld, threshold = protect_by_universe(
+        tables, protect or default_protect(settings)
+    )
+    pub = Published(tables, protected, settings.language, threshold)
     results = monitor_results(pub, settings)
     results["key_findings"] = _key_figures(results, settings)
+    results["withheld_tables"] = withheld
     span = f"{settings.window_first}-{settings.window_last}"
     by_chapter: dict[str, list[Table]] = {k: [] for k in CHAPTER_ORDER}
     for t in tables:
-        by_chapter[t.chapter].append(pub.report_table(t.key, _title(t, span), _note(t)))
+        if t.key in protected:
+            by_chapter[t.chapter].append(pub.report_table(t.key, _title(t, span), _note(t)))
     by_chapter["victims"].append(
         pub.share_table(
             "vic_year_group",
@@ -74,7 +86,7 @@ def chapters(
                 key=f"monitor_{key}",
                 title=texts.TITLES[key],
                 intro=_intro(key, span),
-                method=_method(key),
+                method=_method(key, withheld),
                 headlines=_headlines(key, results, settings),
                 tables=tuple(by_chapter[key]),
                 charts=_charts(key, pub),
@@ -143,7 +155,20 @@ def _intro(key: str, span: str) -> Text | None:
     return intros.get(key)
 
 
-def _method(key: str) -> Text | None:
+def _method(key: str, withheld: list[str]) -> Text | None:
+    text = _method_text(key)
+    if not withheld or key not in ("victims", "people", "organisations", "groups", "help"):
+        return text
+    note = Text(
+        f"Disclosure control found no safe pattern for all tables; {len(withheld)} "
+        "breakdown table(s) are not published: " + ", ".join(withheld) + ".",
+        f"De beveiliging vond geen veilig patroon voor alle tabellen; {len(withheld)} "
+        "uitsplitsing(en) zijn niet gepubliceerd: " + ", ".join(withheld) + ".",
+    )
+    return note if text is None else _join(text, note)
+
+
+def _method_text(key: str) -> Text | None:
     if key == "change":
         return texts.CHANGE_METHOD
     if key == "help":

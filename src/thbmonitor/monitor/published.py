@@ -8,6 +8,7 @@ published denominator of at least the threshold (``ProtectedTable.percentages``)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,21 @@ from thbmonitor.disclosure import (
     Release,
     protect_release,
 )
+from thbmonitor.errors import DisclosureError
 from thbmonitor.monitor.labels import category_label, dimension_label
 from thbmonitor.monitor.tables import TOTAL, UNIT_TEXT, MonitorTable
 from thbmonitor.report.model import Chart, Table, Text
 
-__all__ = ["Protect", "Published", "default_protect", "rules_from_settings"]
+__all__ = [
+    "CORE",
+    "Protect",
+    "Published",
+    "default_protect",
+    "protect_by_universe",
+    "rules_from_settings",
+]
+
+log = logging.getLogger(__name__)
 
 Protect = Callable[[Sequence[CountTable]], Release]
 
@@ -59,25 +70,76 @@ def default_protect(settings: Settings) -> Protect:
     return protect
 
 
-class Published:
-    """The monitor's tables after disclosure control, with lookups of published counts."""
+# Tables published even when the full set of their universe cannot be protected.
+CORE: frozenset[str] = frozenset(
+    f"{p}_{t}"
+    for p in ("reg", "vic")
+    for t in ("year_group", "minor_year_group", "year_sex", "year_age", "year_natgroup")
+) | frozenset({"per_group_sex", "per_group_age", "per_years_registered"})
 
-    def __init__(self, tables: Sequence[MonitorTable], release: Release, lang: str) -> None:
+
+def protect_by_universe(
+    tables: Sequence[MonitorTable], protect: Protect
+) -> tuple[dict[str, ProtectedTable], list[str], int]:
+    """Protect the tables universe by universe (their cells never overlap).
+
+    If no safe pattern exists for all tables of a universe, its core tables (:data:`CORE`)
+    are protected alone and the others are withheld. Returns the protected tables by key, the
+    keys withheld, and the threshold.
+    """
+    out: dict[str, ProtectedTable] = {}
+    withheld: list[str] = []
+    threshold = 10
+    universes = list(dict.fromkeys(t.table.universe for t in tables))
+    for universe in universes:
+        group = [t for t in tables if t.table.universe == universe]
+        try:
+            release = protect([t.table for t in group])
+        except DisclosureError:
+            core = [t for t in group if t.key in CORE]
+            log.warning(
+                "monitor: no safe suppression pattern for the %d tables of '%s'; "
+                "publishing its %d core tables only",
+                len(group), universe, len(core),
+            )  # fmt: skip
+            release = protect([t.table for t in core])
+            withheld += [t.key for t in group if t.key not in CORE]
+        release.audit.raise_if_disclosive()
+        threshold = release.rules.threshold
+        out.update({pt.name: pt for pt in release.tables if pt.name in {t.key for t in group}})
+    return out, withheld, threshold
+
+
+class Published:
+    """The monitor's tables after disclosure control, with lookups of published counts.
+
+    A table that was withheld (not in ``protected``) reads as hidden: every count is None.
+    """
+
+    def __init__(
+        self,
+        tables: Sequence[MonitorTable],
+        protected: Mapping[str, ProtectedTable],
+        lang: str,
+        threshold: int,
+    ) -> None:
         self.tables = {t.key: t for t in tables}
-        self.release = release
+        self.published = dict(protected)
         self.lang = lang
-        self.threshold = release.rules.threshold
+        self.threshold = threshold
         self._cells: dict[str, dict[tuple[str, ...], tuple[str, Any]]] = {}
         self._pcts: dict[tuple[str, str], dict[tuple[str, ...], Any]] = {}
 
     def protected(self, key: str) -> ProtectedTable:
-        return self.release[key]
+        return self.published[key]
 
     def _coords(self, key: str, coords: Mapping[str, str]) -> tuple[str, ...]:
         return tuple(str(coords.get(d, TOTAL)) for d in self.tables[key].table.dims)
 
     def count(self, key: str, **coords: str) -> int | None:
         """A cell's count if it is published (a true zero is 0), else ``None``."""
+        if key not in self.published:
+            return None
         if key not in self._cells:
             f = self.protected(key).frame
             dims = list(self.tables[key].table.dims)
@@ -95,6 +157,8 @@ class Published:
 
     def share_pct(self, key: str, over: str, **coords: str) -> float | None:
         """A published percentage of a cell within its line along ``over`` (or ``None``)."""
+        if key not in self.published:
+            return None
         if (key, over) not in self._pcts:
             pct = self.protected(key).percentages(over)
             dims = list(self.tables[key].table.dims)
