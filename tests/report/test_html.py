@@ -115,7 +115,7 @@ def test_headline_figures_carry_their_raw_value(
     keys = {h.key for c in report.chapters for h in c.headlines}
     assert {f.key for f in page.figures} == keys
     assert len(page.figures) == 2 * len(keys)  # once in key findings, once in the chapter
-    results = json.loads(written[lang]["results"].read_text(encoding="utf-8"))["results"]
+    results = json.loads(written[lang]["results"].read_text(encoding="utf-8"))
     for figure in page.figures:
         assert json.loads(figure.raw) == lookup(results, figure.key)
     shown = {f.key: f.text for f in page.figures}

@@ -61,8 +61,12 @@ def to_jsonable(value: Any, where: str = "$") -> Any:
 
 
 def results_document(results: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, Any]:
-    """The content of results.json: ``{"facts": ..., "results": ...}``."""
-    return {"facts": to_jsonable(facts, "$.facts"), "results": to_jsonable(results, "$.results")}
+    """The content of results.json: every result at the top level (users' scripts read
+    ``results["window"]``, ``results["victims_by_year"]``, ...), and the run facts under
+    ``"facts"``."""
+    if "facts" in results:
+        raise ReportError("'facts' is reserved in results.json for the run facts")
+    return {**to_jsonable(results, "$"), "facts": to_jsonable(facts, "$.facts")}
 
 
 def dumps(document: Any) -> str:

@@ -46,7 +46,7 @@ def verify_report(
         if not path.is_file():
             raise ReportError(f"{path} does not exist; write the report first.")
     try:
-        results = json.loads(results_path.read_text(encoding="utf-8"))["results"]
+        results = json.loads(results_path.read_text(encoding="utf-8"))
     except (ValueError, KeyError) as exc:
         raise ReportError(f"{results_path} is not a thbmonitor results.json: {exc}") from exc
     load = browser.load(html) if browser is not None else load_page(html, chromium)
