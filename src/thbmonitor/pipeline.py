@@ -1,0 +1,212 @@
+"""Wires the stages: ingest -> link -> analyse -> protect -> publish.
+
+``run_report(store, settings, out)`` turns a linked store into the publication;
+``run_demo(out, ...)`` does everything from the synthetic world with a throwaway key.
+Progress is reported through an optional callback ``progress(step, done, total)`` so that the
+CLI can draw a bar while library code stays free of terminal output.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from thbmonitor import __version__
+from thbmonitor.config import Settings
+from thbmonitor.engine import Store
+from thbmonitor.pseudonymise import Encoder, new_key
+from thbmonitor.report.model import Chapter, Report, Text
+from thbmonitor.store import open_store
+
+if TYPE_CHECKING:
+    from thbmonitor.disclosure import AuditResult, CountTable, ProtectedTable, Release
+
+log = logging.getLogger(__name__)
+
+Step = Callable[[str], None]
+
+REPORT_TITLE = Text(
+    en="Victims of trafficking in human beings: monitor",
+    nl="Slachtoffers van mensenhandel: monitor",
+)
+
+
+REPORT_STEPS = 6  # the steps of analyse() plus writing the report
+DEMO_STEPS = 12  # synth, three files ingested, two linkage steps, then the report's
+
+
+@dataclass(frozen=True)
+class RunResult:
+    out: Path
+    files: dict[str, Path]
+    results: dict[str, Any]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+class Publication:
+    """Protects each stage's tables as they come, and audits all of them together at the end.
+
+    Stages call it with their :class:`~thbmonitor.disclosure.CountTable` objects and get the
+    protected release back; :meth:`audit` then checks every published table of the run jointly,
+    with the earlier releases of the ledger, and raises rather than let a disclosure through.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        from thbmonitor.disclosure import DisclosureRules, Ledger
+
+        self.rules = DisclosureRules(
+            threshold=settings.disclosure_threshold,
+            zeros_disclosive=settings.disclosure_zeros_disclosive,
+            dominance=settings.disclosure_dominance,
+        )
+        ledger_path = Path(settings.disclosure_ledger) if settings.disclosure_ledger else None
+        self.ledger_path = ledger_path
+        self.ledger = Ledger.load(ledger_path) if ledger_path and ledger_path.exists() else None
+        self.tables: list[ProtectedTable] = []
+
+    def __call__(self, tables: Sequence[CountTable]) -> Release:
+        from thbmonitor.disclosure import protect_release
+
+        release = protect_release(tables, self.rules, self.ledger)
+        self.tables.extend(release.tables)
+        return release
+
+    def audit(self) -> AuditResult:
+        """The joint audit of everything protected so far; raises if anything is disclosed."""
+        from thbmonitor.disclosure import audit_release
+
+        result = audit_release(self.tables, self.ledger, self.rules)
+        result.raise_if_disclosive()
+        return result
+
+    def record(self, release_name: str) -> None:
+        """Add this release's published cells to the ledger file (after publishing)."""
+        if self.ledger_path is None:
+            return
+        from thbmonitor.disclosure import Ledger
+
+        ledger = self.ledger or Ledger()
+        ledger.with_release(release_name, self.tables).save(self.ledger_path)
+
+
+def ingest_files(store: Store, files: list[Path], encoder: Encoder, step: Step = _quiet) -> None:
+    from thbmonitor.ingest import ingest_file
+
+    for path in files:
+        step(f"ingest {path.name}")
+        ingest_file(store, path, encoder)
+
+
+def link(store: Store, settings: Settings, step: Step = _quiet) -> dict[str, Any]:
+    """Registrations -> persons, then persons -> police and population registers."""
+    from thbmonitor import linkage
+
+    step("link registrations into persons")
+    persons = linkage.link_registrations(store, settings)
+    step("link persons to the police and population registers")
+    police = linkage.link_police(store, settings)
+    return {"persons": persons, "police": police}
+
+
+def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
+    """Every chapter of the report, protected as one release."""
+    from thbmonitor import linkage, monitor
+    from thbmonitor.followup.chapter import report_chapter as followup_chapter
+    from thbmonitor.mse.chapter import report_chapter as hidden_number_chapter
+
+    release = Publication(settings)
+    chapters: list[Chapter] = []
+    results: dict[str, Any] = {}
+
+    step("monitor tables")
+    found, found_results = monitor.chapters(store, settings, release)
+    chapters += found
+    results.update(found_results)
+
+    step("linkage chapter")
+    chapter, linkage_results = linkage.report_chapter(store, settings, release)
+    chapters.append(chapter)
+    results["linkage"] = linkage_results
+
+    step("follow-up: re-victimisation and suspect registration")
+    chapter, follow_results = followup_chapter(store, settings, release)
+    chapters.append(chapter)
+    results.update(follow_results)
+
+    step("hidden numbers: multiple systems estimation")
+    chapter, mse_results = hidden_number_chapter(store, settings, release)
+    chapters.append(chapter)
+    results["hidden_number"] = mse_results
+
+    step("disclosure audit of the whole release")
+    audit = release.audit()
+    results["disclosure"] = {
+        "tables": len(release.tables),
+        "suppressed_cells": len(audit.intervals),
+        "audit_passed": audit.passed,
+        "threshold": settings.disclosure_threshold,
+    }
+    facts = {
+        "version": __version__,
+        "window": [settings.window_first, settings.window_last],
+        "data_end": settings.data_end,
+        "seed": settings.seed,
+        "language": settings.language,
+    }
+    return Report(title=REPORT_TITLE, chapters=chapters, results=results, facts=facts)
+
+
+def run_report(store_path: Path, settings: Settings, out: Path, step: Step = _quiet) -> RunResult:
+    """Analyse a linked store and write the publication into ``out``."""
+    from thbmonitor.report import write_report
+
+    with open_store(str(store_path)) as store:
+        report = analyse(store, settings, step)
+    step("write report")
+    files = write_report(report, out, settings.language)
+    return RunResult(out, files, report.results)
+
+
+def run_demo(
+    out: Path,
+    settings: Settings,
+    scale: float = 1.0,
+    background_events: int | None = None,
+    step: Step = _quiet,
+) -> RunResult:
+    """synth -> ingest -> link -> analyse -> report, in ``out``, with a throwaway key.
+
+    ``out/input/`` gets the synthetic world, ``out/monitor.duckdb`` the store, and ``out`` the
+    report, results.json, tables/*.csv and tables.xlsx. A store left by an earlier demo in the
+    same folder is replaced.
+    """
+    from thbmonitor.synth import WorldParams, generate
+
+    out.mkdir(parents=True, exist_ok=True)
+    input_dir = out / "input"
+    if input_dir.exists():
+        shutil.rmtree(input_dir)
+    step("generate the synthetic world")
+    params = WorldParams(seed=settings.seed, scale=scale)
+    if background_events is not None:
+        params = params.replace(background_events=background_events)
+    generate(params, input_dir)
+    store_path = out / "monitor.duckdb"
+    for stale in (store_path, store_path.with_suffix(".duckdb.wal")):
+        stale.unlink(missing_ok=True)
+    encoder = Encoder(new_key(), settings.bloom_bits, settings.bloom_hashes)
+    inputs = [input_dir / "registrations.csv", input_dir / "police_register.parquet"]
+    population = input_dir / "population_register.parquet"
+    if population.exists():
+        inputs.append(population)
+    with open_store(str(store_path)) as store:
+        ingest_files(store, inputs, encoder, step)
+        link(store, settings, step)
+    return run_report(store_path, settings, out, step)
