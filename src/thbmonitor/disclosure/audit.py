@@ -197,7 +197,7 @@ def solve_intervals(
     if only is None:
         free = [k for k, (lo, hi) in bounds.items() if lo < hi]
     else:  # a part of the system closed under its equations (see _Auditor.component)
-        free = [k for k in only if bounds[k][0] < bounds[k][1]]
+        free = [k for k in sorted(only) if bounds[k][0] < bounds[k][1]]
     parent = {k: k for k in free}
 
     def find(k: str) -> str:
@@ -376,6 +376,10 @@ def _solve_component(
         return _single_equation(a.toarray()[0], b[0], keys, bnds, wanted)
     lp = ComponentLP(a, b, bnds)
     res: dict[str, tuple[float, float]] = {}
+    lo = np.array([bl for bl, _ in bnds], dtype=float)
+    hi = np.array([INF if bu is None else bu for _, bu in bnds], dtype=float)
+    # every solution is a feasible point: it widens the seen range of all variables, and a
+    # variable seen at its own bound has that bound as its exact minimum (maximum)
     seen_lo = np.full(len(keys), INF)
     seen_hi = np.full(len(keys), -INF)
     for k in keys:
@@ -392,9 +396,15 @@ def _solve_component(
             continue
         ends = []
         for sign in (1.0, -1.0):
+            if sign > 0 and seen_lo[j] <= lo[j] + 1e-9:
+                ends.append(lo[j])
+                continue
+            if sign < 0 and seen_hi[j] >= hi[j] - 1e-9:
+                ends.append(hi[j])
+                continue
             ends.append(sign * lp.minimize({j: sign}))
             x = lp.solution()
-            if need is not None and x is not None:
+            if x is not None:
                 np.minimum(seen_lo, x, out=seen_lo)
                 np.maximum(seen_hi, x, out=seen_hi)
         res[k] = (ends[0], ends[1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,6 +22,9 @@ from thbmonitor.errors import DisclosureError, InputError
 __all__ = ["Release", "audit_release", "protect_release"]
 
 log = logging.getLogger(__name__)
+
+HIDDEN = frozenset({CellStatus.PRIMARY, CellStatus.GROUP, CellStatus.SECONDARY})
+UNKNOWN = HIDDEN | {CellStatus.NOT_AVAILABLE}
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class _Auditor:
                 if isinstance(shown, str) and shown != "–":
                     self.ledger_marker.setdefault(k, shown)
         self.fixed_by_ledger = {k for k, (lo, hi) in self.ledger_bounds.items() if lo == hi}
+        self.ledger_hidden = set(self.ledger_bounds) - self.fixed_by_ledger
         revised = [
             k
             for k in self.fixed_by_ledger
@@ -112,22 +116,20 @@ class _Auditor:
         lo, hi = self.own_bounds(key, status)
         return min(self.rules.required_width, int(hi - lo))
 
-    def component(self, key: str, status: Mapping[str, CellStatus]) -> set[str]:
-        """The hidden (or unknown) cells connected to ``key`` through shared equations."""
-
-        def hidden(k: str) -> bool:
-            s = status.get(k)
-            if s is None:
-                lo, hi = self.ledger_bounds.get(k, (0.0, 0.0))
-                return lo < hi
-            return s.suppressed or s == CellStatus.NOT_AVAILABLE
-
+    def component(
+        self, key: str, status: Mapping[str, CellStatus], limit: float = math.inf
+    ) -> set[str]:
+        """The hidden (or unknown) cells connected to ``key`` through shared equations
+        (the search stops once more than ``limit`` are found)."""
         seen, todo = {key}, [key]
-        while todo:
+        while todo and len(seen) <= limit:
             k0 = todo.pop()
             for r in self.system.by_key.get(k0, ()):
                 for k, _ in self.system.rows[r]:
-                    if k not in seen and hidden(k):
+                    if k in seen:
+                        continue
+                    s = status.get(k)
+                    if (s is None and k in self.ledger_hidden) or s in UNKNOWN:
                         seen.add(k)
                         todo.append(k)
         return seen
@@ -140,26 +142,37 @@ class _Auditor:
         only: set[str] | None = None,
     ) -> AuditResult:
         """Audit the pattern ``status``; ``only`` restricts it to one closed component."""
-        bounds = dict(self.ledger_bounds)
-        for k, s in status.items():
-            lo, hi = self.own_bounds(k, s)
-            old = bounds.get(k)
-            bounds[k] = (lo, hi) if old is None else (max(lo, old[0]), min(hi, old[1]))
-        w = self.rules.required_width
+        if only is None:
+            keys: Iterable[str] = [*status, *(k for k in self.ledger_bounds if k not in status)]
+        else:
+            near = {
+                k
+                for v in only
+                for r in self.system.by_key.get(v, ())
+                for k, _ in self.system.rows[r]
+            }
+            keys = sorted(only | near)
+        bounds: dict[str, tuple[float, float]] = {}
         targets = []
-        for k, s in status.items():
-            if s.suppressed:
-                targets.append(Target(k, self.owner[k], s, self.required(k, s)))
-        for k, marker in self.ledger_marker.items():
-            if k in status or marker == ".":
+        w = self.rules.required_width
+        for k in keys:
+            s = status.get(k)
+            old = self.ledger_bounds.get(k)
+            if s is None:
+                assert old is not None
+                bounds[k] = old
+                marker = self.ledger_marker.get(k, ".")
+                if marker != "." and (only is None or k in only):
+                    primary = marker.startswith("<")
+                    req = min(w, int(old[1] - old[0])) if primary else 1
+                    st = CellStatus.PRIMARY if primary else CellStatus.SECONDARY
+                    targets.append(Target(k, self.ledger_owner[k], st, req))
                 continue
-            primary = marker.startswith("<")
-            lo, hi = self.ledger_bounds[k]
-            req = min(w, int(hi - lo)) if primary else 1
-            s = CellStatus.PRIMARY if primary else CellStatus.SECONDARY
-            targets.append(Target(k, self.ledger_owner[k], s, req))
+            lo, hi = self.own_bounds(k, s)
+            bounds[k] = (lo, hi) if old is None else (max(lo, old[0]), min(hi, old[1]))
+            if s in HIDDEN and (only is None or k in only):
+                targets.append(Target(k, self.owner[k], s, self.required(k, s)))
         if only is not None:
-            targets = [t for t in targets if t.key in only]
             risks = [g for g in risks if g.cell in only or g.total in only]
         return solve_intervals(self.system, bounds, targets, risks, self.cache[exact], exact, only)
 
@@ -237,11 +250,14 @@ def _prune(auditor: _Auditor, pattern: Pattern, risks: Sequence[GroupRisk], limi
     """Show again every complementary cell the pattern does not need (costliest first)."""
     secondary = [k for k, s in pattern.status.items() if s == CellStatus.SECONDARY]
     for k in sorted(secondary, key=lambda k: (-pattern.key_cost(k), k)):
-        comp = auditor.component(k, pattern.status)
+        comp = auditor.component(k, pattern.status, limit)
         if len(comp) > limit:
             continue
         pattern.unhide(k)
-        rest = set().union(*(auditor.component(n, pattern.status) for n in comp - {k}))
+        rest: set[str] = set()
+        for n in comp - {k}:
+            if n not in rest:
+                rest |= auditor.component(n, pattern.status)
         if rest and not auditor.audit(pattern.status, risks, exact=False, only=rest).passed:
             pattern.hide(k)
 
