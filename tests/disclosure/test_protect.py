@@ -220,3 +220,29 @@ def test_published_records_are_json_ready_and_hide_suppressed_counts():
             assert cell["count"] is None and cell["marker"] in ("<10", "x")
         else:
             assert cell["count"] == row["count"]
+
+
+def test_pattern_does_not_depend_on_hash_seed(tmp_path):
+    """The same tables give the same pattern in processes with different string hashing."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, pandas as pd\n"
+        "from thbmonitor.disclosure import CountTable, protect_release\n"
+        "rng = np.random.default_rng(3)\n"
+        "rec = pd.DataFrame({d: rng.choice(list('abcdef'), 300, p=[.4, .3, .15, .1, .03, .02])"
+        " for d in ('f', 's', 'g')})\n"
+        "ts = [CountTable.from_records(n, rec, list(n)) for n in ('fs', 'fg', 'sg')]\n"
+        "rel = protect_release(ts)\n"
+        "print(''.join(s[0] for t in rel.tables for s in t.frame['status']))\n"
+    )
+    outs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        res = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        outs.append(res.stdout)
+    assert outs[0] == outs[1] and "s" in outs[0]
