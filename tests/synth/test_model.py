@@ -113,10 +113,11 @@ def test_hazard_calibration_matches_simulation() -> None:
     of simulated persons with a first event within 5 years (3 binomial SE)."""
     rng = np.random.default_rng(2)
     n = 40_000
-    hr = np.where(rng.random(n) < 0.2, 1.5, 1.0)
+    minor = rng.random(n) < 0.2
     ng = np.where(rng.random(n) < 0.5, "NL", "non_EU")
     mu = np.array([PARAMS.death_rate + PARAMS.emigration_rate[g] for g in ng])
-    hz = followup.calibrate(PARAMS, hr, mu)
+    hz = followup.calibrate(PARAMS, minor, mu)
+    hr = np.where(minor, hz.minor_multiplier, 1.0)
     exit_t, _ = followup.exit_times(ng, PARAMS, rng)
     entry = np.full(n, np.datetime64("2012-06-01"))
     _, first = followup.after_entry(entry, hr, exit_t, hz, PARAMS, rng)

@@ -362,7 +362,7 @@ class WorldParams:
     revictim_any_7y: float = 0.50  # published
     revictim_by_type_5y: Mapping[str, float] = field(default_factory=_revictim_5y)
     suspect_5y: float = 0.20  # assumed
-    minor_hazard_ratio: float = 1.5  # assumed
+    minor_hazard_ratio: float = 1.5  # assumed; population level (a Cox model without frailty)
     death_rate: float = 0.003  # per year (assumed)
     emigration_rate: Mapping[str, float] = field(
         default_factory=lambda: {"NL": 0.005, "other_EU": 0.03, "non_EU": 0.06}
