@@ -115,3 +115,30 @@ def test_linked_pair_shares_margins(arr: np.ndarray, rules: DisclosureRules) -> 
     gs, ga = arr.sum(axis=2), arr.sum(axis=1)
     tables = [to_table("gs", gs, ["a", "b"]), to_table("ga", ga, ["a", "c"])]
     check_release(tables, {"gs": gs, "ga": ga}, small_only=True, rules=rules)
+
+
+@SETTINGS
+@given(arrays(3))
+def test_second_release_against_the_ledger(arr: np.ndarray) -> None:
+    """Release 1 shows a x b; release 2 shows a x c of the same units (shared margin a and
+    total). Safety: release 2 is either refused (DisclosureError: the margins fixed by release
+    1 can leave no safe pattern, e.g. a group of exactly 10 all in one category) or, audited
+    together with the ledger of release 1, discloses nothing."""
+    from hypothesis import event
+
+    from thbmonitor.disclosure import Ledger
+    from thbmonitor.errors import DisclosureError
+
+    ab, ac = arr.sum(axis=2), arr.sum(axis=1)
+    first = protect_release([to_table("ab", ab, ["a", "b"])])
+    ledger = Ledger().with_release("r1", first.tables)
+    try:
+        second = protect_release([to_table("ac", ac, ["a", "c"])], ledger=ledger)
+    except DisclosureError:
+        event("refused")
+        return
+    joint = audit_release(second.tables, ledger=ledger)
+    assert joint.passed and not joint.exact_disclosures
+    for pt in second.tables:
+        for v in pt.frame["display"]:
+            assert not (isinstance(v, int) and 0 < v < 10)
