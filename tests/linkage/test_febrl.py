@@ -39,4 +39,4 @@ def test_febrl3_dedupe_f1_at_least_0_995(febrl3) -> None:
     assert got["pair_precision"] >= 0.995, got
     # the model and its parameters travel with the run
     assert result.parameters["link_type"] == "dedupe_only"
-    assert {"first_name", "last_name", "birth_date"} <= set(result.model_summary["comparison"])
+    assert {"full_name", "birth_date"} <= set(result.model_summary["comparison"])

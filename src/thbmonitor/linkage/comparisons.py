@@ -24,7 +24,7 @@ from splink.internals.comparison_creator import ComparisonCreator
 # Dice thresholds of the name levels (measured on the synthetic world: one typo in a name of
 # 5-8 letters gives a Dice of 0.70-0.85 on padded bigrams).
 DICE_LEVELS: tuple[float, ...] = (0.88, 0.75, 0.6)
-SWAP_DICE = 0.8
+SWAP_DICE = 0.7
 YEAR_TOLERANCE = 2.0  # years between approximate birth years still "a year off"
 
 
@@ -93,6 +93,57 @@ def name_comparison(
     )
 
 
+def full_name_comparison(*, words: int = 0) -> ComparisonCreator:
+    """Levels for first and last name together, so that their agreement is weighed jointly.
+
+    In this domain names come from small pools per nationality, so first and last name agree
+    together far more often among different persons than two independent comparisons assume;
+    one comparison estimates u for "both exact" directly. Levels: null | both exact | swapped |
+    first exact, last similar | last exact, first similar | both similar | one part missing,
+    the other exact | first exact only | last exact only | both alike (Dice >= 0.6 or same
+    phonetic code) | else.
+    """
+    hi, lo = DICE_LEVELS[1], DICE_LEVELS[2]
+    df = dice_sql("bf_first_l", "bf_first_r", words)
+    dl = dice_sql("bf_last_l", "bf_last_r", words)
+    f_eq, l_eq = "tok_first_l = tok_first_r", "tok_last_l = tok_last_r"
+    swap = (
+        f"{dice_sql('bf_first_l', 'bf_last_r', words)} >= {SWAP_DICE}"
+        f" AND {dice_sql('bf_last_l', 'bf_first_r', words)} >= {SWAP_DICE}"
+    )
+    missing = (
+        "(tok_first_l IS NULL OR tok_first_r IS NULL OR tok_last_l IS NULL OR tok_last_r IS NULL)"
+    )
+    alike_f = f"({df} >= {lo} OR tok_first_sdx_l = tok_first_sdx_r)"
+    alike_l = f"({dl} >= {lo} OR tok_last_sdx_l = tok_last_sdx_r)"
+    levels = [
+        _level(
+            "(tok_first_l IS NULL AND tok_last_l IS NULL)"
+            " OR (tok_first_r IS NULL AND tok_last_r IS NULL)",
+            "null",
+            is_null_level=True,
+        ),
+        _level(f"{f_eq} AND {l_eq}", "both exact"),
+        _level(swap, "first and last swapped"),
+        _level(f"{f_eq} AND {dl} >= {hi}", "first exact, last similar"),
+        _level(
+            f"{l_eq} AND ({df} >= {hi} OR tok_first1_l = tok_first1_r)",
+            "last exact, first similar",
+        ),
+        _level(f"{df} >= {hi} AND {dl} >= {hi}", "both similar"),
+        _level(f"{missing} AND ({f_eq} OR {l_eq})", "one part missing, the other exact"),
+        _level(f_eq, "first exact only"),
+        _level(l_eq, "last exact only"),
+        _level(f"{alike_f} AND {alike_l}", "both alike"),
+        _level("ELSE", "else"),
+    ]
+    return cl.CustomComparison(
+        comparison_levels=levels,
+        output_column_name="full_name",
+        comparison_description="first and last name jointly: tokens and Bloom-filter Dice",
+    )
+
+
 def birth_date_comparison() -> ComparisonCreator:
     """Levels for the birth date, from its keyed tokens and the approximate birth year.
 
@@ -130,7 +181,27 @@ def exact_comparison(column: str, *, tf: bool = False) -> ComparisonCreator:
     return comparison
 
 
-OPTIONAL_FIELDS = ("sex", "tok_identity", "nationality_primary")
+OPTIONAL_FIELDS = ("sex", "tok_identity", "nationality_primary", "municipality", "record_date")
+
+
+def record_date_comparison() -> ComparisonCreator:
+    """Days between the two registrations: a person is often reported by several
+    organisations within weeks (police refer to care, the border police to the police).
+
+    null | within 31 days | within a year | else.
+    """
+    gap = "abs(date_diff('day', record_date_l, record_date_r))"
+    levels = [
+        _level("record_date_l IS NULL OR record_date_r IS NULL", "null", is_null_level=True),
+        _level(f"{gap} <= 31", "within 31 days"),
+        _level(f"{gap} <= 365", "within a year"),
+        _level("ELSE", "else"),
+    ]
+    return cl.CustomComparison(
+        comparison_levels=levels,
+        output_column_name="record_date",
+        comparison_description="days between the registrations",
+    )
 
 
 def person_comparisons(
@@ -139,13 +210,12 @@ def person_comparisons(
     """The comparisons of the person model: names and birth date, plus the ``fields`` present
     (:data:`OPTIONAL_FIELDS`, or any other token column, compared exactly with a
     term-frequency adjustment; the police register has no nationality)."""
-    comparisons = [
-        name_comparison("first", "last", words=words),
-        name_comparison("last", "first", words=words),
-        birth_date_comparison(),
-    ]
+    comparisons = [full_name_comparison(words=words), birth_date_comparison()]
     for name in fields:
-        comparisons.append(exact_comparison(name, tf=name not in ("sex", "tok_identity")))
+        if name == "record_date":
+            comparisons.append(record_date_comparison())
+        else:
+            comparisons.append(exact_comparison(name, tf=name not in ("sex", "tok_identity")))
     return comparisons
 
 

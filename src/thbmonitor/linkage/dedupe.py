@@ -54,7 +54,7 @@ def dedupe(
     age_column: str = "age_at_registration",
     estimated_column: str | None = "dob_estimated",
     nationality_column: str | None = "nationality_primary",
-    extra_columns: tuple[str, ...] = (),
+    extra_columns: tuple[str, ...] = ("municipality",),
     progress: Progress | None = None,
 ) -> DedupeResult:
     """Deduplicate the rows of ``source`` (a table or view name, qualified if need be).

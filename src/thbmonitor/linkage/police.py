@@ -81,7 +81,7 @@ def link_events(
     model = PersonModel(
         link_type="link_only",
         lsh=LshSpec(bands=0),
-        fields=("sex", "tok_identity"),
+        fields=("sex", "tok_identity"),  # dates and places of events say nothing here
         seed=seed,
         predict_floor=min(threshold, 0.5),
     )

@@ -92,7 +92,7 @@ def input_sql(
     tokens = ", ".join(TOKEN_COLUMNS + tuple(extra_columns))
     return f"""
         SELECT row_number() OVER (ORDER BY {id_column}) AS unique_id,
-               {id_column} AS record_id, {tokens},
+               {id_column} AS record_id, {tokens}, {date_column} AS record_date,
                coalesce(dob_jan1, false) AS dob_jan1,
                {{estimated}} AS dob_estimated,
                CASE WHEN {age_column} IS NULL OR {date_column} IS NULL THEN NULL
