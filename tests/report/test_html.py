@@ -281,3 +281,23 @@ def test_label_columns_and_index_are_row_headers(written: dict[str, dict[str, Pa
     assert '<th scope="row">sexual exploitation</th>' in html  # leading label column
     assert '<th scope="row">of which minors under 12</th>' in html  # named index
     assert '<th scope="row">independence</th>' in html
+
+
+def test_a_chapter_of_headlines_only_appears_once_in_the_key_findings() -> None:
+    """A 'key findings' chapter without text, tables or charts is not repeated as a chapter."""
+    from thbmonitor.report.model import Chapter, Headline
+
+    summary = Chapter(
+        "key_findings",
+        Text("Key findings", "Belangrijkste bevindingen"),
+        headlines=(Headline("n", Text("{value} victims.", "{value} slachtoffers."), 1334),),
+    )
+    body = Chapter("body", Text("Body", "Hoofdtekst"), intro=Text("i", "i"))
+    report = Report(Text("r", "r"), [summary, body], {"n": 1334})
+    page = Page(render_html(report, "nl"))
+    assert [a.get("href") for t, a in page.elements if t == "a"][1:] == [
+        "#key-findings",
+        "#ch-body",
+    ]
+    assert page.text.count("Belangrijkste bevindingen") == 2  # TOC entry and section heading
+    assert [f.text for f in page.figures] == ["1.334"]

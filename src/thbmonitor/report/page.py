@@ -277,9 +277,14 @@ def render_html(report: Report, lang: str) -> str:
         for table in chapter.tables:
             table_number += 1
             view.tables.append(table_view(table, table_number, lang))
-        chapters.append(view)
+        # A chapter of headlines only is shown whole in the key findings, not again.
+        headlines_only = not (chapter.intro or chapter.method or chapter.tables or chapter.charts)
+        if not headlines_only:
+            chapters.append(view)
         if view.headlines:
-            findings.append((view.id, view.title, view.headlines))
+            link = "" if headlines_only else view.id
+            title = "" if headlines_only and view.title == ui["key_findings"] else view.title
+            findings.append((link, title, view.headlines))
     facts = [
         (
             ui.get(f"fact_{key}", key.replace("_", " ").capitalize()),
