@@ -59,17 +59,38 @@ class Store:
     # -- execution ------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
         """Run a statement to completion (its result, if any, is discarded)."""
-        self.con.execute(sql, params).fetchall()
+        with self._errors():
+            self.con.execute(sql, params).fetchall()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """DuckDB's own messages may quote values (a duplicate key, say): they stay in the
+        chained exception for a developer's traceback; the user sees what failed and what to do.
+        """
+        try:
+            yield
+        except duckdb.TransactionException as exc:
+            raise StoreError(
+                f"the monitoring store {self.path} is in use by another process (or could not "
+                "commit); nothing was written. Close the other process and run the command again"
+            ) from exc
+        except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
+            raise StoreError(
+                f"the monitoring store {self.path} could not be written ({type(exc).__name__}); "
+                "nothing was written. Check the disk space and permissions"
+            ) from exc
 
     def df(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
         """The result of a query as a pandas frame."""
-        return self.con.execute(sql, params).df()
+        with self._errors():
+            return self.con.execute(sql, params).df()
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[Any]:
-        return self.con.execute(sql, params).fetchall()
+        with self._errors():
+            return self.con.execute(sql, params).fetchall()
 
     def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
-        rows = self.con.execute(sql, params).fetchall()
+        rows = self.rows(sql, params)
         return rows[0][0] if rows else None
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
