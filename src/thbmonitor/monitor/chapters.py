@@ -51,13 +51,13 @@ def chapters(
     victim-years, persons in the window: their cells never overlap) and returns the protected
     release; by default with the settings' rules and ledger. Pass a function that also
     collects them for a joint audit with the other stages' tables (the pipeline's
-    ``Publication``). If a universe has no safe pattern, its core tables are published alone
-    and the withheld ones are listed in ``results["withheld_tables"]`` and the method text.
+    ``Publication``). If a universe has no safe pattern, its core tables and those others that
+    keep the pattern safe are published; the withheld ones are listed in
+    ``results["withheld_tables"]`` and in the method text.
     """
     tables = build_tables(store, settings)
-    protected, withheld, threshold = protect_by_universe(
-        tables, protect or default_protect(settings)
-    )
+    trial = default_protect(settings)
+    protected, withheld, threshold = protect_by_universe(tables, protect or trial, trial)
     pub = Published(tables, protected, settings.language, threshold)
     results = monitor_results(pub, settings)
     results["key_findings"] = _key_figures(results, settings)

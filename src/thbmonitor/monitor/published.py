@@ -9,6 +9,7 @@ published denominator of at least the threshold (``ProtectedTable.percentages``)
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -78,14 +79,22 @@ CORE: frozenset[str] = frozenset(
 ) | frozenset({"per_group_sex", "per_group_age", "per_years_registered"})
 
 
+FALLBACK_SECONDS = 60.0  # time for trying the non-core tables one by one after a failure
+
+
 def protect_by_universe(
-    tables: Sequence[MonitorTable], protect: Protect
+    tables: Sequence[MonitorTable],
+    protect: Protect,
+    trial: Protect,
+    budget: float = FALLBACK_SECONDS,
 ) -> tuple[dict[str, ProtectedTable], list[str], int]:
     """Protect the tables universe by universe (their cells never overlap).
 
     If no safe pattern exists for all tables of a universe, its core tables (:data:`CORE`)
-    are protected alone and the others are withheld. Returns the protected tables by key, the
-    keys withheld, and the threshold.
+    are tried first and then each other table in turn with ``trial`` (a protection that
+    publishes nothing), keeping those that still leave a safe pattern, for at most ``budget``
+    seconds; ``protect`` then protects the kept set once. Returns the protected tables by key,
+    the keys withheld, and the threshold.
     """
     out: dict[str, ProtectedTable] = {}
     withheld: list[str] = []
@@ -96,18 +105,38 @@ def protect_by_universe(
         try:
             release = protect([t.table for t in group])
         except DisclosureError:
-            core = [t for t in group if t.key in CORE]
+            keep = _largest_safe_set(group, trial, budget)
+            dropped = [t.key for t in group if t not in keep]
             log.warning(
                 "monitor: no safe suppression pattern for the %d tables of '%s'; "
-                "publishing its %d core tables only",
-                len(group), universe, len(core),
+                "%d table(s) withheld",
+                len(group), universe, len(dropped),
             )  # fmt: skip
-            release = protect([t.table for t in core])
-            withheld += [t.key for t in group if t.key not in CORE]
+            release = protect([t.table for t in keep])
+            withheld += dropped
         release.audit.raise_if_disclosive()
         threshold = release.rules.threshold
         out.update({pt.name: pt for pt in release.tables if pt.name in {t.key for t in group}})
     return out, withheld, threshold
+
+
+def _largest_safe_set(
+    group: Sequence[MonitorTable], trial: Protect, budget: float
+) -> list[MonitorTable]:
+    """Core tables, then every other table that keeps the pattern safe (greedy, timed)."""
+    keep = [t for t in group if t.key in CORE]
+    start = time.monotonic()
+    for t in group:
+        if t.key in CORE:
+            continue
+        if time.monotonic() - start > budget:
+            break
+        try:
+            trial([k.table for k in (*keep, t)])
+        except DisclosureError:
+            continue
+        keep.append(t)
+    return [t for t in group if t in keep]
 
 
 class Published:
