@@ -64,43 +64,54 @@ def test_two_by_two_intervals_match_hand_derivation():
     """Inner cells (a, b / c, d) = (3, 20 / 15, 40), all hidden; margins shown: rows 23, 55,
     columns 18, 60, total 78.
 
-    Hand derivation with the markers' knowledge (a = '<10' -> 1..9; b, c, d = 'x' -> >= 10):
-    b = 23 - a >= 10 and c = 18 - a >= 10 give a <= 8, so a in [1, 8]; then
-    b = 23 - a in [15, 22], c = 18 - a in [10, 17], d = 60 - b = 37 + a in [38, 45].
+    Hand derivation with the markers' knowledge (a = '<10' -> 0..9, zeros can be hidden under
+    the default group rule; b, c, d = 'x' -> >= 10): b = 23 - a >= 10 and c = 18 - a >= 10
+    give a <= 8, so a in [0, 8]; then b = 23 - a in [15, 23], c = 18 - a in [10, 18],
+    d = 60 - b = 37 + a in [37, 45].
     """
     t = table("g_s", ["g", "s"], [("A", "F", 3), ("A", "M", 20), ("B", "F", 15), ("B", "M", 40)])
     pt = with_pattern(t, {("A", "F"): P, ("A", "M"): S, ("B", "F"): S, ("B", "M"): S})
     result = audit_release([pt])
-    assert interval(result, "u", g="A", s="F") == (1, 8)
-    assert interval(result, "u", g="A", s="M") == (15, 22)
-    assert interval(result, "u", g="B", s="F") == (10, 17)
-    assert interval(result, "u", g="B", s="M") == (38, 45)
+    assert interval(result, "u", g="A", s="F") == (0, 8)
+    assert interval(result, "u", g="A", s="M") == (15, 23)
+    assert interval(result, "u", g="B", s="F") == (10, 18)
+    assert interval(result, "u", g="B", s="M") == (37, 45)
     assert result.passed
 
 
 def test_marker_knowledge_can_disclose():
-    """'x' means >= 10 because every 1..9 is shown as '<10'. Cells 9 (hidden) and 10 (hidden),
-    total 19 shown: 9 = 19 - x with x >= 10 gives a <= 9 and a >= 1 gives x <= 18; so the
-    small cell is [1, 9]: width 8, safe. With cells 2 and 10 and a third cell 7 shown as '<10',
-    total 19: a + b + x = 19, x >= 10, a, b in 1..9 -> still not exact (hand check: a in [1, 8]).
+    """'x' means >= 10 because every 1..9 is shown as '<10'. Cells 9 ('<10') and 10 ('x'),
+    total 19 shown: a = 19 - x with x >= 10 gives a <= 9, so a in [0, 9] and x in [10, 19].
+    Without the group rule no zero is ever hidden, so '<10' means 1..9: then x <= 18 (hand
+    check). With cells 2, 7 ('<10') and 10 ('x'), total 19: a + b = 19 - x <= 9, so a in [0, 9]
+    under the default rules and [1, 8] when '<10' means 1..9.
     """
     t = table("f", ["f"], [("a", 9), ("b", 10)])
     res = audit_release([with_pattern(t, {("a",): P, ("b",): S})])
-    assert interval(res, "u", f="a") == (1, 9)
+    assert interval(res, "u", f="a") == (0, 9)
+    assert interval(res, "u", f="b") == (10, 19)
+    strict = DisclosureRules(dominance=None)
+    res = audit_release([with_pattern(t, {("a",): P, ("b",): S})], rules=strict)
     assert interval(res, "u", f="b") == (10, 18)
     t2 = table("f", ["f"], [("a", 2), ("b", 7), ("c", 10)])
-    res2 = audit_release([with_pattern(t2, {("a",): P, ("b",): P, ("c",): S})])
-    assert interval(res2, "u", f="a") == (1, 8)
+    pattern2 = with_pattern(t2, {("a",): P, ("b",): P, ("c",): S})
+    assert interval(audit_release([pattern2]), "u", f="a") == (0, 9)
+    assert interval(audit_release([pattern2], rules=strict), "u", f="a") == (1, 8)
 
 
 def test_narrow_interval_fails_required_protection():
-    """Cells 1 and 10 hidden, 1 is '<10', total 11 shown: x = 11 - a >= 10 gives a <= 1, so
-    a = 1 exactly (hand check) -- the marker semantics disclose a pattern tau-Argus-style audits
-    without marker bounds would pass (a in [0, 11])."""
+    """Cells 1 and 10 hidden, 1 is '<10', total 51 and the 40 shown: x = 11 - a >= 10 gives
+    a <= 1, so a in [0, 1] (hand check): narrower than the required width 3 -- the marker
+    semantics narrow a pattern that tau-Argus-style audits without marker bounds would pass
+    (a in [0, 11]). When '<10' means 1..9 (no hidden zeros) it is exactly 1."""
     t = table("f", ["f"], [("a", 1), ("b", 10), ("c", 40)])
     res = audit_release([with_pattern(t, {("a",): P, ("b",): S})])
-    assert interval(res, "u", f="a") == (1, 1)
-    assert not res.passed
+    assert interval(res, "u", f="a") == (0, 1)
+    assert not res.passed and not res.exact_disclosures
+    strict = audit_release(
+        [with_pattern(t, {("a",): P, ("b",): S})], rules=DisclosureRules(dominance=None)
+    )
+    assert interval(strict, "u", f="a") == (1, 1) and strict.exact_disclosures
 
 
 def cross_tables() -> tuple[CountTable, CountTable]:
@@ -122,7 +133,7 @@ def test_cross_table_disclosure_is_caught_only_by_the_joint_audit():
     """Each table alone is safe; together they pin the shared margin G1 = 35 (hand check).
 
     group x sex hides G1F (9, '<10'), G1 total, G2F, G2 total: alone, G1F = G1 - 26 and
-    G2F = 49 - G1F >= 10 leave G1F in [1, 9]. group x age hides G1Y, G1 total, G2Y, G2 total:
+    G2F = 49 - G1F >= 10 leave G1F in [0, 9]. group x age hides G1Y, G1 total, G2Y, G2 total:
     alone, G1Y in [10, 30] so G1 = G1Y + 25 in [35, 55]. Jointly G1 = G1F + 26 <= 35 and
     G1 >= 35, hence G1 = 35 and G1F = 9: exact disclosure.
     """
@@ -131,7 +142,7 @@ def test_cross_table_disclosure_is_caught_only_by_the_joint_audit():
     pb = with_pattern(b, {("G1", "Y"): S, ("G1", "Total"): S, ("G2", "Y"): S, ("G2", "Total"): S})
     alone_a, alone_b = audit_release([pa]), audit_release([pb])
     assert alone_a.passed and alone_b.passed
-    assert interval(alone_a, "u", group="G1", sex="F") == (1, 9)
+    assert interval(alone_a, "u", group="G1", sex="F") == (0, 9)
     assert interval(alone_b, "u", group="G1") == (35, 55)
     joint = audit_release([pa, pb])
     assert interval(joint, "u", group="G1", sex="F") == (9, 9)

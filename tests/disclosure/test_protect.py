@@ -176,7 +176,7 @@ def hidden_coords(rel, name: str) -> set[tuple]:
 
 def test_one_way_complement_is_the_cheapest_sufficient_cell():
     """Cells 3, 12, 40, 25 (total 80): hiding the 3 needs one more cell. The smallest, 12,
-    suffices: 3 + x = 15 with x >= 10 ('x') gives the 3 the interval [1, 5], width 4 >= 3
+    suffices: 3 + x = 15 with x >= 10 ('x') gives the 3 the interval [0, 5], width 5 >= 3
     (hand check), so the optimal pattern hides {3, 12} only."""
     cells = pd.DataFrame({"f": ["a", "b", "c", "d"], "count": [3, 12, 40, 25]})
     rel = protect_release([CountTable.from_cells("f", cells, ["f"])], DisclosureRules())
@@ -188,7 +188,7 @@ def test_two_way_pattern_is_the_cheapest_cycle():
     row, in its column and a fourth cell closing the rectangle; of all rectangles through it
     within the inner cells, A2 + B1 + B2 = 20 + 15 + 40 = 75 is the smallest total (A2 + C1 + C2
     = 80, A3 + B1 + B3 = 95, ...; rectangles through margins cost more), and it gives the 3
-    the interval [1, 8] (hand check: B1 = 18 - a >= 10)."""
+    the interval [0, 8] (hand check: B1 = 18 - a >= 10)."""
     rows = [
         ("A", "1", 3),
         ("A", "2", 20),
@@ -204,7 +204,7 @@ def test_two_way_pattern_is_the_cheapest_cycle():
     rel = protect_release([CountTable.from_cells("t", cells, ["r", "c"])], DisclosureRules())
     assert hidden_coords(rel, "t") == {("A", "1"), ("A", "2"), ("B", "1"), ("B", "2")}
     (a,) = [c for c in rel.audit.intervals if c.status == "primary"]
-    assert (a.lower, a.upper) == (1, 8)
+    assert (a.lower, a.upper) == (0, 8)
 
 
 def test_published_records_are_json_ready_and_hide_suppressed_counts():

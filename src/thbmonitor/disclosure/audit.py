@@ -2,9 +2,9 @@
 
 All tables of a release (and the tables of earlier releases kept in a ledger) form ONE system:
 every cell is a variable identified by its canonical key, every margin line an equality.
-Shown counts are fixed; a hidden cell is bounded by what its marker says (``<T``: 0..T-1, and
-at least 1 when the true count is non-zero, which is stricter than the marker; ``x``: at least
-T, because every count 1..T-1 is shown as ``<T``). Each hidden cell is minimised and maximised
+Shown counts are fixed; a hidden cell is bounded by what its marker says (``<T``: 1..T-1, or
+0..T-1 when zeros can be hidden too; ``x``: at least T, because every count 1..T-1 is shown as
+``<T``). Each hidden cell is minimised and maximised
 with scipy's HiGHS (``linprog(method="highs")``); the system is split into independent
 components first, and a component with one equation is solved in closed form.
 """

@@ -35,6 +35,7 @@ class LedgerTable:
     total_label: str
     threshold: int
     shown: tuple[int | str, ...]  # C order over the categories
+    small_lower: int = 0  # least value of a "<T" cell under that release's rules
 
     def grid(self) -> Grid:
         """The table as a grid; hidden cells are NaN."""
@@ -73,7 +74,7 @@ class LedgerTable:
             elif s == "–":
                 out[str(key)] = (0.0, 0.0)
             elif s == f"<{self.threshold}":
-                out[str(key)] = (0.0, t - 1.0)
+                out[str(key)] = (float(self.small_lower), t - 1.0)
             elif s == "x":
                 out[str(key)] = (t, np.inf)
             else:  # "." not available
@@ -109,6 +110,7 @@ class Ledger:
                     pt.table.total_label,
                     pt.rules.threshold,
                     shown,
+                    pt.rules.small_lower,
                 )
             )
         return Ledger((*self.tables, *new))
@@ -126,6 +128,7 @@ class Ledger:
                     "total_label": t.total_label,
                     "threshold": t.threshold,
                     "shown": list(t.shown),
+                    "small_lower": t.small_lower,
                 }
                 for t in self.tables
             ],
@@ -150,6 +153,7 @@ class Ledger:
                 t["total_label"],
                 int(t["threshold"]),
                 tuple(t["shown"]),
+                int(t.get("small_lower", 0)),
             )
             for t in doc["tables"]
         )

@@ -53,13 +53,12 @@ class ProtectedTable:
         frame["display"] = pd.Series(
             [_display(s, v, rules) for s, v in zip(stats, values, strict=True)], dtype=object
         )
-        frame.attrs["key"] = list(flat_keys)
         return cls(table, frame, rules)
 
     @property
     def keys(self) -> list[str]:
-        """The canonical key of every row of ``frame``."""
-        return list(self.frame.attrs["key"])
+        """The canonical key of every row of ``frame`` (rows are in the table's array order)."""
+        return [str(k) for k in self.table.grid().keys.ravel()]
 
     def display_frame(self) -> pd.DataFrame:
         """The table as published: dimension columns and ``value`` (numbers or markers)."""

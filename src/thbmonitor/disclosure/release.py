@@ -104,7 +104,7 @@ class _Auditor:
         if status == CellStatus.NOT_AVAILABLE:
             return (0.0, math.inf)
         if status == CellStatus.PRIMARY:
-            return (min(v, 1.0), t - 1.0)
+            return (min(v, float(self.rules.small_lower)), t - 1.0)
         return (t, math.inf)
 
     def required(self, key: str, status: CellStatus) -> int:

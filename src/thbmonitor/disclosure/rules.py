@@ -73,6 +73,12 @@ class DisclosureRules:
         return f"<{self.threshold}"
 
     @property
+    def small_lower(self) -> int:
+        """The least value a ``<T`` cell can have as far as anyone reading the markers knows:
+        0 if zeros can be hidden as ``<T`` (disclosive zeros, or the group rule), else 1."""
+        return 0 if self.zeros_disclosive or self.dominance is not None else 1
+
+    @property
     def required_width(self) -> int:
         """Minimum width (upper - lower) of a primary cell's feasible interval."""
         if self.protection < 1:

@@ -62,7 +62,7 @@ class Pattern:
                 self.positions[str(g.keys[idx])].append((gi, idx))
             nan = np.isnan(v)
             vv = np.where(nan, 0.0, v)
-            self.lo.append(np.where(vv < t, np.minimum(vv, 1.0), t))
+            self.lo.append(np.where(vv < t, np.minimum(vv, float(rules.small_lower)), t))
             self.hi.append(np.where(vv < t, t - 1.0, np.inf))
             margins = np.zeros(g.shape)
             for d, tp in enumerate(g.total_pos):
