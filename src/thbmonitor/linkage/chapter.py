@@ -100,8 +100,8 @@ def _last_run(store: Store, kind: str) -> dict[str, Any] | None:
         "n_persons_merged, notes FROM linkage_runs ORDER BY run_id DESC"
     )
     for row in rows.to_dict("records"):
-        if json.loads(row["notes"] or "{}").get("kind") == kind:
-            return row
+        if json.loads(str(row["notes"] or "{}")).get("kind") == kind:
+            return {str(k): v for k, v in row.items()}
     return None
 
 
@@ -153,10 +153,12 @@ def report_chapter(
     for dim in ("nationality_group", "residence_status"):
         protected = release[f"link_coverage_{dim}"]
         wide = protected.display_frame().pivot(index=dim, columns="police", values="value")
-        pct = protected.percentages(over="police")
-        pct = pct[pct["police"] == "linked"].set_index(dim)["display"].rename("coverage_pct")
-        frame = wide.join(pct).reset_index()
+        shares = protected.percentages(over="police")
+        pct = shares[shares["police"] == "linked"].set_index(dim)["display"]
+        frame = wide.join(pct.rename("coverage_pct")).reset_index()
         frame = frame[[dim, "linked", "not_linked", "Total", "coverage_pct"]]
+        is_total = frame[dim].astype(str) == "Total"
+        frame = pd.concat([frame[~is_total], frame[is_total]], ignore_index=True)
         report_tables.append(
             Table(
                 key=f"link_coverage_{dim}"[:31],

@@ -87,7 +87,7 @@ def name_comparison(
     )
     levels.append(_level("ELSE", "else"))
     return cl.CustomComparison(
-        comparison_levels=levels,
+        comparison_levels=list[Any](levels),
         output_column_name=f"{part}_name",
         comparison_description=f"{part} name: tokens and Bloom-filter Dice",
     )
@@ -138,7 +138,7 @@ def full_name_comparison(*, words: int = 0) -> ComparisonCreator:
         _level("ELSE", "else"),
     ]
     return cl.CustomComparison(
-        comparison_levels=levels,
+        comparison_levels=list[Any](levels),
         output_column_name="full_name",
         comparison_description="first and last name jointly: tokens and Bloom-filter Dice",
     )
@@ -167,7 +167,7 @@ def birth_date_comparison() -> ComparisonCreator:
         _level("ELSE", "else"),
     ]
     return cl.CustomComparison(
-        comparison_levels=levels,
+        comparison_levels=list[Any](levels),
         output_column_name="birth_date",
         comparison_description="birth date: tokens, swaps, defaults, estimates",
     )
@@ -175,7 +175,7 @@ def birth_date_comparison() -> ComparisonCreator:
 
 def exact_comparison(column: str, *, tf: bool = False) -> ComparisonCreator:
     """Null | exact | else on one token or code column."""
-    comparison = cl.ExactMatch(column)
+    comparison: ComparisonCreator = cl.ExactMatch(column)
     if tf:
         comparison = comparison.configure(term_frequency_adjustments=True)
     return comparison
@@ -198,7 +198,7 @@ def record_date_comparison() -> ComparisonCreator:
         _level("ELSE", "else"),
     ]
     return cl.CustomComparison(
-        comparison_levels=levels,
+        comparison_levels=list[Any](levels),
         output_column_name="record_date",
         comparison_description="days between the registrations",
     )
@@ -260,7 +260,7 @@ def blocking_rules(lsh_bands: int = 0) -> list[BlockingRuleCreator | str]:
     return rules
 
 
-def training_rules() -> dict[str, list[BlockingRuleCreator]]:
+def training_rules() -> dict[str, list[Any]]:
     """Deterministic rules for the prior and the blocks of the two EM passes."""
     return {
         "deterministic": [

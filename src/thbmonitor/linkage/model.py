@@ -92,11 +92,10 @@ class PersonModel:
         """The untrained Splink settings (``words``: see :func:`.comparisons.dice_sql`)."""
         return SettingsCreator(
             link_type=self.link_type,
-            comparisons=person_comparisons(self.fields, words),
-            blocking_rules_to_generate_predictions=[
-                *blocking_rules(self.lsh.bands),
-                *self.extra_blocking,
-            ],
+            comparisons=list[Any](person_comparisons(self.fields, words)),
+            blocking_rules_to_generate_predictions=list[Any](
+                [*blocking_rules(self.lsh.bands), *self.extra_blocking]
+            ),
             retain_matching_columns=False,
             retain_intermediate_calculation_columns=False,
             unique_id_column_name="unique_id",
@@ -178,19 +177,6 @@ class PersonModel:
             threshold_match_probability=self.predict_floor if floor is None else floor
         )
         return str(edges.physical_name)
-
-    def score_pairs_table(self, con: duckdb.DuckDBPyConnection, pairs: str, table: str) -> str:
-        """Score given pairs ``(unique_id_l, unique_id_r)`` of the dedupe input ``table``.
-
-        Used to fill in the missing edges inside clusters; returns the scored table's name.
-        """
-        linker = self.linker_
-        linker.table_management.register_blocked_pairs_for_predict(pairs)
-        try:
-            scored = linker.inference.predict()
-        finally:
-            linker.table_management.invalidate_cache()
-        return str(scored.physical_name)
 
 
 def _floor_probabilities(linker: Linker, floor: float) -> None:

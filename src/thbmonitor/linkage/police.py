@@ -33,8 +33,25 @@ log = logging.getLogger(__name__)
 
 METHOD = "splink-link-only-best-person"
 LEFT, RIGHT = "lk_persons", "lk_events"
-# keys an event must share with some registration to be compared at all
-_PREFILTER_KEYS = ("tok_last", "tok_first", "tok_dob", "tok_identity", "bf_full")
+# key combinations an event must share with some registration to be compared at all: the
+# blocking rules' keys (without the MinHash bands), so that no candidate pair is lost
+_PREFILTER_KEYS: tuple[tuple[str, ...], ...] = (
+    ("tok_first", "tok_last", "tok_birth_year"),
+    ("tok_first", "tok_last", "tok_birth_md"),
+    ("tok_last", "tok_dob"),
+    ("tok_first", "tok_dob"),
+    ("tok_identity",),
+    ("tok_dob", "tok_first_sdx"),
+    ("tok_dob", "tok_last_sdx"),
+    ("tok_dob", "tok_first_nysiis"),
+    ("tok_dob", "tok_last_nysiis"),
+    ("tok_first_sdx", "tok_last_sdx", "tok_birth_year"),
+    ("tok_first_sdx", "tok_last_sdx", "tok_birth_md"),
+    ("tok_dob_swap>tok_dob", "tok_last_sdx"),  # "a>b": the event's a against the registration's b
+    ("tok_dob", "tok_first_sdx>tok_last_sdx"),
+    ("tok_dob", "tok_last_sdx>tok_first_sdx"),
+    ("bf_full", "tok_birth_year"),
+)
 
 
 @dataclass(frozen=True)
@@ -56,12 +73,27 @@ class PoliceLinkSummary:
 
 
 def _prefilter(home: str, table: str) -> str:
-    """SQL of the events that share at least one blocking key with some registration."""
-    conditions = " OR ".join(
-        f'e.{k} IN (SELECT {k} FROM "{home}".main.registrations WHERE {k} IS NOT NULL)'
-        for k in _PREFILTER_KEYS
+    """SQL of the events sharing a blocking key combination with some registration.
+
+    Events without a birth date are kept when they share first and last name with one.
+    """
+    regs = f'"{home}".main.registrations'
+    conditions = []
+    for keys in _PREFILTER_KEYS:
+        pairs = [k.split(">") if ">" in k else [k, k] for k in keys]
+        ev = ", ".join(f"e.{a}" for a, _ in pairs)
+        rg = ", ".join(b for _, b in pairs)
+        present = " AND ".join(f"{b} IS NOT NULL" for _, b in pairs)
+        conditions.append(f"({ev}) IN (SELECT ({rg}) FROM {regs} WHERE {present})")
+    conditions.append(
+        "(e.tok_dob IS NULL AND (e.tok_first, e.tok_last) IN "
+        f"(SELECT (tok_first, tok_last) FROM {regs}))"
     )
-    return f'(SELECT * FROM "{home}".main.{table} e WHERE {conditions})'
+    conditions.append(
+        f"((e.tok_first, e.tok_last) IN (SELECT (tok_first, tok_last) FROM {regs} "
+        "WHERE tok_dob IS NULL))"
+    )
+    return f'(SELECT * FROM "{home}".main.{table} e WHERE {" OR ".join(conditions)})'
 
 
 def link_events(
@@ -84,6 +116,7 @@ def link_events(
         fields=("sex", "tok_identity"),  # dates and places of events say nothing here
         seed=seed,
         predict_floor=min(threshold, 0.5),
+        u_max_pairs=3e5,
     )
     with workspace(con) as home:
         say("preparing registrations and events")
