@@ -265,7 +265,7 @@ def render_chart(chart: Chart, lang: str, ui: dict[str, str]) -> str:
         )
 
     if chart.kind == "bar":
-        parts.extend(_bars(data, series, categories, sx, sy, band, zero, cid))
+        parts.extend(_bars(data, series, sx, sy, band, zero, cid))
     else:
         parts.extend(_lines(data, series, numeric_x, sx, sy))
 
@@ -343,7 +343,6 @@ def _lines(
 def _bars(
     data: pd.DataFrame,
     series: list[Any],
-    categories: list[Any],
     sx: Scale,
     sy: Scale,
     band: float,
