@@ -216,7 +216,7 @@ def test_unprotectable_universe_falls_back_to_core_tables(
 
     # the trials (which publish nothing) meet the same simulated failure
     module = importlib.import_module("thbmonitor.monitor.chapters")
-    monkeypatch.setattr(module, "default_protect", lambda settings: protect)
+    monkeypatch.setattr(module, "default_protect", lambda settings, max_rounds=60: protect)
     chs, r = chapters(store, Settings(), protect)
     shown = {t.key for ch in chs for t in ch.tables}
     withheld = set(r["withheld_tables"])

@@ -19,6 +19,7 @@ from thbmonitor.engine import Store
 from thbmonitor.monitor import texts
 from thbmonitor.monitor.labels import category_label, dimension_label
 from thbmonitor.monitor.published import (
+    TRIAL_ROUNDS,
     Protect,
     Published,
     default_protect,
@@ -56,8 +57,10 @@ def chapters(
     ``results["withheld_tables"]`` and in the method text.
     """
     tables = build_tables(store, settings)
-    trial = default_protect(settings)
-    protected, withheld, threshold = protect_by_universe(tables, protect or trial, trial)
+    trial = default_protect(settings, max_rounds=TRIAL_ROUNDS)
+    protected, withheld, threshold = protect_by_universe(
+        tables, protect or default_protect(settings), trial
+    )
     pub = Published(tables, protected, settings.language, threshold)
     results = monitor_results(pub, settings)
     results["key_findings"] = _key_figures(results, settings)

@@ -60,13 +60,14 @@ def rules_from_settings(settings: Settings) -> DisclosureRules:
     )
 
 
-def default_protect(settings: Settings) -> Protect:
+def default_protect(settings: Settings, max_rounds: int = 60) -> Protect:
     """Protect the monitor's tables as one release, with the ledger of earlier releases."""
     rules = rules_from_settings(settings)
-    ledger = Ledger.load(Path(settings.disclosure_ledger)) if settings.disclosure_ledger else None
+    path = Path(settings.disclosure_ledger) if settings.disclosure_ledger else None
+    ledger = Ledger.load(path) if path is not None and path.exists() else None
 
     def protect(tables: Sequence[CountTable]) -> Release:
-        return protect_release(tables, rules, ledger=ledger)
+        return protect_release(tables, rules, ledger=ledger, max_rounds=max_rounds)
 
     return protect
 
@@ -79,7 +80,8 @@ CORE: frozenset[str] = frozenset(
 ) | frozenset({"per_group_sex", "per_group_age", "per_years_registered"})
 
 
-FALLBACK_SECONDS = 60.0  # time for trying the non-core tables one by one after a failure
+FALLBACK_SECONDS = 30.0  # per universe: trying the non-core tables one by one after a failure
+TRIAL_ROUNDS = 60  # audit rounds of a trial (as the final protection: a kept table stays safe)
 
 
 def protect_by_universe(
@@ -93,8 +95,8 @@ def protect_by_universe(
     If no safe pattern exists for all tables of a universe, its core tables (:data:`CORE`)
     are tried first and then each other table in turn with ``trial`` (a protection that
     publishes nothing), keeping those that still leave a safe pattern, for at most ``budget``
-    seconds; ``protect`` then protects the kept set once. Returns the protected tables by key,
-    the keys withheld, and the threshold.
+    seconds per universe; ``protect`` then protects the kept set once. Returns the protected
+    tables by key, the keys withheld, and the threshold.
     """
     out: dict[str, ProtectedTable] = {}
     withheld: list[str] = []
@@ -105,7 +107,7 @@ def protect_by_universe(
         try:
             release = protect([t.table for t in group])
         except DisclosureError:
-            keep = _largest_safe_set(group, trial, budget)
+            keep = _largest_safe_set(group, trial, time.monotonic() + budget)
             dropped = [t.key for t in group if t not in keep]
             log.warning(
                 "monitor: no safe suppression pattern for the %d tables of '%s'; "
@@ -120,16 +122,21 @@ def protect_by_universe(
     return out, withheld, threshold
 
 
+def _priority(t: MonitorTable) -> int:
+    """Order of the greedy trials: help by residence status (does help follow status?) first,
+    then the breakdown tables, then help by age band and by region."""
+    if t.chapter != "help":
+        return 1
+    return {"res": 0, "age": 2}.get(t.key.rsplit("_", 1)[-1], 3)
+
+
 def _largest_safe_set(
-    group: Sequence[MonitorTable], trial: Protect, budget: float
+    group: Sequence[MonitorTable], trial: Protect, deadline: float
 ) -> list[MonitorTable]:
     """Core tables, then every other table that keeps the pattern safe (greedy, timed)."""
     keep = [t for t in group if t.key in CORE]
-    start = time.monotonic()
-    for t in group:
-        if t.key in CORE:
-            continue
-        if time.monotonic() - start > budget:
+    for t in sorted((t for t in group if t.key not in CORE), key=_priority):
+        if time.monotonic() > deadline:
             break
         try:
             trial([k.table for k in (*keep, t)])
