@@ -125,10 +125,17 @@ def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
     chapters: list[Chapter] = []
     results: dict[str, Any] = {}
 
+    key_findings: dict[str, Any] = {}
+
+    def collect(found: dict[str, Any]) -> dict[str, Any]:
+        """A stage's results without its key findings, which are gathered in one block."""
+        key_findings.update(found.pop("key_findings", {}))
+        return found
+
     step("monitor tables")
     found, found_results = monitor.chapters(store, settings, release)
     chapters += found
-    results.update(found_results)
+    results.update(collect(found_results))
 
     step("linkage chapter")
     chapter, linkage_results = linkage.report_chapter(store, settings, release)
@@ -138,12 +145,14 @@ def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
     step("follow-up: re-victimisation and suspect registration")
     chapter, follow_results = followup_chapter(store, settings, release)
     chapters.append(chapter)
-    results.update(follow_results)
+    results.update(collect(follow_results))
 
     step("hidden numbers: multiple systems estimation")
     chapter, mse_results = hidden_number_chapter(store, settings, release)
     chapters.append(chapter)
-    results["hidden_number"] = mse_results
+    results["hidden_number"] = collect(mse_results)
+
+    results["key_findings"] = key_findings
 
     step("disclosure audit of the whole release")
     audit = release.audit()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 
 import pandas as pd
 import pytest
 
 from thbmonitor.pipeline import RunResult
+from thbmonitor.report.browser import find_chromium
+from thbmonitor.report.verify import verify_report
 
 pytestmark = pytest.mark.xdist_group("demo")
 
@@ -89,3 +92,18 @@ def test_no_identifier_in_store_or_outputs(demo_run: RunResult) -> None:
             blob = path.read_bytes()
         found = [v for v in values if v.encode() in blob]
         assert not found, f"{path.name} holds {len(found)} identifying value(s)"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    find_chromium() is None and os.environ.get("CI") != "true",  # in CI: fail, never skip
+    reason="chromium is not installed (Debian: apt-get install chromium); CI installs it",
+)
+def test_report_renders_offline_with_the_figures_of_results_json(demo_run: RunResult) -> None:
+    """The demo's report opens in headless Chromium, requests nothing from the network, and
+    every headline figure it shows equals results.json."""
+    check = verify_report(demo_run.out)
+    assert check.figures >= 10
+    assert check.external_requests == () and check.errors == ()
+    assert check.unmatched == () and check.missing == ()
+    assert check.ok

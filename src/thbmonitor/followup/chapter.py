@@ -342,7 +342,7 @@ def report_chapter(
         pct = 100 * value
         headlines.append(
             Headline(
-                f"revictimisation_{years}y",
+                f"key_findings.revictimisation_{years}y_pct",
                 Text(
                     f"{pct:.0f}% of victims were registered by the police as victim of a new "
                     f"crime within {years} years (Kaplan-Meier).",
@@ -441,6 +441,7 @@ def report_chapter(
         charts=charts,
     )
     results = {
+        "key_findings": {h.key.split(".", 1)[1]: h.value for h in headlines},
         "revictimisation": revict,
         "suspect_registration": _masked_results(suspect_inc, threshold),
         "followup_risk_factors": risk_results,

@@ -223,7 +223,7 @@ def report_chapter(
         obs_nl = f"{obs:,}".replace(",", ".") if _shown(obs) else "te weinig"
         headlines.append(
             Headline(
-                "hidden_number_last_year",
+                "key_findings.hidden_number_estimate",
                 Text(
                     f"An estimated {est:,} victims in {last}, of whom {obs_en} were registered.",
                     f"Naar schatting {est:,} slachtoffers in {last}, van wie er {obs_nl} "
@@ -266,6 +266,7 @@ def report_chapter(
         charts=(chart,),
     )
     results = {
+        "key_findings": {h.key.split(".", 1)[1]: h.value for h in headlines},
         "lists": lists,
         "method": settings.mse_method,
         "by_year": _published_series(year_frame, "year"),
