@@ -189,7 +189,7 @@ def report_chapter(
     }
     headlines = (
         Headline(
-            "linkage_persons",
+            "linkage.persons",  # dotted path into results.json (results["linkage"])
             Text(
                 f"{n_reg:,} registrations belong to {n_pers:,} distinct persons; "
                 f"{n_reg - n_pers:,} registrations were merged into a person registered before.",
@@ -199,7 +199,7 @@ def report_chapter(
             n_pers,
         ),
         Headline(
-            "linkage_police_coverage",
+            "linkage.police_coverage_pct",
             Text(
                 f"{results['police_coverage_pct']}% of persons could be linked to the police "
                 "register.",
