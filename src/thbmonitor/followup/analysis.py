@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from thbmonitor.errors import EstimationError
 from thbmonitor.followup.breakdown import YEARS, incidence_by_crime_type, incidence_table
 from thbmonitor.followup.cohort import CohortRule, build_cohort, build_cohorts_by_type
 from thbmonitor.followup.competing_risk import FineGrayModel
@@ -115,7 +116,11 @@ def analyse_followup(
     if risk_factors:
         model = RiskModel(alpha=alpha).fit(victim, risk_factors)
         risk, concordance = model.summary, model.concordance_
-        risk_competing = FineGrayModel(alpha=alpha).fit(victim, risk_factors).summary
+        try:
+            risk_competing = FineGrayModel(alpha=alpha).fit(victim, risk_factors).summary
+        except EstimationError as exc:  # e.g. a tiny level separates; the Cox view still stands
+            logger.warning("Fine-Gray model not reported: %s", exc)
+            risk_competing = pd.DataFrame()
     else:
         risk, concordance = pd.DataFrame(), float("nan")
         risk_competing = pd.DataFrame()
