@@ -323,10 +323,11 @@ def monitor_command(
     from thbmonitor.config import load_settings
     from thbmonitor.monitor import chapters
     from thbmonitor.report.jsonsafe import to_jsonable
-    from thbmonitor.store import open_store
+    from thbmonitor.store import open_store, resolve_window
 
     settings = load_settings(config)
     with open_store(str(store), read_only=True) as st:
+        settings = resolve_window(st, settings)
         found, results = chapters(st, settings)
     if as_json:
         typer.echo(json.dumps(to_jsonable(results), ensure_ascii=False))

@@ -34,8 +34,12 @@ class Settings:
     """All settings of a monitoring run."""
 
     # -- window and cohort ------------------------------------------------------------------
-    window_first: int = setting(2016, "First year of the monitoring window.")
-    window_last: int = setting(2020, "Last year of the monitoring window.")
+    window_first: int = setting(
+        0, "First year of the monitoring window (0: four years before window_last)."
+    )
+    window_last: int = setting(
+        0, "Last year of the monitoring window (0: the last complete year in the store)."
+    )
     data_end: str = setting(
         "2023-12-31", "Data end date (YYYY-MM-DD): censoring date of the follow-up."
     )
@@ -161,8 +165,10 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
 
 
 def _check(s: Settings) -> None:
-    if s.window_first > s.window_last:
+    if s.window_first and s.window_last and s.window_first > s.window_last:
         raise ConfigError("window_first must not be after window_last")
+    if s.window_first and not s.window_last:
+        raise ConfigError("give window_last too when window_first is set")
     if s.language not in ("en", "nl"):
         raise ConfigError("language must be 'en' or 'nl'")
     if s.followup_entry not in ("first", "episode"):

@@ -20,7 +20,7 @@ from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.pseudonymise import Encoder, new_key
 from thbmonitor.report.model import Chapter, Report, Text
-from thbmonitor.store import open_store
+from thbmonitor.store import open_store, resolve_window
 
 if TYPE_CHECKING:
     from thbmonitor.disclosure import AuditResult, CountTable, ProtectedTable, Release
@@ -172,11 +172,15 @@ def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
     return Report(title=REPORT_TITLE, chapters=chapters, results=results, facts=facts)
 
 
+DEMO_WINDOW = (2016, 2020)  # the demo reproduces the Victims Monitor 2016-2020 edition
+
+
 def run_report(store_path: Path, settings: Settings, out: Path, step: Step = _quiet) -> RunResult:
     """Analyse a linked store and write the publication into ``out``."""
     from thbmonitor.report import write_report
 
     with open_store(str(store_path)) as store:
+        settings = resolve_window(store, settings)
         report = analyse(store, settings, step)
     step("write report")
     files = write_report(report, out, settings.language)
@@ -198,6 +202,8 @@ def run_demo(
     """
     from thbmonitor.synth import WorldParams, generate
 
+    if not settings.window_last:
+        settings = settings.replace(window_first=DEMO_WINDOW[0], window_last=DEMO_WINDOW[1])
     out.mkdir(parents=True, exist_ok=True)
     input_dir = out / "input"
     if input_dir.exists():

@@ -18,7 +18,9 @@ No column holds a name, a birth date or an identity number.
 
 from __future__ import annotations
 
+from thbmonitor.config import Settings
 from thbmonitor.engine import Store
+from thbmonitor.errors import StoreError
 
 SCHEMA_VERSION = "1"
 
@@ -149,3 +151,21 @@ def open_store(path: str, *, read_only: bool = False) -> Store:
             "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
         )
     return store
+
+
+def resolve_window(store: Store, settings: Settings) -> Settings:
+    """The settings with the monitoring window filled in where it was left to the data.
+
+    By default the window is the last five complete years: the last year whose December
+    holds registrations, and the four years before it.
+    """
+    if settings.window_first and settings.window_last:
+        return settings
+    last = settings.window_last
+    if not last:
+        latest = store.scalar("SELECT max(registration_date) FROM registrations")
+        if latest is None:
+            raise StoreError("the store holds no registrations; ingest some first")
+        last = latest.year if latest.month == 12 else latest.year - 1
+    first = settings.window_first or last - 4
+    return settings.replace(window_first=first, window_last=last)

@@ -21,14 +21,14 @@ def test_every_setting_has_help_and_default() -> None:
 
 def test_toml_tables_map_to_flat_names(tmp_path) -> None:
     path = tmp_path / "s.toml"
-    path.write_text("window_first = 2015\n[disclosure]\nthreshold = 5\nzeros_disclosive = true\n")
+    path.write_text("window_last = 2019\n[disclosure]\nthreshold = 5\nzeros_disclosive = true\n")
     s = load_settings(path)
-    assert (s.window_first, s.disclosure_threshold, s.disclosure_zeros_disclosive) == (
-        2015,
+    assert (s.window_last, s.disclosure_threshold, s.disclosure_zeros_disclosive) == (
+        2019,
         5,
         True,
     )
-    assert s.window_last == Settings().window_last
+    assert s.window_first == Settings().window_first == 0  # left to the data
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def test_toml_tables_map_to_flat_names(tmp_path) -> None:
     [
         ("window_first = 'x'", "whole number"),
         ("nonsense = 1", "unknown setting"),
-        ("window_first = 2021", "window_first must not be after"),
+        ("window_first = 2021\nwindow_last = 2020", "window_first must not be after"),
         ("language = 'fr'", "language"),
         ("data_end = '2023-13-01'", "data_end"),
         ("window_first = ", "not valid TOML"),
@@ -59,3 +59,27 @@ def test_replace_is_checked() -> None:
     with pytest.raises(ConfigError):
         Settings().replace(followup_entry="sometimes")
     assert Settings().replace(seed=3).seed == 3
+
+
+def test_window_defaults_to_the_last_five_complete_years(tmp_path) -> None:
+    """A store whose registrations run into March 2022 has 2021 as its last complete year."""
+    import datetime as dt
+
+    from thbmonitor.store import open_store, resolve_window
+
+    with open_store(str(tmp_path / "m.duckdb")) as store:
+        for i, day in enumerate(("2019-05-01", "2021-12-03", "2022-03-01")):
+            store.execute(
+                "INSERT INTO registrations (registration_id, registration_date) VALUES (?, ?)",
+                [f"R{i}", dt.date.fromisoformat(day)],
+            )
+        auto = resolve_window(store, Settings())
+        assert (auto.window_first, auto.window_last) == (2017, 2021)
+        given = resolve_window(store, Settings(window_first=2014, window_last=2018))
+        assert (given.window_first, given.window_last) == (2014, 2018)
+        assert resolve_window(store, Settings(window_last=2020)).window_first == 2016
+        store.execute("DELETE FROM registrations WHERE registration_date > '2021-12-31'")
+        store.execute("DELETE FROM registrations WHERE registration_date > '2021-06-30'")
+        assert resolve_window(store, Settings()).window_last == 2018  # 2019 lacks a December
+    with pytest.raises(ConfigError, match="window_last"):
+        load_settings(None, {"window_first": 2016})

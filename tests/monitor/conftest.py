@@ -184,4 +184,4 @@ def expected(world: tuple[Store, pd.DataFrame, pd.DataFrame]) -> dict[str, pd.Da
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings()
+    return Settings(window_first=2016, window_last=2020)

@@ -32,7 +32,7 @@ def monitor(
         seen.extend(t.name for t in tables)
         return protect_release(tables)
 
-    chs, results = chapters(store, Settings(), protect)
+    chs, results = chapters(store, Settings(window_first=2016, window_last=2020), protect)
     return chs, results, seen
 
 
@@ -217,7 +217,7 @@ def test_unprotectable_universe_falls_back_to_core_tables(
     # the trials (which publish nothing) meet the same simulated failure
     module = importlib.import_module("thbmonitor.monitor.chapters")
     monkeypatch.setattr(module, "default_protect", lambda settings, max_rounds=60: protect)
-    chs, r = chapters(store, Settings(), protect)
+    chs, r = chapters(store, Settings(window_first=2016, window_last=2020), protect)
     shown = {t.key for ch in chs for t in ch.tables}
     withheld = set(r["withheld_tables"])
     assert withheld == {"help_shelter_res", "help_b8_applied_res"}

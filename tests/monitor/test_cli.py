@@ -25,8 +25,13 @@ def test_monitor_command(tmp_path: Path) -> None:
     """Prints the protected year-by-group tables and the change table."""
     regs, mapping = make_registrations()
     write_store(tmp_path / "s.duckdb", regs, mapping).close()
-    shown = runner.invoke(app, ["monitor", str(tmp_path / "s.duckdb")])
+    config = tmp_path / "window.toml"
+    config.write_text("window_first = 2016\nwindow_last = 2020\n")
+    shown = runner.invoke(app, ["monitor", str(tmp_path / "s.duckdb"), "-c", str(config)])
     assert shown.exit_code == 0, shown.output
     assert "Victims by group and year, 2016-2020" in shown.output
+    auto = runner.invoke(app, ["monitor", str(tmp_path / "s.duckdb")])
+    assert auto.exit_code == 0, auto.output
+    assert "Victims by group and year, 2018-2022" in auto.output  # the last five complete years
     assert "Change from the previous year" in shown.output
     assert "Labour exploitation" in shown.output

@@ -14,7 +14,7 @@ from thbmonitor.monitor.tables import MonitorTable
 @pytest.fixture(scope="module")
 def tables(world: tuple[Store, pd.DataFrame, pd.DataFrame]) -> list[MonitorTable]:
     store, _, _ = world
-    return build_tables(store, Settings())
+    return build_tables(store, Settings(window_first=2016, window_last=2020))
 
 
 def test_every_cell_matches_pandas(

@@ -29,6 +29,7 @@ from thbmonitor.monitor.published import (
 from thbmonitor.monitor.results import GROUPS, monitor_results
 from thbmonitor.monitor.tables import MonitorTable, build_tables
 from thbmonitor.report.model import Chapter, Headline, Table, Text
+from thbmonitor.store import resolve_window
 
 __all__ = ["chapters"]
 
@@ -56,6 +57,7 @@ def chapters(
     keep the pattern safe are published; the withheld ones are listed in
     ``results["withheld_tables"]`` and in the method text.
     """
+    settings = resolve_window(store, settings)
     tables = build_tables(store, settings)
     trial = default_protect(settings, max_rounds=TRIAL_ROUNDS)
     protected, withheld, threshold = protect_by_universe(

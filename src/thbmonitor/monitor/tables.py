@@ -30,6 +30,7 @@ from thbmonitor.schema import (
     Sector,
     Sex,
 )
+from thbmonitor.store import resolve_window
 
 __all__ = ["PEOPLE_DIMS", "TOP_NATIONALITIES", "MonitorTable", "build_tables", "categories"]
 
@@ -229,6 +230,7 @@ def build_tables(store: Store, settings: Settings) -> list[MonitorTable]:
     by group take their place. Victim-years have no total over the window (distinct persons
     in the window have their own tables).
     """
+    settings = resolve_window(store, settings)
     window = (settings.window_first, settings.window_last)
     n = store.scalar(
         "SELECT COUNT(*) FROM registrations WHERE registration_year BETWEEN ? AND ?", list(window)

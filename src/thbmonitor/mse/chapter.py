@@ -26,6 +26,7 @@ from thbmonitor.mse.results import records
 from thbmonitor.mse.strata import estimate_by_stratum
 from thbmonitor.mse.table import CaptureTable
 from thbmonitor.report.model import Chapter, Chart, Headline, Table, Text
+from thbmonitor.store import resolve_window
 
 Protect = Callable[[Sequence[CountTable]], Release]
 
@@ -166,6 +167,7 @@ def report_chapter(
     store: Store, settings: Settings, protect: Protect
 ) -> tuple[Chapter, dict[str, Any]]:
     """The hidden-number chapter and the results.json entry ``hidden_number``."""
+    settings = resolve_window(store, settings)
     histories, lists = _histories(store)
     fit = _fit_settings(settings)
     table = CaptureTable.from_frame(histories, lists=lists, covariates=["year", "monitor_group"])
