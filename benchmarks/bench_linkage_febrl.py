@@ -8,6 +8,13 @@ hashes); address parts become keyed tokens. "Plaintext" uses Bloom filters of 40
 one hash, i.e. the bigram sets without collisions, so the difference is the PPRL loss. FEBRL4
 is linked by deduplicating the union of its two files and scoring the cross-file pairs of the
 clusters against the 5,000 true links. Goal (issue): F1 >= 0.995.
+
+Measured 2026-11-28 (2-core box, shared):
+
+| task | PPRL P / R / F1 | plaintext P / R / F1 |
+|---|---|---|
+| FEBRL3 dedupe | 1.0000 / 0.9982 / 0.9991 (7.7 s) | 1.0000 / 0.9982 / 0.9991 (8.6 s) |
+| FEBRL4 link | 1.0000 / 0.9988 / 0.9994 (4.8 s) | 1.0000 / 0.9988 / 0.9994 (9.2 s) |
 """
 
 from __future__ import annotations
