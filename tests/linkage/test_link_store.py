@@ -14,6 +14,7 @@ from thbmonitor.ingest import ingest_file
 from thbmonitor.linkage import (
     capture_cell_errors,
     capture_histories,
+    link_police,
     link_registrations,
     quality,
     report_chapter,
@@ -86,6 +87,8 @@ def test_adding_a_year_keeps_the_ids_of_known_persons(world, tmp_path: Path) -> 
         ids_2 = store.df("SELECT registration_id, person_id FROM registration_person")
         changes = store.df("SELECT * FROM person_id_changes WHERE run_id = ?", [second.run_id])
         runs = store.scalar("SELECT count(*) FROM linkage_runs")
+        no_register = link_police(store, Settings())  # no police file ingested here
+    assert no_register.n_events_linked == 0 and no_register.coverage_pct == 0.0
     both = ids_1.merge(ids_2, on="registration_id", suffixes=("_1", "_2"))
     assert len(both) == len(ids_1)
     kept = (both["person_id_1"] == both["person_id_2"]).mean()

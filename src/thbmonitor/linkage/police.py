@@ -244,13 +244,17 @@ def link_police(
     if n_persons == 0:
         raise LinkageError("no persons yet: link the registrations first ('thbmonitor link')")
     t0 = time.perf_counter()
-    links, n_events, parameters = link_events(
-        store.con,
-        "police_events",
-        threshold=settings.police_link_threshold,
-        seed=settings.seed,
-        progress=progress,
-    )
+    links, n_events, parameters = _empty_links(), 0, {}
+    if store.scalar("SELECT count(*) FROM police_events"):
+        links, n_events, parameters = link_events(
+            store.con,
+            "police_events",
+            threshold=settings.police_link_threshold,
+            seed=settings.seed,
+            progress=progress,
+        )
+    else:
+        log.warning("the police register is empty: no person is linked to it")
     seconds = {"police": time.perf_counter() - t0}
     n_population = 0
     population: pd.DataFrame | None = None
