@@ -244,7 +244,8 @@ def link_police(
     if n_persons == 0:
         raise LinkageError("no persons yet: link the registrations first ('thbmonitor link')")
     t0 = time.perf_counter()
-    links, n_events, parameters = _empty_links(), 0, {}
+    links, n_events = _empty_links(), 0
+    parameters: dict[str, Any] = {}
     if store.scalar("SELECT count(*) FROM police_events"):
         links, n_events, parameters = link_events(
             store.con,
