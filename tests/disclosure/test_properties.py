@@ -31,14 +31,28 @@ def arrays(draw: st.DrawFn, ndim: int) -> np.ndarray:
     return np.array(flat, dtype=float).reshape(shape)
 
 
-def to_table(name: str, arr: np.ndarray, dims: list[str]) -> CountTable:
+def to_table(
+    name: str, arr: np.ndarray, dims: list[str], factors: list[float] | None = None
+) -> CountTable:
+    """A table of ``arr``; ``factors`` (cycled) become cost weights of every category."""
     cats = [
         [f"{d}{string.ascii_lowercase[i]}" for i in range(n)]
         for d, n in zip(dims, arr.shape, strict=True)
     ]
     rows = [(*(cats[k][i] for k, i in enumerate(idx)), arr[idx]) for idx in np.ndindex(*arr.shape)]
     cells = pd.DataFrame(rows, columns=[*dims, "count"])
-    return CountTable.from_cells(name, cells, dims, categories=dict(zip(dims, cats, strict=True)))
+    weights = None
+    if factors:
+        it = iter(factors * (1 + sum(len(c) + 1 for c in cats) // len(factors)))
+        weights = {
+            d: {c: next(it) for c in [*cs, "Total"]} for d, cs in zip(dims, cats, strict=True)
+        }
+    return CountTable.from_cells(
+        name, cells, dims, categories=dict(zip(dims, cats, strict=True)), cost_weights=weights
+    )
+
+
+factor_lists = st.lists(st.sampled_from([0.1, 0.2, 1.0, 5.0, 20.0]), min_size=1, max_size=8)
 
 
 RULES = st.sampled_from(
@@ -115,6 +129,24 @@ def test_linked_pair_shares_margins(arr: np.ndarray, rules: DisclosureRules) -> 
     gs, ga = arr.sum(axis=2), arr.sum(axis=1)
     tables = [to_table("gs", gs, ["a", "b"]), to_table("ga", ga, ["a", "c"])]
     check_release(tables, {"gs": gs, "ga": ga}, small_only=True, rules=rules)
+
+
+@SETTINGS
+@given(arrays(2), RULES, factor_lists)
+def test_two_way_with_cost_weights(
+    arr: np.ndarray, rules: DisclosureRules, factors: list[float]
+) -> None:
+    """Cost weights only steer the choice of complements: the release stays safe."""
+    check_release([to_table("t", arr, ["a", "b"], factors)], {"t": arr}, rules=rules)
+
+
+@SETTINGS
+@given(arrays(3), factor_lists, factor_lists)
+def test_linked_pair_with_cost_weights(arr: np.ndarray, f1: list[float], f2: list[float]) -> None:
+    """Linked tables that weight their shared margin differently stay safe jointly."""
+    gs, ga = arr.sum(axis=2), arr.sum(axis=1)
+    tables = [to_table("gs", gs, ["a", "b"], f1), to_table("ga", ga, ["a", "c"], f2)]
+    check_release(tables, {"gs": gs, "ga": ga}, small_only=True)
 
 
 @SETTINGS

@@ -263,8 +263,8 @@ def _prune(auditor: _Auditor, pattern: Pattern, risks: Sequence[GroupRisk], limi
 
 
 def _grow(auditor: _Auditor, pattern: Pattern, key: str) -> int:
-    """Fallback: hide the cheapest shown cell that shares an equation with the hidden cells
-    connected to ``key`` (its component), and protect it with a cube."""
+    """Fallback: hide the cheapest shown cell (cost weights included) that shares an equation
+    with the hidden cells connected to ``key`` (its component), and protect it with a cube."""
     seen, todo, cands = {key}, [key], set()
     while todo:
         k0 = todo.pop()
@@ -278,7 +278,7 @@ def _grow(auditor: _Auditor, pattern: Pattern, key: str) -> int:
                     todo.append(k)
                 elif pattern.can_hide(k):
                     cands.add(k)
-    for k in sorted(cands, key=lambda k: (auditor.values[k], k)):
+    for k in sorted(cands, key=lambda k: (pattern.key_cost(k), k)):
         pattern.hide(k)
         return 1 + pattern.protect(k, Need(1))
     return 0

@@ -3,9 +3,10 @@
 The heuristic follows the hypercube idea of tau-Argus GH (Repsilber; Giessing): a hidden cell
 is protected by a 2^m "cube" of hidden cells, one alternative category per additive dimension,
 because moving the cube's corners by +d/-d keeps every margin of the table. For each cell at
-risk the cheapest cube (suppressed value, margins weighted up) that gives it the required
-room is hidden; then the whole release is audited jointly and cells that are still too narrow
-(linked tables, earlier releases) get further cubes until the audit passes.
+risk the cheapest cube (suppressed value, margins weighted up, times the tables' cost
+weights) that gives it the required room is hidden; then the whole release is audited
+jointly and cells that are still too narrow (linked tables, earlier releases) get further
+cubes until the audit passes.
 """
 
 from __future__ import annotations
@@ -57,9 +58,11 @@ class Pattern:
         self.hidden: list[np.ndarray] = []
         frozen = frozen or set()
         for gi, g in enumerate(self.grids):
-            v = g.values
             for idx in itertools.product(*(range(n) for n in g.shape)):
                 self.positions[str(g.keys[idx])].append((gi, idx))
+        weight = self._key_weights()
+        for g in self.grids:
+            v = g.values
             nan = np.isnan(v)
             vv = np.where(nan, 0.0, v)
             self.lo.append(np.where(vv < t, np.minimum(vv, float(rules.small_lower)), t))
@@ -71,12 +74,24 @@ class Pattern:
                     sl[d] = slice(tp, tp + 1)
                     margins[tuple(sl)] += 1
             base = vv + 1.0 if rules.cost == "value" else np.ones(g.shape)
-            self.cost.append(base * (1.0 + rules.margin_weight * margins))
+            w = np.vectorize(lambda k: weight.get(k, 1.0), otypes=[float])(g.keys)
+            self.cost.append(base * (1.0 + rules.margin_weight * margins) * w)
             frozen_mask = np.vectorize(lambda k: k in frozen, otypes=[bool])(g.keys)
             self.usable.append(~nan & (vv >= t) & ~frozen_mask)
             self.hidden.append(
                 np.vectorize(lambda k: self.status[k].suppressed, otypes=[bool])(g.keys)
             )
+
+    def _key_weights(self) -> dict[str, float]:
+        """Cost factor per cell key: the largest that a table with weights gives it (a cell
+        one table wants kept stays expensive in every table; tables without weights abstain)."""
+        out: dict[str, float] = {}
+        for g in self.grids:
+            if g.weights is None:
+                continue
+            for k, w in zip(g.keys.ravel(), g.weights.ravel(), strict=True):
+                out[str(k)] = max(out.get(str(k), 0.0), float(w))
+        return out
 
     def hide(self, key: str, status: CellStatus = CellStatus.SECONDARY) -> bool:
         """Hide a cell everywhere it appears; False if it was hidden already."""

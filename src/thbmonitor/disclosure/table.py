@@ -8,12 +8,19 @@ without it (e.g. a single ``year``) only stratifies.
 A cell is identified across tables by its canonical key: the universe plus the
 (dimension, category) pairs that are not a Total. So ``group=A, sex=Total`` in a group x sex
 table and ``group=A, age=Total`` in a group x age table are the same cell.
+
+A table may say which cells matter most with ``cost_weights``: per dimension, a factor per
+category that multiplies the cost of hiding a cell in that category (the factors of a cell's
+categories multiply). Secondary suppression then draws complementary cells from cheap
+categories (e.g. ``"unknown"``: factor 0.2) before expensive ones (a headline band: factor 20).
+A factor for the total label weights that dimension's margin cells.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +48,11 @@ class CountTable:
     ``frame`` has one row per cell: the ``dims`` columns and a ``count`` column (non-negative
     integers; NaN means not available). Tables of one ``universe`` (the same population,
     e.g. registered presumed victims) share cells with equal keys.
+
+    ``cost_weights`` maps a dimension to ``{category: factor}``: hiding a cell of that
+    category as a complement costs ``factor`` times more (factors > 1 keep a cell published,
+    < 1 offer it first). Categories not named have factor 1. Weights only steer the choice of
+    complementary cells; primary suppression and the audit do not depend on them.
     """
 
     name: str
@@ -49,7 +61,20 @@ class CountTable:
     universe: str = "registrations"
     count: str = "count"
     total_label: str = TOTAL
+    cost_weights: Mapping[str, Mapping[Any, float]] = field(default_factory=dict)
     _grid: Grid | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for d, factors in self.cost_weights.items():
+            if d not in self.dims:
+                raise InputError(
+                    f"table '{self.name}': cost weight for '{d}', which is not a dimension"
+                )
+            for f in factors.values():
+                if not (math.isfinite(f) and f > 0):
+                    raise InputError(
+                        f"table '{self.name}': cost weights of '{d}' must be positive numbers"
+                    )
 
     @classmethod
     def from_cells(
@@ -63,6 +88,7 @@ class CountTable:
         count: str = "count",
         universe: str = "registrations",
         total_label: str = TOTAL,
+        cost_weights: Mapping[str, Mapping[Any, float]] | None = None,
     ) -> CountTable:
         """Build a table from its inner cells, adding the margins of ``margins`` (default all).
 
@@ -95,7 +121,7 @@ class CountTable:
                     part[d] = total_label
                 parts.append(part[[*dims, count]])
         frame = pd.concat(parts, ignore_index=True)
-        return cls(name, frame, dims, universe, count, total_label)
+        return cls(name, frame, dims, universe, count, total_label, dict(cost_weights or {}))
 
     @classmethod
     def from_records(
@@ -108,6 +134,7 @@ class CountTable:
         categories: Mapping[str, Sequence[Any]] | None = None,
         universe: str = "registrations",
         total_label: str = TOTAL,
+        cost_weights: Mapping[str, Mapping[Any, float]] | None = None,
     ) -> CountTable:
         """Count unit records (one row per person) into a table with margins."""
         dims = tuple(dims)
@@ -121,6 +148,7 @@ class CountTable:
             categories=categories,
             universe=universe,
             total_label=total_label,
+            cost_weights=cost_weights,
         )
 
     def grid(self) -> Grid:
@@ -171,6 +199,7 @@ class Grid:
     total_pos: tuple[int | None, ...]  # index of the Total category per dimension
     values: np.ndarray  # float; NaN = not available
     keys: np.ndarray  # object array of str, same shape
+    weights: np.ndarray | None = None  # cost factor of hiding each cell (None: all 1)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -235,7 +264,8 @@ class Grid:
         for idx in itertools.product(*(range(n) for n in shape)):
             coords = {d: cats[k][idx[k]] for k, d in enumerate(dims)}
             keys[idx] = cell_key(table.universe, coords, tl)
-        grid = cls(name, table.universe, dims, tuple(cats), tuple(tpos), values, keys)
+        weights = _weights(table, cats, shape)
+        grid = cls(name, table.universe, dims, tuple(cats), tuple(tpos), values, keys, weights)
         grid._check_additive()
         return grid
 
@@ -256,6 +286,27 @@ class Grid:
                 f"table '{self.name}': {bad} margin(s) differ from the sum of their cells; "
                 "margins must be the true totals of the table"
             )
+
+
+def _weights(
+    table: CountTable, cats: Sequence[tuple[Any, ...]], shape: tuple[int, ...]
+) -> np.ndarray | None:
+    """The cost factor of every cell: the product of its categories' factors."""
+    if not table.cost_weights:
+        return None
+    out = np.ones(shape)
+    for k, d in enumerate(table.dims):
+        factors = {str(c): float(f) for c, f in table.cost_weights.get(d, {}).items()}
+        labels = [str(c) for c in cats[k]]
+        unknown = set(factors) - set(labels)
+        if unknown:
+            raise InputError(
+                f"table '{table.name}': cost weights of '{d}' name {len(unknown)} "
+                "category(ies) the dimension does not have"
+            )
+        axis = np.array([factors.get(c, 1.0) for c in labels])
+        out = out * axis.reshape([-1 if e == k else 1 for e in range(len(shape))])
+    return out
 
 
 def tables_from_frame(
