@@ -9,7 +9,7 @@ population and coordinates) are audited as one cell, and tables of another windo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -109,6 +109,34 @@ _UNKNOWN_OF = {
 }  # fmt: skip
 
 
+# How costly it is to hide a cell as a complement (disclosure.CountTable.cost_weights):
+# unknown / other categories are offered first, the minors band (the spotlight of the monitor)
+# and every total (yearly totals, group totals) are kept published unless nothing else works.
+CHEAP = 0.2
+COSTLY = 20.0
+_COST_OF: dict[str, dict[str, float]] = {
+    **{d: {u: CHEAP} for d, u in _UNKNOWN_OF.items()},
+    "group": {MonitorGroup.OTHER_UNKNOWN.value: 0.5},
+    "age_band": {AgeBand.UNKNOWN.value: CHEAP, AgeBand.MINOR.value: COSTLY},
+    "sector": {Sector.UNKNOWN.value: CHEAP, Sector.OTHER.value: CHEAP},
+    **{m: {"unknown": CHEAP} for m in HELP_MEASURES},
+}
+
+
+def _cost_weights(
+    dims: Sequence[str], cats: Mapping[str, Sequence[str]], margins: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    """The cost weights of a table: cheap unknowns, a costly minors band, costly totals."""
+    out: dict[str, dict[str, float]] = {}
+    for d in dims:
+        w = {c: f for c, f in _COST_OF.get(d, {}).items() if c in cats[d]}
+        if d in margins:
+            w[TOTAL] = COSTLY
+        if w:
+            out[d] = w
+    return out
+
+
 def _clean(cells: pd.DataFrame, dims: Sequence[str], cats: dict[str, list[str]]) -> pd.DataFrame:
     """Map values outside a code list to its unknown category and re-sum."""
     cells = cells.copy()
@@ -156,13 +184,16 @@ class _Builder:
         only = only or {}
         cells = self.count(unit, dims, where=only)
         cells = _clean(cells, [d for d in dims if d not in only], self.cats)
+        margins = [d for d in dims if d not in only and d not in stratify]
+        cats = {d: list(only.get(d, self.cats[d])) for d in dims}
         table = CountTable.from_cells(
             key,
             cells,
             list(dims),
-            margins=[d for d in dims if d not in only and d not in stratify],
-            categories={d: list(only.get(d, self.cats[d])) for d in dims},
+            margins=margins,
+            categories=cats,
             universe=f"{unit} {self.span}",
+            cost_weights=_cost_weights(dims, cats, margins),
         )
         rows = tuple(rows) if rows is not None else tuple(dims[:-1])
         shown = [d for d in dims if d not in rows and len(only.get(d, ())) != 1]
@@ -184,6 +215,7 @@ class _Builder:
             margins=["group"],
             categories={"nationality": foreign, "group": self.cats["group"]},
             universe=f"{unit} {self.span}",
+            cost_weights=_cost_weights(["group"], self.cats, ["group"]),
         )
         self.out.append(MonitorTable(key, "people", unit, ("nationality",), "group", table))
 
@@ -206,6 +238,7 @@ class _Builder:
             margins=["group"],
             categories={"years_registered": ["2+"], "group": self.cats["group"]},
             universe=f"persons {self.span}",
+            cost_weights=_cost_weights(["group"], self.cats, ["group"]),
         )
         self.out.append(
             MonitorTable(
