@@ -6,6 +6,7 @@ import json
 import os
 import zipfile
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -107,3 +108,44 @@ def test_report_renders_offline_with_the_figures_of_results_json(demo_run: RunRe
     assert check.external_requests == () and check.errors == ()
     assert check.unmatched == () and check.missing == ()
     assert check.ok
+
+
+def test_no_identifier_in_any_store_column(demo_run: RunResult) -> None:
+    """Read every text column of every table of the store (not its compressed bytes): none
+    holds an input name, birth date or identity number, and no date column is a birth date."""
+    inputs = demo_run.out / "input"
+    frames = [
+        pd.read_csv(inputs / "registrations.csv", dtype=str, keep_default_na=False),
+        pd.read_parquet(inputs / "police_register.parquet").astype(str),
+    ]
+    identifying = ("first_names", "last_name", "date_of_birth", "identity_number")
+    values: set[str] = set()
+    public: set[str] = set()  # values of other columns (a municipality named like a surname)
+    for frame in frames:
+        for col in frame.columns:
+            seen = {v for v in frame[col] if v and v not in ("None", "NaT")}
+            if col in identifying:
+                values |= seen
+            else:
+                public |= seen
+    values -= public
+    assert len(values) > 1000
+    store = duckdb.connect(str(demo_run.out / "monitor.duckdb"), read_only=True)
+    try:
+        columns = store.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns"
+        ).fetchall()
+        dates = {(t, c) for t, c, d in columns if d == "DATE"}
+        assert dates <= {
+            ("registrations", "registration_date"),
+            ("police_events", "event_date"),
+            ("population_events", "event_date"),
+        }
+        for table, column, dtype in columns:
+            if dtype != "VARCHAR":
+                continue
+            found = store.execute(f'SELECT DISTINCT "{column}" FROM "{table}"').fetchall()
+            leaked = {str(v) for (v,) in found if v is not None} & values
+            assert not leaked, f"{table}.{column} holds {len(leaked)} identifying value(s)"
+    finally:
+        store.close()

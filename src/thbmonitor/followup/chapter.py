@@ -340,14 +340,19 @@ def report_chapter(
         if value is None:
             continue
         pct = 100 * value
+        low = 100 * km["lower"][km["t"].index(years)]
+        high = 100 * km["upper"][km["t"].index(years)]
+        band_en = f"{low:.1f}–{high:.1f}%"
+        band_nl = band_en.replace(".", ",")
         headlines.append(
             Headline(
                 f"key_findings.revictimisation_{years}y_pct",
                 Text(
-                    f"{pct:.0f}% of victims were registered by the police as victim of a new "
-                    f"crime within {years} years (Kaplan-Meier).",
-                    f"{pct:.0f}% van de slachtoffers werd binnen {years} jaar door de politie "
-                    "geregistreerd als slachtoffer van een nieuw misdrijf (Kaplan-Meier).",
+                    "{value} of victims were registered by the police as victim of a new "
+                    f"crime within {years} years (Kaplan-Meier; 95% interval {band_en}).",
+                    "{value} van de slachtoffers werd binnen "
+                    f"{years} jaar door de politie geregistreerd als slachtoffer van een nieuw "
+                    f"misdrijf (Kaplan-Meier; 95%-interval {band_nl}).",
                 ),
                 round(pct, 1),
             )
