@@ -171,6 +171,8 @@ def _check(s: Settings) -> None:
         raise ConfigError("give window_last too when window_first is set")
     if s.language not in ("en", "nl"):
         raise ConfigError("language must be 'en' or 'nl'")
+    if not 1 <= s.followup_years <= 30:
+        raise ConfigError("followup_years must be a whole number of years from 1 to 30")
     if s.followup_entry not in ("first", "episode"):
         raise ConfigError("followup_entry must be 'first' or 'episode'")
     if s.mse_method not in ("stepwise", "bic", "aic", "main"):

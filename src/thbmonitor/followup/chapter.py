@@ -18,7 +18,6 @@ from thbmonitor.config import Settings
 from thbmonitor.disclosure import CountTable, Release
 from thbmonitor.engine import Store
 from thbmonitor.followup.analysis import FollowUpResult, analyse_followup, results_section
-from thbmonitor.followup.breakdown import YEARS
 from thbmonitor.followup.cohort import CohortRule
 from thbmonitor.followup.overlap import suspect_flags
 from thbmonitor.followup.source import cohort_source, population_register_present
@@ -88,13 +87,16 @@ def _cell(row: pd.Series, marker: str) -> Any:
     return round(float(row["estimate"]), 1) if row["shown"] else marker
 
 
-def _interval(row: pd.Series) -> str:
-    return f"{row['lower']:.1f}–{row['upper']:.1f}" if row["shown"] else "."
+def _interval(row: pd.Series) -> tuple[float, float] | str:
+    """The 95% interval as a pair the renderers localise (``.`` where the share is hidden)."""
+    if not row["shown"]:
+        return "."
+    return (round(float(row["lower"]), 1), round(float(row["upper"]), 1))
 
 
 def _overall_table(key: str, title: Text, masked: pd.DataFrame, marker: str) -> Table:
     rows = []
-    for t in YEARS:
+    for t in sorted(masked["t"].unique()):
         row: dict[str, Any] = {"years": int(t)}
         for name in ESTIMATOR_NAMES:
             r = masked[(masked["estimator"] == name) & (masked["t"] == t)].iloc[0]
@@ -108,12 +110,18 @@ def _overall_table(key: str, title: Text, masked: pd.DataFrame, marker: str) -> 
     return Table(key, title, pd.DataFrame(rows), SOURCE, columns=columns)
 
 
+def _milestones(table: pd.DataFrame) -> list[int]:
+    """The horizons shown in group tables: 1, 5 and 7 years, as far as the follow-up reaches."""
+    have = set(table["t"].astype(int))
+    return [t for t in (1, 5, 7) if t in have] or sorted(have)[-1:]
+
+
 def _group_table(key: str, title: Text, masked: pd.DataFrame, marker: str) -> Table:
     km = masked[masked["estimator"] == "kaplan_meier"]
     rows = []
     for (breakdown, group), sub in km.groupby(["breakdown", "group"], sort=False):
         row: dict[str, Any] = {"breakdown": breakdown, "group": group}
-        for t in (1, 5, 7):
+        for t in _milestones(km):
             r = sub[sub["t"] == t].iloc[0]
             row[f"km_{t}y_pct"] = _cell(r, marker)
             row[f"km_{t}y_ci_pct"] = _interval(r)
@@ -122,7 +130,7 @@ def _group_table(key: str, title: Text, masked: pd.DataFrame, marker: str) -> Ta
         "breakdown": Text("Breakdown", "Uitsplitsing"),
         "group": Text("Group", "Groep"),
     }
-    for t in (1, 5, 7):
+    for t in _milestones(km):
         columns[f"km_{t}y_pct"] = Text(f"Within {t} years (%)", f"Binnen {t} jaar (%)")
         columns[f"km_{t}y_ci_pct"] = Text("95% interval (%)", "95%-interval (%)")
     return Table(key, title, pd.DataFrame(rows), SOURCE, columns=columns)
@@ -322,6 +330,7 @@ def report_chapter(
         by=BREAKDOWNS,
         risk_factors=RISK_FACTORS,
         rule=rule,
+        times=tuple(float(t) for t in range(1, settings.followup_years + 1)),
     )
     victim_inc = _mask(found.revictimisation, threshold, marker)
     suspect_inc = _mask(found.suspect_registration, threshold, marker)
