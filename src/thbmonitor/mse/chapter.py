@@ -1,11 +1,15 @@
 """The hidden-number chapter: multiple systems estimation on the linked persons' histories.
 
-Per registration year, each distinct person's capture history over the reporting
-organisations (the lists) is estimated with the settings' model selection; per form of
-exploitation the window's person-years are pooled. The observed counts behind every estimate
-go through the release's disclosure control: an estimate whose observed count is suppressed
-is not shown either. For the last year of the window the models are shown side by side with
-the heterogeneity models (sensitivity).
+The yearly series comes from one log-linear model over the histories of all years with
+list-by-year and list-by-covariate interactions (form of exploitation, age band, nationality
+group; :mod:`thbmonitor.mse.yearly`), because catchability differs between those groups and a
+model per year on the pooled histories is biased by it. The forms of exploitation are the
+same model's estimates summed over the window's years (person-years). If that model cannot be
+fitted, covariates are dropped one at a time, and as a last resort each year is fitted alone
+(:func:`estimate_by_stratum`); the method text says what was fitted. The observed counts behind
+every estimate go through the release's disclosure control: an estimate whose observed count
+is suppressed is not shown either. For the last year of the window the models are shown side
+by side with the heterogeneity models (sensitivity).
 """
 
 from __future__ import annotations
@@ -23,12 +27,20 @@ from thbmonitor.errors import EstimationError
 from thbmonitor.mse.estimator import MultipleSystemsEstimator
 from thbmonitor.mse.heterogeneity import sensitivity_table
 from thbmonitor.mse.results import records
+from thbmonitor.mse.series import (
+    MIN_LEVEL,
+    YEARLY_COVARIATES,
+    YearlySeries,
+    estimate_series,
+    group_series,
+)
 from thbmonitor.mse.strata import estimate_by_stratum
 from thbmonitor.mse.table import CaptureTable
 from thbmonitor.report.model import Chapter, Chart, Headline, Table, Text
 from thbmonitor.store import resolve_window
 
 Protect = Callable[[Sequence[CountTable]], Release]
+
 
 SOURCE = Text(
     "Linked registrations of presumed victims by reporting organisation; thbmonitor MSE.",
@@ -61,12 +73,76 @@ METHOD = Text(
     ),
 )
 
+COVARIATE_NAMES = {
+    "monitor_group": ("form of exploitation", "vorm van uitbuiting"),
+    "age_band": ("age band", "leeftijdsgroep"),
+    "nationality_group": ("nationality group", "nationaliteitsgroep"),
+    "sex": ("sex", "geslacht"),
+}
+YEARLY_METHOD = Text(
+    en=(
+        "Multiple systems estimation (capture-recapture) treats each reporting organisation "
+        "as a list. The distinct victims' capture histories of all years are fitted together "
+        "by one Poisson log-linear model in which every list has its own effect in every year "
+        "and in every level of {covs} (list-by-covariate interactions, as in the Dutch "
+        "estimates of Cruyff, van Dijk and van der Heijden): the chance to be registered "
+        "differs between these groups, and pooling them would bias the estimate. Every "
+        "combination of year and {covs} has its own size; combinations in which nobody was "
+        "registered add no hidden victims. Interactions between two lists, the same in all "
+        "years and groups, are chosen on this model by {selection}; a model is only used if its "
+        "maximum-likelihood estimate exists (Fienberg-Rinaldo check) and converges. Selected: "
+        "{model}.{shared} A year's estimate "
+        "is the sum over its combinations, a form of exploitation's the sum over the "
+        "person-years of {first}-{last}; the 95% intervals are log-normal from the delta "
+        "method with the model's joint covariance, given the model. The estimate assumes a "
+        "closed population within the year and that list dependence is captured by the "
+        "interactions. The sensitivity table fits the last year alone, without covariates, "
+        "side by side with models for heterogeneous catchability (Chao's lower bound, "
+        "Darroch's Mh){boot}."
+    ),
+    nl=(
+        "Meervoudige systeemschatting (vangst-hervangst) behandelt elke meldende organisatie "
+        "als een lijst. De vangstpatronen van de unieke slachtoffers van alle jaren worden "
+        "samen beschreven met een Poisson log-lineair model waarin elke lijst een eigen "
+        "effect heeft in elk jaar en in elke categorie van {covs} (interacties tussen lijst "
+        "en covariaat, zoals in de Nederlandse schattingen van Cruyff, van Dijk en van der "
+        "Heijden): de kans om geregistreerd te worden verschilt tussen deze groepen, en ze "
+        "samennemen zou de schatting vertekenen. Elke combinatie van jaar en {covs} heeft "
+        "een eigen omvang; combinaties waarin niemand geregistreerd is, voegen geen "
+        "verborgen slachtoffers toe. Interacties tussen twee lijsten, gelijk in alle jaren en "
+        "groepen, worden op dit model gekozen met {selection}; een model wordt alleen gebruikt "
+        "als de meest-aannemelijke schatting bestaat (toets van Fienberg en Rinaldo) en "
+        "convergeert. Gekozen: {model}.{shared} De "
+        "schatting van een jaar is de som over zijn combinaties, die van een vorm van "
+        "uitbuiting de som over de persoonsjaren {first}-{last}; de 95%-intervallen zijn "
+        "log-normaal volgens de deltamethode met de gezamenlijke covariantie van het model, "
+        "gegeven het model. De schatting veronderstelt een gesloten populatie binnen het jaar "
+        "en dat afhankelijkheid tussen lijsten door de interacties wordt gevangen. De "
+        "gevoeligheidstabel schat het laatste jaar apart, zonder covariaten, naast modellen "
+        "voor heterogene vangstkans (Chao, Darroch Mh){boot}."
+    ),
+)
+SELECTION = {
+    "stepwise": (
+        "forward selection with a Poisson p-value threshold of {pthresh} (the test of "
+        "Chan, Silverman & Vincent 2021)",
+        "voorwaartse selectie met p-waardegrens {pthresh} (de toets van Chan, Silverman & "
+        "Vincent 2021)",
+    ),
+    "bic": ("forward selection by BIC", "voorwaartse selectie op BIC"),
+    "aic": ("forward selection by AIC", "voorwaartse selectie op AIC"),
+    "main": (
+        "none (lists independent given year and covariates)",
+        "geen (lijsten onafhankelijk gegeven jaar en covariaten)",
+    ),
+}
+
 
 def _histories(store: Store) -> tuple[pd.DataFrame, list[str]]:
     from thbmonitor.linkage import capture_histories
     from thbmonitor.linkage.capture import LISTS
 
-    frame = capture_histories(store, covariates=("year", "monitor_group"))
+    frame = capture_histories(store, covariates=("year", *YEARLY_COVARIATES))
     lists = [c for c in LISTS if c in frame.columns]
     return frame, lists
 
@@ -123,10 +199,26 @@ def _series_table(
     return table, frame
 
 
-def _sensitivity(collapsed: CaptureTable, settings: Settings, year: int) -> Table:
+def _sensitivity(
+    collapsed: CaptureTable, settings: Settings, year: int, series: YearlySeries
+) -> Table:
     found = sensitivity_table(
         collapsed, maxorder=settings.mse_maxorder, pthresh=settings.mse_pthresh
     )
+    if series.fit is not None:
+        row = series.fit.by_year[series.fit.by_year["year"] == year]
+        if not row.empty:
+            covs = ", ".join(series.fit.covariates) or "year"
+            extra = {
+                "method": "covariates",
+                "model": f"{' + '.join(series.fit.model) or 'main effects'} | lists x (year, "
+                f"{covs})",
+                "estimate": float(row["estimate"].iloc[0]),
+                "lower": float(row["lower"].iloc[0]),
+                "upper": float(row["upper"].iloc[0]),
+                "interval_method": series.fit.interval_method,
+            }
+            found = pd.concat([pd.DataFrame([extra]), found], ignore_index=True)
     frame = pd.DataFrame(
         {
             "method": found["method"],
@@ -146,9 +238,13 @@ def _sensitivity(collapsed: CaptureTable, settings: Settings, year: int) -> Tabl
         frame,
         SOURCE,
         note=Text(
-            "main: independence of lists; stepwise, bic, aic: model selection; heterogeneity: "
+            "covariates: the model of the yearly series (all years, list-by-covariate "
+            "interactions); the other rows fit this year alone without covariates. main: "
+            "independence of lists; stepwise, bic, aic: model selection; heterogeneity: "
             "models for catchability that differs between persons.",
-            "main: onafhankelijke lijsten; stepwise, bic, aic: modelselectie; heterogeneity: "
+            "covariates: het model van de jaarreeks (alle jaren, interacties tussen lijst en "
+            "covariaat); de andere rijen schatten dit jaar apart zonder covariaten. main: "
+            "onafhankelijke lijsten; stepwise, bic, aic: modelselectie; heterogeneity: "
             "modellen voor vangstkansen die tussen personen verschillen.",
         ),
         columns={
@@ -170,12 +266,16 @@ def report_chapter(
     settings = resolve_window(store, settings)
     histories, lists = _histories(store)
     fit = _fit_settings(settings)
-    table = CaptureTable.from_frame(histories, lists=lists, covariates=["year", "monitor_group"])
-    by_year = estimate_by_stratum(table, "year", seed=settings.seed, **fit)
+    table = CaptureTable.from_frame(histories, lists=lists, covariates=["year", *YEARLY_COVARIATES])
+    series = estimate_series(table, seed=settings.seed, **fit)
+    by_year = series.by_year
     first, last = settings.window_first, settings.window_last
-    in_window = (table.covariates["year"] >= first) & (table.covariates["year"] <= last)
-    window = table.subset(in_window.to_numpy())
-    by_group = estimate_by_stratum(window, "monitor_group", seed=settings.seed, **fit)
+    if series.fit is not None and "monitor_group" in series.fit.covariates:
+        by_group = group_series(series.fit, first, last)
+    else:
+        in_window = (table.covariates["year"] >= first) & (table.covariates["year"] <= last)
+        window = table.subset(in_window.to_numpy())
+        by_group = estimate_by_stratum(window, "monitor_group", seed=settings.seed, **fit)
 
     shown_year = _protected_observed(protect, by_year, "year", "capture_persons_year")
     shown_group = _protected_observed(
@@ -212,7 +312,7 @@ def report_chapter(
             bootstrap=settings.mse_bootstrap, seed=settings.seed, **fit
         ).fit(last_year)
         overall = estimator.to_dict()
-        tables.append(_sensitivity(last_year, settings, last))
+        tables.append(_sensitivity(last_year, settings, last, series))
     except EstimationError as exc:
         overall = {"error": str(exc)}
 
@@ -234,17 +334,7 @@ def report_chapter(
                 est,
             )
         )
-    boot = (
-        f"; the headline year also with a BCa bootstrap of {settings.mse_bootstrap} replicates "
-        "that repeats the model selection"
-        if settings.mse_bootstrap
-        else ""
-    )
-    boot_nl = (
-        f"; het laatste jaar ook met een BCa-bootstrap van {settings.mse_bootstrap} herhalingen"
-        if settings.mse_bootstrap
-        else ""
-    )
+    method = _method_text(settings, series, first, last)
     chapter = Chapter(
         key="hidden_number",
         title=Text(
@@ -257,12 +347,7 @@ def report_chapter(
             "Hoeveel slachtoffers zijn er in totaal, geregistreerd of niet? Geschat uit de "
             "overlap tussen de meldende organisaties.",
         ),
-        method=Text(
-            METHOD.en.format(method=settings.mse_method, pthresh=settings.mse_pthresh, boot=boot),
-            METHOD.nl.format(
-                method=settings.mse_method, pthresh=settings.mse_pthresh, boot=boot_nl
-            ),
-        ),
+        method=method,
         headlines=tuple(headlines),
         tables=tuple(tables),
         charts=(chart,),
@@ -274,8 +359,98 @@ def report_chapter(
         "by_year": _published_series(year_frame, "year"),
         "by_group": _published_series(group_table.frame, "monitor_group"),
         "last_year": {"year": last, **_clean(overall)},
+        "yearly_model": _model_entry(series),
     }
     return chapter, results
+
+
+def _method_text(settings: Settings, series: YearlySeries, first: int, last: int) -> Text:
+    if series.fit is None:
+        boot = (
+            f"; the last year also with a BCa bootstrap of {settings.mse_bootstrap} replicates "
+            "that repeats the model selection"
+            if settings.mse_bootstrap
+            else ""
+        )
+        boot_nl = (
+            f"; het laatste jaar ook met een BCa-bootstrap van {settings.mse_bootstrap} herhalingen"
+            if settings.mse_bootstrap
+            else ""
+        )
+        return Text(
+            METHOD.en.format(method=settings.mse_method, pthresh=settings.mse_pthresh, boot=boot),
+            METHOD.nl.format(
+                method=settings.mse_method, pthresh=settings.mse_pthresh, boot=boot_nl
+            ),
+        )
+    fit = series.fit
+    names = [COVARIATE_NAMES.get(c, (c, c)) for c in fit.covariates]
+    covs_en = _join([n[0] for n in names], "and") if names else "no further covariate"
+    covs_nl = _join([n[1] for n in names], "en") if names else "geen verdere covariaat"
+    sel_en, sel_nl = SELECTION[settings.mse_method]
+    model = " + ".join(fit.model) or "main effects"
+    boot = (
+        f", the last year alone also with a BCa bootstrap of {settings.mse_bootstrap} "
+        "replicates (results.json)"
+        if settings.mse_bootstrap
+        else ""
+    )
+    boot_nl = (
+        f", het laatste jaar apart ook met een BCa-bootstrap van {settings.mse_bootstrap} "
+        "herhalingen (results.json)"
+        if settings.mse_bootstrap
+        else ""
+    )
+    shared = ", ".join(fit.shared_levels)
+    shared_en = (
+        f" Levels with fewer than {MIN_LEVEL} registered persons ({shared}) share the list "
+        "effects of their covariate's largest level."
+        if shared
+        else ""
+    )
+    shared_nl = (
+        f" Categorieën met minder dan {MIN_LEVEL} geregistreerde personen ({shared}) delen de "
+        "lijsteffecten van de grootste categorie van hun covariaat."
+        if shared
+        else ""
+    )
+    common = {"model": model, "first": first, "last": last}
+    return Text(
+        YEARLY_METHOD.en.format(
+            covs=covs_en,
+            selection=sel_en.format(pthresh=settings.mse_pthresh),
+            boot=boot,
+            shared=shared_en,
+            **common,
+        ),
+        YEARLY_METHOD.nl.format(
+            covs=covs_nl,
+            selection=sel_nl.format(pthresh=settings.mse_pthresh),
+            boot=boot_nl,
+            shared=shared_nl,
+            **common,
+        ).replace("main effects", "hoofdeffecten"),
+    )
+
+
+def _join(items: list[str], word: str) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def _model_entry(series: YearlySeries) -> dict[str, Any]:
+    """The yearly series' model for results.json."""
+    if series.fit is None:
+        return {"kind": "per year, no covariates", "note": series.note}
+    fit = series.fit
+    return {
+        "kind": "all years, list x year and list x covariate interactions",
+        "covariates": list(fit.covariates),
+        "interactions": list(fit.model),
+        "selection": fit.method,
+        "interval": fit.interval_method,
+        "path": records(fit.path),
+        "note": series.note,
+    }
 
 
 def _shown(value: Any) -> bool:

@@ -37,6 +37,7 @@ from scipy.stats import norm, poisson
 from threadpoolctl import threadpool_limits
 
 from thbmonitor.errors import EstimationError
+from thbmonitor.mse.existence import lp_exists
 from thbmonitor.mse.loglinear import Term, history_matrix, term_name
 from thbmonitor.mse.table import CaptureTable
 
@@ -78,6 +79,7 @@ class YearlyFit:
     combinations: pd.DataFrame  # year, covariates, observed, hidden (one row per combination)
     cov_hidden: np.ndarray  # covariance of the combinations' hidden numbers (delta method)
     method: str
+    shared_levels: tuple[str, ...] = ()  # "covariate=level" without list effects of their own
     interval_method: str = "log-normal delta method (model-conditional)"
     level: float = 0.95
 
@@ -110,8 +112,11 @@ def _summary(
 
 
 def _design(
-    table: CaptureTable, factors: list[str], terms: Sequence[Term]
+    table: CaptureTable, own: Mapping[str, Sequence[str]], terms: Sequence[Term]
 ) -> tuple[_Design, pd.DataFrame]:
+    """``own`` maps each factor to the levels with list effects of their own (the others share
+    the reference level's)."""
+    factors = list(own)
     k = table.n_lists
     cov = table.covariates[factors].astype(str)
     combos = cov.drop_duplicates().sort_values(factors).reset_index(drop=True)
@@ -131,7 +136,7 @@ def _design(
         names.append(term_name(t, table.lists))
     for v in factors:
         values = combos[v].to_numpy()
-        for lev in sorted(set(values), key=_level_key)[1:]:
+        for lev in own[v]:
             at = (values == lev).astype(float)[:, None]
             for i in range(k):
                 cols.append(at * hist[None, :, i])
@@ -220,10 +225,24 @@ def _fit(
     return _Fit(beta, info, prob, ll, converged)
 
 
-def _usable(d: _Design, fit: _Fit) -> bool:
+def _exists(d: _Design) -> bool:
+    """Fienberg-Rinaldo check on the equivalent Poisson design (combination indicators and the
+    list columns over the live cells): does a finite maximum-likelihood estimate exist?"""
+    g, h, p = d.x.shape
+    live = d.live.reshape(-1)
+    groups = np.repeat(np.arange(g), h)[live]
+    x = np.hstack([np.eye(g)[groups], d.x.reshape(g * h, p)[live]])
+    return lp_exists(x, d.y.reshape(-1)[live])
+
+
+def _usable(d: _Design, fit: _Fit, check: bool) -> bool:
+    """Converged to finite values with a full-rank information (and, with ``check``, passes
+    the existence check)."""
     if not fit.converged or np.max(np.abs(fit.coef), initial=0.0) > _DIVERGED:
         return False
-    return bool(np.linalg.matrix_rank(fit.info) == fit.info.shape[0])
+    if np.linalg.matrix_rank(fit.info) < fit.info.shape[0]:
+        return False
+    return _exists(d) if check else True
 
 
 def _hidden(d: _Design, fit: _Fit) -> tuple[np.ndarray, np.ndarray]:
@@ -251,12 +270,18 @@ def estimate_yearly(
     pthresh: float = 0.02,
     terms: Sequence[Term] | None = None,
     level: float = 0.95,
+    min_level: int = 50,
 ) -> YearlyFit:
     """Fit the model of the module docstring; ``terms`` fixes the list-list terms (no
     selection). ``method``: ``stepwise`` (p-value threshold ``pthresh``), ``aic``, ``bic``
-    (forward, add the best term while the criterion falls) or ``main`` (no interactions)."""
+    (forward, add the best term while the criterion falls) or ``main`` (no interactions).
+
+    A covariate level with fewer than ``min_level`` registered persons over all years (e.g. a
+    handful of unknowns) gets no list effects of its own: it shares those of the covariate's
+    most frequent level, which is the reference. Years always get their own.
+    """
     with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threads only contend
-        return _estimate(table, year, covariates, method, pthresh, terms, level)
+        return _estimate(table, year, covariates, method, pthresh, terms, level, min_level)
 
 
 def _estimate(
@@ -267,6 +292,7 @@ def _estimate(
     pthresh: float,
     terms: Sequence[Term] | None,
     level: float,
+    min_level: int,
 ) -> YearlyFit:
     if method not in METHODS:
         raise EstimationError(f"Unknown method '{method}'; choose from {', '.join(METHODS)}.")
@@ -278,16 +304,17 @@ def _estimate(
     table.collapse().check_estimable()
     n_obs = int(table.counts.sum())
     included: list[Term] = list(terms) if terms is not None else []
-    design, combos = _design(table, factors, included)
+    own, shared = _own_levels(table, year, factors, min_level)
+    design, combos = _design(table, own, included)
     fit = _fit(design)
-    if not _usable(design, fit):
+    if not _usable(design, fit, check=True):
         raise EstimationError(
             "The list-by-covariate model has no finite estimate on these data (a list never or "
             "always registers some covariate level). Merge levels or use fewer covariates."
         )
     path = [_step(0, "", fit, design, n_obs, math.nan)]
     if terms is None and method != "main":
-        included, design, fit, path = _select(table, factors, method, pthresh, design, fit, path)
+        included, design, fit, path = _select(table, own, method, pthresh, design, fit, path)
     hidden, cov = _hidden(design, fit)
     combos = combos.assign(hidden=hidden)
     rows = []
@@ -306,8 +333,31 @@ def _estimate(
         combinations=combos,
         cov_hidden=cov,
         method=method if terms is None else "given",
+        shared_levels=tuple(shared),
         level=level,
     )
+
+
+def _own_levels(
+    table: CaptureTable, year: str, factors: list[str], min_level: int
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Per factor, the non-reference levels with list effects of their own, and the shared."""
+    own: dict[str, list[str]] = {}
+    shared: list[str] = []
+    for v in factors:
+        sizes = (
+            pd.Series(table.counts, index=table.covariates[v].astype(str).to_numpy())
+            .groupby(level=0)
+            .sum()
+        )
+        levels = sorted(sizes.index, key=_level_key)
+        if v == year:
+            own[v] = levels[1:]
+            continue
+        reference = max(levels, key=lambda lev: (sizes[lev], -levels.index(lev)))
+        own[v] = [lev for lev in levels if lev != reference and sizes[lev] >= min_level]
+        shared += [f"{v}={lev}" for lev in levels if sizes[lev] < min_level]
+    return own, shared
 
 
 def _as_number(value: str) -> object:
@@ -334,14 +384,15 @@ def _step(
 
 def _select(
     table: CaptureTable,
-    factors: list[str],
+    own: Mapping[str, Sequence[str]],
     method: str,
     pthresh: float,
     design: _Design,
     fit: _Fit,
     path: list[dict[str, object]],
 ) -> tuple[list[Term], _Design, _Fit, list[dict[str, object]]]:
-    """Forward selection of two-list terms on the covariate model."""
+    """Forward selection of two-list terms on the covariate model. Candidates are tried in
+    order (smallest p-value, or best criterion) until one passes the existence check."""
     k = table.n_lists
     n_obs = int(table.counts.sum())
     pairs = _pairs(k)
@@ -350,47 +401,42 @@ def _select(
     included: list[Term] = []
     crit = "aic" if method == "aic" else "bic"
     for _cycle in range(len(pairs)):
-        todo = [p for p in pairs if p not in included]
-        if not todo:
-            break
         n = design.y.sum(axis=1)
         mu = n[:, None] * fit.prob
-        candidates: list[tuple[float, int, Term, float]] = []
-        for j, p in enumerate(todo):
+        candidates: list[tuple[float, int, Term]] = []
+        for j, p in enumerate(pairs):
+            if p in included:
+                continue
             nstar = float(design.y[:, both[p]].sum())
             pstar = float(mu[:, both[p]].sum())
             pv = float(min(poisson.cdf(nstar, pstar), poisson.sf(nstar - 1, pstar)))
-            candidates.append((pv, j, p, nstar))
+            candidates.append((pv, j, p))
+        ranked: list[tuple[float, Term, _Design, _Fit, float]] = []
         if method == "stepwise":
-            order = sorted(candidates)
-            chosen = None
-            for pv, _j, p, _n in order:
+            for pv, _j, p in sorted(candidates):
                 if pv >= pthresh:
                     break
-                d2, _c = _design(table, factors, [*included, p])
+                d2, _c = _design(table, own, [*included, p])
                 f2 = _fit(d2, (design.names, fit.coef))
-                if _usable(d2, f2):
-                    chosen = (p, d2, f2, pv)
+                if _usable(d2, f2, check=True):
+                    ranked.append((pv, p, d2, f2, pv))
                     break
-            if chosen is None:
-                break
         else:
-            best = None
             current = path[-1][crit]
             assert isinstance(current, float)
-            for pv, _j, p, _n in candidates:
-                d2, _c = _design(table, factors, [*included, p])
+            for pv, j, p in candidates:
+                d2, _c = _design(table, own, [*included, p])
                 f2 = _fit(d2, (design.names, fit.coef))
-                if not _usable(d2, f2):
-                    continue
                 value = _step(0, "", f2, d2, n_obs, pv)[crit]
                 assert isinstance(value, float)
-                if value < current and (best is None or value < best[0]):
-                    best = (value, p, d2, f2, pv)
-            if best is None:
-                break
-            chosen = best[1:]
-        p, design, fit, pv = chosen
+                if value < current and _usable(d2, f2, check=False):
+                    ranked.append((value + j * 1e-12, p, d2, f2, pv))
+            ranked.sort(key=lambda r: r[0])
+            first = next((r for r in ranked if _exists(r[2])), None)
+            ranked = [first] if first is not None else []
+        if not ranked:
+            break
+        _value, p, design, fit, pv = ranked[0]
         included.append(p)
         path.append(_step(len(included), term_name(p, table.lists), fit, design, n_obs, pv))
     return included, design, fit, path
