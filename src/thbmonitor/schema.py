@@ -302,26 +302,26 @@ REGISTRATION_FIELDS: tuple[Field, ...] = (
     ),
 )
 
-POLICE_FIELDS: tuple[Field, ...] = (
-    Field("event_id", "str", True, "Unique id of the police-register event."),
+# The identifiers a register holds for the person of an event (pseudonymised at the door).
+_REGISTER_PERSON: tuple[Field, ...] = (
     Field("first_names", "str", False, "First name(s).", (), None, True),
     Field("last_name", "str", False, "Last name.", (), None, True),
     Field("date_of_birth", "date", False, "Date of birth (YYYY-MM-DD).", (), None, True),
     Field("identity_number", "str", False, "Identity or document number.", (), None, True),
     Field("sex", "code", False, "Sex: F, M or U.", _codes(Sex)),
     Field("event_date", "date", True, "Date of the event."),
+)
+
+POLICE_FIELDS: tuple[Field, ...] = (
+    Field("event_id", "str", True, "Unique id of the police-register event."),
+    *_REGISTER_PERSON,
     Field("role", "code", True, "Role of the person: victim or suspect.", _codes(PoliceRole)),
     Field("crime_type", "code", True, "Crime type of the event.", _codes(CrimeType)),
 )
 
 POPULATION_FIELDS: tuple[Field, ...] = (
     Field("event_id", "str", True, "Unique id of the population-register event."),
-    Field("first_names", "str", False, "First name(s).", (), None, True),
-    Field("last_name", "str", False, "Last name.", (), None, True),
-    Field("date_of_birth", "date", False, "Date of birth (YYYY-MM-DD).", (), None, True),
-    Field("identity_number", "str", False, "Identity or document number.", (), None, True),
-    Field("sex", "code", False, "Sex: F, M or U.", _codes(Sex)),
-    Field("event_date", "date", True, "Date of the event."),
+    *_REGISTER_PERSON,
     Field("event_type", "code", True, "resident, death or emigration.", _codes(PopulationEvent)),
 )
 
