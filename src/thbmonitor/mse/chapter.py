@@ -130,7 +130,10 @@ SELECTION = {
         "Vincent 2021)",
     ),
     "bic": ("forward selection by BIC", "voorwaartse selectie op BIC"),
-    "aic": ("forward selection by AIC", "voorwaartse selectie op AIC"),
+    "aic": (
+        "forward selection by AIC (the last stage of Cruyff's model_search)",
+        "voorwaartse selectie op AIC (de laatste stap van Cruyffs model_search)",
+    ),
     "main": (
         "none (lists independent given year and covariates)",
         "geen (lijsten onafhankelijk gegeven jaar en covariaten)",
@@ -387,7 +390,7 @@ def _method_text(settings: Settings, series: YearlySeries, first: int, last: int
     names = [COVARIATE_NAMES.get(c, (c, c)) for c in fit.covariates]
     covs_en = _join([n[0] for n in names], "and") if names else "no further covariate"
     covs_nl = _join([n[1] for n in names], "en") if names else "geen verdere covariaat"
-    sel_en, sel_nl = SELECTION[settings.mse_method]
+    sel_en, sel_nl = SELECTION[fit.method]
     model = " + ".join(fit.model) or "main effects"
     boot = (
         f", the last year alone also with a BCa bootstrap of {settings.mse_bootstrap} "
