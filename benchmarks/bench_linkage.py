@@ -15,7 +15,7 @@ process got 25-40 % of the CPU; wall times are inflated accordingly):
 
 | world | registrations | pair F1 (P / R) | B-cubed F1 | single-list error | time | peak RSS |
 |---|---|---|---|---|---|---|
-| scale 25 | 323,151 | 0.901 (0.906 / 0.896) | 0.988 | +1.17 % | 296 s wall, 115 s CPU | 3.2 GB |
+| scale 25 | 323,151 | 0.915 (0.931 / 0.900) | 0.990 | +1.18 % | 322 s wall, 112 s CPU | 3.2 GB |
 | scale 1 | 12,910 | 0.959 (0.980 / 0.940) | 0.995 | +0.91 % | 11 s | 1.4 GB |
 | scale 1, plaintext | 12,910 | 0.957 (0.978 / 0.937) | 0.995 | +1.01 % | 41 s | 2.7 GB |
 

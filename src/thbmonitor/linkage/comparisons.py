@@ -270,5 +270,9 @@ def training_rules() -> dict[str, list[Any]]:
         # Names repeat often in this domain (a small pool per nationality), so an EM block on
         # names alone is mostly non-matches and EM can settle on "same name" as the match
         # class; the identity number and the birth date make blocks that are mostly matches.
-        "em": [block_on("tok_identity"), block_on("tok_dob")],
+        # The identity block trains names and birth date on pairs that are nearly all the
+        # same person; a birth-date block would mix in same-day strangers with similar names
+        # and make a name mismatch look common among matches. The second block (full name
+        # and birth date) trains the identity number and the other fields.
+        "em": [block_on("tok_identity"), block_on("tok_first", "tok_last", "tok_dob")],
     }
