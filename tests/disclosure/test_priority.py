@@ -118,3 +118,64 @@ def test_invalid_cost_weights_are_refused():
         CountTable.from_cells("t", LINE, ["age"], cost_weights={"age": {"minor": 0.0}})
     with pytest.raises(InputError, match="does not have"):
         CountTable.from_cells("t", LINE, ["age"], cost_weights={"age": {"child": 2.0}}).grid()
+
+
+SECTORS = pd.DataFrame(
+    [
+        ("labour", "Agriculture", 40),
+        ("labour", "Construction", 30),
+        ("labour", "Prostitution", 0),
+        ("labour", "Escort", 0),
+        ("sexual", "Agriculture", 0),
+        ("sexual", "Construction", 0),
+        ("sexual", "Prostitution", 30),
+        ("sexual", "Escort", 25),
+    ],
+    columns=["group", "sector", "count"],
+)
+
+
+def test_structural_lines_are_not_group_disclosure():
+    """Group x sector where every sector belongs to one group by the code list (agriculture
+    and construction are labour, prostitution and escort sexual exploitation). Each sector's
+    line along group is 100% one group: the dominance rule (0.9) flags all four and hides the
+    dominant cells (and the zeros that would confirm them). Declared structural, the four
+    lines say nothing beyond the code list: every count (all >= 10) and zero is shown, no group
+    is checked, and the joint audit passes. The group lines (labour: 40/70 = 57%, sexual:
+    30/55 = 55%) are below 0.9 either way."""
+    plain = protect_release([CountTable.from_cells("gs", SECTORS, ["group", "sector"])])
+    flagged = plain["gs"].frame
+    assert set(flagged.loc[flagged["status"] == "group", "sector"]) == {
+        "Agriculture",
+        "Construction",
+        "Prostitution",
+        "Escort",
+    }
+
+    table = CountTable.from_cells(
+        "gs",
+        SECTORS,
+        ["group", "sector"],
+        structural={"sector": ["Agriculture", "Construction", "Prostitution", "Escort"]},
+    )
+    rel = protect_release([table])
+    assert set(rel["gs"].frame["status"]) == {"published", "zero"}
+    assert rel.audit.passed and not rel.audit.groups
+    assert audit_release(rel.tables).passed
+
+
+def test_structural_line_keeps_other_lines_checked():
+    """Only the declared sector's line is exempt: construction left undeclared stays a
+    dominant (100% labour) group and its labour cell is hidden ('x')."""
+    table = CountTable.from_cells(
+        "gs",
+        SECTORS,
+        ["group", "sector"],
+        structural={"sector": ["Agriculture", "Prostitution", "Escort"]},
+    )
+    rel = protect_release([table])
+    f = rel["gs"].frame
+    assert set(f.loc[f["status"] == "group", "sector"]) == {"Construction"}
+    assert rel.audit.passed
+    with pytest.raises(InputError, match="not a dimension"):
+        CountTable.from_cells("gs", SECTORS, ["group", "sector"], structural={"age": ["x"]})

@@ -82,6 +82,9 @@ def primary_statuses(
             parts = np.array([g.values[i] for i in inner])
             if len(inner) < 2 or np.isnan(n) or n <= 0 or np.isnan(parts).any():
                 continue
+            along = next(d for d in range(len(total)) if total[d] != inner[0][d])
+            if g.structural_line(total, along):
+                continue  # members are in one category by definition: nothing to disclose
             top = int(np.argmax(parts))
             if parts[top] < rules.dominance * n:
                 continue

@@ -232,6 +232,13 @@ def protect_release(
             if not g.ok:
                 a = pattern.protect(g.risk.cell, group_need.get(g.risk.cell, Need(1)))
                 added += a or _grow(auditor, pattern, g.risk.cell)
+        log.debug(
+            "disclosure: round %d: %d narrow cell(s), groups at risk in %s, %d cell(s) hidden",
+            rnd + 1,
+            len(result.failures),
+            sorted({g.risk.table for g in result.groups if not g.ok}),
+            added,
+        )
         if added == 0:
             bad_groups = [g.risk.table for g in result.groups if not g.ok]
             where = [c.table for c in result.failures] + bad_groups

@@ -14,6 +14,11 @@ category that multiplies the cost of hiding a cell in that category (the factors
 categories multiply). Secondary suppression then draws complementary cells from cheap
 categories (e.g. ``"unknown"``: factor 0.2) before expensive ones (a headline band: factor 20).
 A factor for the total label weights that dimension's margin cells.
+
+A table may also declare ``structural`` groups: per dimension, categories whose members are
+in one category of another dimension by definition (a code nested in one parent code, a status
+that implies the answer). A dominant share in such a group tells nothing new about anyone, so
+the group-disclosure rule does not check the lines those categories identify.
 """
 
 from __future__ import annotations
@@ -53,6 +58,11 @@ class CountTable:
     category as a complement costs ``factor`` times more (factors > 1 keep a cell published,
     < 1 offer it first). Categories not named have factor 1. Weights only steer the choice of
     complementary cells; primary suppression and the audit do not depend on them.
+
+    ``structural`` maps a dimension to categories that fix, by definition, the category of
+    the other dimension(s) of their lines (e.g. ``{"sector": ["Agriculture"]}`` in a group x
+    sector table: agriculture is labour exploitation by the code list). Lines whose fixed
+    coordinates include such a category are not checked for group disclosure.
     """
 
     name: str
@@ -62,9 +72,13 @@ class CountTable:
     count: str = "count"
     total_label: str = TOTAL
     cost_weights: Mapping[str, Mapping[Any, float]] = field(default_factory=dict)
+    structural: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     _grid: Grid | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        for d in self.structural:
+            if d not in self.dims:
+                raise InputError(f"table '{self.name}': structural '{d}' is not a dimension")
         for d, factors in self.cost_weights.items():
             if d not in self.dims:
                 raise InputError(
@@ -89,6 +103,7 @@ class CountTable:
         universe: str = "registrations",
         total_label: str = TOTAL,
         cost_weights: Mapping[str, Mapping[Any, float]] | None = None,
+        structural: Mapping[str, Sequence[Any]] | None = None,
     ) -> CountTable:
         """Build a table from its inner cells, adding the margins of ``margins`` (default all).
 
@@ -121,7 +136,16 @@ class CountTable:
                     part[d] = total_label
                 parts.append(part[[*dims, count]])
         frame = pd.concat(parts, ignore_index=True)
-        return cls(name, frame, dims, universe, count, total_label, dict(cost_weights or {}))
+        return cls(
+            name,
+            frame,
+            dims,
+            universe,
+            count,
+            total_label,
+            dict(cost_weights or {}),
+            dict(structural or {}),
+        )
 
     @classmethod
     def from_records(
@@ -135,6 +159,7 @@ class CountTable:
         universe: str = "registrations",
         total_label: str = TOTAL,
         cost_weights: Mapping[str, Mapping[Any, float]] | None = None,
+        structural: Mapping[str, Sequence[Any]] | None = None,
     ) -> CountTable:
         """Count unit records (one row per person) into a table with margins."""
         dims = tuple(dims)
@@ -149,6 +174,7 @@ class CountTable:
             universe=universe,
             total_label=total_label,
             cost_weights=cost_weights,
+            structural=structural,
         )
 
     def grid(self) -> Grid:
@@ -200,6 +226,14 @@ class Grid:
     values: np.ndarray  # float; NaN = not available
     keys: np.ndarray  # object array of str, same shape
     weights: np.ndarray | None = None  # cost factor of hiding each cell (None: all 1)
+    structural: tuple[frozenset[int], ...] = ()  # per dimension: positions of structural cats
+
+    def structural_line(self, total: tuple[int, ...], along: int) -> bool:
+        """Whether the line along dimension ``along`` whose Total cell is ``total`` is a
+        structural group: one of its fixed coordinates is a category declared structural."""
+        if not self.structural:
+            return False
+        return any(total[d] in self.structural[d] for d in range(len(total)) if d != along)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -265,7 +299,13 @@ class Grid:
             coords = {d: cats[k][idx[k]] for k, d in enumerate(dims)}
             keys[idx] = cell_key(table.universe, coords, tl)
         weights = _weights(table, cats, shape)
-        grid = cls(name, table.universe, dims, tuple(cats), tuple(tpos), values, keys, weights)
+        structural = tuple(
+            frozenset(i for i, c in enumerate(cats[k]) if i != tpos[k] and str(c) in named)
+            for k, named in enumerate({str(v) for v in table.structural.get(d, ())} for d in dims)
+        )
+        grid = cls(
+            name, table.universe, dims, tuple(cats), tuple(tpos), values, keys, weights, structural
+        )
         grid._check_additive()
         return grid
 
