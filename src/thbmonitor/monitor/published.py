@@ -8,6 +8,7 @@ published denominator of at least the threshold (``ProtectedTable.percentages``)
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +32,7 @@ from thbmonitor.errors import DisclosureError
 from thbmonitor.monitor.labels import category_label, dimension_label
 from thbmonitor.monitor.tables import TOTAL, UNIT_TEXT, MonitorTable
 from thbmonitor.report.model import Chart, Table, Text
+from thbmonitor.schema import AgeBand
 
 __all__ = [
     "CORE",
@@ -133,17 +135,40 @@ def _priority(t: MonitorTable) -> int:
 def _largest_safe_set(
     group: Sequence[MonitorTable], trial: Protect, deadline: float
 ) -> list[MonitorTable]:
-    """Core tables, then every other table that keeps the pattern safe (greedy, timed)."""
+    """Core tables, then every other table that keeps the pattern safe (greedy, timed) and
+    hides none of the headline cells (:func:`_headline_cells`) that the core tables alone
+    publish: a table whose protection costs a yearly total or the minors is not worth them."""
     keep = [t for t in group if t.key in CORE]
+    try:
+        headline = _headline_cells(trial([k.table for k in keep]))
+    except DisclosureError:
+        headline = set()
     for t in sorted((t for t in group if t.key not in CORE), key=_priority):
         if time.monotonic() > deadline:
             break
         try:
-            trial([k.table for k in (*keep, t)])
+            release = trial([k.table for k in (*keep, t)])
         except DisclosureError:
+            continue
+        if not headline <= _headline_cells(release):
             continue
         keep.append(t)
     return [t for t in group if t in keep]
+
+
+def _headline_cells(release: Release) -> set[str]:
+    """Keys of the published headline cells of a release: totals by year or over the window,
+    of everyone or of the minors (every other coordinate is a Total)."""
+    out: set[str] = set()
+    for pt in release.tables:
+        shown = pt.frame["status"].isin([CellStatus.PUBLISHED, CellStatus.ZERO])
+        out.update(k for k, s in zip(pt.keys, shown, strict=True) if s and _is_headline(k))
+    return out
+
+
+def _is_headline(key: str) -> bool:
+    _, pairs = json.loads(key)
+    return all(d == "year" or (d == "age_band" and v == AgeBand.MINOR) for d, v in pairs)
 
 
 class Published:

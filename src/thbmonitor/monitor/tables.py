@@ -137,6 +137,43 @@ def _cost_weights(
     return out
 
 
+# Groups whose members are in one category of the other dimension by definition, so that a
+# 100% share there discloses nothing (disclosure.CountTable.structural): a sector of one group
+# (the HTCDS code lists nest sectors in forms; sexual sectors span two groups), criminal
+# exploitation's only sector, the labour inspectorate (its mandate is labour exploitation),
+# and residence statuses that fix the B8 answer (Dutch nationals need no permit; status B8
+# is the permit).
+_STRUCTURAL: dict[frozenset[str], dict[str, list[str]]] = {
+    frozenset({"group", "sector"}): {
+        "sector": [
+            Sector.AGRICULTURE.value,
+            Sector.CONSTRUCTION.value,
+            Sector.HOSPITALITY.value,
+            Sector.DOMESTIC_WORK.value,
+            Sector.MANUFACTURING.value,
+            Sector.TRANSPORTATION.value,
+            Sector.ILLICIT_ACTIVITIES.value,
+            Sector.BEGGING.value,
+        ],
+        "group": [MonitorGroup.CRIMINAL.value],
+    },
+    frozenset({"group", "reporting_organisation"}): {
+        "reporting_organisation": [ReportingOrganisation.LABOUR_INSPECTORATE.value]
+    },
+    **{
+        frozenset({"residence_status", m}): {
+            "residence_status": [ResidenceStatus.DUTCH_NATIONAL.value, ResidenceStatus.B8.value]
+        }
+        for m in ("b8_applied", "b8_granted")
+    },
+}
+
+
+def _structural(dims: Sequence[str]) -> dict[str, list[str]]:
+    """The structural groups of a table with these dimensions (see :data:`_STRUCTURAL`)."""
+    return _STRUCTURAL.get(frozenset(dims), {})
+
+
 def _clean(cells: pd.DataFrame, dims: Sequence[str], cats: dict[str, list[str]]) -> pd.DataFrame:
     """Map values outside a code list to its unknown category and re-sum."""
     cells = cells.copy()
@@ -194,6 +231,7 @@ class _Builder:
             categories=cats,
             universe=f"{unit} {self.span}",
             cost_weights=_cost_weights(dims, cats, margins),
+            structural=_structural(dims),
         )
         rows = tuple(rows) if rows is not None else tuple(dims[:-1])
         shown = [d for d in dims if d not in rows and len(only.get(d, ())) != 1]
