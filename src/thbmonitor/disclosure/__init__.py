@@ -6,6 +6,13 @@ Typical use::
     release = protect_release(tables, DisclosureRules(threshold=10), ledger=Ledger.load(p))
     release.audit.raise_if_disclosive()
     release["form_sex"].display_frame()
+
+A table can say which cells to hide last and which lines are structural::
+
+    CountTable.from_records("year_age", victims, ["year", "age"],
+                            cost_weights={"age": {"minor": 20, "unknown": 0.2, "Total": 20}})
+    CountTable.from_records("group_sector", victims, ["group", "sector"],
+                            structural={"sector": ["Agriculture"]})  # a labour sector
 """
 
 from thbmonitor.disclosure.audit import AuditResult, CellInterval, GroupCheck
