@@ -74,7 +74,8 @@ def lp_exists(x: np.ndarray, y: np.ndarray) -> bool:
     if np.all(pos):
         return True  # y itself is a strictly positive table
     xp = x[pos]
-    _u, sv, vt = np.linalg.svd(xp, full_matrices=True)
+    # the full V is needed; the full U only costs time (it is never used)
+    _u, sv, vt = np.linalg.svd(xp, full_matrices=xp.shape[0] < xp.shape[1])
     tol = max(xp.shape) * np.finfo(float).eps * (sv[0] if sv.size else 1.0)
     rank = int(np.sum(sv > tol))
     null = vt[rank:].T  # (p, r) basis of directions with x c = 0 on positive cells

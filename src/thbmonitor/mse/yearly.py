@@ -225,6 +225,15 @@ def _fit(
     return _Fit(beta, info, prob, ll, converged)
 
 
+def _with_term(d: _Design, hist: np.ndarray, term: Term, name: str) -> _Design:
+    """``d`` with one more list-list term (its cells fixed at zero if nobody is on both)."""
+    col = np.broadcast_to(np.prod(hist[:, list(term)], axis=1), d.y.shape)
+    if not (col * d.y).any():
+        return _Design(d.x, d.y, d.live & (col == 0), d.names)
+    x = np.concatenate([d.x, col[..., None]], axis=2)
+    return _Design(x, d.y, d.live, [*d.names, name])
+
+
 def _exists(d: _Design) -> bool:
     """Fienberg-Rinaldo check on the equivalent Poisson design (combination indicators and the
     list columns over the live cells): does a finite maximum-likelihood estimate exist?"""
@@ -416,7 +425,7 @@ def _select(
             for pv, _j, p in sorted(candidates):
                 if pv >= pthresh:
                     break
-                d2, _c = _design(table, own, [*included, p])
+                d2 = _with_term(design, hist, p, term_name(p, table.lists))
                 f2 = _fit(d2, (design.names, fit.coef))
                 if _usable(d2, f2, check=True):
                     ranked.append((pv, p, d2, f2, pv))
@@ -425,7 +434,7 @@ def _select(
             current = path[-1][crit]
             assert isinstance(current, float)
             for pv, j, p in candidates:
-                d2, _c = _design(table, own, [*included, p])
+                d2 = _with_term(design, hist, p, term_name(p, table.lists))
                 f2 = _fit(d2, (design.names, fit.coef))
                 value = _step(0, "", f2, d2, n_obs, pv)[crit]
                 assert isinstance(value, float)
