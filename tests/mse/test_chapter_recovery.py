@@ -175,3 +175,27 @@ def test_yearly_intervals_cover_the_truth_on_the_linked_store(tmp_path: Path) ->
     rows = estimate_series(table).by_year.set_index("year")
     covered = (rows["lower"] <= true) & (true <= rows["upper"])
     assert covered.sum() >= 8, rows.assign(true=true)
+
+
+def test_series_falls_back_to_one_model_per_year_and_says_why() -> None:
+    """A year without any overlap between lists has no finite estimate in any model (its
+    capture probabilities are free per year), so the whole-window model cannot be fitted:
+    the series falls back to one model per year, where that year is reported as failing and
+    the others are still estimated (same data as the R test for 2020)."""
+    rows = []
+    for (year, sex), counts in R_COUNTS.items():
+        for code, n in enumerate(counts, start=1):
+            if year == "2021" and code not in (1, 2, 4):
+                continue  # 2021: only single-list histories
+            rows.append({"A": code & 1, "B": code >> 1 & 1, "C": code >> 2, "year": int(year)})
+            rows[-1] |= {"sex": sex, "count": n}
+    table = CaptureTable.from_frame(
+        pd.DataFrame(rows), lists=["A", "B", "C"], covariates=["year", "sex"]
+    )
+    series = estimate_series(table, covariates=["sex"])
+    assert series.fit is None
+    assert "with covariates ['sex']" in series.note and "none" in series.note
+    by_year = series.by_year.set_index("year")
+    assert np.isfinite(by_year.loc[2020, "estimate"])
+    assert by_year.loc[2021, "status"] == "not estimable"
+    assert "do not overlap" in by_year.loc[2021, "note"]

@@ -318,8 +318,9 @@ def _estimate(
     fit = _fit(design)
     if not _usable(design, fit, check=True):
         raise EstimationError(
-            "The list-by-covariate model has no finite estimate on these data (a list never or "
-            "always registers some covariate level). Merge levels or use fewer covariates."
+            "The list-by-covariate model has no finite estimate on these data (e.g. a year or "
+            "covariate level in which no person is on two lists, or a list that registers all "
+            "of a level). Merge levels or use fewer covariates."
         )
     path = [_step(0, "", fit, design, n_obs, math.nan)]
     if terms is None and method != "main":
