@@ -152,7 +152,8 @@ def _histories(store: Store) -> tuple[pd.DataFrame, list[str]]:
 
 def _fit_settings(settings: Settings) -> dict[str, Any]:
     return {
-        "method": settings.mse_method,
+        "method": series.fit.method if series.fit is not None else settings.mse_method,
+        "single_year_method": settings.mse_method,
         "maxorder": settings.mse_maxorder,
         "pthresh": settings.mse_pthresh,
     }
@@ -358,7 +359,8 @@ def report_chapter(
     results = {
         "key_findings": {h.key.split(".", 1)[1]: h.value for h in headlines},
         "lists": lists,
-        "method": settings.mse_method,
+        "method": series.fit.method if series.fit is not None else settings.mse_method,
+        "single_year_method": settings.mse_method,
         "by_year": _published_series(year_frame, "year"),
         "by_group": _published_series(group_table.frame, "monitor_group"),
         "last_year": {"year": last, **_clean(overall)},
