@@ -152,8 +152,7 @@ def _histories(store: Store) -> tuple[pd.DataFrame, list[str]]:
 
 def _fit_settings(settings: Settings) -> dict[str, Any]:
     return {
-        "method": series.fit.method if series.fit is not None else settings.mse_method,
-        "single_year_method": settings.mse_method,
+        "method": settings.mse_method,
         "maxorder": settings.mse_maxorder,
         "pthresh": settings.mse_pthresh,
     }
