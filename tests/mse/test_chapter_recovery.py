@@ -19,10 +19,11 @@ from thbmonitor.errors import EstimationError
 from thbmonitor.linkage import capture_histories, link_registrations
 from thbmonitor.linkage.capture import LISTS
 from thbmonitor.mse import CaptureTable
+from thbmonitor.mse.chapter import report_chapter
 from thbmonitor.mse.series import YEARLY_COVARIATES, estimate_series, group_series
 from thbmonitor.mse.strata import estimate_by_stratum
 from thbmonitor.mse.yearly import estimate_yearly
-from thbmonitor.pipeline import ingest_files
+from thbmonitor.pipeline import Publication, ingest_files
 from thbmonitor.pseudonymise import Encoder, new_key
 from thbmonitor.store import open_store
 from thbmonitor.synth import generate
@@ -137,6 +138,7 @@ def test_yearly_intervals_cover_the_true_totals(tmp_path: Path, seed: int) -> No
     assert list(rows.index) == list(range(2012, 2022))
     covered = (rows["lower"] <= true) & (true <= rows["upper"])
     assert covered.sum() >= 8, rows.assign(true=true)
+
     assert (rows["observed"] < rows["lower"]).all()
 
     # the forms of exploitation over a window: person-years summed over years
@@ -167,6 +169,8 @@ def test_yearly_intervals_cover_the_truth_on_the_linked_store(tmp_path: Path) ->
         ingest_files(store, [tmp_path / "input" / "registrations.csv"], encoder)
         link_registrations(store, settings)
         histories = capture_histories(store, covariates=("year", *YEARLY_COVARIATES))
+        window = settings.replace(window_first=2016, window_last=2020)
+        chapter, results = report_chapter(store, window, Publication(window))
     table = CaptureTable.from_frame(
         histories, lists=list(LISTS), covariates=["year", *YEARLY_COVARIATES]
     )
@@ -175,6 +179,22 @@ def test_yearly_intervals_cover_the_truth_on_the_linked_store(tmp_path: Path) ->
     rows = estimate_series(table).by_year.set_index("year")
     covered = (rows["lower"] <= true) & (true <= rows["upper"])
     assert covered.sum() >= 8, rows.assign(true=true)
+
+    # the chapter publishes that series (rounded) and says what it fitted
+    assert results["method"] == "aic" and results["yearly_model"]["covariates"] == list(
+        YEARLY_COVARIATES
+    )
+    for year, published in results["by_year"].items():
+        if published["estimate"] is not None:
+            assert published["estimate"] == round(rows.loc[int(year), "estimate"])
+            assert published["lower"] == round(rows.loc[int(year), "lower"])
+    assert "form of exploitation, age band and nationality group" in chapter.method.en
+    assert "vorm van uitbuiting, leeftijdsgroep en nationaliteitsgroep" in chapter.method.nl
+    assert {t.key for t in chapter.tables} >= {
+        "hidden_number_by_year",
+        "hidden_number_by_group",
+        "hidden_number_sensitivity",
+    }
 
 
 def test_series_falls_back_to_one_model_per_year_and_says_why() -> None:
