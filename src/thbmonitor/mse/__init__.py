@@ -2,7 +2,8 @@
 
 Log-linear models with the extended MLE for empty overlaps and the Fienberg-Rinaldo existence
 check, stepwise / AIC / BIC selection, profile-likelihood and BCa bootstrap intervals,
-list-by-covariate models, per-stratum estimates, rates and heterogeneity sensitivity.
+list-by-covariate models, yearly estimates from one list-by-covariate model over all years,
+per-stratum estimates, rates and heterogeneity sensitivity.
 Anchored on the R packages SparseMSE, MultipleSystemsEstimation, Rcapture and Cruyff's mse.
 """
 
@@ -20,6 +21,7 @@ from thbmonitor.mse.loglinear import LoglinearFit, fit_loglinear
 from thbmonitor.mse.results import hidden_number_results
 from thbmonitor.mse.strata import estimate_by_stratum, rates_per_100k, remove_noninformative_lists
 from thbmonitor.mse.table import CaptureTable, read_capture_histories
+from thbmonitor.mse.yearly import YearlyFit, estimate_yearly
 
 __all__ = [
     "CaptureTable",
@@ -29,9 +31,11 @@ __all__ = [
     "Interval",
     "LoglinearFit",
     "MultipleSystemsEstimator",
+    "YearlyFit",
     "chao_lower_bound",
     "check_model",
     "estimate_by_stratum",
+    "estimate_yearly",
     "fit_covariate_model",
     "fit_loglinear",
     "heterogeneity_model",
