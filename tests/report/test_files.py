@@ -221,14 +221,13 @@ def test_a_failed_run_leaves_the_previous_report_untouched(
     assert "Another title" in (out / "report.html").read_text(encoding="utf-8")
 
 
-def test_headline_missing_from_results_is_logged_not_fatal(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_headline_missing_from_results_is_refused(tmp_path: Path) -> None:
+    """Every figure the report shows must be in results.json: nothing is written otherwise."""
     chapter = Chapter("c", Text("c", "c"), headlines=(Headline("lonely", Text("n", "n"), 3),))
     report = Report(Text("r", "r"), [chapter], {})
-    with caplog.at_level("WARNING", logger="thbmonitor.report.publish"):
+    with pytest.raises(ReportError, match="'lonely'"):
         write_report(report, tmp_path, "nl")
-    assert "'lonely'" in caplog.text
+    assert not (tmp_path / "report.html").exists()
 
 
 def test_table_cells_move_a_named_index_into_columns() -> None:

@@ -191,9 +191,9 @@ def report_chapter(
         Headline(
             "linkage.persons",  # dotted path into results.json (results["linkage"])
             Text(
-                f"{n_reg:,} registrations belong to {n_pers:,} distinct persons; "
+                f"{n_reg:,} registrations belong to {{value}} distinct persons; "
                 f"{n_reg - n_pers:,} registrations were merged into a person registered before.",
-                f"{n_reg:,} meldingen horen bij {n_pers:,} unieke personen; "
+                f"{n_reg:,} meldingen horen bij {{value}} unieke personen; "
                 f"{n_reg - n_pers:,} meldingen zijn samengevoegd met een eerder gemelde persoon.",
             ),
             n_pers,
@@ -201,10 +201,8 @@ def report_chapter(
         Headline(
             "linkage.police_coverage_pct",
             Text(
-                f"{results['police_coverage_pct']}% of persons could be linked to the police "
-                "register.",
-                f"{results['police_coverage_pct']}% van de personen kon aan het politieregister "
-                "worden gekoppeld.",
+                "{value} of persons could be linked to the police register.",
+                "{value} van de personen kon aan het politieregister worden gekoppeld.",
             ),
             results["police_coverage_pct"],
         ),

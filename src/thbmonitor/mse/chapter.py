@@ -324,15 +324,23 @@ def report_chapter(
     latest = year_frame[year_frame["year"] == last]
     if not latest.empty and _shown(latest["estimate"].iloc[0]):
         est, obs = int(latest["estimate"].iloc[0]), latest["observed"].iloc[0]
+        low, high = latest["lower"].iloc[0], latest["upper"].iloc[0]
+
+        def nl(number: int) -> str:
+            return f"{number:,}".replace(",", ".")
+
         obs_en = f"{obs:,}" if _shown(obs) else "fewer than the threshold"
-        obs_nl = f"{obs:,}".replace(",", ".") if _shown(obs) else "te weinig"
+        obs_nl = nl(obs) if _shown(obs) else "te weinig"
+        band_en = f" (95% interval {low:,}–{high:,})" if _shown(low) and _shown(high) else ""
+        band_nl = f" (95%-interval {nl(low)}–{nl(high)})" if band_en else ""
         headlines.append(
             Headline(
                 "key_findings.hidden_number_estimate",
                 Text(
-                    f"An estimated {est:,} victims in {last}, of whom {obs_en} were registered.",
-                    f"Naar schatting {est:,} slachtoffers in {last}, van wie er {obs_nl} "
-                    "geregistreerd zijn.".replace(f"{est:,}", f"{est:,}".replace(",", ".")),
+                    f"An estimated {{value}} victims in {last}{band_en}, of whom {obs_en} were "
+                    "registered.",
+                    f"Naar schatting {{value}} slachtoffers in {last}{band_nl}, van wie er "
+                    f"{obs_nl} geregistreerd zijn.",
                 ),
                 est,
             )

@@ -73,8 +73,11 @@ def check_report(report: Report, lang: str) -> None:
             try:
                 expected = lookup(results, headline.key)
             except KeyError:
-                log.warning("headline %r has no entry in results.json", headline.key)
-                continue
+                raise ReportError(
+                    f"Headline {headline.key!r} of chapter {chapter.key!r} has no entry in "
+                    "results; every figure the report shows must be in results.json (use a "
+                    "dotted key such as 'key_findings.name')."
+                ) from None
             if not same_value(to_jsonable(headline.value), expected):
                 raise ReportError(
                     f"Headline {headline.key!r} of chapter {chapter.key!r} differs from its "
