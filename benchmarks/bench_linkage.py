@@ -10,12 +10,13 @@ step, peak memory (RSS) and quality against the world's truth: pair (cluster) F1
 and persons on a single list, linked versus true. Goals (issue): cluster F1 >= 0.97,
 single-list persons within 3 %, total linkage under 200 s, peak memory under 5 GB.
 
-Measured 2026-11-28 on the 2-core box (shared: load average 8-10 from other jobs, so this
-process got 25-40 % of the CPU; wall times are inflated accordingly):
+Measured 2026-11-28 on the 2-core box. The scale-25 time is from a run with the box idle
+(prepare 5.7 s, train 2.4 s, predict 36.4 s, cluster 0.4 s); with other jobs running (load
+8-10) the same run took 322 s wall. The scale-1 rows ran under load.
 
 | world | registrations | pair F1 (P / R) | B-cubed F1 | single-list error | time | peak RSS |
 |---|---|---|---|---|---|---|
-| scale 25 | 323,151 | 0.915 (0.931 / 0.900) | 0.990 | +1.18 % | 322 s wall, 112 s CPU | 3.2 GB |
+| scale 25 | 323,151 | 0.915 (0.931 / 0.900) | 0.990 | +1.18 % | 50.8 s (idle box) | 3.2 GB |
 | scale 1 | 12,910 | 0.959 (0.980 / 0.940) | 0.995 | +0.91 % | 11 s | 1.4 GB |
 | scale 1, plaintext | 12,910 | 0.957 (0.978 / 0.937) | 0.995 | +1.01 % | 41 s | 2.7 GB |
 
