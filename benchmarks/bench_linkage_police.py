@@ -18,7 +18,7 @@ Measured 2026-11-28 on the shared 2-core box (load average 5-10 from other jobs)
 | 11,282 (scale 1) | 138,443 | 60,061 | 7.6 s | 0.998 | 0.727 |
 | 11,282 (scale 1) | 2,000,000 | 190,688 | 18.7 s (peak 3.0 GB) | 0.995 | 0.716 |
 | 11,282 (scale 1) | 10,000,000 | 750,521 | 42.6 s | - | - |
-| 281,364 (scale 25) | 10,000,000 | 5,429,726 | 901 s (process peak 12.1 GB) | 0.992 | 0.305 |
+| 281,364 (scale 25) | 10,000,000 | 5,429,726 | 364 s idle (901 s loaded), 12.1 GB | 0.992 | 0.303 |
 
 *recall over all police events of registered persons, including those the world makes
 unlinkable (non-residents without papers are about 40 % linkable). At scale 25 the prior
