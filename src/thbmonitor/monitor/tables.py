@@ -157,6 +157,10 @@ _STRUCTURAL: dict[frozenset[str], dict[str, list[str]]] = {
         ],
         "group": [MonitorGroup.CRIMINAL.value],
     },
+    # domestic sexual exploitation is that of Dutch victims (the monitor's definition), who
+    # are Dutch nationals by residence status too
+    frozenset({"group", "nationality_group"}): {"group": [MonitorGroup.DOMESTIC_SEXUAL.value]},
+    frozenset({"group", "residence_status"}): {"group": [MonitorGroup.DOMESTIC_SEXUAL.value]},
     frozenset({"group", "reporting_organisation"}): {
         "reporting_organisation": [ReportingOrganisation.LABOUR_INSPECTORATE.value]
     },
@@ -289,17 +293,16 @@ SHORT: dict[str, str] = {
     "sex": "sex", "age_band": "age", "nationality_group": "natgroup", "residence_status": "res",
     "region": "region", "reporting_organisation": "org", "sector": "sector",
 }  # fmt: skip
-GROUP_DIMS: tuple[str, ...] = ("sex", "age_band", "region")
+GROUP_DIMS: tuple[str, ...] = ("sex", "age_band", "nationality_group", "residence_status", "region")
 
 
 def build_tables(store: Store, settings: Settings) -> list[MonitorTable]:
     """Every table of the monitor as true counts with margins (for disclosure control).
 
-    Group x nationality group and group x residence status are not tabulated: domestic
-    sexual exploitation is Dutch by definition, and protecting that structural 100% against
-    group disclosure hides the totals of every linked table. The largest foreign nationalities
-    by group take their place. Victim-years have no total over the window (distinct persons
-    in the window have their own tables).
+    In group x nationality group and group x residence status, domestic sexual exploitation
+    is Dutch by definition: that line is structural, not a group disclosure. The largest
+    nationalities by group are tabulated too. Victim-years have no total over the window
+    (distinct persons in the window have their own tables).
     """
     settings = resolve_window(store, settings)
     window = (settings.window_first, settings.window_last)
