@@ -147,6 +147,7 @@ def link_events(
             return _empty_links(), n_events, {}
         say(f"training the register model on {n_events} candidate events")
         model.fit(con, [LEFT, RIGHT])
+        prior = set_cohort_prior(con, model)
         say("scoring registration-event pairs")
         edges = model.predict()
         sources = con.execute(f"SELECT DISTINCT source_dataset_l FROM {edges}").fetchall()
@@ -183,7 +184,29 @@ def link_events(
             """,
             [threshold],
         ).df()
-    return links, n_events, model.parameters_
+    return links, n_events, {**model.parameters_, "cohort_prior": prior}
+
+
+def cohort_prior(n_registrations: int) -> float:
+    """Prior probability that an event belongs to one given registration of the cohort.
+
+    The prior is set as if the event were known to belong to one of the cohort's
+    ``n_registrations`` registrations, all equally likely: it does not depend on how many
+    unrelated events the register holds, so neither do the links kept at a fixed threshold.
+    Splink's own estimate (true pairs / all pairs) falls with the register's size.
+    """
+    return 1.0 / max(n_registrations, 2)
+
+
+def set_cohort_prior(con: duckdb.DuckDBPyConnection, model: PersonModel) -> dict[str, float]:
+    """Replace the trained model's prior by :func:`cohort_prior`; both priors, for the record."""
+    row = con.execute(f"SELECT count(*) FROM {LEFT}").fetchall()[0]
+    settings = model.linker_._settings_obj
+    estimated = float(settings._probability_two_random_records_match)
+    prior = cohort_prior(int(row[0]))
+    settings._probability_two_random_records_match = prior
+    log.debug("police prior: estimated %.3g, cohort %.3g", estimated, prior)
+    return {"estimated": estimated, "used": prior}
 
 
 def _empty_links() -> pd.DataFrame:
