@@ -293,14 +293,18 @@ SHORT: dict[str, str] = {
     "sex": "sex", "age_band": "age", "nationality_group": "natgroup", "residence_status": "res",
     "region": "region", "reporting_organisation": "org", "sector": "sector",
 }  # fmt: skip
-GROUP_DIMS: tuple[str, ...] = ("sex", "age_band", "nationality_group", "residence_status", "region")
+GROUP_DIMS: tuple[str, ...] = ("sex", "age_band", "region")
+# By registrations only: over distinct persons these lines add too many small cells for a
+# small country's release to protect (at a quarter of the Dutch size six more tables were
+# withheld); persons by nationality group and residence status are tabulated by year.
+REGISTRATION_GROUP_DIMS: tuple[str, ...] = ("nationality_group", "residence_status")
 
 
 def build_tables(store: Store, settings: Settings) -> list[MonitorTable]:
     """Every table of the monitor as true counts with margins (for disclosure control).
 
-    In group x nationality group and group x residence status, domestic sexual exploitation
-    is Dutch by definition: that line is structural, not a group disclosure. The largest
+    In group x nationality group and group x residence status (of registrations), domestic
+    sexual exploitation is Dutch by definition: that line is structural. The largest
     nationalities by group are tabulated too. Victim-years have no total over the window
     (distinct persons in the window have their own tables).
     """
@@ -342,7 +346,8 @@ def _build(b: _Builder) -> list[MonitorTable]:
                   stratify=by_year)  # fmt: skip
     for unit in ("registrations", "persons"):
         p = prefix[unit]
-        for dim in (*GROUP_DIMS, "reporting_organisation", "sector"):
+        extra = REGISTRATION_GROUP_DIMS if unit == "registrations" else ()
+        for dim in (*GROUP_DIMS, *extra, "reporting_organisation", "sector"):
             chapter = {"reporting_organisation": "organisations", "sector": "groups"}.get(
                 dim, "people"
             )
