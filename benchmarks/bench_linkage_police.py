@@ -104,7 +104,9 @@ def main() -> None:
             )
         n_events = int(store.scalar("SELECT count(*) FROM police_events"))
         t = time.perf_counter()
-        summary = link_police(store, Settings())
+        summary = link_police(
+            store, Settings(), progress=lambda m: print(f"  {time.perf_counter() - t:6.1f} s {m}")
+        )
         seconds = time.perf_counter() - t
         links = store.df("SELECT person_id, event_id FROM person_police")
         pred = store.df("SELECT registration_id, person_id FROM registration_person")

@@ -27,7 +27,7 @@ from thbmonitor.engine import Store
 from thbmonitor.errors import LinkageError
 from thbmonitor.linkage.dedupe import Progress
 from thbmonitor.linkage.model import PersonModel
-from thbmonitor.linkage.prepare import LshSpec, create_input, workspace
+from thbmonitor.linkage.prepare import TOKEN_COLUMNS, LshSpec, create_input, workspace
 
 log = logging.getLogger(__name__)
 
@@ -72,28 +72,84 @@ class PoliceLinkSummary:
         return 100.0 * self.n_persons_linked / self.n_persons if self.n_persons else 0.0
 
 
-def _prefilter(home: str, table: str) -> str:
-    """SQL of the events sharing a blocking key combination with some registration.
-
-    Events without a birth date are kept when they share first and last name with one.
-    """
-    regs = f'"{home}".main.registrations'
-    conditions = []
+def _prefilter_keys() -> list[tuple[list[str], list[str], str]]:
+    """Per key combination: the event's columns, the registration's, and an event condition."""
+    out = []
     for keys in _PREFILTER_KEYS:
         pairs = [k.split(">") if ">" in k else [k, k] for k in keys]
-        ev = ", ".join(f"e.{a}" for a, _ in pairs)
-        rg = ", ".join(b for _, b in pairs)
-        present = " AND ".join(f"{b} IS NOT NULL" for _, b in pairs)
-        conditions.append(f"({ev}) IN (SELECT ({rg}) FROM {regs} WHERE {present})")
-    conditions.append(
-        "(e.tok_dob IS NULL AND (e.tok_first, e.tok_last) IN "
-        f"(SELECT (tok_first, tok_last) FROM {regs}))"
+        out.append(([a for a, _ in pairs], [b for _, b in pairs], "true"))
+    # events without a birth date meet registrations on first and last name, and events
+    # with one meet registrations without one likewise
+    out.append((["tok_first", "tok_last"], ["tok_first", "tok_last"], "e.tok_dob IS NULL"))
+    return out
+
+
+def _prefilter(con: duckdb.DuckDBPyConnection, home: str, table: str) -> str:
+    """SQL of the events sharing a blocking key combination with some registration.
+
+    Every combination is hashed with its number; an event is kept when one of its hashes is
+    among the registrations'. A hash collision only keeps an event too many (Splink's
+    blocking then compares exact values), never loses one.
+    """
+    regs = f'"{home}".main.registrations'
+    parts = []
+    for i, (_, rg, _cond) in enumerate(_prefilter_keys()):
+        present = " AND ".join(f"{c} IS NOT NULL" for c in rg)
+        parts.append(f"SELECT hash({i}, {', '.join(rg)}) AS k FROM {regs} WHERE {present}")
+    last = len(_PREFILTER_KEYS)
+    parts.append(
+        f"SELECT hash({last + 1}, tok_first, tok_last) FROM {regs} "
+        "WHERE tok_dob IS NULL AND tok_first IS NOT NULL AND tok_last IS NOT NULL"
     )
-    conditions.append(
-        f"((e.tok_first, e.tok_last) IN (SELECT (tok_first, tok_last) FROM {regs} "
-        "WHERE tok_dob IS NULL))"
+    con.execute(
+        f"CREATE OR REPLACE TABLE {REG_KEYS} AS "
+        f"SELECT DISTINCT k FROM ({' UNION ALL '.join(parts)})"
     )
-    return f'(SELECT * FROM "{home}".main.{table} e WHERE {" OR ".join(conditions)})'
+    hashes = []
+    for i, (ev, _, cond) in enumerate(_prefilter_keys()):
+        cols = ", ".join(f"e.{c}" for c in ev)
+        hashes.append(f"CASE WHEN {cond} THEN hash({i}, {cols}) END")
+    hashes.append(f"hash({last + 1}, e.tok_first, e.tok_last)")
+    return (
+        f'(SELECT * FROM "{home}".main.{table} WHERE event_id IN ('
+        f"SELECT DISTINCT event_id FROM (SELECT e.event_id, unnest([{', '.join(hashes)}]) AS k "
+        f'FROM "{home}".main.{table} e) WHERE k IN (SELECT k FROM {REG_KEYS})))'
+    )
+
+
+IDENTITIES = "lk_event_identity"
+REG_KEYS = "lk_registration_keys"
+# what the comparisons read of an event; events equal on all of it are one identity to link
+_IDENTITY_COLUMNS = (*TOKEN_COLUMNS, "sex", "dob_jan1")
+# the approximate birth year (event date minus age) enters the comparisons only through a
+# tolerance of two years, so identities keep it to a quarter of a year
+_BIRTH_QUARTER = (
+    "floor(4 * (year(event_date) + (dayofyear(event_date) - 0.5) / 365.25 - age_at_event))"
+)
+
+
+def _identify_events(con: duckdb.DuckDBPyConnection, events_sql: str) -> int:
+    """Map the candidate events to identities (distinct identifier combinations).
+
+    A register repeats a person's identifiers on every event, so persons are linked to far
+    fewer identities than events and the links are joined back to events. An identity is a
+    64-bit hash of :data:`_IDENTITY_COLUMNS` and the birth quarter (a collision among n
+    identities has probability about n^2 / 2^65). Returns the number of events.
+    """
+    key = f"hash({', '.join(f'e.{c}' for c in _IDENTITY_COLUMNS)}, {_BIRTH_QUARTER})"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {IDENTITIES} AS
+        SELECT event_id, identity_id,
+               row_number() OVER (PARTITION BY identity_id ORDER BY event_id) = 1
+                   AS representative
+        FROM (SELECT e.event_id, {key} AS identity_id FROM {events_sql} e)
+        """
+    )
+    row = con.execute(f"SELECT count(*), count(DISTINCT identity_id) FROM {IDENTITIES}")
+    n_events, n_identities = row.fetchall()[0]
+    log.debug("%d candidate events hold %d identities", n_events, n_identities)
+    return int(n_events)
 
 
 def link_events(
@@ -134,18 +190,23 @@ def link_events(
             age_column="age_at_registration",
             estimated_column="dob_estimated",
         )
-        n_events = create_input(
+        n_events = _identify_events(con, _prefilter(con, home, event_table))
+        source = (
+            f'(SELECT e.*, i.identity_id FROM "{home}".main.{event_table} e '
+            f"JOIN {IDENTITIES} i USING (event_id) WHERE i.representative) AS ev"
+        )
+        n_identities = create_input(
             con,
             RIGHT,
-            _prefilter(home, event_table) + " AS ev",
-            **{**common, "id_column": "event_id"},
+            source,
+            **{**common, "id_column": "identity_id"},
             date_column="event_date",
             age_column="age_at_event",
             estimated_column=None,
         )
-        if n_events < 2:
+        if n_identities < 2:
             return _empty_links(), n_events, {}
-        say(f"training the register model on {n_events} candidate events")
+        say(f"training the register model on {n_identities} identities of {n_events} events")
         model.fit(con, [LEFT, RIGHT])
         prior = set_cohort_prior(con, model)
         say("scoring registration-event pairs")
@@ -164,7 +225,7 @@ def link_events(
                 WHERE source_dataset_l <> source_dataset_r
             ),
             scored AS (
-                SELECT rp.person_id, ev.record_id AS event_id,
+                SELECT rp.person_id, ev.record_id AS identity_id,
                        max(e.match_probability) AS match_probability
                 FROM oriented e
                 JOIN {LEFT} l ON e.reg_uid = l.unique_id
@@ -174,13 +235,14 @@ def link_events(
             ),
             ranked AS (
                 SELECT *, row_number() OVER (
-                    PARTITION BY event_id ORDER BY match_probability DESC, person_id
+                    PARTITION BY identity_id ORDER BY match_probability DESC, person_id
                 ) AS rank
                 FROM scored
             )
-            SELECT person_id, event_id, match_probability FROM ranked
-            WHERE rank = 1 AND match_probability >= ?
-            ORDER BY person_id, event_id
+            SELECT r.person_id, i.event_id, r.match_probability
+            FROM ranked r JOIN {IDENTITIES} i USING (identity_id)
+            WHERE r.rank = 1 AND r.match_probability >= ?
+            ORDER BY r.person_id, i.event_id
             """,
             [threshold],
         ).df()
