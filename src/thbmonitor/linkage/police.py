@@ -142,7 +142,8 @@ def _identify_events(con: duckdb.DuckDBPyConnection, events_sql: str) -> int:
         CREATE OR REPLACE TABLE {IDENTITIES} AS
         SELECT event_id, identity_id,
                row_number() OVER (PARTITION BY identity_id ORDER BY event_id) = 1
-                   AS representative
+                   AS representative,
+               dense_rank() OVER (ORDER BY identity_id) AS identity_no
         FROM (SELECT e.event_id, {key} AS identity_id FROM {events_sql} e)
         """
     )
@@ -192,7 +193,7 @@ def link_events(
         )
         n_events = _identify_events(con, _prefilter(con, home, event_table))
         source = (
-            f'(SELECT e.*, i.identity_id FROM "{home}".main.{event_table} e '
+            f'(SELECT e.*, i.identity_id, i.identity_no FROM "{home}".main.{event_table} e '
             f"JOIN {IDENTITIES} i USING (event_id) WHERE i.representative) AS ev"
         )
         n_identities = create_input(
@@ -200,6 +201,7 @@ def link_events(
             RIGHT,
             source,
             **{**common, "id_column": "identity_id"},
+            dense_id_column="identity_no",
             date_column="event_date",
             age_column="age_at_event",
             estimated_column=None,

@@ -89,14 +89,17 @@ def input_sql(
     date_column: str,
     age_column: str,
     extra_columns: tuple[str, ...] = (),
+    dense_id_column: str | None = None,
 ) -> str:
     """SELECT of the linkage input columns from ``source`` (a registrations-like table).
 
-    ``unique_id`` is a dense integer; ``record_id`` keeps the text id for the way back.
+    ``unique_id`` is a dense integer (``dense_id_column`` when the source has one, which
+    saves sorting wide rows); ``record_id`` keeps the text id for the way back.
     """
     tokens = ", ".join(TOKEN_COLUMNS + tuple(extra_columns))
+    unique = dense_id_column or f"row_number() OVER (ORDER BY {id_column})"
     return f"""
-        SELECT row_number() OVER (ORDER BY {id_column}) AS unique_id,
+        SELECT {unique} AS unique_id,
                {id_column} AS record_id, {tokens}, {date_column} AS record_date,
                coalesce(dob_jan1, false) AS dob_jan1,
                {{estimated}} AS dob_estimated,
@@ -121,6 +124,7 @@ def create_input(
     nationality_column: str | None,
     lsh: LshSpec | None,
     extra_columns: tuple[str, ...] = (),
+    dense_id_column: str | None = None,
 ) -> int:
     """Materialise the linkage input table ``name`` in the scratch database; its row count."""
     sql = input_sql(
@@ -129,6 +133,7 @@ def create_input(
         date_column=date_column,
         age_column=age_column,
         extra_columns=extra_columns,
+        dense_id_column=dense_id_column,
     )
     estimated = f"coalesce({estimated_column}, false)" if estimated_column else "false"
     nationality = (
@@ -171,19 +176,27 @@ def add_filter_words(con: duckdb.DuckDBPyConnection, name: str) -> None:
             return  # nothing to compare (e.g. no event shares a key with a registration)
         raise LinkageError("no name Bloom filters in the linkage input")
     words = -(-width // 64)
-    parts = []
+    # names repeat: split each distinct filter once, then join the words back to the rows
+    joins, selected = [], []
     for col in WORD_FILTERS:
-        parts.append(f"bit_count({col}) AS {col}_n")
+        parts = [f"bit_count(f) AS {col}_n"]
         for i in range(words):
-            chunk = f"substring({col}::VARCHAR, {1 + 64 * i}, 64)"
-            parts.append(
-                f"CASE WHEN {col} IS NOT NULL THEN {chunk}::BIT::UBIGINT END AS {col}_w{i}"
-            )
+            chunk = f"substring(f::VARCHAR, {1 + 64 * i}, 64)"
+            parts.append(f"{chunk}::BIT::UBIGINT AS {col}_w{i}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _lk_words_{col} AS SELECT f, {', '.join(parts)} "
+            f"FROM (SELECT DISTINCT {col} AS f FROM {name} WHERE {col} IS NOT NULL)"
+        )
+        joins.append(f"LEFT JOIN _lk_words_{col} w_{col} ON t.{col} = w_{col}.f")
+        selected.append(f"w_{col}.* EXCLUDE (f)")
     # the BIT strings themselves are not needed any more: the full name keeps a hash key
     con.execute(
-        f"CREATE OR REPLACE TABLE {name} AS SELECT * EXCLUDE (bf_first, bf_last, bf_full), "
-        f"hash(bf_full::VARCHAR) AS bf_full_key, {', '.join(parts)} FROM {name}"
+        f"CREATE OR REPLACE TABLE {name} AS SELECT t.* EXCLUDE (bf_first, bf_last, bf_full), "
+        f"hash(t.bf_full::VARCHAR) AS bf_full_key, {', '.join(selected)} "
+        f"FROM {name} t {' '.join(joins)} ORDER BY t.unique_id"
     )
+    for col in WORD_FILTERS:
+        con.execute(f"DROP TABLE IF EXISTS _lk_words_{col}")
 
 
 def minhash_bands(bits: np.ndarray, spec: LshSpec, chunk: int = 20_000) -> np.ndarray:
