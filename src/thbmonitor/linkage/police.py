@@ -4,8 +4,12 @@ Every registration of a linked person is compared with the register's events by 
 ``link_only`` model with the same pseudonymised comparisons; a person's score for an event is
 the best over their registrations, and an event goes to the one person scoring highest, if at
 or above ``police_link_threshold`` (chosen for precision: a false link invents a
-re-victimisation). Events sharing no blocking key with any registration are left out before
-Splink sees them, so a register of millions costs little more than the matching part.
+re-victimisation). The match probability uses a prior per cohort registration
+(:func:`cohort_prior`), not Splink's prior per pair of records, so the links kept at that
+threshold, and coverage, do not fall as the register grows. Events sharing no blocking key
+with any registration are left out before Splink sees them (one hashed semi-join), and the
+rest are linked as distinct identities (identifier combinations) and joined back to events,
+so a register of millions costs little more than the matching part.
 Coverage is the share of persons linked to at least one event, by nationality group and
 residence status (at the person's first registration).
 """
