@@ -115,7 +115,7 @@ def _prefilter(con: duckdb.DuckDBPyConnection, home: str, table: str) -> str:
         hashes.append(f"CASE WHEN {cond} THEN hash({i}, {cols}) END")
     hashes.append(f"hash({last + 1}, e.tok_first, e.tok_last)")
     return (
-        f'(SELECT * FROM "{home}".main.{table} WHERE event_id IN ('
+        f'(SELECT rowid AS event_row, * FROM "{home}".main.{table} WHERE event_id IN ('
         f"SELECT DISTINCT event_id FROM (SELECT e.event_id, unnest([{', '.join(hashes)}]) AS k "
         f'FROM "{home}".main.{table} e) WHERE k IN (SELECT k FROM {REG_KEYS})))'
     )
@@ -144,11 +144,11 @@ def _identify_events(con: duckdb.DuckDBPyConnection, events_sql: str) -> int:
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {IDENTITIES} AS
-        SELECT event_id, identity_id,
-               row_number() OVER (PARTITION BY identity_id ORDER BY event_id) = 1
+        SELECT event_id, event_row, identity_id,
+               row_number() OVER (PARTITION BY identity_id ORDER BY event_row) = 1
                    AS representative,
                dense_rank() OVER (ORDER BY identity_id) AS identity_no
-        FROM (SELECT e.event_id, {key} AS identity_id FROM {events_sql} e)
+        FROM (SELECT e.event_id, e.event_row, {key} AS identity_id FROM {events_sql} e)
         """
     )
     row = con.execute(f"SELECT count(*), count(DISTINCT identity_id) FROM {IDENTITIES}")
@@ -198,7 +198,7 @@ def link_events(
         n_events = _identify_events(con, _prefilter(con, home, event_table))
         source = (
             f'(SELECT e.*, i.identity_id, i.identity_no FROM "{home}".main.{event_table} e '
-            f"JOIN {IDENTITIES} i USING (event_id) WHERE i.representative) AS ev"
+            f"JOIN {IDENTITIES} i ON e.rowid = i.event_row WHERE i.representative) AS ev"
         )
         n_identities = create_input(
             con,
