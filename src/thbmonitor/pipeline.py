@@ -55,19 +55,16 @@ class Publication:
 
     Stages call it with their :class:`~thbmonitor.disclosure.CountTable` objects and get the
     protected release back; :meth:`audit` then checks every published table of the run jointly,
-    with the earlier releases of the ledger, and raises rather than let a disclosure through.
+    with the earlier releases of the ledger (read, not written: ``thbmonitor protect --ledger
+    --release`` adds a release), and raises rather than let a disclosure through.
     """
 
     def __init__(self, settings: Settings) -> None:
-        from thbmonitor.disclosure import DisclosureRules, Ledger
+        from thbmonitor.disclosure import Ledger
+        from thbmonitor.monitor.published import rules_from_settings
 
-        self.rules = DisclosureRules(
-            threshold=settings.disclosure_threshold,
-            zeros_disclosive=settings.disclosure_zeros_disclosive,
-            dominance=settings.disclosure_dominance,
-        )
+        self.rules = rules_from_settings(settings)
         ledger_path = Path(settings.disclosure_ledger) if settings.disclosure_ledger else None
-        self.ledger_path = ledger_path
         self.ledger = Ledger.load(ledger_path) if ledger_path and ledger_path.exists() else None
         self.tables: list[ProtectedTable] = []
 
@@ -85,15 +82,6 @@ class Publication:
         result = audit_release(self.tables, self.ledger, self.rules)
         result.raise_if_disclosive()
         return result
-
-    def record(self, release_name: str) -> None:
-        """Add this release's published cells to the ledger file (after publishing)."""
-        if self.ledger_path is None:
-            return
-        from thbmonitor.disclosure import Ledger
-
-        ledger = self.ledger or Ledger()
-        ledger.with_release(release_name, self.tables).save(self.ledger_path)
 
 
 def ingest_files(store: Store, files: list[Path], encoder: Encoder, step: Step = _quiet) -> None:
