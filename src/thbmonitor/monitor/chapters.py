@@ -219,6 +219,11 @@ def _p(p: float, lang: str) -> str:
     )  # fmt: skip
 
 
+def _p_cell(p: float) -> float | str:
+    """A p-value for a table cell: four decimals, or '<0.0001' rather than a misleading 0."""
+    return "<0.0001" if p < 0.0001 else round(p, 4)
+
+
 def _headlines(key: str, results: dict[str, Any], settings: Settings) -> tuple[Headline, ...]:
     if key != "key_findings":
         return ()
@@ -280,10 +285,10 @@ def _change_table(results: dict[str, Any], lang: str) -> Table:
                 "difference": yoy["difference"] if yoy else ".",
                 "ratio": round(yoy["ratio"], 3) if yoy and yoy["ratio"] is not None else ".",
                 "ratio_ci": _ci(yoy, "ratio_lower", "ratio_upper", lang),
-                "p_value": round(yoy["p_value"], 4) if yoy else ".",
+                "p_value": _p_cell(yoy["p_value"]) if yoy else ".",
                 "trend_rate_ratio": round(tr["rate_ratio_per_year"], 3) if tr else ".",
                 "trend_ci": _ci(tr, "lower", "upper", lang),
-                "trend_p_value": round(tr["p_value"], 4) if tr else ".",
+                "trend_p_value": _p_cell(tr["p_value"]) if tr else ".",
                 "trend_model": tr["method"] if tr else ".",
             }
         )
