@@ -28,7 +28,7 @@ from scipy import stats
 
 from thbmonitor.errors import EstimationError
 from thbmonitor.followup.curves import kaplan_meier
-from thbmonitor.followup.risk import design_matrix
+from thbmonitor.followup.risk import check_fit_columns, design_matrix
 
 logger = logging.getLogger(__name__)
 
@@ -91,11 +91,7 @@ class FineGrayModel:
         event_of_interest: int = 1,
     ) -> FineGrayModel:
         """Fit; sets ``coef_``, ``se_``, ``hazard_ratios_``, ``log_likelihood_``, counts."""
-        missing = [c for c in (duration, event, *covariates) if c not in cohort.columns]
-        if missing:
-            raise EstimationError(f"the cohort frame lacks column(s) {', '.join(missing)}.")
-        if not covariates:
-            raise EstimationError("give at least one covariate for the Fine-Gray model.")
+        check_fit_columns(cohort, covariates, duration, event, "the Fine-Gray model")
         frame = cohort.reset_index(drop=True)
         design, self.references_ = design_matrix(
             frame, covariates, reference=self.reference, categorical=self.categorical

@@ -22,9 +22,20 @@ from thbmonitor.errors import EstimationError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RiskModel", "design_matrix", "schoenfeld_test"]
+__all__ = ["RiskModel", "check_fit_columns", "design_matrix", "schoenfeld_test"]
 
 TIME_TRANSFORMS = ("rank", "identity", "log", "km")
+
+
+def check_fit_columns(
+    cohort: pd.DataFrame, covariates: Sequence[str], duration: str, event: str, model: str
+) -> None:
+    """The cohort holds the duration, event and covariate columns, and covariates are given."""
+    missing = [c for c in (duration, event, *covariates) if c not in cohort.columns]
+    if missing:
+        raise EstimationError(f"the cohort frame lacks column(s) {', '.join(missing)}.")
+    if not covariates:
+        raise EstimationError(f"give at least one covariate for {model}.")
 
 
 def design_matrix(
@@ -203,11 +214,7 @@ class RiskModel:
         """Fit the model; sets ``hazard_ratios_``, ``concordance_``, ``ph_test_`` and more."""
         from lifelines import CoxPHFitter
 
-        missing = [c for c in (duration, event, *covariates) if c not in cohort.columns]
-        if missing:
-            raise EstimationError(f"the cohort frame lacks column(s) {', '.join(missing)}.")
-        if not covariates:
-            raise EstimationError("give at least one covariate for the risk model.")
+        check_fit_columns(cohort, covariates, duration, event, "the risk model")
         design = self._design(cohort.reset_index(drop=True), covariates)
         design["_duration"] = cohort[duration].to_numpy(dtype=float)
         design["_event"] = (cohort[event].to_numpy() == event_of_interest).astype(int)
