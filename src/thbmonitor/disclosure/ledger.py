@@ -1,26 +1,44 @@
 """The release ledger: what earlier releases published, kept as constraints for new audits.
 
-A JSON file; per release and table: universe, dimensions, categories (Totals included) and the
-shown values in C order (an int, or a marker string). Only published values are stored.
+A JSON file; per release and table: universe, dimensions, categories (Totals included), the
+shown values in C order (an int, or a marker string) and, per hidden cell, the interval an
+intruder could derive from everything published up to that release (``derived``; ``null``
+for a shown cell, an upper bound ``null`` for no bound). Only published values, and what
+follows from them, are stored: never a hidden count.
+
+``derived`` tells later releases how much an earlier release left to protect: a later
+release must not narrow a hidden cell below the width its own rules require, nor below the
+width that was already public (a zero hidden for group disclosure may have been public as
+0..0 and needs no width). Format ``/1`` files (without it) are read too; their intervals are
+derived again on loading.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from thbmonitor.disclosure.audit import LinearSystem, Target, solve_intervals
 from thbmonitor.disclosure.protected import ProtectedTable
+from thbmonitor.disclosure.rules import CellStatus
 from thbmonitor.disclosure.table import Grid, cell_key
 from thbmonitor.errors import InputError
 
 __all__ = ["Ledger", "LedgerTable"]
 
-FORMAT = "thbmonitor-disclosure-ledger/1"
+FORMAT = "thbmonitor-disclosure-ledger/2"
+READABLE = ("thbmonitor-disclosure-ledger/1", FORMAT)
+
+Interval = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -36,6 +54,7 @@ class LedgerTable:
     threshold: int
     shown: tuple[int | str, ...]  # C order over the categories
     small_lower: int = 0  # least value of a "<T" cell under that release's rules
+    derived: tuple[Interval | None, ...] = ()  # C order; per hidden cell what was public
 
     def grid(self) -> Grid:
         """The table as a grid; hidden cells are NaN."""
@@ -63,23 +82,43 @@ class LedgerTable:
             keys,
         )
 
+    @cached_property
+    def keys(self) -> tuple[str, ...]:
+        """The canonical key of every cell, in C order (as ``shown``)."""
+        return tuple(str(k) for k in self.grid().keys.ravel())
+
     def bounds(self) -> dict[str, tuple[float, float]]:
         """What each cell's shown value tells: a number, a range, or nothing."""
-        g = self.grid()
         t = float(self.threshold)
         out: dict[str, tuple[float, float]] = {}
-        for key, s in zip(g.keys.ravel(), self.shown, strict=True):
+        for key, s in zip(self.keys, self.shown, strict=True):
             if isinstance(s, int):
-                out[str(key)] = (float(s), float(s))
+                out[key] = (float(s), float(s))
             elif s == "–":
-                out[str(key)] = (0.0, 0.0)
+                out[key] = (0.0, 0.0)
             elif s == f"<{self.threshold}":
-                out[str(key)] = (float(self.small_lower), t - 1.0)
-            elif s == "x":
-                out[str(key)] = (t, np.inf)
+                out[key] = (float(self.small_lower), t - 1.0)
+            elif s == "x":  # a group-dominant or complementary cell: never below T
+                out[key] = (t, math.inf)
             else:  # "." not available
-                out[str(key)] = (0.0, np.inf)
+                out[key] = (0.0, math.inf)
         return out
+
+    def hidden(self) -> list[str]:
+        """Keys of the cells this table protects ("<T" and "x"; not "." or "–")."""
+        return [
+            k
+            for k, s in zip(self.keys, self.shown, strict=True)
+            if isinstance(s, str) and s not in ("–", ".")
+        ]
+
+    def derived_widths(self) -> dict[str, float]:
+        """Per hidden cell, the width of the interval that was public after this release."""
+        return {
+            k: iv[1] - iv[0]
+            for k, iv in zip(self.keys, self.derived, strict=False)
+            if iv is not None
+        }
 
 
 @dataclass(frozen=True)
@@ -92,10 +131,30 @@ class Ledger:
     def releases(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(t.release for t in self.tables))
 
+    def bounds(self) -> dict[str, Interval]:
+        """What all published tables together say of each cell by its marker alone."""
+        out: dict[str, Interval] = {}
+        for lt in self.tables:
+            for k, (lo, hi) in lt.bounds().items():
+                old = out.get(k, (0.0, math.inf))
+                out[k] = (max(old[0], lo), min(old[1], hi))
+        return out
+
+    def derived_widths(self) -> dict[str, float]:
+        """Per hidden cell, the narrowest width any release left public (cells hidden in
+        several releases keep the least)."""
+        out: dict[str, float] = {}
+        for lt in self.tables:
+            for k, w in lt.derived_widths().items():
+                out[k] = min(out.get(k, math.inf), w)
+        return out
+
     def with_release(self, release: str, tables: Sequence[ProtectedTable]) -> Ledger:
-        """A new ledger with the tables of ``release`` added (refuses a release name twice)."""
-        if release in self.releases:
-            raise InputError(f"release '{release}' is already in the ledger")
+        """A new ledger with the tables of ``release`` added (refuses a release name twice).
+
+        Each hidden cell of the new tables keeps the interval an intruder can derive from all
+        tables of the new ledger (an LP over their shown values and margins)."""
+        self.check_new(release)
         new = []
         for pt in tables:
             g = pt.table.grid()
@@ -113,9 +172,18 @@ class Ledger:
                     pt.rules.small_lower,
                 )
             )
-        return Ledger((*self.tables, *new))
+        derived = _derive([*self.tables, *new])
+        return Ledger((*self.tables, *(_with_derived(t, derived) for t in new)))
 
-    def save(self, path: str | Path) -> None:
+    def check_new(self, release: str) -> None:
+        """Raise :class:`InputError` unless ``release`` is a new, non-empty release name."""
+        if not release.strip():
+            raise InputError("a release needs a name")
+        if release in self.releases:
+            raise InputError(f"release '{release}' is already in the ledger")
+
+    def to_json(self) -> str:
+        """The ledger as JSON text (format ``/2``)."""
         doc: dict[str, Any] = {
             "format": FORMAT,
             "tables": [
@@ -127,34 +195,104 @@ class Ledger:
                     "categories": [list(c) for c in t.categories],
                     "total_label": t.total_label,
                     "threshold": t.threshold,
-                    "shown": list(t.shown),
                     "small_lower": t.small_lower,
+                    "shown": list(t.shown),
+                    "derived": [
+                        None if iv is None else [_num(iv[0]), _num(iv[1])] for iv in t.derived
+                    ],
                 }
                 for t in self.tables
             ],
         }
-        Path(path).write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+        return json.dumps(doc, ensure_ascii=False, indent=1)
+
+    def save(self, path: str | Path) -> None:
+        """Write the ledger atomically: a temporary file in the same folder, then a rename,
+        so that a failure never leaves a half-written ledger."""
+        path = Path(path)
+        text = self.to_json()
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     @classmethod
     def load(cls, path: str | Path) -> Ledger:
+        """Read a ledger file (format ``/2``, or ``/1`` whose intervals are derived again)."""
         try:
-            doc = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
             raise InputError(f"cannot read the disclosure ledger {path}: {exc}") from exc
-        if doc.get("format") != FORMAT:
-            raise InputError(f"{path} is not a thbmonitor disclosure ledger ({FORMAT})")
-        tables = tuple(
-            LedgerTable(
-                t["release"],
-                t["name"],
-                t["universe"],
-                tuple(t["dims"]),
-                tuple(tuple(c) for c in t["categories"]),
-                t["total_label"],
-                int(t["threshold"]),
-                tuple(t["shown"]),
-                int(t.get("small_lower", 0)),
-            )
-            for t in doc["tables"]
-        )
+        return cls.from_json(text, str(path))
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "the ledger") -> Ledger:
+        """A ledger from its JSON text; ``source`` names it in messages."""
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"cannot read the disclosure ledger {source}: {exc}") from exc
+        if not isinstance(doc, dict) or doc.get("format") not in READABLE:
+            raise InputError(f"{source} is not a thbmonitor disclosure ledger ({FORMAT})")
+        try:
+            tables = tuple(_table_from_json(t) for t in doc["tables"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"the disclosure ledger {source} is damaged: {exc!r}") from exc
+        if doc["format"] != FORMAT:  # /1: derive what was public, release by release
+            done: list[LedgerTable] = []
+            for release in dict.fromkeys(t.release for t in tables):
+                part = [t for t in tables if t.release == release]
+                derived = _derive([*done, *part])
+                done += [_with_derived(t, derived) for t in part]
+            tables = tuple(done)
         return cls(tables)
+
+
+def _num(v: float) -> int | None:
+    return None if math.isinf(v) else round(v)
+
+
+def _table_from_json(t: dict[str, Any]) -> LedgerTable:
+    derived = tuple(
+        None if iv is None else (float(iv[0]), math.inf if iv[1] is None else float(iv[1]))
+        for iv in t.get("derived", ())
+    )
+    shown = tuple(t["shown"])
+    if derived and len(derived) != len(shown):
+        raise ValueError(f"table '{t['name']}': 'derived' and 'shown' differ in length")
+    return LedgerTable(
+        t["release"],
+        t["name"],
+        t["universe"],
+        tuple(t["dims"]),
+        tuple(tuple(c) for c in t["categories"]),
+        t["total_label"],
+        int(t["threshold"]),
+        shown,
+        int(t.get("small_lower", 0)),
+        derived,
+    )
+
+
+def _derive(tables: Sequence[LedgerTable]) -> dict[str, Interval]:
+    """The interval an intruder derives for every hidden cell from these tables together."""
+    bounds = Ledger(tuple(tables)).bounds()
+    system = LinearSystem(t.grid() for t in tables)
+    targets = {
+        k: Target(k, f"{t.release}/{t.name}", CellStatus.SECONDARY, 0)
+        for t in tables
+        for k in t.hidden()
+    }
+    result = solve_intervals(system, bounds, list(targets.values()))
+    return {c.key: (c.lower, c.upper) for c in result.intervals}
+
+
+def _with_derived(t: LedgerTable, derived: dict[str, Interval]) -> LedgerTable:
+    hidden = set(t.hidden())
+    return replace(t, derived=tuple(derived.get(k) if k in hidden else None for k in t.keys))

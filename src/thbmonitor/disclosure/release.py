@@ -68,6 +68,10 @@ class _Auditor:
                 self.ledger_owner.setdefault(k, f"{lt.release}/{lt.name}")
                 if isinstance(shown, str) and shown != "–":
                     self.ledger_marker.setdefault(k, shown)
+        # an earlier release may have left a hidden cell narrower than the rules require
+        # (a zero hidden for group disclosure needs no width); what is public already cannot
+        # be protected again, so a later release only must not narrow it any further
+        self.ledger_width = (ledger or Ledger()).derived_widths()
         self.fixed_by_ledger = {k for k, (lo, hi) in self.ledger_bounds.items() if lo == hi}
         self.ledger_hidden = set(self.ledger_bounds) - self.fixed_by_ledger
         revised = [
@@ -110,11 +114,16 @@ class _Auditor:
     def required(self, key: str, status: CellStatus) -> int:
         """Minimum interval width of a hidden cell (0: only hidden for a group check)."""
         if status != CellStatus.PRIMARY:
-            return 1
+            return self._cap(key, 1)
         if self.values[key] == 0 and not self.rules.zeros_disclosive:
             return 0  # a zero hidden for group disclosure: the zero itself is not sensitive
         lo, hi = self.own_bounds(key, status)
-        return min(self.rules.required_width, int(hi - lo))
+        return self._cap(key, min(self.rules.required_width, int(hi - lo)))
+
+    def _cap(self, key: str, width: int) -> int:
+        """At most the width an earlier release left public (see ``ledger_width``)."""
+        public = self.ledger_width.get(key, math.inf)
+        return width if public >= width else int(public)
 
     def component(
         self, key: str, status: Mapping[str, CellStatus], limit: float = math.inf
@@ -164,7 +173,7 @@ class _Auditor:
                 marker = self.ledger_marker.get(k, ".")
                 if marker != "." and (only is None or k in only):
                     primary = marker.startswith("<")
-                    req = min(w, int(old[1] - old[0])) if primary else 1
+                    req = self._cap(k, min(w, int(old[1] - old[0])) if primary else 1)
                     st = CellStatus.PRIMARY if primary else CellStatus.SECONDARY
                     targets.append(Target(k, self.ledger_owner[k], st, req))
                 continue
