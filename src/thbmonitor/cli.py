@@ -94,6 +94,14 @@ def ingest_command(
 
 
 LangOption = Annotated[str | None, typer.Option("--lang", help="Language of the report: nl or en.")]
+ReleaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--release",
+        help="Add this release to the disclosure ledger once the audit passes "
+        "(setting disclosure_release; needs disclosure_ledger).",
+    ),
+]
 
 
 class _Steps:
@@ -125,12 +133,13 @@ def report_command(
     store: Annotated[Path, typer.Option("--store", help="The linked monitoring store.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the publication.")],
     lang: LangOption = None,
+    release: ReleaseOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Compute every table, protect and audit the release, and write the report."""
     from thbmonitor.pipeline import REPORT_STEPS, run_report
 
-    settings = _settings(config, language=lang)
+    settings = _settings(config, language=lang, disclosure_release=release)
     with _progress() as bar:
         steps = _Steps(bar, REPORT_STEPS)
         result = run_report(store, settings, out, steps)
@@ -144,12 +153,13 @@ def demo_command(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the world.")] = None,
     scale: Annotated[float, typer.Option("--scale", help="Multiplies the population.")] = 1.0,
     lang: LangOption = None,
+    release: ReleaseOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Synthetic world -> ingest -> link -> monitor -> report, with a throwaway key."""
     from thbmonitor.pipeline import DEMO_STEPS, run_demo
 
-    settings = _settings(config, language=lang, seed=seed)
+    settings = _settings(config, language=lang, seed=seed, disclosure_release=release)
     with _progress() as bar:
         steps = _Steps(bar, DEMO_STEPS)
         result = run_demo(out, settings, scale=scale, step=steps)
@@ -398,11 +408,15 @@ def protect_command(
     rules = DisclosureRules(threshold=threshold, zeros_disclosive=zeros_disclosive)
     tables = tables_from_frame(pd.read_csv(file), add_margins=add_margins)
     old = Ledger.load(ledger) if ledger is not None and ledger.exists() else Ledger()
+    if ledger is not None and release is not None:
+        old.check_new(release)  # before anything is protected or written
     result = protect_release(tables, rules, ledger=old)
     result.audit.raise_if_disclosive()
+    record = ledger is not None and release is not None
+    new = old.with_release(release, result.tables) if record and release else None
     result.display_frame().to_csv(out, index=False)
-    if ledger is not None and release is not None:
-        old.with_release(release, result.tables).save(ledger)
+    if ledger is not None and new is not None:
+        new.save(ledger)
     hidden = len(result.audit.intervals)
     typer.echo(f"{len(tables)} table(s) protected; {hidden} hidden cell(s); audit passed")
     typer.echo(legend(rules, "en"))

@@ -82,6 +82,11 @@ class Settings:
     disclosure_ledger: str = setting(
         "", "JSON ledger of earlier releases audited together with this one (empty: none)."
     )
+    disclosure_release: str = setting(
+        "",
+        "Name under which a report that passes the audit is added to disclosure_ledger "
+        "(written atomically; a name already there is refused; empty: the ledger is only read).",
+    )
     # -- reproducibility --------------------------------------------------------------------
     seed: int = setting(20211207, "Seed of every random step (bootstrap, sampling).")
 

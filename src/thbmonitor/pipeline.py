@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from thbmonitor import __version__
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
+from thbmonitor.errors import ConfigError, InputError
 from thbmonitor.pseudonymise import Encoder, new_key
 from thbmonitor.report.model import Chapter, Report, Text
 from thbmonitor.store import open_store, resolve_window
@@ -55,8 +56,10 @@ class Publication:
 
     Stages call it with their :class:`~thbmonitor.disclosure.CountTable` objects and get the
     protected release back; :meth:`audit` then checks every published table of the run jointly,
-    with the earlier releases of the ledger (read, not written: ``thbmonitor protect --ledger
-    --release`` adds a release), and raises rather than let a disclosure through.
+    with the earlier releases of the ledger (setting ``disclosure_ledger``), and raises rather
+    than let a disclosure through. With the setting ``disclosure_release`` as well, a passed
+    audit adds this release to the ledger (written atomically); a release name already in the
+    ledger is refused here, before any table is protected or any output written.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -64,9 +67,29 @@ class Publication:
         from thbmonitor.monitor.published import rules_from_settings
 
         self.rules = rules_from_settings(settings)
-        ledger_path = Path(settings.disclosure_ledger) if settings.disclosure_ledger else None
-        self.ledger = Ledger.load(ledger_path) if ledger_path and ledger_path.exists() else None
+        self.ledger_path = Path(settings.disclosure_ledger) if settings.disclosure_ledger else None
+        self.release_name = settings.disclosure_release.strip()
+        # the ledger as read: recording refuses a ledger that changed during the run
+        self._ledger_text: str | None = None
+        self.ledger: Ledger | None = None
+        path = self.ledger_path
+        if path is not None and path.exists():
+            try:
+                self._ledger_text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"cannot read the disclosure ledger {path}: {exc}") from exc
+            self.ledger = Ledger.from_json(self._ledger_text, str(path))
+        if self.release_name:
+            if self.ledger_path is None:
+                raise ConfigError(
+                    "the setting disclosure_release needs disclosure_ledger: the file the "
+                    "release is recorded in"
+                )
+            if not self.ledger_path.parent.is_dir():
+                raise ConfigError(f"the folder of the disclosure ledger {path} does not exist")
+            (self.ledger or Ledger()).check_new(self.release_name)
         self.tables: list[ProtectedTable] = []
+        self.recorded = False
 
     def __call__(self, tables: Sequence[CountTable]) -> Release:
         from thbmonitor.disclosure import protect_release
@@ -76,12 +99,40 @@ class Publication:
         return release
 
     def audit(self) -> AuditResult:
-        """The joint audit of everything protected so far; raises if anything is disclosed."""
+        """The joint audit of everything protected so far; raises if anything is disclosed.
+
+        If the audit passes and a release name is set, the release is added to the ledger
+        (once)."""
         from thbmonitor.disclosure import audit_release
 
         result = audit_release(self.tables, self.ledger, self.rules)
         result.raise_if_disclosive()
+        if self.release_name and not self.recorded:
+            self._record()
         return result
+
+    def _record(self) -> None:
+        from thbmonitor.disclosure import Ledger
+
+        assert self.ledger_path is not None
+        path = self.ledger_path
+        try:
+            now = path.read_text(encoding="utf-8") if path.exists() else None
+        except OSError as exc:
+            raise InputError(f"cannot read the disclosure ledger {path}: {exc}") from exc
+        if now != self._ledger_text:
+            raise InputError(
+                f"the disclosure ledger {path} changed while this release was protected; "
+                "run the report again to audit against the current ledger"
+            )
+        ledger = (self.ledger or Ledger()).with_release(self.release_name, self.tables)
+        ledger.save(path)
+        self.recorded = True
+        log.info(
+            "disclosure: release '%s' (%d tables) added to the ledger",
+            self.release_name,
+            len(self.tables),
+        )
 
 
 def ingest_files(store: Store, files: list[Path], encoder: Encoder, step: Step = _quiet) -> None:
