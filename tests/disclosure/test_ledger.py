@@ -22,7 +22,7 @@ from thbmonitor.disclosure import (
     protect_release,
 )
 from thbmonitor.disclosure import ledger as ledger_module
-from thbmonitor.errors import InputError
+from thbmonitor.errors import DisclosureError, InputError
 
 # group A is all in sector s1 (group disclosure): A/s1 is hidden as "x" and A's zeros as "<10"
 GROUP_SECTOR = [
@@ -168,3 +168,17 @@ def test_a_release_name_is_refused_twice():
         ledger.with_release("r1", list(regs.tables))
     with pytest.raises(InputError, match="needs a name"):
         ledger.check_new(" ")
+
+
+def test_a_hidden_count_outside_what_was_implied_is_a_revision():
+    """Release 1 implied A/s2 = 0 (column s2: 42 - 30 - 12). A later table of group A with
+    A/s2 = 5 (and the same total 50) contradicts it: revised figures, refused with that
+    reason rather than a failed search or an audit that trusts the stale 0..0."""
+    regs, _ = release_in_two_calls()
+    ledger = Ledger().with_release("r1", list(regs.tables))
+    cells = pd.DataFrame(
+        [("A", "s1", 45), ("A", "s2", 5), ("A", "s3", 0)], columns=["group", "sector", "count"]
+    )
+    row_a = CountTable.from_cells("a_sector", cells, ["group", "sector"], margins=["sector"])
+    with pytest.raises(DisclosureError, match=r"revised figures.*group=A, sector=s2"):
+        protect_release([row_a], ledger=ledger)

@@ -112,13 +112,9 @@ class LedgerTable:
             if isinstance(s, str) and s not in ("–", ".")
         ]
 
-    def derived_widths(self) -> dict[str, float]:
-        """Per hidden cell, the width of the interval that was public after this release."""
-        return {
-            k: iv[1] - iv[0]
-            for k, iv in zip(self.keys, self.derived, strict=False)
-            if iv is not None
-        }
+    def derived_intervals(self) -> dict[str, Interval]:
+        """Per hidden cell, the interval that was public after this release."""
+        return {k: iv for k, iv in zip(self.keys, self.derived, strict=False) if iv is not None}
 
 
 @dataclass(frozen=True)
@@ -140,13 +136,14 @@ class Ledger:
                 out[k] = (max(old[0], lo), min(old[1], hi))
         return out
 
-    def derived_widths(self) -> dict[str, float]:
-        """Per hidden cell, the narrowest width any release left public (cells hidden in
-        several releases keep the least)."""
-        out: dict[str, float] = {}
+    def derived(self) -> dict[str, Interval]:
+        """Per hidden cell, what is public of it: the intersection of the intervals the
+        releases that hid it left (empty, hi < lo, only if figures were revised)."""
+        out: dict[str, Interval] = {}
         for lt in self.tables:
-            for k, w in lt.derived_widths().items():
-                out[k] = min(out.get(k, math.inf), w)
+            for k, (lo, hi) in lt.derived_intervals().items():
+                old = out.get(k, (-math.inf, math.inf))
+                out[k] = (max(old[0], lo), min(old[1], hi))
         return out
 
     def with_release(self, release: str, tables: Sequence[ProtectedTable]) -> Ledger:

@@ -71,7 +71,7 @@ class _Auditor:
         # an earlier release may have left a hidden cell narrower than the rules require
         # (a zero hidden for group disclosure needs no width); what is public already cannot
         # be protected again, so a later release only must not narrow it any further
-        self.ledger_width = (ledger or Ledger()).derived_widths()
+        self.ledger_derived = (ledger or Ledger()).derived()
         self.fixed_by_ledger = {k for k, (lo, hi) in self.ledger_bounds.items() if lo == hi}
         self.ledger_hidden = set(self.ledger_bounds) - self.fixed_by_ledger
         revised = [
@@ -81,11 +81,20 @@ class _Auditor:
             and not np.isnan(self.values[k])
             and self.values[k] != self.ledger_bounds[k][0]
         ]
+        # a hidden count outside what the earlier figures imply has been revised as well
+        revised += [
+            k
+            for k, (lo, hi) in self.ledger_derived.items()
+            if k not in self.fixed_by_ledger
+            and not np.isnan(self.values.get(k, math.nan))
+            and not lo - 1e-9 <= self.values[k] <= hi + 1e-9
+        ]
         if revised:
             raise DisclosureError(
-                f"{len(revised)} cell(s) published in an earlier release have another count "
-                f"now (revised figures), e.g. {describe_key(revised[0])}; the ledger cannot "
-                "constrain a revised release: audit it with the ledger of the revised data"
+                f"{len(revised)} cell(s) published (or implied) in an earlier release have "
+                f"another count now (revised figures), e.g. {describe_key(revised[0])}; the "
+                "ledger cannot constrain a revised release: audit it with the ledger of the "
+                "revised data"
             )
         self.system = LinearSystem([*grids, *ledger_grids])
         self.cache: dict[bool, dict[frozenset[str], dict[str, tuple[float, float]]]] = {
@@ -121,9 +130,9 @@ class _Auditor:
         return self._cap(key, min(self.rules.required_width, int(hi - lo)))
 
     def _cap(self, key: str, width: int) -> int:
-        """At most the width an earlier release left public (see ``ledger_width``)."""
-        public = self.ledger_width.get(key, math.inf)
-        return width if public >= width else int(public)
+        """At most the width an earlier release left public (see ``ledger_derived``)."""
+        lo, hi = self.ledger_derived.get(key, (-math.inf, math.inf))
+        return width if hi - lo >= width or hi < lo else int(hi - lo)
 
     def component(
         self, key: str, status: Mapping[str, CellStatus], limit: float = math.inf
