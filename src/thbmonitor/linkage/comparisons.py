@@ -98,10 +98,12 @@ def full_name_comparison(*, words: int = 0) -> ComparisonCreator:
 
     In this domain names come from small pools per nationality, so first and last name agree
     together far more often among different persons than two independent comparisons assume;
-    one comparison estimates u for "both exact" directly. Levels: null | both exact | swapped |
-    first exact, last similar | last exact, first similar | both similar | one part missing,
-    the other exact | first exact only | last exact only | both alike (Dice >= 0.6 or same
-    phonetic code) | else.
+    one comparison estimates u for "both exact" directly, with a term-frequency adjustment on
+    the full name (a rare name agreeing says more than a common one). Levels: null | both exact
+    | swapped | first exact, last similar | last exact, first similar | both similar | one part
+    missing, the other exact | first exact, last alike | last exact, first alike | first exact
+    only | last exact only | both alike | else; "alike" is Dice >= 0.6 or the same phonetic
+    code, which short names with one typo reach (Luna / Luza: Dice 0.6).
     """
     hi, lo = DICE_LEVELS[1], DICE_LEVELS[2]
     df = dice_sql("bf_first_l", "bf_first_r", words)
@@ -123,7 +125,12 @@ def full_name_comparison(*, words: int = 0) -> ComparisonCreator:
             "null",
             is_null_level=True,
         ),
-        _level(f"{f_eq} AND {l_eq}", "both exact"),
+        _level(
+            "tok_full_l = tok_full_r",  # a 64-bit hash of both tokens (prepare.input_sql)
+            "both exact",
+            tf_adjustment_column="tok_full",
+            tf_adjustment_weight=1.0,
+        ),
         _level(swap, "first and last swapped"),
         _level(f"{f_eq} AND {dl} >= {hi}", "first exact, last similar"),
         _level(
@@ -132,6 +139,8 @@ def full_name_comparison(*, words: int = 0) -> ComparisonCreator:
         ),
         _level(f"{df} >= {hi} AND {dl} >= {hi}", "both similar"),
         _level(f"{missing} AND ({f_eq} OR {l_eq})", "one part missing, the other exact"),
+        _level(f"{f_eq} AND {alike_l}", "first exact, last alike"),
+        _level(f"{l_eq} AND {alike_f}", "last exact, first alike"),
         _level(f_eq, "first exact only"),
         _level(l_eq, "last exact only"),
         _level(f"{alike_f} AND {alike_l}", "both alike"),
@@ -147,15 +156,24 @@ def full_name_comparison(*, words: int = 0) -> ComparisonCreator:
 def birth_date_comparison() -> ComparisonCreator:
     """Levels for the birth date, from its keyed tokens and the approximate birth year.
 
-    null | exact (not 1 January) | exact on a 1 January | day and month swapped | same year
+    null (no date and no age on one side) | no date on one side, approximate birth years
+    (record date minus age) within :data:`YEAR_TOLERANCE` | no date on one side, ages differ |
+    exact (not 1 January) | exact on a 1 January | day and month swapped | same year
     and month | one side a 1 January default or estimated, same year | same day and month,
     year off by at most :data:`YEAR_TOLERANCE` | one side estimated, year within the tolerance
     | same year | else.
     """
     near = f"abs(birth_year_approx_l - birth_year_approx_r) <= {YEAR_TOLERANCE}"
     soft = "(dob_jan1_l OR dob_jan1_r OR dob_estimated_l OR dob_estimated_r)"
+    no_date = "(tok_dob_l IS NULL OR tok_dob_r IS NULL)"
     levels = [
-        _level("tok_dob_l IS NULL OR tok_dob_r IS NULL", "null", is_null_level=True),
+        _level(
+            f"{no_date} AND (birth_year_approx_l IS NULL OR birth_year_approx_r IS NULL)",
+            "null",
+            is_null_level=True,
+        ),
+        _level(f"{no_date} AND {near}", "no date on one side, ages agree"),
+        _level(no_date, "no date on one side, ages differ"),
         _level("tok_dob_l = tok_dob_r AND NOT dob_jan1_l", "exact"),
         _level("tok_dob_l = tok_dob_r", "exact, a 1 January"),
         _level("tok_dob_l = tok_dob_swap_r", "day and month swapped"),
@@ -254,10 +272,30 @@ def blocking_rules(lsh_bands: int = 0) -> list[BlockingRuleCreator | str]:
         rules += [
             block_on("tok_dob", f"lsh_{b}"),  # birth date exact, full name similar
             block_on("tok_birth_md", f"lshf_{b}", f"lshl_{b}"),  # year wrong, names similar
+            block_on("tok_birth_year", f"lshf_{b}", f"lshl_{b}"),  # day or month wrong
             f"l.tok_first = r.tok_first AND l.lshl_{b} = r.lshl_{b} AND {no_dob}",
             f"l.tok_last = r.tok_last AND l.lshf_{b} = r.lshf_{b} AND {no_dob}",
         ]
     return rules
+
+
+def dedupe_rules() -> list[BlockingRuleCreator | str]:
+    """More blocking rules for deduplication only: one name exact while the other name and the
+    birth year are both noisy; with no birth date on one side but ages that agree
+    (:data:`YEAR_TOLERANCE`), one name exact or both names swapped. On the scale-25 world these
+    found 1,100 true pairs the other rules missed (pair recall 0.953 -> 0.958); in a police
+    register of millions such keys meet too many strangers to be worth it.
+    """
+    no_dob = "(l.tok_dob IS NULL OR r.tok_dob IS NULL)"
+    ages = f"abs(l.birth_year_approx - r.birth_year_approx) <= {YEAR_TOLERANCE}"
+    return [
+        block_on("tok_first", "tok_birth_md"),
+        block_on("tok_last", "tok_birth_md"),
+        f"l.tok_first = r.tok_first AND {no_dob} AND {ages}",
+        f"l.tok_last = r.tok_last AND {no_dob} AND {ages}",
+        f"l.tok_first_sdx = r.tok_last_sdx AND l.tok_last_sdx = r.tok_first_sdx AND {no_dob}"
+        f" AND {ages}",
+    ]
 
 
 def training_rules() -> dict[str, list[Any]]:

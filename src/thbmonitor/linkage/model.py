@@ -20,6 +20,7 @@ from thbmonitor.errors import LinkageError
 from thbmonitor.linkage.comparisons import (
     OPTIONAL_FIELDS,
     blocking_rules,
+    dedupe_rules,
     person_comparisons,
     training_rules,
 )
@@ -94,7 +95,11 @@ class PersonModel:
             link_type=self.link_type,
             comparisons=list[Any](person_comparisons(self.fields, words)),
             blocking_rules_to_generate_predictions=list[Any](
-                [*blocking_rules(self.lsh.bands), *self.extra_blocking]
+                [
+                    *blocking_rules(self.lsh.bands),
+                    *(dedupe_rules() if self.link_type == "dedupe_only" else []),
+                    *self.extra_blocking,
+                ]
             ),
             retain_matching_columns=False,
             retain_intermediate_calculation_columns=False,

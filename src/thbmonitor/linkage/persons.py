@@ -17,7 +17,7 @@ from thbmonitor.errors import LinkageError
 from thbmonitor.linkage.dedupe import DedupeResult, Progress, dedupe
 from thbmonitor.linkage.identity import next_id_number, reconcile
 from thbmonitor.linkage.model import PersonModel
-from thbmonitor.linkage.prepare import LshSpec
+from thbmonitor.linkage.prepare import REGISTRATION_AGE, LshSpec
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ def link_registrations(
         threshold=settings.linkage_threshold,
         veto_weight=VETO_WEIGHT,
         model=build_model(settings),
+        age_column=REGISTRATION_AGE,
         progress=progress,
     )
     clusters = result.clusters.rename(columns={"record_id": "registration_id"})

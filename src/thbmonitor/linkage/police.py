@@ -32,7 +32,13 @@ from thbmonitor.errors import LinkageError
 from thbmonitor.linkage.comparisons import blocking_rules
 from thbmonitor.linkage.dedupe import Progress
 from thbmonitor.linkage.model import PersonModel
-from thbmonitor.linkage.prepare import TOKEN_COLUMNS, LshSpec, create_input, workspace
+from thbmonitor.linkage.prepare import (
+    REGISTRATION_AGE,
+    TOKEN_COLUMNS,
+    LshSpec,
+    create_input,
+    workspace,
+)
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +231,7 @@ def link_events(
             f'"{home}".main.registrations',
             **{**common, "id_column": "registration_id"},
             date_column="registration_date",
-            age_column="age_at_registration",
+            age_column=REGISTRATION_AGE,
             estimated_column="dob_estimated",
         )
         n_events = _identify_events(con, _prefilter(con, home, event_table))

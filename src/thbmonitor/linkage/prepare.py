@@ -3,10 +3,12 @@
 Splink works in an in-memory scratch database attached to the store's connection (``lk``), so
 that its many intermediate tables never reach the store file; :func:`workspace` switches to it
 and back. The input tables hold an integer ``unique_id`` (faster joins than text ids), the
-tokens and Bloom filters, and derived columns that identify no one on their own:
-``birth_year_approx`` (the date of the record minus the age, in fractional years, to compare
-birth years that differ by one without decrypting them) and MinHash band keys of the full-name
-Bloom filter (``lsh_0`` ...; locality-sensitive hashing after Broder 1997) for blocking.
+tokens and Bloom filters, ``tok_full`` (a hash of the first- and last-name tokens, as
+pseudonymous as they are, whose frequencies adjust the weight of a full-name agreement), and
+derived columns that identify no one on their own: ``birth_year_approx`` (the date of the
+record minus the age, in fractional years, to compare birth years that differ by one without
+decrypting them) and MinHash band keys of the full-name Bloom filter (``lsh_0`` ...;
+locality-sensitive hashing after Broder 1997) for blocking.
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ TOKEN_COLUMNS: tuple[str, ...] = (
     "tok_birth_md",
     "tok_identity",
 )
+
+
+# a registration's age: at registration (from the birth date), else at exploitation, which
+# the form asks for even when the birth date is unknown (a year or two early at most)
+REGISTRATION_AGE = "coalesce(age_at_registration, age_at_exploitation)"
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,8 @@ def input_sql(
     return f"""
         SELECT {unique} AS unique_id,
                {id_column} AS record_id, {tokens}, {date_column} AS record_date,
+               CASE WHEN tok_first IS NOT NULL AND tok_last IS NOT NULL
+                    THEN hash(tok_first, tok_last) END AS tok_full,
                coalesce(dob_jan1, false) AS dob_jan1,
                {{estimated}} AS dob_estimated,
                CASE WHEN {age_column} IS NULL OR {date_column} IS NULL THEN NULL
