@@ -37,16 +37,18 @@ def _linked_frames(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_registrations_are_linked_close_to_the_truth(linked) -> None:
-    """Reference: the synthetic world's truth/registration_person.csv. Bars measured on this
-    world (scale 0.2) with margin; the large-scale goals are in benchmarks/bench_linkage.py."""
+    """Reference: the synthetic world's truth/registration_person.csv. Measured on this world
+    (scale 0.2, 2026-11-28): pair F1 0.989, B-cubed F1 0.998, single-list persons +0.53 %; the
+    bars leave a margin, and the last is the issue's goal. Large-scale goals:
+    benchmarks/bench_linkage.py."""
     pred, regs = _linked_frames(linked.store_path)
     truth = linked.world.truth_registrations
     assert len(pred) == len(truth) == len(regs)
     got = quality(pred, truth)
-    assert got["pair_f1"] >= 0.85, got
-    assert got["bcubed_f1"] >= 0.97, got
+    assert got["pair_f1"] >= 0.95, got
+    assert got["bcubed_f1"] >= 0.99, got
     single = single_list_error(capture_cell_errors(pred, truth, regs))
-    assert abs(single["relative_error"]) <= 0.05, single
+    assert abs(single["relative_error"]) <= 0.03, single
 
 
 def test_the_run_is_recorded_with_its_model(linked) -> None:
