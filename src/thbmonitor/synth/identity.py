@@ -1,7 +1,8 @@
 """Identifiers of synthetic persons and the noise of their repeat registrations.
 
-Names come from small lists per nationality in ``synth/data/names.csv`` (common or invented
-names only) with transliteration variants in ``variants.csv``. Noise follows synthetic-world.md:
+Names come from lists per nationality in ``synth/data/names.csv`` (30-300 common names per
+country and kind, rebuilt by ``tools/build_names.py``) with transliteration variants in
+``variants.csv``. Noise follows synthetic-world.md:
 typos in first or last name, swapped names, missing or wrong birth dates, known spelling
 variants and occasional aliases. Everything draws from the Generator it is given.
 """
