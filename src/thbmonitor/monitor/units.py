@@ -55,7 +55,8 @@ _ATTRIBUTES = """
     COALESCE(f.residence_status, 'Unknown') AS residence_status,
     COALESCE(f.reporting_organisation, 'Other') AS reporting_organisation,
     COALESCE(f.sector, 'Unknown') AS sector,
-    COALESCE(mr.region, 'unknown') AS region
+    COALESCE(mr.region, 'unknown') AS region,
+    lower(trim(f.municipality)) AS municipality_key
 """
 
 _HELP = ",\n".join(
@@ -157,7 +158,7 @@ def count_cells(
     allowed = {
         "year", "group", "sex", "age_band", "nationality_group", "nationality_primary",
         "residence_status", "reporting_organisation", "sector", "region", "years_registered",
-        *HELP_MEASURES,
+        "municipality_key", *HELP_MEASURES,
     }  # fmt: skip
     cols = [*dims, *(where or {})]
     unknown = [c for c in cols if c not in allowed]

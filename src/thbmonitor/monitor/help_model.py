@@ -1,0 +1,225 @@
+"""Does help follow need, residence status, place and age? Adjusted relative risks.
+
+For each help measure, a modified Poisson regression (Zou 2004, Am J Epidemiol 159:702-706):
+a Poisson GLM with log link of the person's 0/1 outcome, with robust sandwich (HC0) standard
+errors, so that exp(coefficient) is an adjusted relative risk with a valid Wald interval. The
+covariates are minor (age band ``minor`` against the other known bands), residence status
+(reference: Dutch national), big city (the municipality is Amsterdam, Rotterdam, The Hague or
+Utrecht, against another or no municipality, the latter as its own level ``unknown``), sex and
+the monitor group (reference: the largest level of each).
+
+One row per person: the monitor's ``persons`` unit (attributes of the first registration in the
+window; a help answer is 'yes' if any registration in the window records it), taken from
+:func:`thbmonitor.monitor.units.count_cells` as counts per covariate pattern. Persons whose
+answer is unknown, or whose age band is unknown, are left out and counted. For the B8 measures
+Dutch nationals (who need no permit) and status B8 (which is the permit) are left out: their
+answer is fixed by the status. Any other level whose outcome never occurs is left out too
+(its relative risk has no finite estimate) and listed in ``dropped``.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from thbmonitor.engine import Store
+from thbmonitor.errors import EstimationError
+from thbmonitor.monitor.units import count_cells
+from thbmonitor.schema import AgeBand, ResidenceStatus
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "BIG_CITIES",
+    "HELP_MODEL_MEASURES",
+    "HelpModel",
+    "help_model",
+    "help_persons",
+    "publishable",
+]
+
+# lower-cased municipality names (monitor/regions.py spellings) of the four big cities
+BIG_CITIES: frozenset[str] = frozenset(
+    {"amsterdam", "rotterdam", "'s-gravenhage", "den haag", "the hague", "utrecht"}
+)
+HELP_MODEL_MEASURES: tuple[str, ...] = ("shelter", "b8_applied", "b8_granted", "care_referral")
+TERMS: tuple[str, ...] = ("minor", "residence_status", "big_city", "sex", "group")
+REFERENCE: dict[str, str] = {
+    "minor": "no",
+    "big_city": "no",
+    "residence_status": ResidenceStatus.DUTCH_NATIONAL.value,
+}
+# statuses whose B8 answer is fixed (tables._STRUCTURAL): left out of the B8 models
+B8_FIXED: tuple[str, ...] = (ResidenceStatus.DUTCH_NATIONAL.value, ResidenceStatus.B8.value)
+METHOD = "modified Poisson (log-link GLM, HC0 sandwich SE; Zou 2004)"
+_COLUMNS = ["measure", "term", "level", "reference", "rr", "lower", "upper", "p", "n"]
+
+
+def help_persons(store: Store, window: tuple[int, int], source: str | None = None) -> pd.DataFrame:
+    """One row per person in the window: model covariates and the help answers.
+
+    Columns: ``minor`` (yes/no/unknown), ``residence_status``, ``big_city`` (yes/no/unknown),
+    ``sex``, ``group`` and one column per help measure (yes/no/unknown).
+    """
+    dims = ["age_band", "residence_status", "municipality_key", "sex", "group",
+            *HELP_MODEL_MEASURES]  # fmt: skip
+    cells = count_cells(store, "persons", dims, window, source=source)
+    rows = cells.loc[cells.index.repeat(cells["count"].to_numpy())].reset_index(drop=True)
+    band = rows["age_band"].astype(str)
+    mun = rows["municipality_key"]
+    out = pd.DataFrame(
+        {
+            "minor": np.where(
+                band == AgeBand.MINOR.value,
+                "yes",
+                np.where(band == AgeBand.UNKNOWN.value, "unknown", "no"),
+            ),
+            "residence_status": rows["residence_status"].astype(str),
+            "big_city": np.where(
+                mun.isna(), "unknown", np.where(mun.isin(BIG_CITIES), "yes", "no")
+            ),
+            "sex": rows["sex"].astype(str),
+            "group": rows["group"].astype(str),
+        }
+    )
+    for m in HELP_MODEL_MEASURES:
+        out[m] = rows[m].astype(str)
+    return out
+
+
+@dataclass(frozen=True)
+class _Fit:
+    params: pd.Series
+    cov: pd.DataFrame
+    n: int
+
+
+def _poisson_hc0(y: np.ndarray, x: pd.DataFrame) -> _Fit:
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        try:
+            res = sm.GLM(y, x, family=sm.families.Poisson()).fit(cov_type="HC0")
+        except ConvergenceWarning as exc:
+            raise EstimationError(
+                "the modified Poisson model did not converge; merge small levels."
+            ) from exc
+    return _Fit(res.params, res.cov_params(), len(y))
+
+
+@dataclass
+class HelpModel:
+    """Adjusted relative risks of each help measure (modified Poisson regression).
+
+    ``fit(persons)`` takes the frame of :func:`help_persons`; ``summary`` is tidy: one row per
+    measure, term and non-reference level with ``rr``, 95% ``lower``/``upper``, Wald ``p``
+    and ``n`` (persons of that level in the fit). ``n_fit_``/``n_unknown_`` give per measure
+    the persons fitted and those left out for an unknown answer or age band; ``dropped_``
+    lists (measure, term, level) left out because the outcome never occurs there.
+    """
+
+    measures: Sequence[str] = HELP_MODEL_MEASURES
+    terms: Sequence[str] = TERMS
+    alpha: float = 0.05
+    summary: pd.DataFrame = field(init=False, repr=False)
+    n_fit_: dict[str, int] = field(init=False, default_factory=dict)
+    n_unknown_: dict[str, int] = field(init=False, default_factory=dict)
+    dropped_: list[tuple[str, str, str]] = field(init=False, default_factory=list)
+    fits_: dict[str, _Fit] = field(init=False, default_factory=dict, repr=False)
+
+    def fit(self, persons: pd.DataFrame) -> HelpModel:
+        from scipy import stats
+
+        missing = [c for c in (*self.terms, *self.measures) if c not in persons.columns]
+        if missing:
+            raise EstimationError(f"the persons frame lacks column(s) {', '.join(missing)}.")
+        z = float(stats.norm.ppf(1 - self.alpha / 2))
+        rows: list[dict[str, object]] = []
+        for m in self.measures:
+            d = persons[persons[m].isin(["yes", "no"])]
+            if "minor" in self.terms:
+                d = d[d["minor"] != "unknown"]
+            self.n_unknown_[m] = int(len(persons) - len(d))
+            if m == "b8_granted" and "b8_applied" in persons.columns:
+                d = d[d["b8_applied"] == "yes"]  # granted among applicants
+            if m.startswith("b8") and "residence_status" in self.terms:
+                d = d[~d["residence_status"].isin(B8_FIXED)]
+            y = (d[m] == "yes").to_numpy(dtype=float)
+            d = self._drop_empty_levels(m, d, y)
+            y = (d[m] == "yes").to_numpy(dtype=float)
+            if len(d) == 0 or y.sum() == 0:
+                log.info("help model: no outcome for %s; not fitted", m)
+                continue
+            x, refs = self._design(d)
+            fit = _poisson_hc0(y, x)
+            self.fits_[m] = fit
+            self.n_fit_[m] = fit.n
+            se = np.sqrt(np.diag(fit.cov.to_numpy()))
+            for j, name in enumerate(x.columns):
+                if name == "const":
+                    continue
+                term, level = name.split("=", 1)
+                b = float(fit.params.iloc[j])
+                rows.append(
+                    {
+                        "measure": m,
+                        "term": term,
+                        "level": level,
+                        "reference": refs[term],
+                        "rr": float(np.exp(b)),
+                        "lower": float(np.exp(b - z * se[j])),
+                        "upper": float(np.exp(b + z * se[j])),
+                        "p": float(2 * stats.norm.sf(abs(b) / se[j])),
+                        "n": int((d[term] == level).sum()),
+                    }
+                )
+        self.summary = pd.DataFrame(rows, columns=_COLUMNS)
+        return self
+
+    def _drop_empty_levels(self, m: str, d: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
+        keep = np.ones(len(d), dtype=bool)
+        for term in self.terms:
+            hits = pd.Series(y).groupby(d[term].to_numpy()).sum()
+            for level in hits.index[hits.to_numpy() == 0]:
+                self.dropped_.append((m, term, str(level)))
+                keep &= d[term].to_numpy() != level
+        if not keep.all():
+            log.info("help model %s: %d person(s) in levels without outcome", m, (~keep).sum())
+        return d[keep]
+
+    def _design(self, d: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+        cols: dict[str, np.ndarray] = {"const": np.ones(len(d))}
+        refs: dict[str, str] = {}
+        for term in self.terms:
+            values = d[term].astype(str)
+            counts = values.value_counts()
+            ref = REFERENCE.get(term)
+            if ref is None or ref not in counts.index:
+                ref = str(sorted(counts.index, key=lambda v: (-counts[v], v))[0])
+            refs[term] = ref
+            for level in sorted(counts.index):
+                if level != ref:
+                    cols[f"{term}={level}"] = (values == level).to_numpy(dtype=float)
+        return pd.DataFrame(cols, index=d.index), refs
+
+
+def help_model(
+    store: Store,
+    window: tuple[int, int],
+    measures: Sequence[str] = HELP_MODEL_MEASURES,
+    source: str | None = None,
+) -> HelpModel:
+    """Fit the help model on the store's persons in ``window``."""
+    return HelpModel(measures=measures).fit(help_persons(store, window, source))
+
+
+def publishable(summary: pd.DataFrame, min_n: int = 10) -> pd.DataFrame:
+    """The rows that describe no group of fewer than ``min_n`` persons."""
+    return summary[summary["n"] >= min_n].reset_index(drop=True)
