@@ -7,6 +7,8 @@ Tables
 ``police_events``        one row per police-register event, pseudonymised the same way
 ``population_events``    deaths and emigrations (population register), pseudonymised the same way
 ``registration_person``  the linkage: registration_id -> person_id (written by ``link``)
+``registration_person_sensitivity``  the same linkage at other thresholds: threshold,
+                         registration_id -> cluster label (for the hidden number's sensitivity)
 ``person_police``        persons linked to police events, with the match probability
 ``person_population``    persons linked to population-register events (death, emigration)
 ``person_ids``           every person id ever issued, with the run that issued it (stable ids)
@@ -70,6 +72,9 @@ CREATE TABLE IF NOT EXISTS person_population (
 );
 CREATE TABLE IF NOT EXISTS registration_person (
     registration_id VARCHAR PRIMARY KEY, person_id VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS registration_person_sensitivity (
+    threshold DOUBLE, registration_id VARCHAR, cluster BIGINT
 );
 CREATE TABLE IF NOT EXISTS person_police (
     person_id VARCHAR, event_id VARCHAR, match_probability DOUBLE

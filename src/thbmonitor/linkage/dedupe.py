@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 INPUT = "lk_records"
+# other match-probability thresholds the same scored pairs are clustered at, to show how much
+# the hidden number depends on the linkage (``registration_person_sensitivity``)
+SENSITIVITY_THRESHOLDS: tuple[float, ...] = (0.5, 0.99)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class DedupeResult:
     clustering: ClusterResult
     components: np.ndarray  # plain connected-component labels at the threshold, for comparison
     seconds: dict[str, float] = field(default_factory=dict)
+    # clusterings of the same scored pairs at the ``sensitivity`` thresholds (labels per record)
+    sensitivity: dict[float, ClusterResult] = field(default_factory=dict)
 
 
 def dedupe(
@@ -55,12 +60,14 @@ def dedupe(
     estimated_column: str | None = "dob_estimated",
     nationality_column: str | None = "nationality_primary",
     extra_columns: tuple[str, ...] = ("municipality",),
+    sensitivity: tuple[float, ...] = (),
     progress: Progress | None = None,
 ) -> DedupeResult:
     """Deduplicate the rows of ``source`` (a table or view name, qualified if need be).
 
     ``threshold`` is the match probability of a link; ``veto_weight`` the mean match weight a
-    merge must keep (``None``: plain connected components).
+    merge must keep (``None``: plain connected components). The same scored pairs are also
+    clustered (same veto and scorer) at each ``sensitivity`` threshold other than ``threshold``.
     """
     say = progress or (lambda _msg: None)
     model = model or PersonModel(lsh=LshSpec())
@@ -99,15 +106,16 @@ def dedupe(
         left = np.asarray(edges["unique_id_l"], dtype=np.int64) - 1
         right = np.asarray(edges["unique_id_r"], dtype=np.int64) - 1
         weight = np.asarray(edges["match_weight"], dtype=np.float64)
+        scorer = _scorer(con, model)
         result = cluster(
-            n,
-            left,
-            right,
-            weight,
-            weight_of(threshold),
-            veto_weight=veto_weight,
-            scorer=_scorer(con, model),
+            n, left, right, weight, weight_of(threshold), veto_weight=veto_weight, scorer=scorer
         )
+        others = {
+            float(t): cluster(
+                n, left, right, weight, weight_of(t), veto_weight=veto_weight, scorer=scorer
+            )
+            for t in sorted(set(sensitivity) - {threshold})
+        }
         ids = con.execute(f"SELECT unique_id, record_id FROM {INPUT} ORDER BY unique_id").df()
         seconds["cluster"] = time.perf_counter() - t0
     clusters = pd.DataFrame(
@@ -122,6 +130,7 @@ def dedupe(
         clustering=result,
         components=components_of(n, left, right, weight, weight_of(threshold)),
         seconds=seconds,
+        sensitivity=others,
     )
 
 
@@ -129,6 +138,7 @@ def _scorer(
     con: duckdb.DuckDBPyConnection, model: PersonModel
 ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """Score pairs of nodes (0-based) with the trained model, through Splink's predict."""
+    calls = iter(range(1 << 30))  # Splink refuses a table name registered before
 
     def score(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         pairs = pd.DataFrame(
@@ -144,7 +154,7 @@ def _scorer(
         finally:
             con.unregister("_lk_pairs_df")
         linker = model.linker_
-        sdf = linker._db_api.register("_lk_pairs", table_name=f"_lk_pairs_{len(pairs)}_{a[0]}")
+        sdf = linker._db_api.register("_lk_pairs", table_name=f"_lk_pairs_{next(calls)}")
         linker.table_management.register_blocked_pairs_for_predict(sdf)
         scored = linker.inference.predict()
         got = con.execute(

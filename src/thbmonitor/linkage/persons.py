@@ -9,12 +9,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import LinkageError
-from thbmonitor.linkage.dedupe import DedupeResult, Progress, dedupe
+from thbmonitor.linkage.dedupe import SENSITIVITY_THRESHOLDS, DedupeResult, Progress, dedupe
 from thbmonitor.linkage.identity import next_id_number, reconcile
 from thbmonitor.linkage.model import PersonModel
 from thbmonitor.linkage.prepare import REGISTRATION_AGE, LshSpec
@@ -61,7 +62,9 @@ def link_registrations(
 
     Writes ``registration_person`` (replaced), ``person_ids`` (new ids appended),
     ``person_id_changes`` and one ``linkage_runs`` row holding the trained Splink model and the
-    clustering options as JSON. Ids of persons known from earlier runs are kept.
+    clustering options as JSON. Ids of persons known from earlier runs are kept. The same scored
+    pairs clustered at :data:`~thbmonitor.linkage.dedupe.SENSITIVITY_THRESHOLDS` go to
+    ``registration_person_sensitivity`` (replaced; cluster labels, not person ids).
     """
     n = int(store.scalar("SELECT count(*) FROM registrations") or 0)
     if n < 2:
@@ -74,6 +77,7 @@ def link_registrations(
         veto_weight=VETO_WEIGHT,
         model=build_model(settings),
         age_column=REGISTRATION_AGE,
+        sensitivity=SENSITIVITY_THRESHOLDS,
         progress=progress,
     )
     clusters = result.clusters.rename(columns={"record_id": "registration_id"})
@@ -97,15 +101,25 @@ def link_registrations(
         "components_rechecked": result.clustering.checked,
         "components_split": result.clustering.split,
         "n_persons_split": rec.n_split,
+        "sensitivity_persons": {
+            str(t): len(np.unique(c.labels)) for t, c in result.sensitivity.items()
+        },
         "seconds": seconds,
     }
+    sensitivity = _sensitivity_frame(result)
     with store.transaction():
         store.execute("DELETE FROM registration_person")
+        store.execute("DELETE FROM registration_person_sensitivity")
         store.register("_lk_assignment", rec.assignment)
         store.register("_lk_new_ids", pd.DataFrame({"person_id": rec.new_ids}))
         store.register("_lk_changes", rec.changes)
+        store.register("_lk_sensitivity", sensitivity)
         try:
             store.execute("INSERT INTO registration_person SELECT * FROM _lk_assignment")
+            store.execute(
+                "INSERT INTO registration_person_sensitivity "
+                "SELECT threshold, registration_id, cluster FROM _lk_sensitivity"
+            )
             store.execute("INSERT INTO person_ids SELECT person_id, ? FROM _lk_new_ids", [run_id])
             store.execute(
                 "INSERT INTO person_id_changes SELECT ?, person_id_old, person_id_new, change "
@@ -113,7 +127,7 @@ def link_registrations(
                 [run_id],
             )
         finally:
-            for name in ("_lk_assignment", "_lk_new_ids", "_lk_changes"):
+            for name in ("_lk_assignment", "_lk_new_ids", "_lk_changes", "_lk_sensitivity"):
                 store.unregister(name)
         store.execute(
             "INSERT INTO linkage_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -145,6 +159,30 @@ def link_registrations(
         seconds=seconds,
         dedupe=result,
     )
+
+
+def _sensitivity_frame(result: DedupeResult) -> pd.DataFrame:
+    """``threshold, registration_id, cluster`` rows of the sensitivity clusterings."""
+    ids = result.clusters["record_id"].to_numpy()
+    parts = [
+        pd.DataFrame(
+            {
+                "threshold": np.full(len(ids), t, dtype=np.float64),
+                "registration_id": ids,
+                "cluster": c.labels[: len(ids)].astype(np.int64),
+            }
+        )
+        for t, c in sorted(result.sensitivity.items())
+    ]
+    if not parts:
+        return pd.DataFrame(
+            {
+                "threshold": pd.Series(dtype="float64"),
+                "registration_id": pd.Series(dtype="object"),
+                "cluster": pd.Series(dtype="int64"),
+            }
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 def export_persons(store: Store, path: str) -> int:

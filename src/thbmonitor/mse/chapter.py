@@ -9,7 +9,8 @@ fitted, covariates are dropped one at a time, and as a last resort each year is 
 (:func:`estimate_by_stratum`); the method text says what was fitted. The observed counts behind
 every estimate go through the release's disclosure control: an estimate whose observed count
 is suppressed is not shown either. For the last year of the window the models are shown side
-by side with the heterogeneity models (sensitivity).
+by side with the heterogeneity models (sensitivity), and at other linkage thresholds
+(:mod:`thbmonitor.mse.linkage_sensitivity`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from thbmonitor.engine import Store
 from thbmonitor.errors import EstimationError
 from thbmonitor.mse.estimator import MultipleSystemsEstimator
 from thbmonitor.mse.heterogeneity import sensitivity_table
+from thbmonitor.mse.linkage_sensitivity import METHOD_SENTENCE, linkage_rows, linkage_table
 from thbmonitor.mse.results import records
 from thbmonitor.mse.series import (
     MIN_LEVEL,
@@ -310,6 +312,7 @@ def report_chapter(
     tables = [year_table, group_table]
     last_year = table.subset((table.covariates["year"] == last).to_numpy()).collapse()
     overall: dict[str, Any] = {}
+    estimator: MultipleSystemsEstimator | None = None
     try:
         estimator = MultipleSystemsEstimator(
             bootstrap=settings.mse_bootstrap, seed=settings.seed, **fit
@@ -318,6 +321,10 @@ def report_chapter(
         tables.append(_sensitivity(last_year, settings, last, series))
     except EstimationError as exc:
         overall = {"error": str(exc)}
+    link_table, by_linkage = linkage_table(
+        linkage_rows(store, settings, last, last_year, estimator), last, protect
+    )
+    tables.append(link_table)
 
     chart = _chart(year_frame)
     headlines = []
@@ -346,6 +353,7 @@ def report_chapter(
             )
         )
     method = _method_text(settings, series, first, last)
+    method = Text(f"{method.en} {METHOD_SENTENCE.en}", f"{method.nl} {METHOD_SENTENCE.nl}")
     chapter = Chapter(
         key="hidden_number",
         title=Text(
@@ -372,6 +380,7 @@ def report_chapter(
         "by_group": _published_series(group_table.frame, "monitor_group"),
         "last_year": {"year": last, **_clean(overall)},
         "yearly_model": _model_entry(series),
+        "linkage_sensitivity": by_linkage,
     }
     return chapter, results
 
