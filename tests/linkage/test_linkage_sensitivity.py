@@ -142,3 +142,18 @@ def test_results_json_carries_the_linkage_sensitivity(linked, tmp_path: Path) ->
     assert any(
         p.name.startswith("hidden_number_linkage") for p in (tmp_path / "out").rglob("*.csv")
     )
+
+
+def test_a_store_linked_before_the_table_existed_still_reports(linked, tmp_path: Path) -> None:
+    """An older store has no ``registration_person_sensitivity``: opened read-only the chapter
+    shows the main threshold only; opened for writing the table is created (empty)."""
+    store_path = tmp_path / "old.duckdb"
+    shutil.copy(linked.store_path, store_path)
+    with open_store(str(store_path)) as store:
+        store.execute("DROP TABLE registration_person_sensitivity")
+    with open_store(str(store_path), read_only=True) as store:
+        settings = resolve_window(store, Settings())
+        _, results = report_chapter(store, settings, Publication(settings))
+    assert [r["threshold"] for r in results["linkage_sensitivity"]] == [settings.linkage_threshold]
+    with open_store(str(store_path)) as store:
+        assert store.scalar("SELECT count(*) FROM registration_person_sensitivity") == 0
