@@ -46,7 +46,7 @@ def test_results_keys_and_types(monitor: tuple[list[Chapter], dict[str, Any], li
     for y in YEARS:
         assert list(r["victims_by_year_and_group"][y]) == GROUPS
         assert all(v is None or type(v) is int for v in r["victims_by_year_and_group"][y].values())
-    assert {"change", "help", "key_findings"} <= set(r)
+    assert {"change", "help", "key_findings", "help_model"} <= set(r)
     assert set(r["help"]) == {"shelter", "b8_applied", "b8_granted", "care_referral"}
 
 
@@ -110,6 +110,9 @@ def test_no_published_count_from_1_to_9(
             if t.key == "vic_year_group_pct":
                 assert all(str(c).endswith("_pct") for c in t.frame.columns)
                 continue
+            if t.key == "help_model":  # relative risks, no counts (test_help_model.py)
+                assert not t.legend and "rr" in t.frame.columns
+                continue
             cols = ["earlier", "later"] if t.key == "change_over_time" else [
                 c for c in t.frame.columns if not str(c).endswith("_pct")
             ]  # fmt: skip
@@ -134,7 +137,7 @@ def test_every_table_goes_through_protect(
     chs, _, seen = monitor
     shown = {t.key for ch in chs for t in ch.tables}
     assert len(seen) == len(set(seen)) >= 40
-    assert shown == {*seen, "change_over_time", "vic_year_group_pct"}
+    assert shown == {*seen, "change_over_time", "vic_year_group_pct", "help_model"}
     assert monitor[1]["withheld_tables"] == []
 
 

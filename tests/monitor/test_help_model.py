@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
+from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.monitor.help_model import BIG_CITIES, HelpModel, help_persons, publishable
 from thbmonitor.synth import WorldParams, population
@@ -153,6 +154,8 @@ def test_levels_without_outcome_are_left_out() -> None:
     assert "AsylumSeeker" not in set(model.summary["level"])
     small = publishable(model.summary.assign(n=np.arange(len(model.summary)) + 5))
     assert (small["n"] >= 10).all() and len(small) == len(model.summary) - 5
+    tiny_reference = model.summary.assign(n_reference=9)
+    assert publishable(tiny_reference).empty
 
 
 def test_help_persons_is_the_persons_unit(
@@ -179,3 +182,26 @@ def test_help_persons_is_the_persons_unit(
         mun.isin(["amsterdam", "rotterdam", "den haag"]).sum()
     )
     assert int((persons["big_city"] == "unknown").sum()) == int(first["municipality"].isna().sum())
+
+
+def test_published_rows_and_table(world: tuple[Store, pd.DataFrame, pd.DataFrame]) -> None:
+    """The chapter's table and results.json rows: only levels and references of at least the
+    threshold's persons, the interval around the RR, and no person counts."""
+    from thbmonitor.monitor.chapters import _help_model_rows, _help_model_table
+    from thbmonitor.monitor.results import help_model_results
+
+    store, _, _ = world
+    settings = Settings(window_first=WINDOW[0], window_last=WINDOW[1])
+    full = HelpModel().fit(help_persons(store, WINDOW)).summary
+    rows = _help_model_rows(store, settings, 10)
+    assert 0 < len(rows) <= len(full)
+    assert (rows["n"] >= 10).all() and (rows["n_reference"] >= 10).all()
+    entries = help_model_results(rows, "m")
+    assert len(entries) == len(rows)
+    for e in entries:
+        assert set(e) == {"measure", "term", "level", "reference", "rr", "lower", "upper", "p",
+                          "method"}  # fmt: skip
+        assert e["lower"] < e["rr"] < e["upper"] and 0 <= e["p"] <= 1
+    table = _help_model_table(rows, "nl", 10)
+    assert table.key == "help_model" and not table.legend and len(table.frame) == len(rows)
+    assert "10 personen" in (table.note.nl if table.note else "")

@@ -16,7 +16,10 @@ import pandas as pd
 
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
+from thbmonitor.errors import EstimationError
 from thbmonitor.monitor import texts
+from thbmonitor.monitor.help_model import METHOD as HELP_MODEL_METHOD
+from thbmonitor.monitor.help_model import help_model, publishable
 from thbmonitor.monitor.labels import category_label, dimension_label
 from thbmonitor.monitor.published import (
     TRIAL_ROUNDS,
@@ -26,7 +29,7 @@ from thbmonitor.monitor.published import (
     help_chart,
     protect_by_universe,
 )
-from thbmonitor.monitor.results import GROUPS, monitor_results
+from thbmonitor.monitor.results import GROUPS, help_model_results, monitor_results
 from thbmonitor.monitor.tables import MonitorTable, build_tables
 from thbmonitor.report.model import Chapter, Headline, Table, Text
 from thbmonitor.store import resolve_window
@@ -84,6 +87,10 @@ def chapters(
         )
     )
     by_chapter["change"].append(_change_table(results, settings.language))
+    model_rows = _help_model_rows(store, settings, threshold)
+    results["help_model"] = help_model_results(model_rows, HELP_MODEL_METHOD)
+    if not model_rows.empty:
+        by_chapter["help"].append(_help_model_table(model_rows, settings.language, threshold))
     out = []
     for key in CHAPTER_ORDER:
         out.append(
@@ -265,6 +272,56 @@ def _headlines(key: str, results: dict[str, Any], settings: Settings) -> tuple[H
         )
         out.append(Headline("key_findings.victims_difference", text, k["victims_difference"]))
     return tuple(out)
+
+
+# ---- help model ----------------------------------------------------------------------------
+
+
+def _help_model_rows(store: Store, settings: Settings, threshold: int) -> pd.DataFrame:
+    """The help model's rows that describe no group smaller than the threshold."""
+    try:
+        model = help_model(store, (settings.window_first, settings.window_last))
+    except EstimationError as exc:
+        log.warning("monitor: help model not fitted (%s)", exc)
+        return pd.DataFrame()
+    return publishable(model.summary, threshold)
+
+
+def _help_model_table(rows: pd.DataFrame, lang: str, threshold: int) -> Table:
+    """Adjusted relative risks of help (not counts: no disclosure legend)."""
+    terms = texts.HELP_MODEL_TERMS
+    frame = pd.DataFrame(
+        {
+            "measure": [dimension_label(m)(lang) for m in rows["measure"]],
+            "term": [terms[t](lang) if t in terms else t for t in rows["term"]],
+            "level": [category_label(v, lang) for v in rows["level"]],
+            "reference": [category_label(v, lang) for v in rows["reference"]],
+            "rr": rows["rr"].astype(float),
+            "ci_95": list(zip(rows["lower"].astype(float), rows["upper"].astype(float),
+                              strict=True)),
+            "p_value": [_p_cell(float(p)) for p in rows["p"]],
+        }
+    )  # fmt: skip
+    method = texts.HELP_MODEL_METHOD
+    return Table(
+        key="help_model",
+        title=Text("Help, adjusted relative risks", "Hulp, gecorrigeerde relatieve risico's"),
+        frame=frame,
+        source=Text("Computed from the registrations of the monitoring window.",
+                    "Berekend uit de meldingen van de periode."),
+        note=Text(method.en.format(threshold=threshold), method.nl.format(threshold=threshold)),
+        columns={
+            "measure": Text("Help", "Hulp"),
+            "term": Text("Characteristic", "Kenmerk"),
+            "level": Text("Level", "Waarde"),
+            "reference": Text("Compared with", "Vergeleken met"),
+            "rr": Text("Relative risk", "Relatief risico"),
+            "ci_95": Text("95% interval", "95%-interval"),
+            "p_value": Text("p-value", "p-waarde"),
+        },
+        legend=False,
+        decimals={"rr": 2, "ci_95": 2},
+    )  # fmt: skip
 
 
 # ---- change table and charts ----------------------------------------------------------------

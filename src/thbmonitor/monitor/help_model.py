@@ -57,7 +57,18 @@ REFERENCE: dict[str, str] = {
 # statuses whose B8 answer is fixed (tables._STRUCTURAL): left out of the B8 models
 B8_FIXED: tuple[str, ...] = (ResidenceStatus.DUTCH_NATIONAL.value, ResidenceStatus.B8.value)
 METHOD = "modified Poisson (log-link GLM, HC0 sandwich SE; Zou 2004)"
-_COLUMNS = ["measure", "term", "level", "reference", "rr", "lower", "upper", "p", "n"]
+_COLUMNS = [
+    "measure",
+    "term",
+    "level",
+    "reference",
+    "rr",
+    "lower",
+    "upper",
+    "p",
+    "n",
+    "n_reference",
+]
 
 
 def help_persons(store: Store, window: tuple[int, int], source: str | None = None) -> pd.DataFrame:
@@ -120,9 +131,10 @@ class HelpModel:
 
     ``fit(persons)`` takes the frame of :func:`help_persons`; ``summary`` is tidy: one row per
     measure, term and non-reference level with ``rr``, 95% ``lower``/``upper``, Wald ``p``
-    and ``n`` (persons of that level in the fit). ``n_fit_``/``n_unknown_`` give per measure
-    the persons fitted and those left out for an unknown answer or age band; ``dropped_``
-    lists (measure, term, level) left out because the outcome never occurs there.
+    and ``n`` / ``n_reference`` (persons of that level / of the reference level in the fit).
+    ``n_fit_``/``n_unknown_`` give per measure the persons fitted and those left out for an
+    unknown answer or age band; ``dropped_`` lists (measure, term, level) left out because the
+    outcome never occurs there.
     """
 
     measures: Sequence[str] = HELP_MODEL_MEASURES
@@ -178,6 +190,7 @@ class HelpModel:
                         "upper": float(np.exp(b + z * se[j])),
                         "p": float(2 * stats.norm.sf(abs(b) / se[j])),
                         "n": int((d[term] == level).sum()),
+                        "n_reference": int((d[term] == refs[term]).sum()),
                     }
                 )
         self.summary = pd.DataFrame(rows, columns=_COLUMNS)
@@ -221,5 +234,6 @@ def help_model(
 
 
 def publishable(summary: pd.DataFrame, min_n: int = 10) -> pd.DataFrame:
-    """The rows that describe no group of fewer than ``min_n`` persons."""
-    return summary[summary["n"] >= min_n].reset_index(drop=True)
+    """The rows that describe no group of fewer than ``min_n`` persons (level or reference)."""
+    keep = (summary["n"] >= min_n) & (summary["n_reference"] >= min_n)
+    return summary[keep].reset_index(drop=True)

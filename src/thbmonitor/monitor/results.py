@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pandas as pd
+
 from thbmonitor.config import Settings
 from thbmonitor.monitor.change import compare_counts, compare_shares, count_trend
 from thbmonitor.monitor.published import Published
@@ -16,7 +18,7 @@ from thbmonitor.monitor.tables import HELP_DIMS
 from thbmonitor.monitor.units import HELP_MEASURES
 from thbmonitor.schema import AgeBand, MonitorGroup
 
-__all__ = ["monitor_results"]
+__all__ = ["help_model_results", "monitor_results"]
 
 GROUPS = [g.value for g in MonitorGroup]
 
@@ -166,4 +168,17 @@ def help_results(pub: Published) -> dict[str, Any]:
                 for c in cats
             }
         out[m] = entry
+    return out
+
+
+def help_model_results(rows: pd.DataFrame, method: str) -> list[dict[str, Any]]:
+    """The help model's publishable rows (:func:`~thbmonitor.monitor.help_model.publishable`)
+    as results.json objects. Persons per level are not given: they are counts outside the
+    protected tables."""
+    out: list[dict[str, Any]] = []
+    for r in rows.to_dict("records"):
+        entry: dict[str, Any] = {k: str(r[k]) for k in ("measure", "term", "level", "reference")}
+        entry.update({k: float(r[k]) for k in ("rr", "lower", "upper", "p")})
+        entry["method"] = method
+        out.append(entry)
     return out

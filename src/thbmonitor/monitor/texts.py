@@ -89,6 +89,34 @@ HELP_METHOD = T(
     "zien of hulp de behoefte volgt of de status.",
 )
 
+HELP_MODEL_METHOD = T(
+    "Adjusted relative risks: for each kind of help, a modified Poisson regression (Zou 2004, "
+    "Am J Epidemiol 159:702) of the person's answer (yes or no; unknown left out) on minor "
+    "(against adult), residence status (against Dutch national), big city (Amsterdam, "
+    "Rotterdam, The Hague, Utrecht, against another or no municipality), sex and group "
+    "(against the largest), with robust (sandwich) 95% intervals. A relative risk of 1.5 "
+    "means 50% more often, the other characteristics being equal. For B8, Dutch nationals "
+    "and status B8 are left out (their answer follows from the status); B8 granted is among "
+    "applicants. Levels or reference groups with fewer than {threshold} persons are not shown.",
+    "Gecorrigeerde relatieve risico's: per soort hulp een gemodificeerde Poisson-regressie "
+    "(Zou 2004, Am J Epidemiol 159:702) van het antwoord van de persoon (ja of nee; onbekend "
+    "weggelaten) op minderjarig (tegenover volwassen), verblijfsstatus (tegenover "
+    "Nederlander), grote stad (Amsterdam, Rotterdam, Den Haag, Utrecht, tegenover een andere "
+    "of geen gemeente), geslacht en groep (tegenover de grootste), met robuuste (sandwich) "
+    "95%-intervallen. Een relatief risico van 1,5 betekent 50% vaker, bij verder gelijke "
+    "kenmerken. Voor B8 zijn Nederlanders en status B8 weggelaten (hun antwoord volgt uit de "
+    "status); B8 verleend is onder aanvragers. Kenmerken of referentiegroepen met minder dan "
+    "{threshold} personen staan er niet in.",
+)
+
+HELP_MODEL_TERMS: dict[str, Text] = {
+    "minor": T("Minor", "Minderjarig"),
+    "residence_status": T("Residence status", "Verblijfsstatus"),
+    "big_city": T("Big city", "Grote stad"),
+    "sex": T("Sex", "Geslacht"),
+    "group": T("Group", "Groep"),
+}
+
 REGION_NOTE = T(
     "Region is the province of the registered municipality; a municipality not on the "
     "monitor's list, or none, is 'unknown'.",
