@@ -238,7 +238,17 @@ def survival(
 
     from thbmonitor.followup.extract import curves_from_csv, curves_to_json
 
-    curves = curves_from_csv(file, duration=duration, event=event, group=group, competing=competing)
+    bar = _progress()
+    bar.disable = as_json  # with --json only the JSON is printed (stdout), no bar on stderr
+    with bar:
+        task = bar.add_task("cumulative incidence", total=None)
+
+        def step(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        curves = curves_from_csv(
+            file, duration=duration, event=event, group=group, competing=competing, progress=step
+        )
     if as_json:
         typer.echo(json.dumps(curves_to_json(curves)))
         return
@@ -252,7 +262,14 @@ def survival(
 def mse_command(
     file: Annotated[Path, typer.Argument(help="Capture-history counts (CSV): 0/1 lists, count.")],
     method: Annotated[
-        str, typer.Option("--method", help="Model selection: stepwise, bic, aic or main.")
+        str,
+        typer.Option(
+            "--method",
+            help="Model selection: stepwise, bic, aic or main. With --covariates the model is "
+            "searched with the covariates in it (Cruyff's model_search: R step() over all "
+            "two-way terms): bic = BIC steps; aic = BIC steps continued by AIC; stepwise = "
+            "that BIC-then-AIC path, lowest BIC taken; main = main effects only.",
+        ),
     ] = "stepwise",
     maxorder: Annotated[
         int, typer.Option("--maxorder", help="Highest interaction order (bic/aic).")
@@ -277,15 +294,24 @@ def mse_command(
 
     from thbmonitor.mse.report import mse_json, mse_rich_tables, run_mse_file
 
-    result = run_mse_file(
-        file,
-        method=method,
-        maxorder=maxorder,
-        pthresh=pthresh,
-        bootstrap=bootstrap,
-        seed=seed,
-        covariates=covariates or [],
-    )
+    bar = _progress()
+    bar.disable = bootstrap <= 0  # the bar goes to stderr: with --json stdout stays pure JSON
+    with bar:
+        task = bar.add_task(f"bootstrap ({bootstrap:,} replicates + jackknife)", total=None)
+
+        def step(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = run_mse_file(
+            file,
+            method=method,
+            maxorder=maxorder,
+            pthresh=pthresh,
+            bootstrap=bootstrap,
+            seed=seed,
+            covariates=covariates or [],
+            progress=step,
+        )
     if as_json:
         typer.echo(json.dumps(mse_json(result)))
         return

@@ -10,6 +10,7 @@ never by value.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -99,16 +100,27 @@ def curves_from_csv(
     group: str | None = None,
     competing: str | None = None,
     alpha: float = 0.05,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, IncidenceCurve]:
-    """One curve per group (key ``"all"`` without a group column), in sorted group order."""
+    """One curve per group (key ``"all"`` without a group column), in sorted group order.
+
+    ``progress(done, total)`` is called after reading (step 1) and after every curve."""
     cohort = read_cohort_csv(path, duration=duration, event=event, group=group, competing=competing)
     estimator = aalen_johansen if competing is not None else kaplan_meier
-    if group is None:
-        return {"all": estimator(cohort["duration"], cohort["event"], alpha=alpha)}
-    return {
-        str(label): estimator(sub["duration"], sub["event"], alpha=alpha)
-        for label, sub in cohort.groupby("group", sort=True)
-    }
+    parts = (
+        [("all", cohort)]
+        if group is None
+        else [(str(label), sub) for label, sub in cohort.groupby("group", sort=True)]
+    )
+    total = 1 + len(parts)
+    if progress is not None:
+        progress(1, total)
+    out: dict[str, IncidenceCurve] = {}
+    for i, (label, sub) in enumerate(parts, start=2):
+        out[label] = estimator(sub["duration"], sub["event"], alpha=alpha)
+        if progress is not None:
+            progress(i, total)
+    return out
 
 
 def curves_to_json(curves: dict[str, IncidenceCurve]) -> dict[str, dict[str, list[float]]]:

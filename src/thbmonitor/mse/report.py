@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,8 @@ import pandas as pd
 from rich.table import Table
 
 from thbmonitor.errors import EstimationError
-from thbmonitor.mse.covariates import CovariateFit, fit_covariate_model
+from thbmonitor.mse.bootstrap import bootstrap_progress
+from thbmonitor.mse.covariates import CovariateFit, search_covariate_model
 from thbmonitor.mse.estimator import MultipleSystemsEstimator
 from thbmonitor.mse.table import read_capture_histories
 
@@ -35,22 +36,31 @@ def run_mse_file(
     seed: int | None = None,
     covariates: Sequence[str] = (),
     n_jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> MseRun:
-    """Read a capture-history CSV and estimate; with covariates also per covariate level."""
+    """Read a capture-history CSV and estimate; with covariates also per covariate level.
+
+    With covariates the covariate model is selected with the covariates in it
+    (:func:`~thbmonitor.mse.covariates.search_covariate_model`, Cruyff's ``model_search``);
+    ``method`` then picks the criterion: ``bic``, ``aic`` (BIC continued by AIC), ``stepwise``
+    (the BIC-then-AIC path, lowest BIC) or ``main``. ``progress(done, total)`` follows the
+    bootstrap.
+    """
     table = read_capture_histories(path, covariates=covariates)
-    est = MultipleSystemsEstimator(
-        method=method,
-        maxorder=maxorder,
-        pthresh=pthresh,
-        bootstrap=bootstrap,
-        seed=seed,
-        n_jobs=n_jobs,
-    ).fit(table)
+    with bootstrap_progress(progress):
+        est = MultipleSystemsEstimator(
+            method=method,
+            maxorder=maxorder,
+            pthresh=pthresh,
+            bootstrap=bootstrap,
+            seed=seed,
+            n_jobs=n_jobs,
+        ).fit(table)
     cov_fit: CovariateFit | None = None
     cov_err: str | None = None
     if covariates:
         try:
-            cov_fit = fit_covariate_model(table, covariates, terms=est.fit_.terms)
+            cov_fit = search_covariate_model(table, covariates, method=method)
         except EstimationError as exc:
             cov_err = str(exc)
     return MseRun(est, cov_fit, cov_err)
@@ -80,7 +90,13 @@ def mse_json(run: MseRun) -> dict[str, Any]:
             "levels": [
                 {k: _clean(v) for k, v in row.items()} for row in cf.levels.to_dict("records")
             ],
+            "terms": list(cf.terms),
+            "selection": cf.selection,
         }
+        if cf.path is not None:
+            out["by_covariate"]["path"] = [
+                {k: _clean(v) for k, v in row.items()} for row in cf.path.to_dict("records")
+            ]
     elif run.covariate_error is not None:
         out["by_covariate"] = {"error": run.covariate_error}
     return out
@@ -144,5 +160,9 @@ def mse_rich_tables(run: MseRun, max_models: int = 20) -> list[Table]:
                 _fmt(row.lower),
                 _fmt(row.upper),
             )
+        cf = run.covariate_fit
+        lv.caption = "model: " + (" + ".join(cf.terms) or "main effects")
+        if cf.selection:
+            lv.caption += f"\nselected by {cf.selection}"
         out.append(lv)
     return out

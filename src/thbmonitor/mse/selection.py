@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,12 +39,14 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "SelectionResult",
+    "StepRecord",
     "hierarchical_models",
     "models_table",
     "select_exhaustive",
     "select_main",
     "select_model",
     "select_stepwise",
+    "step_terms",
 ]
 
 METHODS = ("stepwise", "bic", "aic", "main")
@@ -256,3 +258,54 @@ def models_table(sel: SelectionResult, lists: Sequence[str]) -> pd.DataFrame:
         crit = "BIC" if sel.method == "bic" else "AIC"
         df = df.sort_values([crit, "n_terms"], na_position="last", kind="stable")
     return df.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One model on a ``step()`` path: its terms, the move that led to it and its criterion."""
+
+    terms: tuple[Term, ...]
+    change: str  # "start", "+ a:b" or "- a:b" (R's ``step()$anova$Step``)
+    criterion: float
+
+
+def step_terms(
+    score: Callable[[tuple[Term, ...]], float | None],
+    start: Sequence[Term],
+    scope: Sequence[Term],
+    lower: Sequence[Term] = (),
+    name: Callable[[Term], str] = lambda t: ":".join(map(str, t)),
+) -> list[StepRecord]:
+    """Greedy search in both directions, as R's ``step(direction = "both")``.
+
+    From ``start``, every term of ``scope`` not in the model may be added and every term not in
+    ``lower`` may be dropped; the move with the lowest ``score`` is taken while it improves on
+    the current model by more than 1e-7 (R: ``if (bAIC >= AIC + 1e-07) break``). ``score``
+    returns the criterion (e.g. ``-2 logLik + k * edf``) or None for models that fail the
+    existence or identifiability checks; those are skipped. Ties go to the first move in R's
+    order: drops before adds, each in term order. Returns the path, the start first.
+    """
+    current = canonical(start)
+    crit = score(current)
+    if crit is None:
+        raise EstimationError("The starting model fails the existence or identifiability checks.")
+    path = [StepRecord(current, "start", crit)]
+    floor = set(canonical(lower))
+    ordered_scope = canonical(scope)
+    while True:
+        moves: list[tuple[str, tuple[Term, ...]]] = []
+        for t in current:
+            if t not in floor:
+                moves.append((f"- {name(t)}", tuple(u for u in current if u != t)))
+        for t in ordered_scope:
+            if t not in current:
+                moves.append((f"+ {name(t)}", canonical([*current, t])))
+        best: tuple[float, str, tuple[Term, ...]] | None = None
+        for change, terms in moves:
+            value = score(terms)
+            if value is not None and (best is None or value < best[0]):
+                best = (value, change, terms)
+        if best is None or best[0] >= crit - 1e-7:
+            return path
+        crit, change, current = best
+        path.append(StepRecord(current, change, crit))
