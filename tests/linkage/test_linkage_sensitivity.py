@@ -20,7 +20,8 @@ import pytest
 from thbmonitor.config import Settings
 from thbmonitor.linkage.dedupe import SENSITIVITY_THRESHOLDS
 from thbmonitor.mse.chapter import report_chapter
-from thbmonitor.pipeline import Publication, run_report
+from thbmonitor.pipeline import REPORT_TITLE, Publication
+from thbmonitor.report import Report, write_report
 from thbmonitor.store import open_store, resolve_window
 
 
@@ -129,19 +130,21 @@ def test_the_main_row_is_the_chapters_last_year_estimate(chapter) -> None:
     assert main["upper"] == round(last["conditional_interval"]["upper"])
 
 
-def test_results_json_carries_the_linkage_sensitivity(linked, tmp_path: Path) -> None:
-    """The whole report run on a copy of the linked store writes the list to results.json,
-    and the table as CSV."""
-    store_path = tmp_path / "monitor.duckdb"
-    shutil.copy(linked.store_path, store_path)
-    run = run_report(store_path, Settings(), tmp_path / "out")
-    written = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
-    rows = written["hidden_number"]["linkage_sensitivity"]
-    assert rows == run.results["hidden_number"]["linkage_sensitivity"]
-    assert len(rows) == len({*SENSITIVITY_THRESHOLDS, Settings().linkage_threshold})
-    assert any(
-        p.name.startswith("hidden_number_linkage") for p in (tmp_path / "out").rglob("*.csv")
-    )
+def test_results_json_carries_the_linkage_sensitivity(chapter, tmp_path: Path) -> None:
+    """The chapter written as the pipeline writes it (``results["hidden_number"]``, see
+    ``pipeline.analyse``): results.json holds the list, the table gets its CSV, and the report
+    renders in both languages."""
+    found, results, _ = chapter
+    hidden = {k: v for k, v in results.items() if k != "key_findings"}
+    written_results = {"key_findings": results["key_findings"], "hidden_number": hidden}
+    report = Report(REPORT_TITLE, [found], written_results)
+    for lang in ("nl", "en"):
+        files = write_report(report, tmp_path / lang, lang)
+        written = json.loads(files["results"].read_text(encoding="utf-8"))
+        assert written["hidden_number"]["linkage_sensitivity"] == results["linkage_sensitivity"]
+        assert "csv:hidden_number_linkage" in files
+    html = files["html"].read_text(encoding="utf-8")
+    assert "by linkage threshold" in html
 
 
 def test_a_store_linked_before_the_table_existed_still_reports(linked, tmp_path: Path) -> None:
