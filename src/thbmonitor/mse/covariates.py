@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
+from threadpoolctl import threadpool_limits
 
 from thbmonitor.errors import EstimationError
 from thbmonitor.mse.existence import lp_exists
@@ -265,6 +266,13 @@ class _CovModel:
     converged: bool
 
 
+def _full_rank(x: np.ndarray) -> bool:
+    """Full column rank, from the eigenvalues of the small Gram matrix (cheaper than an SVD
+    of the tall design; the designs are 0/1 or orthonormal scores, so well scaled)."""
+    ev = np.linalg.eigvalsh(x.T @ x)
+    return bool(ev[0] > max(ev[-1], 1.0) * 1e-10)
+
+
 class _Grid:
     """Every covariate combination crossed with every observed history, and the columns of
     every variable and two-way term (variables: lists 0..k-1, then the covariates)."""
@@ -318,6 +326,7 @@ class _Grid:
         self.base_labels = ["(intercept)"] + [lab for _c, _h, ls in self.var for lab in ls]
         self._blocks: dict[Term, tuple[np.ndarray, np.ndarray, bool]] = {}
         self._fits: dict[tuple[Term, ...], _CovModel | None] = {}
+        self._eta: dict[tuple[Term, ...], np.ndarray] = {}  # warm starts for the IRLS
 
     def term_name(self, t: Term) -> str:
         return ":".join(self.names[i] for i in t)
@@ -358,8 +367,17 @@ class _Grid:
         cols = np.setdiff1d(np.arange(x.shape[1]), neginf)
         xr, yr = x[keep_rows][:, cols], self.y[keep_rows]
         out: _CovModel | None = None
-        if np.linalg.matrix_rank(xr) == xr.shape[1] and lp_exists(xr, yr):
-            coef, fisher, mu, _dev, conv = poisson_irls(xr, yr)
+        if _full_rank(xr) and lp_exists(xr, yr):
+            eta0 = None
+            for t in terms:  # start from the fit of the model without one of the terms
+                parent = self._eta.get(tuple(u for u in terms if u != t))
+                if parent is not None:
+                    eta0 = np.where(np.isnan(parent), np.log(self.y + 0.1), parent)[keep_rows]
+                    break
+            coef, fisher, mu, _dev, conv = poisson_irls(xr, yr, eta0)
+            eta = np.full(self.y.size, np.nan)
+            eta[keep_rows] = np.log(np.maximum(mu, 1e-300))
+            self._eta[terms] = eta
             out = _CovModel(
                 terms,
                 coef,
@@ -438,6 +456,17 @@ def search_covariate_model(
     if missing:
         raise EstimationError(f"Covariate(s) {missing} are not in the table.")
     table.collapse().check_estimable()
+    with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threads only contend
+        return _search(table, covariates, method, level, trend)
+
+
+def _search(
+    table: CaptureTable,
+    covariates: list[str],
+    method: str,
+    level: float,
+    trend: dict[str, int],
+) -> CovariateFit:
     grid = _Grid(table, covariates, trend)
     log_n = math.log(max(grid.n, 1.0))
 
