@@ -250,6 +250,7 @@ def fit_covariate_model(
 # ---- model search with the covariates in the model (Cruyff's ``model_search``) -------------
 
 SEARCH_METHODS = ("stepwise", "bic", "aic", "main")
+_MAX_ROWS = 200_000  # cells of the full table (combinations x observable histories)
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,11 @@ class _Grid:
         codes = table.histories @ (1 << np.arange(k))
         n_cells = (1 << k) - 1
         n_groups = groups.shape[0]
+        if n_groups * n_cells > _MAX_ROWS:
+            raise EstimationError(
+                f"The covariates cross into {n_groups:,} combinations, too many for one model "
+                f"({n_groups * n_cells:,} cells). Merge levels or use fewer covariates."
+            )
         y = np.zeros(n_groups * n_cells)
         np.add.at(y, g_of_row * n_cells + (codes - 1), table.counts.astype(float))
         self.y = y

@@ -148,7 +148,7 @@ def mse_rich_tables(run: MseRun, max_models: int = 20) -> list[Table]:
         )
     out = [head, models]
     if run.covariate_fit is not None:
-        lv = Table(title="Estimates per covariate level (list x covariate model)")
+        lv = Table(title="Estimates per covariate level (covariate model)")
         for col in ("covariate", "level", "observed", "estimate", "lower", "upper"):
             lv.add_column(col, justify="left" if col in ("covariate", "level") else "right")
         for row in run.covariate_fit.levels.itertuples(index=False):
@@ -165,4 +165,26 @@ def mse_rich_tables(run: MseRun, max_models: int = 20) -> list[Table]:
         if cf.selection:
             lv.caption += f"\nselected by {cf.selection}"
         out.append(lv)
+        if cf.path is not None and len(cf.path) > 1:
+            out.append(_path_table(cf.path, max_models))
     return out
+
+
+def _path_table(path: pd.DataFrame, max_rows: int) -> Table:
+    """The covariate model search path (as printed by Cruyff's ``model_search``)."""
+    t = Table(title="Covariate model search path")
+    for col in ("stage", "step", "parameters", "AIC", "BIC", "estimate"):
+        t.add_column(col, justify="left" if col in ("stage", "step") else "right")
+    shown = path if len(path) <= max_rows else path.tail(max_rows)
+    for r in shown.itertuples(index=False):
+        t.add_row(
+            str(r.stage),
+            f"{r.step}{' *' if r.selected else ''}",
+            _fmt(r.n_params),
+            _fmt(r.AIC, 1),
+            _fmt(r.BIC, 1),
+            _fmt(r.estimate),
+        )
+    if len(path) > max_rows:
+        t.caption = f"last {max_rows} of {len(path)} models"
+    return t
