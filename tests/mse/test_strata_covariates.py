@@ -130,3 +130,19 @@ def test_estimator_accepts_a_frame(ref_path) -> None:  # type: ignore[no-untyped
 
     est = MultipleSystemsEstimator().fit(pd.read_csv(ref_path / "Western.csv"))
     assert est.model_ == ["A:E"]
+
+
+def test_search_with_full_degree_trend_equals_year_factor(simdat) -> None:  # type: ignore[no-untyped-def]
+    """In the covariate model search too, year x list effects as orthogonal polynomials of
+    degree (levels - 1) span the same space as year dummies: same path, same estimates."""
+    from thbmonitor.mse.covariates import search_covariate_model
+
+    factor = search_covariate_model(simdat, ["X1", "Y"], method="bic")
+    cubic = search_covariate_model(simdat, ["X1", "Y"], method="bic", trend={"Y": 3})
+    assert list(cubic.path.step) == list(factor.path.step)
+    assert np.allclose(cubic.path.loglik, factor.path.loglik, rtol=1e-9)
+    assert np.allclose(cubic.levels.estimate, factor.levels.estimate, rtol=1e-7)
+    linear = search_covariate_model(simdat, ["X1", "Y"], method="bic", trend={"Y": 1})
+    added = linear.path.n_params.diff()
+    year_list = linear.path.step.str.match(r"\+ R\d:Y")
+    assert year_list.any() and (added[year_list] == 1).all()  # a linear trend: one parameter
