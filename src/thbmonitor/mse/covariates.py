@@ -205,8 +205,35 @@ def fit_covariate_model(
     x0[:, [j for j, nm in enumerate(names) if "list" in nm or nm.startswith("term")]] = 0.0
     x0 = x0[:, keep_cols]
     hidden_g = np.exp(x0 @ coef)
-    z = norm.ppf(0.5 + level / 2.0)
     obs_g = np.bincount(g_of_row, weights=table.counts, minlength=n_groups)
+    levels_of = [(v, sorted(pd.unique(groups[v]), key=str)) for v in covariates]
+    rows, (obs, hid, lo, hi) = _by_level(hidden_g, x0, covm, obs_g, groups, levels_of, level)
+    del g_idx
+    return CovariateFit(
+        levels=rows,
+        estimate=obs + hid,
+        observed=int(obs),
+        lower=lo,
+        upper=hi,
+        model=tuple(term_name(t, table.lists) for t in terms),
+        covariates=tuple(covariates),
+        level=level,
+    )
+
+
+def _by_level(
+    hidden_g: np.ndarray,
+    x0: np.ndarray,
+    covm: np.ndarray,
+    obs_g: np.ndarray,
+    groups: pd.DataFrame,
+    levels_of: Sequence[tuple[str, Sequence[object]]],
+    level: float,
+) -> tuple[pd.DataFrame, tuple[float, float, float, float]]:
+    """Observed, hidden and log-normal delta-method interval per covariate level and in total,
+    from the hidden cell of every covariate combination (rows of ``groups``) and its design
+    row ``x0`` (the gradient of the hidden count is ``hidden * x0``)."""
+    z = norm.ppf(0.5 + level / 2.0)
 
     def summarise(mask: np.ndarray) -> tuple[float, float, float, float]:
         hid = float(hidden_g[mask].sum())
@@ -219,8 +246,8 @@ def fit_covariate_model(
         return obs, hid, obs + hid / f, obs + hid * f
 
     rows = []
-    for v in covariates:
-        for lev in sorted(pd.unique(groups[v]), key=str):
+    for v, levels in levels_of:
+        for lev in levels:
             obs, hid, lo, hi = summarise(groups[v].to_numpy() == lev)
             rows.append(
                 {
@@ -233,18 +260,7 @@ def fit_covariate_model(
                     "upper": hi,
                 }
             )
-    obs, hid, lo, hi = summarise(np.ones(n_groups, dtype=bool))
-    del g_idx
-    return CovariateFit(
-        levels=pd.DataFrame(rows),
-        estimate=obs + hid,
-        observed=int(obs),
-        lower=lo,
-        upper=hi,
-        model=tuple(term_name(t, table.lists) for t in terms),
-        covariates=tuple(covariates),
-        level=level,
-    )
+    return pd.DataFrame(rows), summarise(np.ones(groups.shape[0], dtype=bool))
 
 
 # ---- model search with the covariates in the model (Cruyff's ``model_search``) -------------
@@ -524,37 +540,13 @@ def _level_estimates(
     grid: _Grid, m: _CovModel, method: str, path: pd.DataFrame, level: float
 ) -> CovariateFit:
     hidden_g, x0 = grid.hidden(m)
-    z = norm.ppf(0.5 + level / 2.0)
-
-    def summarise(mask: np.ndarray) -> tuple[float, float, float, float]:
-        hid = float(hidden_g[mask].sum())
-        grad = (hidden_g[mask][:, None] * x0[mask]).sum(axis=0)
-        se = math.sqrt(max(float(grad @ m.covm @ grad), 0.0))
-        obs = float(grid.obs_g[mask].sum())
-        if hid <= 0:
-            return obs, 0.0, obs, obs
-        f = math.exp(min(z * se / hid, 700.0))
-        return obs, hid, obs + hid / f, obs + hid * f
-
-    rows = []
-    for j, v in enumerate(grid.covariates):
-        for lev in grid.levels[j]:
-            obs, hid, lo, hi = summarise(grid.groups[v].to_numpy() == lev)
-            rows.append(
-                {
-                    "covariate": v,
-                    "level": lev,
-                    "observed": int(obs),
-                    "hidden": hid,
-                    "estimate": obs + hid,
-                    "lower": lo,
-                    "upper": hi,
-                }
-            )
-    obs, hid, lo, hi = summarise(np.ones(grid.groups.shape[0], dtype=bool))
+    levels_of = [(v, list(grid.levels[j])) for j, v in enumerate(grid.covariates)]
+    rows, (obs, hid, lo, hi) = _by_level(
+        hidden_g, x0, m.covm, grid.obs_g, grid.groups, levels_of, level
+    )
     k = grid.k
     return CovariateFit(
-        levels=pd.DataFrame(rows),
+        levels=rows,
         estimate=obs + hid,
         observed=int(obs),
         lower=lo,
