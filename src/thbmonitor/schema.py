@@ -218,7 +218,7 @@ class Field:
     """One column of an input file."""
 
     name: str
-    kind: str  # "str", "date", "int", "bool", "code", "codes", "nationalities"
+    kind: str  # "str", "date", "int", "year", "count", "bool", "code", "codes", "nationalities"
     required: bool
     help: str
     codes: tuple[str, ...] = ()
@@ -324,6 +324,19 @@ POPULATION_FIELDS: tuple[Field, ...] = (
     *_REGISTER_PERSON,
     Field("event_type", "code", True, "resident, death or emigration.", _codes(PopulationEvent)),
 )
+
+# The resident population by year, sex and age band: the denominators of rates per 100,000
+# (SDG 16.2.2). Sex and age band use the code lists above without their unknown values.
+POPULATION_SEXES: tuple[str, ...] = (Sex.FEMALE.value, Sex.MALE.value)
+POPULATION_AGE_BANDS: tuple[str, ...] = tuple(a.value for a in AgeBand if a != AgeBand.UNKNOWN)
+
+POPULATION_DENOMINATOR_FIELDS: tuple[Field, ...] = (
+    Field("year", "year", True, "Calendar year (YYYY) the population refers to."),
+    Field("sex", "code", True, "Sex: F or M.", POPULATION_SEXES),
+    Field("age_band", "code", True, "Age band: minor, 18-22 or 23+.", POPULATION_AGE_BANDS),
+    Field("population", "count", True, "Resident population (whole number of persons)."),
+)
+POPULATION_DENOMINATOR_KEY: tuple[str, ...] = ("year", "sex", "age_band")
 
 IDENTIFYING_FIELDS: frozenset[str] = frozenset(
     f.name for f in REGISTRATION_FIELDS + POLICE_FIELDS + POPULATION_FIELDS if f.identifying

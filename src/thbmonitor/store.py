@@ -6,6 +6,7 @@ Tables
 ``registrations``        one row per registration, pseudonymised (tokens, Bloom filters, ages)
 ``police_events``        one row per police-register event, pseudonymised the same way
 ``population_events``    deaths and emigrations (population register), pseudonymised the same way
+``population_denominators``  resident population by year, sex and age band (rates per 100,000)
 ``registration_person``  the linkage: registration_id -> person_id (written by ``link``)
 ``registration_person_sensitivity``  the same linkage at other thresholds: threshold,
                          registration_id -> cluster label (for the hidden number's sensitivity)
@@ -66,6 +67,11 @@ CREATE TABLE IF NOT EXISTS population_events (
     event_date DATE, event_year INTEGER, event_type VARCHAR, sex VARCHAR,
     age_at_event INTEGER,
     {_IDENTIFIER_COLUMNS}
+);
+CREATE TABLE IF NOT EXISTS population_denominators (
+    year INTEGER, sex VARCHAR, age_band VARCHAR, population BIGINT,
+    source_sha256 VARCHAR, source_row BIGINT,
+    PRIMARY KEY (year, sex, age_band)
 );
 CREATE TABLE IF NOT EXISTS person_population (
     person_id VARCHAR, event_id VARCHAR, match_probability DOUBLE
@@ -138,6 +144,14 @@ POPULATION_COLUMNS: tuple[str, ...] = (
     "event_type",
     "sex",
     "age_at_event",
+)
+POPULATION_DENOMINATOR_COLUMNS: tuple[str, ...] = (
+    "year",
+    "sex",
+    "age_band",
+    "population",
+    "source_sha256",
+    "source_row",
 )
 IDENTIFIER_COLUMNS: tuple[str, ...] = tuple(
     line.split()[0] for part in _IDENTIFIER_COLUMNS.split(",") if (line := part.strip())

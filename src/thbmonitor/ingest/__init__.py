@@ -1,11 +1,13 @@
 """Ingest: read, validate, pseudonymise and store registrations and register events.
 
-Three kinds of file: registrations of presumed victims, the police register (victim and
-suspect events) and the population register (deaths and emigrations, which end follow-up).
+Four kinds of file: registrations of presumed victims, the police register (victim and
+suspect events), the population register (deaths and emigrations, which end follow-up) and
+population denominators (residents by year, sex and age band: rates per 100,000, SDG 16.2.2).
 
 A file is imported whole or not at all: every problem is reported at once (row, field and
 reason; never the value), and a file with any problem adds nothing. Rows are pseudonymised
-before they reach the store: names, birth dates and identity numbers never do. A file already
+before they reach the store: names, birth dates and identity numbers never do (denominators
+hold no person and are stored as they are). A file already
 imported (same SHA-256) is skipped, so ingesting it twice adds nothing.
 """
 
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from thbmonitor.engine import Store
@@ -27,6 +30,8 @@ from thbmonitor.pseudonymise import Encoder, encode_identifiers
 from thbmonitor.schema import (
     MULTI_SEPARATOR,
     POLICE_FIELDS,
+    POPULATION_DENOMINATOR_FIELDS,
+    POPULATION_DENOMINATOR_KEY,
     POPULATION_FIELDS,
     REGISTRATION_FIELDS,
     Field,
@@ -40,6 +45,7 @@ from thbmonitor.store import (
     IDENTIFIER_COLUMNS,
     POLICE_COLUMNS,
     POPULATION_COLUMNS,
+    POPULATION_DENOMINATOR_COLUMNS,
     REGISTRATION_COLUMNS,
 )
 
@@ -52,7 +58,7 @@ Progress = Callable[[str], None]
 @dataclass(frozen=True)
 class IngestResult:
     file: str
-    kind: str  # "registrations", "police" or "population"
+    kind: str  # "registrations", "police", "population" or "population_denominators"
     rows_added: int
     already_ingested: bool
 
@@ -69,16 +75,21 @@ class _Kind:
     age_column: str
     columns: tuple[str, ...]
     derive: Callable[[pd.DataFrame, str], pd.DataFrame]
+    key: tuple[str, ...] | None = None  # columns identifying a row, if not id_column alone
+    identifiers: bool = True  # rows carry a person's identifiers (pseudonymised at the door)
 
 
 def detect_kind(frame: pd.DataFrame, file: str) -> str:
+    if "population" in frame.columns and "event_id" not in frame.columns:
+        return "population_denominators"
     if "registration_id" in frame.columns:
         return "registrations"
     if "event_id" in frame.columns:
         return "population" if "event_type" in frame.columns else "police"
     raise InputError(
         f"{file}: not a registrations file (column registration_id), a police register "
-        "(columns event_id, role) or a population register (columns event_id, event_type)"
+        "(columns event_id, role), a population register (columns event_id, event_type) or "
+        "population denominators (columns year, sex, age_band, population)"
     )
 
 
@@ -96,23 +107,25 @@ def ingest_file(
         log.info("%s was ingested before; nothing added", path.name)
         return IngestResult(path.name, kind.name, 0, True)
     say(f"validating {len(frame):,} rows")
-    problems = validate(path.name, frame, kind.fields)
+    problems = validate(path.name, frame, kind.fields, kind.key)
     problems += _clashes_with_store(store, path.name, frame, kind)
     if problems:
         raise ValidationError(sorted(problems, key=lambda p: p.row))
     say("pseudonymising")
     rows = kind.derive(frame, sha)
-    ids = encode_identifiers(frame, encoder, rows[kind.date_column])
-    rows[kind.age_column] = ids.pop("age")
-    if kind.name == "registrations":
-        rows["age_band"] = [
-            age_band(None if pd.isna(a) else int(a)).value for a in rows[kind.age_column]
-        ]
-    for col in ids.columns:
-        rows[col] = ids[col]
-    rows["dob_missing"] = _text(frame, "date_of_birth").eq("")
+    columns = kind.columns
+    if kind.identifiers:
+        ids = encode_identifiers(frame, encoder, rows[kind.date_column])
+        rows[kind.age_column] = ids.pop("age")
+        if kind.name == "registrations":
+            rows["age_band"] = [
+                age_band(None if pd.isna(a) else int(a)).value for a in rows[kind.age_column]
+            ]
+        for col in ids.columns:
+            rows[col] = ids[col]
+        rows["dob_missing"] = _text(frame, "date_of_birth").eq("")
+        columns = kind.columns + IDENTIFIER_COLUMNS
     say("storing")
-    columns = kind.columns + IDENTIFIER_COLUMNS
     names = ", ".join(columns)
     select = ", ".join(f"CAST({c} AS BIT)" if c in BIT_COLUMNS else c for c in columns)
     with store.transaction():
@@ -130,6 +143,8 @@ def ingest_file(
 
 def _clashes_with_store(store: Store, file: str, frame: pd.DataFrame, kind: _Kind) -> list[Problem]:
     """Ids already in the store (from another file) are problems too."""
+    if kind.key is not None:
+        return _key_clashes(store, file, frame, kind, kind.key)
     if kind.id_column not in frame.columns:
         return []
     if not store.scalar(f"SELECT count(*) FROM {kind.table}"):
@@ -148,6 +163,29 @@ def _clashes_with_store(store: Store, file: str, frame: pd.DataFrame, kind: _Kin
     return [
         Problem(file, int(r), kind.id_column, "is already in the store, imported from another file")
         for r in rows
+    ]
+
+
+def _key_clashes(
+    store: Store, file: str, frame: pd.DataFrame, kind: _Kind, key: tuple[str, ...]
+) -> list[Problem]:
+    """Rows whose key (several columns) is already in the store, from another file."""
+    if not all(k in frame.columns for k in key):
+        return []
+    if not store.scalar(f"SELECT count(*) FROM {kind.table}"):
+        return []
+    keys = pd.DataFrame({k: _text(frame, k).astype(object) for k in key})
+    keys["_row"] = np.arange(1, len(keys) + 1)
+    on = " AND ".join(f"CAST(t.{k} AS VARCHAR) = i.{k}" for k in key)
+    store.register("_keys", keys)
+    try:
+        rows = store.df(f"SELECT DISTINCT i._row FROM _keys i JOIN {kind.table} t ON {on}")["_row"]
+    finally:
+        store.unregister("_keys")
+    what = ", ".join(key)
+    return [
+        Problem(file, int(r), key[0], f"({what}) is already in the store, from another file")
+        for r in sorted(rows)
     ]
 
 
@@ -224,6 +262,17 @@ def _population(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
     return out
 
 
+def _denominators(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    out["year"] = pd.to_numeric(_text(frame, "year")).astype("int32")
+    out["sex"] = _text(frame, "sex")
+    out["age_band"] = _text(frame, "age_band")
+    out["population"] = pd.to_numeric(_text(frame, "population")).astype("int64")
+    out["source_sha256"] = sha
+    out["source_row"] = frame.index + 1
+    return out
+
+
 KINDS: dict[str, _Kind] = {
     "registrations": _Kind(
         "registrations",
@@ -254,5 +303,17 @@ KINDS: dict[str, _Kind] = {
         "age_at_event",
         POPULATION_COLUMNS,
         _population,
+    ),
+    "population_denominators": _Kind(
+        "population_denominators",
+        POPULATION_DENOMINATOR_FIELDS,
+        "population_denominators",
+        "",
+        "",
+        "",
+        POPULATION_DENOMINATOR_COLUMNS,
+        _denominators,
+        key=POPULATION_DENOMINATOR_KEY,
+        identifiers=False,
     ),
 }

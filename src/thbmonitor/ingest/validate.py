@@ -21,6 +21,7 @@ FALSE_TEXT = frozenset({"0", "false", "no", "nee", "n"})
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 _COUNTRY_PATTERN = r"^[A-Z]{2}$"
 MAX_AGE = 110
+MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
 def check_columns(file: str, frame: pd.DataFrame, fields: Sequence[Field]) -> None:
@@ -61,8 +62,13 @@ def _rows(mask: pd.Series | np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.asarray(mask)) + 1
 
 
-def validate(file: str, frame: pd.DataFrame, fields: Sequence[Field]) -> list[Problem]:
-    """Every problem of every row, in row order."""
+def validate(
+    file: str, frame: pd.DataFrame, fields: Sequence[Field], key: Sequence[str] | None = None
+) -> list[Problem]:
+    """Every problem of every row, in row order.
+
+    ``key``: the columns that identify a row (default: the first field, an id); a row that
+    repeats an earlier row's key is a problem."""
     check_columns(file, frame, fields)
     found: list[tuple[int, int, Problem]] = []
     order = {f.name: i for i, f in enumerate(fields)}
@@ -86,6 +92,13 @@ def validate(file: str, frame: pd.DataFrame, fields: Sequence[Field]) -> list[Pr
             num = pd.to_numeric(text.where(present), errors="coerce")
             bad = present & (num.isna() | (num % 1 != 0) | (num < 0) | (num > MAX_AGE))
             add(bad, f.name, f"is not a whole number from 0 to {MAX_AGE}")
+        elif f.kind == "year":
+            num = pd.to_numeric(text.where(present), errors="coerce")
+            bad = present & (num.isna() | (num % 1 != 0) | (num < MIN_YEAR) | (num > MAX_YEAR))
+            add(bad, f.name, f"is not a year from {MIN_YEAR} to {MAX_YEAR} (YYYY)")
+        elif f.kind == "count":
+            bad = present & ~text.str.fullmatch(r"\d{1,15}")
+            add(bad, f.name, "is not a whole number of 0 or more (digits only)")
         elif f.kind == "bool":
             low = text.str.lower()
             bad = present & ~low.isin(TRUE_TEXT | FALSE_TEXT)
@@ -112,11 +125,16 @@ def validate(file: str, frame: pd.DataFrame, fields: Sequence[Field]) -> list[Pr
             add(born > when, "date_of_birth", f"lies after the {when_col.replace('_', ' ')}")
         add(born.dt.year < 1900, "date_of_birth", "lies before 1900")
 
-    id_field = fields[0].name
-    if id_field in frame.columns:
-        ids = frame[id_field].astype(TEXT).str.strip()
-        dup = ids.duplicated(keep="first") & (ids != "")
-        add(dup, id_field, "repeats the id of an earlier row in this file")
+    names = list(key) if key is not None else [fields[0].name]
+    if all(n in frame.columns for n in names):
+        cols = [frame[n].astype(TEXT).str.strip() for n in names]
+        filled = np.logical_and.reduce([(c != "").to_numpy(dtype=bool) for c in cols])
+        if len(cols) == 1:
+            dup = cols[0].duplicated(keep="first").to_numpy() & filled
+        else:
+            dup = pd.concat(cols, axis=1).duplicated(keep="first").to_numpy() & filled
+        what = "the id" if key is None else f"the {', '.join(names)}"
+        add(dup, names[0], f"repeats {what} of an earlier row in this file")
 
     found.sort(key=lambda t: (t[0], t[1]))
     return [p for _, _, p in found]

@@ -5,6 +5,8 @@ Layout written by :func:`generate`::
     DIR/registrations.csv                 the ingest schema (REGISTRATION_FIELDS)
     DIR/police_register.parquet           the police register (POLICE_FIELDS), dates as date32
     DIR/population_register.parquet       residents, deaths, emigrations (POPULATION_FIELDS)
+    DIR/population_denominators.csv       residents by year, sex and age band (assumed; see
+                                          :mod:`thbmonitor.synth.denominators`)
     DIR/truth/registration_person.csv     registration_id, person_id
     DIR/truth/police_event_person.csv     event_id, person_id (background persons: B...)
     DIR/truth/population_event_person.csv event_id, person_id of the population register
@@ -46,6 +48,7 @@ import pyarrow.csv as pacsv
 from thbmonitor.schema import POPULATION_FIELDS
 from thbmonitor.synth import (
     capture,
+    denominators,
     followup,
     population,
     register,
@@ -169,6 +172,11 @@ def generate(
     )
     _write_truth(py, persons, params, out / "truth")
     _write_calibration(offsets, hazards, out / "truth" / "calibration.json")
+    years = [y for y in params.years if y in denominators.POPULATION_TOTALS]
+    _csv(
+        denominators.population_denominators(years, params.scale),
+        out / "population_denominators.csv",
+    )
     step("done", 1.0)
 
     reg_years = py[py["registered"]].groupby("year")["person"].nunique()
