@@ -53,7 +53,7 @@ def test_matches_weighted_cox_on_expanded_data() -> None:
     ``CoxTimeVaryingFitter().fit(expanded, weights_col="w", ...)`` (an independent weighted
     partial-likelihood implementation; Efron = Breslow here, as times are continuous)."""
     df = _competing_data(1, 300)
-    model = FineGrayModel().fit(df, ["x1", "x2"])
+    model = FineGrayModel(variance="model").fit(df, ["x1", "x2"])
     ref = CoxTimeVaryingFitter().fit(
         _expand(df),
         event_col="ev",
@@ -72,7 +72,7 @@ def test_without_competing_events_it_is_cox() -> None:
     lifelines' ``CoxPHFitter`` (continuous times, so Breslow = Efron)."""
     df = _competing_data(2, 400)
     df.loc[df["event"] == 2, "event"] = 0
-    model = FineGrayModel().fit(df, ["x1", "x2"])
+    model = FineGrayModel(variance="model").fit(df, ["x1", "x2"])
     ref = CoxPHFitter().fit(df[["duration", "event", "x1", "x2"]], "duration", "event")
     assert_allclose(model.coef_.to_numpy(), ref.params_.to_numpy(), rtol=1e-5)
     assert_allclose(model.se_.to_numpy(), ref.standard_errors_.to_numpy(), rtol=1e-5)
