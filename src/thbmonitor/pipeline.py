@@ -37,7 +37,7 @@ REPORT_TITLE = Text(
 
 
 REPORT_STEPS = 6  # the steps of analyse() plus writing the report
-DEMO_STEPS = 12  # synth, three files ingested, two linkage steps, then the report's
+DEMO_STEPS = 13  # synth, four files ingested, two linkage steps, then the report's
 
 
 @dataclass(frozen=True)
@@ -158,6 +158,7 @@ def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
     """Every chapter of the report, protected as one release."""
     from thbmonitor import linkage, monitor
     from thbmonitor.followup.chapter import report_chapter as followup_chapter
+    from thbmonitor.monitor.sdg import sdg_chapter
     from thbmonitor.mse.chapter import report_chapter as hidden_number_chapter
 
     release = Publication(settings)
@@ -190,6 +191,13 @@ def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
     chapter, mse_results = hidden_number_chapter(store, settings, release)
     chapters.append(chapter)
     results["hidden_number"] = collect(mse_results)
+
+    # SDG 16.2.2: rates per 100,000 from the published counts above and the denominators
+    sdg, results["sdg_16_2_2"] = sdg_chapter(
+        store, settings, results.get("sdg_16_2_2", {}), results["hidden_number"]
+    )
+    if sdg is not None:
+        chapters.append(sdg)
 
     results["key_findings"] = key_findings
 
@@ -257,9 +265,9 @@ def run_demo(
         stale.unlink(missing_ok=True)
     encoder = Encoder(new_key(), settings.bloom_bits, settings.bloom_hashes)
     inputs = [input_dir / "registrations.csv", input_dir / "police_register.parquet"]
-    population = input_dir / "population_register.parquet"
-    if population.exists():
-        inputs.append(population)
+    for optional in ("population_register.parquet", "population_denominators.csv"):
+        if (input_dir / optional).exists():
+            inputs.append(input_dir / optional)
     with open_store(str(store_path)) as store:
         ingest_files(store, inputs, encoder, step)
         link(store, settings, step)

@@ -30,6 +30,7 @@ from thbmonitor.monitor.published import (
     protect_by_universe,
 )
 from thbmonitor.monitor.results import GROUPS, help_model_results, monitor_results
+from thbmonitor.monitor.sdg import registered_cells
 from thbmonitor.monitor.tables import MonitorTable, build_tables
 from thbmonitor.report.model import Chapter, Headline, Table, Text
 from thbmonitor.store import resolve_window
@@ -70,6 +71,8 @@ def chapters(
     results = monitor_results(pub, settings)
     results["key_findings"] = _key_figures(results, settings)
     results["withheld_tables"] = withheld
+    # published registered victims for SDG 16.2.2; the pipeline adds rates (sdg.sdg_chapter)
+    results["sdg_16_2_2"] = registered_cells(pub, settings)
     span = f"{settings.window_first}-{settings.window_last}"
     by_chapter: dict[str, list[Table]] = {k: [] for k in CHAPTER_ORDER}
     for t in tables:
