@@ -1,7 +1,10 @@
 """Fine-Gray model: against lifelines on the expanded weighted data, against Cox without
-competing events, and coverage of a known subdistribution hazard ratio."""
+competing events, coverage of a known subdistribution hazard ratio, and how the follow-up
+chapter reports it (R ``cmprsk::crr`` agreement is in test_finegray_cmprsk.py)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -10,7 +13,11 @@ from lifelines import CoxPHFitter, CoxTimeVaryingFitter
 from numpy.testing import assert_allclose
 
 from thbmonitor.errors import EstimationError
+from thbmonitor.followup.analysis import analyse_followup
+from thbmonitor.followup.chapter import _competing_table, _risk_table
 from thbmonitor.followup.competing_risk import FineGrayModel, censoring_weights
+
+from . import world
 
 
 def _competing_data(seed: int, n: int) -> pd.DataFrame:
@@ -126,3 +133,60 @@ def test_categorical_covariate_and_errors() -> None:
         FineGrayModel().fit(df.assign(event=0), ["x1"])
     with pytest.raises(EstimationError, match="lacks column"):
         FineGrayModel().fit(df, ["nope"])
+
+
+@pytest.fixture(scope="module")
+def followup():
+    w = world.simulate_world(seed=22, scale=0.1, background=200)
+    return w, analyse_followup(
+        w.persons, w.events, world.END, risk_factors=["minor", "sex"], crime_types=("other",)
+    )
+
+
+def test_chapter_reports_the_fine_gray_table(followup) -> None:
+    """The chapter's Fine-Gray table shows the model's ratios and intervals, bilingual, and
+    results.json says the model was fitted; a level left out is named by covariate only."""
+    _, res = followup
+    assert not res.risk_competing_failure
+    table, results = _competing_table(res)
+    assert table is not None
+    assert list(table.frame["covariate"]) == list(res.risk_competing["covariate"])
+    assert_allclose(table.frame["hazard_ratio"], res.risk_competing["hazard_ratio"].round(2))
+    assert table.note is not None and "cmprsk::crr" in table.note.en
+    assert "cmprsk::crr" in table.note.nl
+    assert results["followup_competing_model"] == {
+        "fitted": True,
+        "failure": None,
+        "levels_left_out": {},
+    }
+    assert set(results["followup_risk_factors_competing"]) == {"minor", "sex=male"}
+    dropped = replace(res, risk_competing_dropped={"sex": {"levels": 1, "persons": 3}})
+    table, results = _competing_table(dropped)
+    assert table is not None and table.note is not None
+    assert "1 level(s) of 'sex'" in table.note.en and "1 niveau(s) van 'sex'" in table.note.nl
+    assert "3 person" not in table.note.en  # person counts are not published in notes
+    assert results["followup_competing_model"]["levels_left_out"] == {"sex": 1}
+
+
+def test_a_fit_that_fails_is_said_in_the_chapter(followup, monkeypatch) -> None:
+    """When Fine-Gray cannot be fitted (here: no Newton iteration allowed) the follow-up still
+    runs, and the Cox table's note says so in English and Dutch with the reason."""
+    w, _ = followup
+
+    class NoIterations(FineGrayModel):
+        def __init__(self, **kwargs: object) -> None:
+            super().__init__(alpha=0.05, max_iter=0)
+
+    monkeypatch.setattr("thbmonitor.followup.analysis.FineGrayModel", NoIterations)
+    res = analyse_followup(
+        w.persons, w.events, world.END, risk_factors=["minor", "sex"], crime_types=("other",)
+    )
+    assert res.risk_competing.empty
+    assert "did not converge in 0 iterations" in res.risk_competing_failure
+    table, results = _competing_table(res)
+    assert table is None
+    assert results["followup_competing_model"]["fitted"] is False
+    cox, _ = _risk_table(res)
+    assert cox is not None and cox.note is not None
+    assert "could not be fitted" in cox.note.en and "did not converge" in cox.note.en
+    assert "kon op deze gegevens niet worden geschat" in cox.note.nl

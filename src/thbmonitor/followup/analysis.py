@@ -38,7 +38,9 @@ class FollowUpResult:
     :func:`~thbmonitor.followup.breakdown.incidence_table`; ``risk`` is
     :attr:`RiskModel.summary` (cause-specific hazard ratios) and ``risk_competing`` is
     :attr:`FineGrayModel.summary` (subdistribution hazard ratios); both are empty when no risk
-    factors were given.
+    factors were given. ``risk_competing_failure`` says why Fine-Gray could not be fitted
+    (empty when it was, or was not asked for); ``risk_competing_dropped`` is the model's
+    ``dropped_levels_`` (covariate -> levels and persons left out for having no events).
     """
 
     revictimisation: pd.DataFrame
@@ -51,6 +53,8 @@ class FollowUpResult:
     n_persons: int
     n_cohort: int
     risk_competing: pd.DataFrame = field(default_factory=pd.DataFrame)
+    risk_competing_failure: str = ""
+    risk_competing_dropped: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def results(self) -> dict[str, Any]:
         """The ``results.json`` sections: per estimator, the incidence at 1..7 years."""
@@ -113,14 +117,19 @@ def analyse_followup(
     suspect_table = incidence_table(suspect, by=by, times=times, alpha=alpha)
     cohorts = build_cohorts_by_type(persons, events, end_of_data, tuple(crime_types), rule)
     by_type = incidence_by_crime_type(cohorts, times=times, alpha=alpha)
+    competing_failure = ""
+    competing_dropped: dict[str, dict[str, int]] = {}
     if risk_factors:
         model = RiskModel(alpha=alpha).fit(victim, risk_factors)
         risk, concordance = model.summary, model.concordance_
+        competing = FineGrayModel(alpha=alpha)
         try:
-            risk_competing = FineGrayModel(alpha=alpha).fit(victim, risk_factors).summary
-        except EstimationError as exc:  # e.g. a tiny level separates; the Cox view still stands
+            risk_competing = competing.fit(victim, risk_factors).summary
+        except EstimationError as exc:  # e.g. a covariate separates; the Cox view still stands
             logger.warning("Fine-Gray model not reported: %s", exc)
             risk_competing = pd.DataFrame()
+            competing_failure = str(exc)
+        competing_dropped = dict(getattr(competing, "dropped_levels_", {}))
     else:
         risk, concordance = pd.DataFrame(), float("nan")
         risk_competing = pd.DataFrame()
@@ -153,4 +162,6 @@ def analyse_followup(
         n_persons=len(persons),
         n_cohort=len(victim),
         risk_competing=risk_competing,
+        risk_competing_failure=competing_failure,
+        risk_competing_dropped=competing_dropped,
     )

@@ -263,6 +263,19 @@ def _risk_table(found: FollowUpResult) -> tuple[Table | None, dict[str, Any]]:
             "ph_test_p": summary["ph_p"].map(lambda p: f"{p:.3g}"),
         }
     )
+    note = Text(
+        f"Cause-specific Cox proportional-hazards model on {found.n_cohort:,} persons; "
+        f"concordance {found.concordance:.2f}. Reference levels: adult, female, NL, "
+        "criminal exploitation. The last column tests proportional hazards (Schoenfeld "
+        "residuals, rank time); a small p-value means the hazard ratio changes over time.",
+        f"Cause-specifiek Cox-model op {found.n_cohort:,} personen; concordantie "
+        f"{found.concordance:.2f}. Referentie: volwassen, vrouw, NL, criminele uitbuiting. "
+        "De laatste kolom toetst proportionele hazards (Schoenfeld-residuen); een kleine "
+        "p-waarde betekent dat de hazard ratio in de tijd verandert.",
+    )
+    failure = _competing_failure(found)
+    if failure is not None:
+        note = Text(f"{note.en} {failure.en}", f"{note.nl} {failure.nl}")
     t = Table(
         "followup_risk_factors",
         Text(
@@ -271,16 +284,7 @@ def _risk_table(found: FollowUpResult) -> tuple[Table | None, dict[str, Any]]:
         ),
         table,
         SOURCE,
-        note=Text(
-            f"Cause-specific Cox proportional-hazards model on {found.n_cohort:,} persons; "
-            f"concordance {found.concordance:.2f}. Reference levels: adult, female, NL, "
-            "criminal exploitation. The last column tests proportional hazards (Schoenfeld "
-            "residuals, rank time); a small p-value means the hazard ratio changes over time.",
-            f"Cause-specifiek Cox-model op {found.n_cohort:,} personen; concordantie "
-            f"{found.concordance:.2f}. Referentie: volwassen, vrouw, NL, criminele uitbuiting. "
-            "De laatste kolom toetst proportionele hazards (Schoenfeld-residuen); een kleine "
-            "p-waarde betekent dat de hazard ratio in de tijd verandert.",
-        ),
+        note=note,
         columns={
             "covariate": Text("Covariate", "Kenmerk"),
             "hazard_ratio": Text("Hazard ratio", "Hazard ratio"),
@@ -299,6 +303,90 @@ def _risk_table(found: FollowUpResult) -> tuple[Table | None, dict[str, Any]]:
         for _, row in summary.iterrows()
     }
     return t, results
+
+
+def _competing_failure(found: FollowUpResult) -> Text | None:
+    """The sentence that says Fine-Gray could not be fitted, and why (None when it was)."""
+    if not found.risk_competing_failure:
+        return None
+    reason = found.risk_competing_failure.rstrip(".")
+    return Text(
+        "The Fine-Gray model of the cumulative incidence (subdistribution hazards) could not be "
+        f"fitted on these data ({reason}); only the cause-specific Cox model is shown.",
+        "Het Fine-Gray-model van de cumulatieve incidentie (subdistributie-hazards) kon op deze "
+        f"gegevens niet worden geschat (melding van de schatter: {reason}); alleen het "
+        "cause-specifieke Cox-model wordt getoond.",
+    )
+
+
+def _competing_table(found: FollowUpResult) -> tuple[Table | None, dict[str, Any]]:
+    """Fine-Gray subdistribution hazard ratios of re-victimisation, and the results.json part."""
+    summary = found.risk_competing
+    status: dict[str, Any] = {
+        "fitted": not summary.empty,
+        "failure": found.risk_competing_failure or None,
+        "levels_left_out": {k: v["levels"] for k, v in found.risk_competing_dropped.items()},
+    }
+    if summary.empty:
+        return None, {"followup_competing_model": status}
+    intervals = zip(summary["lower"], summary["upper"], strict=True)
+    table = pd.DataFrame(
+        {
+            "covariate": summary["covariate"],
+            "hazard_ratio": summary["hazard_ratio"].round(2),
+            "ci_95": [f"{lo:.2f}–{hi:.2f}" for lo, hi in intervals],
+            "p_value": summary["p"].map(lambda p: f"{p:.3g}"),
+        }
+    )
+    note_en = (
+        "Fine-Gray model of the subdistribution hazard of re-victimisation, with death and "
+        "emigration as competing events; standard errors as R cmprsk::crr (sandwich that "
+        "accounts for the estimated censoring distribution). A ratio above 1 means a larger "
+        "share re-victimised within t years. Reference levels as in the Cox model."
+    )
+    note_nl = (
+        "Fine-Gray-model van de subdistributie-hazard van hernieuwd slachtofferschap, met "
+        "overlijden en emigratie als concurrerende gebeurtenissen; standaardfouten als R "
+        "cmprsk::crr (sandwich die rekening houdt met de geschatte censureringsverdeling). Een "
+        "ratio boven 1 betekent dat een groter aandeel binnen t jaar opnieuw slachtoffer wordt. "
+        "Referentieniveaus als in het Cox-model."
+    )
+    for covariate, dropped in found.risk_competing_dropped.items():
+        note_en += (
+            f" Persons in {dropped['levels']} level(s) of '{covariate}' without any new victim "
+            "event are left out (their ratio cannot be estimated)."
+        )
+        note_nl += (
+            f" Personen in {dropped['levels']} niveau(s) van '{covariate}' zonder enige nieuwe "
+            "slachtofferregistratie zijn weggelaten (hun ratio is niet te schatten)."
+        )
+    t = Table(
+        "followup_risk_factors_competing",
+        Text(
+            "Risk factors for re-victimisation, deaths and emigrations competing (Fine-Gray)",
+            "Risicofactoren voor hernieuwd slachtofferschap, met overlijden en emigratie als "
+            "concurrerende gebeurtenissen (Fine-Gray)",
+        ),
+        table,
+        SOURCE,
+        note=Text(note_en, note_nl),
+        columns={
+            "covariate": Text("Covariate", "Kenmerk"),
+            "hazard_ratio": Text("Subdistribution hazard ratio", "Subdistributie-hazard ratio"),
+            "ci_95": Text("95% interval", "95%-interval"),
+            "p_value": Text("p-value", "p-waarde"),
+        },
+        legend=False,
+    )
+    ratios = {
+        str(row["covariate"]): {
+            "hazard_ratio": float(row["hazard_ratio"]),
+            "lower": float(row["lower"]),
+            "upper": float(row["upper"]),
+        }
+        for _, row in summary.iterrows()
+    }
+    return t, {"followup_risk_factors_competing": ratios, "followup_competing_model": status}
 
 
 def _masked_results(masked: pd.DataFrame, threshold: int) -> dict[str, Any]:
@@ -339,6 +427,7 @@ def report_chapter(
     flags = suspect_flags(linked_persons, source.events, end)
     coverage, overlap = _protected_counts(protect, source.persons, flags)
     risk, risk_results = _risk_table(found)
+    competing, competing_results = _competing_table(found)
     revict = _masked_results(victim_inc, threshold)
     headlines = []
     km = revict.get("kaplan_meier", {})
@@ -417,6 +506,8 @@ def report_chapter(
     ]
     if risk is not None:
         tables.append(risk)
+    if competing is not None:
+        tables.append(competing)
     charts = (
         _curve_chart(
             "followup_revictimisation_curve",
@@ -459,6 +550,7 @@ def report_chapter(
         "revictimisation": revict,
         "suspect_registration": _masked_results(suspect_inc, threshold),
         "followup_risk_factors": risk_results,
+        **competing_results,
         "followup_cohort": {"persons": found.n_persons, "covered": found.n_cohort},
     }
     return chapter, results
