@@ -86,7 +86,7 @@ def test_levels_without_events_are_left_out_and_logged(caplog: pytest.LogCapture
         nationality_group="stateless", event=[0, 2, 0, 2, 0, 0, 2], duration=np.linspace(1, 7, 7)
     )
     cohort = pd.concat([base, extra], ignore_index=True)
-    with caplog.at_level(logging.WARNING, logger="thbmonitor.followup.competing_risk"):
+    with caplog.at_level(logging.WARNING, logger="thbmonitor.followup.risk"):
         model = FineGrayModel(reference=COHORT_REFERENCE).fit(cohort, COHORT_COVARIATES)
     _check(model, "cohort_failcode1")
     assert model.dropped_levels_ == {"nationality_group": {"levels": 1, "persons": 7}}

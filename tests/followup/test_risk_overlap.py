@@ -75,6 +75,33 @@ def test_cox_recovers_the_minor_hazard_ratio() -> None:
     assert model.n_events_ == int((cohort["event"] == 1).sum())
 
 
+def test_cox_leaves_out_levels_without_events(caplog: pytest.LogCaptureFixture) -> None:
+    """A level with no event (demo: minor 'unknown', one person) made lifelines report a ratio
+    of 0.00 with an upper limit near 1e229. Its persons are now left out, so the fit equals
+    lifelines' CoxPHFitter on the Rossi data without them (the reference, fitted directly);
+    the log names the covariate, never the level."""
+    from lifelines import CoxPHFitter
+
+    rossi = load_rossi()
+    rossi["group"] = np.where(rossi["prio"] > 3, "many", "few")
+    extra = rossi.iloc[:5].assign(group="none", arrest=0)
+    data = pd.concat([rossi, extra], ignore_index=True)
+    with caplog.at_level("WARNING"):
+        model = RiskModel(reference={"group": "few"}).fit(
+            data, ["fin", "age", "group"], duration="week", event="arrest"
+        )
+    design = rossi[["fin", "age", "week", "arrest"]].assign(
+        **{"group=many": (rossi["group"] == "many").astype(float)}
+    )
+    ref = CoxPHFitter().fit(design, duration_col="week", event_col="arrest")
+    hr = model.hazard_ratios_.set_index("covariate")
+    assert_allclose(hr.loc[["fin", "age", "group=many"], "coef"], ref.params_, rtol=1e-6)
+    assert_allclose(hr.loc[["fin", "age", "group=many"], "se"], ref.standard_errors_, rtol=1e-6)
+    assert model.dropped_levels_ == {"group": {"levels": 1, "persons": 5}}
+    assert model.n_ == len(rossi)
+    assert "'group'" in caplog.text and "none" not in caplog.text
+
+
 def test_cox_refuses_missing_covariates() -> None:
     cohort = pd.DataFrame(
         {"duration": [1.0, 2.0, 3.0], "event": [1, 0, 1], "x": [1.0, np.nan, 0.0]}

@@ -40,7 +40,8 @@ class FollowUpResult:
     :attr:`FineGrayModel.summary` (subdistribution hazard ratios); both are empty when no risk
     factors were given. ``risk_competing_failure`` says why Fine-Gray could not be fitted
     (empty when it was, or was not asked for); ``risk_competing_dropped`` is the model's
-    ``dropped_levels_`` (covariate -> levels and persons left out for having no events).
+    ``dropped_levels_`` (covariate -> levels and persons left out for having no events), and
+    ``risk_dropped`` the Cox model's.
     """
 
     revictimisation: pd.DataFrame
@@ -55,6 +56,7 @@ class FollowUpResult:
     risk_competing: pd.DataFrame = field(default_factory=pd.DataFrame)
     risk_competing_failure: str = ""
     risk_competing_dropped: dict[str, dict[str, int]] = field(default_factory=dict)
+    risk_dropped: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def results(self) -> dict[str, Any]:
         """The ``results.json`` sections: per estimator, the incidence at 1..7 years."""
@@ -119,9 +121,11 @@ def analyse_followup(
     by_type = incidence_by_crime_type(cohorts, times=times, alpha=alpha)
     competing_failure = ""
     competing_dropped: dict[str, dict[str, int]] = {}
+    risk_dropped: dict[str, dict[str, int]] = {}
     if risk_factors:
         model = RiskModel(alpha=alpha).fit(victim, risk_factors)
         risk, concordance = model.summary, model.concordance_
+        risk_dropped = dict(model.dropped_levels_)
         competing = FineGrayModel(alpha=alpha)
         try:
             risk_competing = competing.fit(victim, risk_factors).summary
@@ -164,4 +168,5 @@ def analyse_followup(
         risk_competing=risk_competing,
         risk_competing_failure=competing_failure,
         risk_competing_dropped=competing_dropped,
+        risk_dropped=risk_dropped,
     )

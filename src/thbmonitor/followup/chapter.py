@@ -273,6 +273,8 @@ def _risk_table(found: FollowUpResult) -> tuple[Table | None, dict[str, Any]]:
         "De laatste kolom toetst proportionele hazards (Schoenfeld-residuen); een kleine "
         "p-waarde betekent dat de hazard ratio in de tijd verandert.",
     )
+    left_out = _left_out(found.risk_dropped)
+    note = Text(note.en + left_out.en, note.nl + left_out.nl)
     failure = _competing_failure(found)
     if failure is not None:
         note = Text(f"{note.en} {failure.en}", f"{note.nl} {failure.nl}")
@@ -303,6 +305,22 @@ def _risk_table(found: FollowUpResult) -> tuple[Table | None, dict[str, Any]]:
         for _, row in summary.iterrows()
     }
     return t, results
+
+
+def _left_out(dropped: dict[str, dict[str, int]]) -> Text:
+    """Sentences naming the covariates whose levels without events were left out of a model
+    (the number of levels, never the persons: a count of 1 could point at someone)."""
+    en = nl = ""
+    for covariate, info in dropped.items():
+        en += (
+            f" Persons in {info['levels']} level(s) of '{covariate}' without any new victim "
+            "event are left out (their ratio cannot be estimated)."
+        )
+        nl += (
+            f" Personen in {info['levels']} niveau(s) van '{covariate}' zonder enige nieuwe "
+            "slachtofferregistratie zijn weggelaten (hun ratio is niet te schatten)."
+        )
+    return Text(en, nl)
 
 
 def _competing_failure(found: FollowUpResult) -> Text | None:
@@ -351,15 +369,8 @@ def _competing_table(found: FollowUpResult) -> tuple[Table | None, dict[str, Any
         "ratio boven 1 betekent dat een groter aandeel binnen t jaar opnieuw slachtoffer wordt. "
         "Referentieniveaus als in het Cox-model."
     )
-    for covariate, dropped in found.risk_competing_dropped.items():
-        note_en += (
-            f" Persons in {dropped['levels']} level(s) of '{covariate}' without any new victim "
-            "event are left out (their ratio cannot be estimated)."
-        )
-        note_nl += (
-            f" Personen in {dropped['levels']} niveau(s) van '{covariate}' zonder enige nieuwe "
-            "slachtofferregistratie zijn weggelaten (hun ratio is niet te schatten)."
-        )
+    left_out = _left_out(found.risk_competing_dropped)
+    note_en, note_nl = note_en + left_out.en, note_nl + left_out.nl
     t = Table(
         "followup_risk_factors_competing",
         Text(

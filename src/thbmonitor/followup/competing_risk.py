@@ -36,7 +36,7 @@ from scipy import stats
 
 from thbmonitor.errors import EstimationError
 from thbmonitor.followup.curves import kaplan_meier
-from thbmonitor.followup.risk import check_fit_columns, design_matrix
+from thbmonitor.followup.risk import check_fit_columns, design_matrix, drop_levels_without_events
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +246,9 @@ class FineGrayModel:
         hit_all = frame[event].to_numpy() == event_of_interest
         if not hit_all.any():
             raise EstimationError("no events of interest in the cohort; Fine-Gray needs some.")
-        frame, reference = self._drop_empty_levels(frame, covariates, hit_all)
+        frame, reference, self.dropped_levels_ = drop_levels_without_events(
+            frame, covariates, hit_all, self.reference, self.categorical, "Fine-Gray"
+        )
         design, self.references_ = design_matrix(
             frame, covariates, reference=reference, categorical=self.categorical
         )
@@ -296,37 +298,6 @@ class FineGrayModel:
         if not hasattr(self, "hazard_ratios_"):
             raise EstimationError("the model is not fitted yet; call fit() first.")
         return self.hazard_ratios_.copy()
-
-    def _drop_empty_levels(
-        self, frame: pd.DataFrame, covariates: Sequence[str], hit: npt.NDArray[np.bool_]
-    ) -> tuple[pd.DataFrame, dict[str, str]]:
-        """Leave out persons in categorical levels without any event of interest."""
-        keep = np.ones(len(frame), dtype=bool)
-        reference = dict(self.reference)
-        self.dropped_levels_: dict[str, dict[str, int]] = {}
-        for name in covariates:
-            values = frame[name]
-            numeric = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
-            if (numeric and name not in self.categorical) or values.isna().any():
-                continue  # numeric, or refused with its row numbers by design_matrix
-            labels = values.astype(str).to_numpy()
-            with_events = set(labels[hit])
-            empty = sorted(set(labels) - with_events)
-            if not empty:
-                continue
-            out = np.isin(labels, empty)
-            keep &= ~out
-            if reference.get(name) in empty:
-                del reference[name]
-            self.dropped_levels_[name] = {"levels": len(empty), "persons": int(out.sum())}
-            logger.warning(
-                "Fine-Gray: covariate '%s' has %d level(s) without any event of interest; "
-                "their %d person(s) are left out of the model (the ratio would run to zero).",
-                name,
-                len(empty),
-                int(out.sum()),
-            )
-        return frame.loc[keep].reset_index(drop=True), reference
 
     def _newton(self, rs: _RiskSets, names: list[str]) -> tuple[FloatArray, float, FloatArray, int]:
         beta = np.zeros(rs.x.shape[1])

@@ -22,7 +22,13 @@ from thbmonitor.errors import EstimationError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RiskModel", "check_fit_columns", "design_matrix", "schoenfeld_test"]
+__all__ = [
+    "RiskModel",
+    "check_fit_columns",
+    "design_matrix",
+    "drop_levels_without_events",
+    "schoenfeld_test",
+]
 
 TIME_TRANSFORMS = ("rank", "identity", "log", "km")
 
@@ -36,6 +42,49 @@ def check_fit_columns(
         raise EstimationError(f"the cohort frame lacks column(s) {', '.join(missing)}.")
     if not covariates:
         raise EstimationError(f"give at least one covariate for {model}.")
+
+
+def drop_levels_without_events(
+    frame: pd.DataFrame,
+    covariates: Sequence[str],
+    hit: np.ndarray,
+    reference: Mapping[str, str],
+    categorical: Sequence[str],
+    model: str,
+) -> tuple[pd.DataFrame, dict[str, str], dict[str, dict[str, int]]]:
+    """Leave out persons in categorical levels without any event of interest (``hit``).
+
+    Such a level makes the partial likelihood monotone: its ratio runs to zero and its interval
+    to nonsense. Returns the remaining rows, the reference levels without any that were left
+    out (the first remaining level then becomes the reference), and per covariate the number
+    of levels and persons left out. The log names the covariate, never the level.
+    """
+    keep = np.ones(len(frame), dtype=bool)
+    reference = dict(reference)
+    dropped: dict[str, dict[str, int]] = {}
+    for name in covariates:
+        values = frame[name]
+        numeric = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+        if (numeric and name not in categorical) or values.isna().any():
+            continue  # numeric, or refused with its row numbers by design_matrix
+        labels = values.astype(str).to_numpy()
+        empty = sorted(set(labels) - set(labels[hit]))
+        if not empty:
+            continue
+        out = np.isin(labels, empty)
+        keep &= ~out
+        if reference.get(name) in empty:
+            del reference[name]
+        dropped[name] = {"levels": len(empty), "persons": int(out.sum())}
+        logger.warning(
+            "%s: covariate '%s' has %d level(s) without any event of interest; their %d "
+            "person(s) are left out of the model (the ratio would run to zero).",
+            model,
+            name,
+            len(empty),
+            int(out.sum()),
+        )
+    return frame.loc[keep].reset_index(drop=True), reference, dropped
 
 
 def design_matrix(
@@ -173,7 +222,8 @@ class RiskModel:
 
     Categorical covariates (non-numeric, or listed in ``categorical``) are coded as indicators
     against a reference level: the one given in ``reference``, else the first in sort order.
-    Indicator columns are named ``column=level``.
+    Indicator columns are named ``column=level``. Persons in a level without any event of
+    interest are left out (:func:`drop_levels_without_events`; counts in ``dropped_levels_``).
     """
 
     def __init__(
@@ -196,12 +246,6 @@ class RiskModel:
             return "<RiskModel: not fitted>"
         return f"<RiskModel: {self.n_} persons, {self.n_events_} events, cause-specific Cox>"
 
-    def _design(self, cohort: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
-        design, self.references_ = design_matrix(
-            cohort, covariates, reference=self.reference, categorical=self.categorical
-        )
-        return design
-
     def fit(
         self,
         cohort: pd.DataFrame,
@@ -215,11 +259,18 @@ class RiskModel:
         from lifelines import CoxPHFitter
 
         check_fit_columns(cohort, covariates, duration, event, "the risk model")
-        design = self._design(cohort.reset_index(drop=True), covariates)
-        design["_duration"] = cohort[duration].to_numpy(dtype=float)
-        design["_event"] = (cohort[event].to_numpy() == event_of_interest).astype(int)
-        if design["_event"].sum() == 0:
+        frame = cohort.reset_index(drop=True)
+        hit = frame[event].to_numpy() == event_of_interest
+        if not hit.any():
             raise EstimationError("no events of interest in the cohort; a Cox model needs some.")
+        frame, reference, self.dropped_levels_ = drop_levels_without_events(
+            frame, covariates, hit, self.reference, self.categorical, "Cox model"
+        )
+        design, self.references_ = design_matrix(
+            frame, covariates, reference=reference, categorical=self.categorical
+        )
+        design["_duration"] = frame[duration].to_numpy(dtype=float)
+        design["_event"] = (frame[event].to_numpy() == event_of_interest).astype(int)
         model = CoxPHFitter(alpha=self.alpha, penalizer=self.penalizer)
         model.fit(design, duration_col="_duration", event_col="_event")
         s = model.summary
