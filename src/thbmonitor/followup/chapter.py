@@ -253,16 +253,7 @@ def _risk_table(found: FollowUpResult) -> tuple[Table | None, dict[str, Any]]:
     summary = found.risk
     if summary.empty:
         return None, {}
-    intervals = zip(summary["lower"], summary["upper"], strict=True)
-    table = pd.DataFrame(
-        {
-            "covariate": summary["covariate"],
-            "hazard_ratio": summary["hazard_ratio"].round(2),
-            "ci_95": [f"{lo:.2f}–{hi:.2f}" for lo, hi in intervals],
-            "p_value": summary["p"].map(lambda p: f"{p:.3g}"),
-            "ph_test_p": summary["ph_p"].map(lambda p: f"{p:.3g}"),
-        }
-    )
+    table = _ratio_frame(summary).assign(ph_test_p=summary["ph_p"].map(lambda p: f"{p:.3g}"))
     note = Text(
         f"Cause-specific Cox proportional-hazards model on {found.n_cohort:,} persons; "
         f"concordance {found.concordance:.2f}. Reference levels: adult, female, NL, "
@@ -296,15 +287,7 @@ def _risk_table(found: FollowUpResult) -> tuple[Table | None, dict[str, Any]]:
         },
         legend=False,
     )
-    results = {
-        str(row["covariate"]): {
-            "hazard_ratio": float(row["hazard_ratio"]),
-            "lower": float(row["lower"]),
-            "upper": float(row["upper"]),
-        }
-        for _, row in summary.iterrows()
-    }
-    return t, results
+    return t, _ratio_results(summary)
 
 
 def _left_out(dropped: dict[str, dict[str, int]]) -> Text:
@@ -347,15 +330,7 @@ def _competing_table(found: FollowUpResult) -> tuple[Table | None, dict[str, Any
     }
     if summary.empty:
         return None, {"followup_competing_model": status}
-    intervals = zip(summary["lower"], summary["upper"], strict=True)
-    table = pd.DataFrame(
-        {
-            "covariate": summary["covariate"],
-            "hazard_ratio": summary["hazard_ratio"].round(2),
-            "ci_95": [f"{lo:.2f}–{hi:.2f}" for lo, hi in intervals],
-            "p_value": summary["p"].map(lambda p: f"{p:.3g}"),
-        }
-    )
+    table = _ratio_frame(summary)
     note_en = (
         "Fine-Gray model of the subdistribution hazard of re-victimisation, with death and "
         "emigration as competing events; standard errors as R cmprsk::crr (sandwich that "
@@ -389,7 +364,28 @@ def _competing_table(found: FollowUpResult) -> tuple[Table | None, dict[str, Any
         },
         legend=False,
     )
-    ratios = {
+    return t, {
+        "followup_risk_factors_competing": _ratio_results(summary),
+        "followup_competing_model": status,
+    }
+
+
+def _ratio_frame(summary: pd.DataFrame) -> pd.DataFrame:
+    """The shown columns of a hazard-ratio summary: ratio, 95% interval and p-value."""
+    intervals = zip(summary["lower"], summary["upper"], strict=True)
+    return pd.DataFrame(
+        {
+            "covariate": summary["covariate"],
+            "hazard_ratio": summary["hazard_ratio"].round(2),
+            "ci_95": [f"{lo:.2f}–{hi:.2f}" for lo, hi in intervals],
+            "p_value": summary["p"].map(lambda p: f"{p:.3g}"),
+        }
+    )
+
+
+def _ratio_results(summary: pd.DataFrame) -> dict[str, Any]:
+    """results.json's part of a hazard-ratio summary: ratio and interval per covariate."""
+    return {
         str(row["covariate"]): {
             "hazard_ratio": float(row["hazard_ratio"]),
             "lower": float(row["lower"]),
@@ -397,7 +393,6 @@ def _competing_table(found: FollowUpResult) -> tuple[Table | None, dict[str, Any
         }
         for _, row in summary.iterrows()
     }
-    return t, {"followup_risk_factors_competing": ratios, "followup_competing_model": status}
 
 
 def _masked_results(masked: pd.DataFrame, threshold: int) -> dict[str, Any]:
