@@ -149,12 +149,7 @@ def fit_covariate_model(
     every year keeps its own population size.
     """
     trend = dict(trend or {})
-    covariates = list(covariates if covariates is not None else table.covariates.columns)
-    if not covariates:
-        raise EstimationError("No covariates given; use MultipleSystemsEstimator instead.")
-    missing = [c for c in covariates if c not in table.covariates.columns]
-    if missing:
-        raise EstimationError(f"Covariate(s) {missing} are not in the table.")
+    covariates = _checked_covariates(table, covariates)
     k = table.n_lists
     collapsed = table.collapse()
     collapsed.check_estimable()
@@ -219,6 +214,17 @@ def fit_covariate_model(
         covariates=tuple(covariates),
         level=level,
     )
+
+
+def _checked_covariates(table: CaptureTable, covariates: Sequence[str] | None) -> list[str]:
+    """The covariates asked for (all of the table's when ``None``), each present in the table."""
+    chosen = list(covariates if covariates is not None else table.covariates.columns)
+    if not chosen:
+        raise EstimationError("No covariates given; use MultipleSystemsEstimator instead.")
+    missing = [c for c in chosen if c not in table.covariates.columns]
+    if missing:
+        raise EstimationError(f"Covariate(s) {missing} are not in the table.")
+    return chosen
 
 
 def _by_level(
@@ -471,12 +477,7 @@ def search_covariate_model(
     if method not in SEARCH_METHODS:
         raise EstimationError(f"Unknown method '{method}'; use one of {', '.join(SEARCH_METHODS)}.")
     trend = dict(trend or {})
-    covariates = list(covariates if covariates is not None else table.covariates.columns)
-    if not covariates:
-        raise EstimationError("No covariates given; use MultipleSystemsEstimator instead.")
-    missing = [c for c in covariates if c not in table.covariates.columns]
-    if missing:
-        raise EstimationError(f"Covariate(s) {missing} are not in the table.")
+    covariates = _checked_covariates(table, covariates)
     table.collapse().check_estimable()
     with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threads only contend
         return _search(table, covariates, method, level, trend)
