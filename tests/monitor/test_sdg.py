@@ -63,6 +63,7 @@ def test_results_divide_counts_and_intervals_by_the_same_population() -> None:
         "last_year": "2020",
         "by_sex": {"F": 120, "M": "x"},
         "by_age_band": {"minor": 31, "18-22": "<10", "23+": 90},
+        "by_group": {"labour": 60, "criminal": "x"},
     }
     hidden = {
         "2019": {"observed": 150, "estimate": 600, "lower": 450, "upper": 900, "model": "m"},
@@ -87,6 +88,12 @@ def test_results_divide_counts_and_intervals_by_the_same_population() -> None:
     # minors 2020: 300,000 + 320,000 = 620,000; 31 x 1e5 / 620,000 = 5.0
     assert age["minor"]["population"] == 620_000 and age["minor"]["registered_per_100k"] == 5.0
     assert age["18-22"]["registered_marker"] == "<10"
+    form = r["last_year"]["by_form"]
+    # a form has no population of its own: 60 x 1e5 / 3,000,000 (all of 2020) = 2.0
+    assert form["labour"]["population"] == 3_000_000
+    assert form["labour"]["registered_per_100k"] == 2.0
+    assert form["criminal"]["registered_marker"] == "x"
+    assert form["criminal"]["registered_per_100k"] is None
 
 
 def test_a_year_with_missing_cells_has_no_population() -> None:
@@ -118,6 +125,7 @@ def test_registered_counts_are_the_monitors_published_cells(
     for dim, key, values in (
         ("sex", "vic_year_sex", cells["by_sex"]),
         ("age_band", "vic_year_age", cells["by_age_band"]),
+        ("group", "vic_year_group", cells["by_group"]),
     ):
         for code, value in values.items():
             true = truth[key].count(year="2020", **{dim: code})
@@ -127,4 +135,4 @@ def test_registered_counts_are_the_monitors_published_cells(
                 assert value in ("<10", "x", "–", ".")
                 assert rate_cell(value, 1_000_000) == value
             checked += 1
-    assert checked == 5
+    assert checked == 10  # two sexes, three age bands, five groups

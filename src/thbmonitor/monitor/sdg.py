@@ -27,7 +27,7 @@ from thbmonitor.monitor.labels import category_label
 from thbmonitor.monitor.published import Published
 from thbmonitor.monitor.tables import TOTAL
 from thbmonitor.report.model import Chapter, Table, Text
-from thbmonitor.schema import POPULATION_AGE_BANDS, POPULATION_SEXES
+from thbmonitor.schema import POPULATION_AGE_BANDS, POPULATION_SEXES, MonitorGroup
 
 __all__ = [
     "DEFINITION",
@@ -99,6 +99,9 @@ def registered_cells(pub: Published, settings: Settings) -> dict[str, Any]:
         "by_sex": {s: _display(pub, "vic_year_sex", year=last, sex=s) for s in POPULATION_SEXES},
         "by_age_band": {
             a: _display(pub, "vic_year_age", year=last, age_band=a) for a in POPULATION_AGE_BANDS
+        },
+        "by_group": {
+            g.value: _display(pub, "vic_year_group", year=last, group=g.value) for g in MonitorGroup
         },
     }
 
@@ -174,17 +177,33 @@ def sdg_results(
                 "registered_marker": marker,
                 "registered_per_100k": _rate_json(rate_cell(count, pop)),
             }
+    strata["group"] = {}
+    for code, count in registered.get("by_group", {}).items():
+        pop = _population(denominators, last)
+        n, marker = _json_cell(count)
+        strata["group"][code] = {
+            "population": pop,
+            "registered": n,
+            "registered_marker": marker,
+            "registered_per_100k": _rate_json(rate_cell(count, pop)),
+        }
     return {
         "definition": DEFINITION,
         "denominators": "population_denominators" if not denominators.empty else None,
         "by_year": by_year,
-        "last_year": {"year": last, "by_sex": strata["sex"], "by_age_band": strata["age_band"]},
+        "last_year": {
+            "year": last,
+            "by_sex": strata["sex"],
+            "by_age_band": strata["age_band"],
+            "by_form": strata["group"],
+        },
         "note": (
             "Registered victims are distinct persons per year; estimated victims are the "
             "hidden-number chapter's yearly multiple-systems estimates with 95% intervals, "
             "divided by the same population. The chapter publishes no estimates by sex or age "
             "band, so those strata have registered rates only. Victims of unknown sex or age "
-            "band count in the yearly rates but in no stratum."
+            "band count in the yearly rates but in no stratum. Rates by form of exploitation "
+            "(the monitor's groups) divide by the whole population of the year."
         ),
     }
 
@@ -250,9 +269,16 @@ def _year_table(registered: dict[str, Any], hidden: dict[str, Any], den: pd.Data
 def _strata_table(registered: dict[str, Any], den: pd.DataFrame, lang: str) -> Table:
     last = int(registered["last_year"])
     rows = []
-    for dim, cells in (("sex", registered["by_sex"]), ("age_band", registered["by_age_band"])):
+    strata = (
+        ("sex", registered["by_sex"]),
+        ("age_band", registered["by_age_band"]),
+        ("group", registered.get("by_group", {})),
+    )
+    for dim, cells in strata:
         for code, count in cells.items():
-            pop = _population(den, last, **{dim: code})
+            # a form of exploitation has no population of its own: the whole population
+            where = {} if dim == "group" else {dim: code}
+            pop = _population(den, last, **where)
             rows.append(
                 {
                     "group": category_label(code, lang),
@@ -264,19 +290,23 @@ def _strata_table(registered: dict[str, Any], den: pd.DataFrame, lang: str) -> T
     return Table(
         "sdg_16_2_2_by_sex_age",
         Text(
-            f"Registered victims per 100,000 inhabitants by sex and by age band, {last}",
-            f"Geregistreerde slachtoffers per 100.000 inwoners naar geslacht en leeftijd, {last}",
+            f"Registered victims per 100,000 inhabitants by sex, age band and form of "
+            f"exploitation, {last}",
+            f"Geregistreerde slachtoffers per 100.000 inwoners naar geslacht, leeftijd en "
+            f"uitbuitingsvorm, {last}",
         ),
         pd.DataFrame(rows),
         SOURCE,
         note=Text(
-            "Victims of unknown sex or age band are in no row. The hidden-number chapter "
-            "publishes no estimates by sex or age band.",
-            "Slachtoffers met onbekend geslacht of onbekende leeftijd staan in geen rij. Het "
-            "hoofdstuk verborgen aantallen publiceert geen schattingen naar geslacht of leeftijd.",
+            "Victims of unknown sex or age band are in no row of those; rates by form of "
+            "exploitation divide by the whole population. The hidden-number chapter publishes "
+            "no estimates by sex or age band.",
+            "Slachtoffers met onbekend geslacht of onbekende leeftijd staan in geen van die "
+            "rijen; cijfers per uitbuitingsvorm delen door de hele bevolking. Het hoofdstuk "
+            "verborgen aantallen publiceert geen schattingen naar geslacht of leeftijd.",
         ),
         columns={
-            "group": Text("Sex / age band", "Geslacht / leeftijdsgroep"),
+            "group": Text("Sex / age band / form", "Geslacht / leeftijdsgroep / vorm"),
             "population": Text("Population", "Bevolking"),
             "registered": Text("Registered victims", "Geregistreerde slachtoffers"),
             "registered_per_100k": Text("Registered per 100,000", "Geregistreerd per 100.000"),
