@@ -14,8 +14,9 @@ from numpy.testing import assert_allclose
 
 from thbmonitor.errors import EstimationError
 from thbmonitor.followup.analysis import analyse_followup
-from thbmonitor.followup.chapter import _competing_table, _risk_table
+from thbmonitor.followup.chapter import SOURCE
 from thbmonitor.followup.competing_risk import FineGrayModel, censoring_weights
+from thbmonitor.followup.risk_tables import competing_table, risk_table
 
 from . import world
 
@@ -148,7 +149,7 @@ def test_chapter_reports_the_fine_gray_table(followup) -> None:
     results.json says the model was fitted; a level left out is named by covariate only."""
     _, res = followup
     assert not res.risk_competing_failure
-    table, results = _competing_table(res)
+    table, results = competing_table(res, SOURCE)
     assert table is not None
     assert list(table.frame["covariate"]) == list(res.risk_competing["covariate"])
     assert_allclose(table.frame["hazard_ratio"], res.risk_competing["hazard_ratio"].round(2))
@@ -161,7 +162,7 @@ def test_chapter_reports_the_fine_gray_table(followup) -> None:
     }
     assert set(results["followup_risk_factors_competing"]) == {"minor", "sex=male"}
     dropped = replace(res, risk_competing_dropped={"sex": {"levels": 1, "persons": 3}})
-    table, results = _competing_table(dropped)
+    table, results = competing_table(dropped, SOURCE)
     assert table is not None and table.note is not None
     assert "1 level(s) of 'sex'" in table.note.en and "1 niveau(s) van 'sex'" in table.note.nl
     assert "3 person" not in table.note.en  # person counts are not published in notes
@@ -183,10 +184,10 @@ def test_a_fit_that_fails_is_said_in_the_chapter(followup, monkeypatch) -> None:
     )
     assert res.risk_competing.empty
     assert "did not converge in 0 iterations" in res.risk_competing_failure
-    table, results = _competing_table(res)
+    table, results = competing_table(res, SOURCE)
     assert table is None
     assert results["followup_competing_model"]["fitted"] is False
-    cox, _ = _risk_table(res)
+    cox, _ = risk_table(res, SOURCE)
     assert cox is not None and cox.note is not None
     assert "could not be fitted" in cox.note.en and "did not converge" in cox.note.en
     assert "kon op deze gegevens niet worden geschat" in cox.note.nl
