@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 
 from thbmonitor.mse import CaptureTable, fit_loglinear
-from thbmonitor.mse.covariates import search_covariate_model
+from thbmonitor.mse.covariate_search import search_covariate_model
 
 LISTS = ["R1", "R2", "R3", "R4"]
 

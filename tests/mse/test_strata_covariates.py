@@ -135,7 +135,7 @@ def test_estimator_accepts_a_frame(ref_path) -> None:  # type: ignore[no-untyped
 def test_search_with_full_degree_trend_equals_year_factor(simdat) -> None:  # type: ignore[no-untyped-def]
     """In the covariate model search too, year x list effects as orthogonal polynomials of
     degree (levels - 1) span the same space as year dummies: same path, same estimates."""
-    from thbmonitor.mse.covariates import search_covariate_model
+    from thbmonitor.mse.covariate_search import search_covariate_model
 
     factor = search_covariate_model(simdat, ["X1", "Y"], method="bic")
     cubic = search_covariate_model(simdat, ["X1", "Y"], method="bic", trend={"Y": 3})

@@ -13,7 +13,8 @@ from rich.table import Table
 
 from thbmonitor.errors import EstimationError
 from thbmonitor.mse.bootstrap import bootstrap_progress
-from thbmonitor.mse.covariates import CovariateFit, search_covariate_model
+from thbmonitor.mse.covariate_search import search_covariate_model
+from thbmonitor.mse.covariates import CovariateFit
 from thbmonitor.mse.estimator import MultipleSystemsEstimator
 from thbmonitor.mse.table import read_capture_histories
 
@@ -41,7 +42,7 @@ def run_mse_file(
     """Read a capture-history CSV and estimate; with covariates also per covariate level.
 
     With covariates the covariate model is selected with the covariates in it
-    (:func:`~thbmonitor.mse.covariates.search_covariate_model`, Cruyff's ``model_search``);
+    (:func:`~thbmonitor.mse.covariate_search.search_covariate_model`, Cruyff's ``model_search``);
     ``method`` then picks the criterion: ``bic``, ``aic`` (BIC continued by AIC), ``stepwise``
     (the BIC-then-AIC path, lowest BIC) or ``main``. ``progress(done, total)`` follows the
     bootstrap.
