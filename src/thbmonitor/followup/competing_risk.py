@@ -36,7 +36,7 @@ from scipy import stats
 
 from thbmonitor.errors import EstimationError
 from thbmonitor.followup.curves import kaplan_meier
-from thbmonitor.followup.risk import check_fit_columns, design_matrix, drop_levels_without_events
+from thbmonitor.followup.risk import model_frame
 
 logger = logging.getLogger(__name__)
 
@@ -241,16 +241,15 @@ class FineGrayModel:
 
         ``se_`` follows ``variance``; ``se_model_`` and ``se_robust_`` hold both.
         """
-        check_fit_columns(cohort, covariates, duration, event, "the Fine-Gray model")
-        frame = cohort.reset_index(drop=True)
-        hit_all = frame[event].to_numpy() == event_of_interest
-        if not hit_all.any():
-            raise EstimationError("no events of interest in the cohort; Fine-Gray needs some.")
-        frame, reference, self.dropped_levels_ = drop_levels_without_events(
-            frame, covariates, hit_all, self.reference, self.categorical, "Fine-Gray"
-        )
-        design, self.references_ = design_matrix(
-            frame, covariates, reference=reference, categorical=self.categorical
+        frame, design, self.references_, self.dropped_levels_ = model_frame(
+            cohort,
+            covariates,
+            duration,
+            event,
+            event_of_interest,
+            self.reference,
+            self.categorical,
+            "Fine-Gray model",
         )
         t = frame[duration].to_numpy(dtype=float)
         e = frame[event].to_numpy().astype(np.int64)

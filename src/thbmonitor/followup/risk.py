@@ -27,6 +27,7 @@ __all__ = [
     "check_fit_columns",
     "design_matrix",
     "drop_levels_without_events",
+    "model_frame",
     "schoenfeld_test",
 ]
 
@@ -42,6 +43,34 @@ def check_fit_columns(
         raise EstimationError(f"the cohort frame lacks column(s) {', '.join(missing)}.")
     if not covariates:
         raise EstimationError(f"give at least one covariate for {model}.")
+
+
+def model_frame(
+    cohort: pd.DataFrame,
+    covariates: Sequence[str],
+    duration: str,
+    event: str,
+    event_of_interest: int,
+    reference: Mapping[str, str],
+    categorical: Sequence[str],
+    model: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], dict[str, dict[str, int]]]:
+    """What a risk model fits on: the cohort rows kept, their design matrix, the reference
+    level per categorical covariate, and the levels left out for having no events.
+
+    Checks the columns (:func:`check_fit_columns`), refuses a cohort without any event of
+    interest, and leaves out levels without events (:func:`drop_levels_without_events`).
+    """
+    check_fit_columns(cohort, covariates, duration, event, f"the {model}")
+    frame = cohort.reset_index(drop=True)
+    hit = frame[event].to_numpy() == event_of_interest
+    if not hit.any():
+        raise EstimationError(f"no events of interest in the cohort; the {model} needs some.")
+    frame, chosen, dropped = drop_levels_without_events(
+        frame, covariates, hit, reference, categorical, model
+    )
+    design, references = design_matrix(frame, covariates, reference=chosen, categorical=categorical)
+    return frame, design, references, dropped
 
 
 def drop_levels_without_events(
@@ -258,16 +287,15 @@ class RiskModel:
         """Fit the model; sets ``hazard_ratios_``, ``concordance_``, ``ph_test_`` and more."""
         from lifelines import CoxPHFitter
 
-        check_fit_columns(cohort, covariates, duration, event, "the risk model")
-        frame = cohort.reset_index(drop=True)
-        hit = frame[event].to_numpy() == event_of_interest
-        if not hit.any():
-            raise EstimationError("no events of interest in the cohort; a Cox model needs some.")
-        frame, reference, self.dropped_levels_ = drop_levels_without_events(
-            frame, covariates, hit, self.reference, self.categorical, "Cox model"
-        )
-        design, self.references_ = design_matrix(
-            frame, covariates, reference=reference, categorical=self.categorical
+        frame, design, self.references_, self.dropped_levels_ = model_frame(
+            cohort,
+            covariates,
+            duration,
+            event,
+            event_of_interest,
+            self.reference,
+            self.categorical,
+            "Cox model",
         )
         design["_duration"] = frame[duration].to_numpy(dtype=float)
         design["_event"] = (frame[event].to_numpy() == event_of_interest).astype(int)
