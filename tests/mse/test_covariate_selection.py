@@ -180,6 +180,21 @@ def test_main_effects_total_is_the_independence_model(simdat) -> None:  # type: 
     assert main.estimate == pytest.approx(indep, rel=1e-9)
 
 
+def _eta(s: int, a: int, h: list[int]) -> float:
+    """The true linear predictor: sex s, age a, history h (A:B, A:sex and C:age interact)."""
+    return (
+        math.log(200.0)
+        + 0.3 * s
+        - 0.2 * a
+        - 1.0 * h[0]
+        - 1.2 * h[1]
+        - 0.9 * h[2]
+        + 0.9 * h[0] * h[1]
+        + 0.8 * h[0] * s
+        + (0.0, 0.7, -0.7)[a] * h[2]
+    )
+
+
 def _simulate(rng: np.random.Generator) -> pd.DataFrame:
     """Three lists, sex (2 levels) and age (3 levels); true two-way terms A:B, A:sex, C:age."""
     rows = []
@@ -187,18 +202,7 @@ def _simulate(rng: np.random.Generator) -> pd.DataFrame:
         for a, age in enumerate(("young", "mid", "old")):
             for code in range(8):
                 h = [(code >> i) & 1 for i in range(3)]
-                eta = (
-                    math.log(200.0)
-                    + 0.3 * s
-                    - 0.2 * a
-                    - 1.0 * h[0]
-                    - 1.2 * h[1]
-                    - 0.9 * h[2]
-                    + 0.9 * h[0] * h[1]
-                    + 0.8 * h[0] * s
-                    + (0.0, 0.7, -0.7)[a] * h[2]
-                )
-                n = rng.poisson(math.exp(eta))
+                n = rng.poisson(math.exp(_eta(s, a, h)))
                 if code and n:
                     rows.append(
                         {"A": h[0], "B": h[1], "C": h[2], "sex": sex, "age": age, "count": n}
@@ -216,17 +220,7 @@ def test_bic_search_recovers_the_simulated_terms() -> None:
         for a in range(3):
             for code in range(8):
                 h = [(code >> i) & 1 for i in range(3)]
-                true_total += math.exp(
-                    math.log(200.0)
-                    + 0.3 * s
-                    - 0.2 * a
-                    - 1.0 * h[0]
-                    - 1.2 * h[1]
-                    - 0.9 * h[2]
-                    + 0.9 * h[0] * h[1]
-                    + 0.8 * h[0] * s
-                    + (0.0, 0.7, -0.7)[a] * h[2]
-                )
+                true_total += math.exp(_eta(s, a, h))
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(2026).spawn(20)]
     exact = covered = 0
     for rng in rngs:

@@ -24,7 +24,7 @@ from thbmonitor.mse.covariates import (
     CovariateFit,
     _by_level,
     _checked_covariates,
-    _orthopoly,
+    trend_scores,
 )
 from thbmonitor.mse.existence import lp_exists
 from thbmonitor.mse.loglinear import (
@@ -112,11 +112,7 @@ class _Grid:
             labels = [f"{v}={lev}" for lev in self.levels[j][1:]]
             self.var.append((dummies[g_idx], dummies, labels))
             if v in trend:
-                try:
-                    numeric = values.astype(float)
-                except ValueError:
-                    raise EstimationError(f"A trend needs numeric values of '{v}'.") from None
-                scores = _orthopoly(numeric, trend[v])
+                scores = trend_scores(values, v, trend[v])
                 self.poly[k + j] = (scores[g_idx], scores)
         base = [np.ones((y.size, 1))] + [c for c, _h, _l in self.var]
         base0 = [np.ones((n_groups, 1))] + [h for _c, h, _l in self.var]

@@ -60,6 +60,15 @@ class CovariateFit:
     path: pd.DataFrame | None = None  # models on the search path with AIC, BIC, estimate
 
 
+def trend_scores(values: np.ndarray, name: str, degree: int) -> np.ndarray:
+    """Orthogonal polynomial scores of a numeric covariate (a year) for a trend of ``degree``."""
+    try:
+        numeric = values.astype(float)
+    except ValueError:
+        raise EstimationError(f"A trend needs numeric values of '{name}'.") from None
+    return _orthopoly(numeric, degree)
+
+
 def _orthopoly(values: np.ndarray, degree: int) -> np.ndarray:
     """Orthonormal polynomial scores (degree 1..d) of each value, over the distinct values
     weighted equally (as R's ``poly`` on the sorted levels)."""
@@ -108,11 +117,7 @@ def _columns(
     for v in covariates:
         values = groups[v].to_numpy()
         if v in trend:
-            try:
-                numeric = values.astype(float)
-            except ValueError:
-                raise EstimationError(f"A trend needs numeric values of '{v}'.") from None
-            scores = _orthopoly(numeric, trend[v])
+            scores = trend_scores(values, v, trend[v])
             for d in range(scores.shape[1]):
                 for i in range(k):
                     cols.append(scores[g_idx, d] * hh[:, i])
