@@ -1,0 +1,36 @@
+"""The command line: parse, load settings, call the pipeline, print.
+
+This is the one place where errors become user messages (see :mod:`thbmonitor.errors`).
+One module per command group registers its commands on the shared Typer ``app``; each
+command imports its stage lazily so that ``thbmonitor --help`` stays fast.
+
+- :mod:`.common`: the app, the console, settings and progress bars
+- :mod:`.round`: settings, synth, ingest, link, report, demo, monitor
+- :mod:`.analysis`: survival, mse, compare-counts on one's own files
+- :mod:`.publication`: protect, check-report
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from thbmonitor.cli import analysis, publication, round  # noqa: F401  (register commands)
+from thbmonitor.cli.common import app, console
+from thbmonitor.errors import ThbMonitorError
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the ``thbmonitor`` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except ThbMonitorError as exc:
+        console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+"""The commands of a monitoring round: settings, synth, ingest, link, report, demo, monitor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from thbmonitor.cli.common import (
+    ConfigOption,
+    LangOption,
+    ReleaseOption,
+    Steps,
+    TaskID,
+    app,
+    console,
+    print_outputs,
+    progress,
+    settings_from,
+)
+
+
+@app.command("settings")
+def settings_command(config: ConfigOption = None) -> None:
+    """Print every setting with its current value and help (as TOML)."""
+    from thbmonitor.config import settings_to_toml
+
+    typer.echo(settings_to_toml(settings_from(config)), nl=False)
+
+
+@app.command("ingest")
+def ingest_command(
+    files: Annotated[list[Path], typer.Argument(help="Registrations or police-register files.")],
+    store: Annotated[Path, typer.Option("--store", help="The monitoring store (DuckDB file).")],
+    config: ConfigOption = None,
+) -> None:
+    """Validate, pseudonymise and import CSV, XLSX or Parquet files into the store."""
+    from thbmonitor.ingest import ingest_file
+    from thbmonitor.pseudonymise import Encoder, load_key
+    from thbmonitor.store import open_store
+
+    settings = settings_from(config)
+    key = load_key(settings.key_file, settings.key_env)
+    encoder = Encoder(key, settings.bloom_bits, settings.bloom_hashes)
+    with open_store(str(store)) as db, progress() as bar:
+        for path in files:
+            task = bar.add_task(path.name, total=None)
+
+            def say(message: str, task: TaskID = task) -> None:
+                bar.update(task, description=message)
+
+            result = ingest_file(db, path, encoder, say)
+            bar.update(task, total=1, completed=1, description=path.name)
+            if result.already_ingested:
+                console.print(f"{path.name}: ingested before; nothing added")
+            else:
+                console.print(f"{path.name}: {result.rows_added:,} {result.kind} rows added")
+
+
+@app.command("report")
+def report_command(
+    store: Annotated[Path, typer.Option("--store", help="The linked monitoring store.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the publication.")],
+    lang: LangOption = None,
+    release: ReleaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Compute every table, protect and audit the release, and write the report."""
+    from thbmonitor.pipeline import REPORT_STEPS, run_report
+
+    settings = settings_from(config, language=lang, disclosure_release=release)
+    with progress() as bar:
+        steps = Steps(bar, REPORT_STEPS)
+        result = run_report(store, settings, out, steps)
+        steps.finish()
+    print_outputs(result.files)
+
+
+@app.command("demo")
+def demo_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder for input, store and report.")],
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the world.")] = None,
+    scale: Annotated[float, typer.Option("--scale", help="Multiplies the population.")] = 1.0,
+    lang: LangOption = None,
+    release: ReleaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Synthetic world -> ingest -> link -> monitor -> report, with a throwaway key."""
+    from thbmonitor.pipeline import DEMO_STEPS, run_demo
+
+    settings = settings_from(config, language=lang, seed=seed, disclosure_release=release)
+    with progress() as bar:
+        steps = Steps(bar, DEMO_STEPS)
+        result = run_demo(out, settings, scale=scale, step=steps)
+        steps.finish()
+    print_outputs(result.files)
+    console.print(f"Open {out / 'report.html'} in a browser.", highlight=False)
+
+
+@app.command("synth")
+def synth_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the world to.")],
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed (same seed, same world).")
+    ] = None,
+    scale: Annotated[float, typer.Option("--scale", help="Multiplies the population.")] = 1.0,
+    background_events: Annotated[
+        int | None,
+        typer.Option("--background-events", help="Police events of non-victims (default 1M)."),
+    ] = None,
+) -> None:
+    """Generate the synthetic Netherlands: registrations, police register and ground truth."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from thbmonitor.synth import WorldParams, generate
+
+    params = WorldParams(scale=scale)
+    if seed is not None:
+        params = params.replace(seed=seed)
+    if background_events is not None:
+        params = params.replace(background_events=background_events)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("synthetic world", total=1.0)
+
+        def progress(label: str, fraction: float) -> None:
+            bar.update(task, description=label, completed=fraction)
+
+        summary = generate(params, out, progress)
+    table = Table(title=f"Synthetic world in {summary.out} (seed {summary.seed})")
+    table.add_column("year", justify="right")
+    table.add_column("registered persons", justify="right")
+    table.add_column("all victims", justify="right")
+    for year, n in summary.registered_by_year.items():
+        table.add_row(str(year), f"{n:,}", f"{summary.total_by_year[year]:,}")
+    console.print(table)
+    console.print(
+        f"{summary.n_registrations:,} registrations of {summary.n_registered_persons:,} persons; "
+        f"{summary.n_victims:,} victims in all; {summary.n_police_events:,} police events "
+        f"({summary.n_background_events:,} of {summary.n_background_persons:,} background "
+        f"persons); {summary.seconds:.1f} s",
+        highlight=False,
+    )
+
+
+@app.command("monitor")
+def monitor_command(
+    store: Annotated[Path, typer.Argument(help="The monitoring store (DuckDB file).")],
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results.json's figures.")] = False,
+) -> None:
+    """Registrations and victims per year by group (protected), and the change from last year."""
+    import json
+
+    from rich.table import Table
+
+    from thbmonitor.monitor import chapters
+    from thbmonitor.report.jsonsafe import to_jsonable
+    from thbmonitor.store import open_store, resolve_window
+
+    settings = settings_from(config)
+    with open_store(str(store), read_only=True) as st:
+        settings = resolve_window(st, settings)
+        found, results = chapters(st, settings)
+    if as_json:
+        typer.echo(json.dumps(to_jsonable(results), ensure_ascii=False))
+        return
+    lang = settings.language
+    shown = {t.key: t for ch in found for t in ch.tables}
+    out = Console()
+    for key in ("reg_year_group", "vic_year_group", "change_over_time"):
+        frame = shown[key].frame
+        table = Table(title=shown[key].title(lang))
+        table.add_column("")
+        for c in frame.columns:
+            label = shown[key].columns.get(str(c))
+            table.add_column(label(lang) if label else str(c), justify="right")
+        for name, row in frame.iterrows():
+            table.add_row(str(name), *(str(v) for v in row))
+        out.print(table)
+
+
+@app.command("link")
+def link_command(
+    store: Annotated[Path, typer.Option("--store", help="The monitoring store (DuckDB file).")],
+    export_persons: Annotated[
+        Path | None,
+        typer.Option("--export-persons", help="Write registration_id,person_id to this CSV."),
+    ] = None,
+    skip_police: Annotated[
+        bool, typer.Option("--skip-police", help="Link registrations into persons only.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Link registrations into persons (stable ids), then persons to the police register."""
+    from thbmonitor.linkage import export_persons as write_persons
+    from thbmonitor.linkage import link_police, link_registrations
+    from thbmonitor.store import open_store
+
+    settings = settings_from(config)
+    with open_store(str(store)) as db, progress() as bar:
+        task = bar.add_task("linking registrations", total=None)
+        say = lambda m: bar.update(task, description=m)  # noqa: E731
+        persons = link_registrations(db, settings, say)
+        police = None if skip_police else link_police(db, settings, say)
+        bar.update(task, total=1, completed=1, description="linked")
+        n_rows = write_persons(db, str(export_persons)) if export_persons else 0
+    console.print(
+        f"{persons.n_registrations:,} registrations -> {persons.n_persons:,} persons "
+        f"({persons.n_persons_kept:,} ids kept, {persons.n_persons_new:,} new, "
+        f"{persons.n_persons_merged:,} merged, {persons.n_persons_split:,} split); "
+        f"run {persons.run_id}",
+        highlight=False,
+    )
+    if police is not None:
+        console.print(
+            f"police register: {police.n_events_linked:,} events linked to "
+            f"{police.n_persons_linked:,} persons ({police.coverage_pct:.1f}% coverage)",
+            highlight=False,
+        )
+    if export_persons:
+        console.print(f"{n_rows:,} rows written to {export_persons}", highlight=False)
