@@ -211,12 +211,16 @@ def test_shown_small_count_fails_the_audit():
         res.raise_if_disclosive()
 
 
-def test_fast_highs_path_equals_public_linprog(monkeypatch):
-    """The warm-started HiGHS object (bundled in scipy) gives the same intervals as the
-    public ``scipy.optimize.linprog(method="highs")`` on a 3-way release."""
-    import numpy as np
+def test_highs_audit_equals_public_linprog():
+    """The warm-started HiGHS audit (highspy) gives the same intervals as one
+    ``scipy.optimize.linprog(method="highs")`` per bound over the whole system, built here
+    from the grids' margin lines, on a 3-way release."""
+    import math
 
-    import thbmonitor.disclosure.audit as audit_mod
+    import numpy as np
+    from scipy.optimize import linprog
+
+    from thbmonitor.disclosure.audit import LinearSystem
 
     rng = np.random.default_rng(5)
     rows = [
@@ -228,6 +232,29 @@ def test_fast_highs_path_equals_public_linprog(monkeypatch):
     t = table("fsa", ["f", "s", "a"], rows)
     rel = protect_release([t])
     fast = {c.key: (c.lower, c.upper) for c in audit_release(rel.tables).intervals}
-    monkeypatch.setattr(audit_mod, "FORCE_LINPROG", True)
-    slow = {c.key: (c.lower, c.upper) for c in audit_release(rel.tables).intervals}
+    pt = rel.tables[0]
+    keys = pt.keys
+    col = {k: j for j, k in enumerate(keys)}
+    system = LinearSystem([t.grid()])
+    a_eq = np.zeros((len(system.rows), len(keys)))
+    for i, row in enumerate(system.rows):
+        for k, c in row:
+            a_eq[i, col[k]] = c
+    bounds = []
+    for k, st, n in zip(keys, pt.frame["status"], pt.frame["count"], strict=True):
+        if st in ("published", "zero"):
+            bounds.append((int(n), int(n)))
+        elif st == "primary":
+            bounds.append((0, 9))
+        else:
+            bounds.append((10, None))
+    slow = {}
+    for k in fast:
+        ends = []
+        for sign in (1.0, -1.0):
+            c = np.zeros(len(keys))
+            c[col[k]] = sign
+            sol = linprog(c, A_eq=a_eq, b_eq=np.zeros(len(a_eq)), bounds=bounds, method="highs")
+            ends.append(sign * sol.fun if sol.status == 0 else -sign * math.inf)
+        slow[k] = (math.ceil(ends[0] - 1e-7), math.floor(ends[1] + 1e-7))
     assert fast == slow and len(fast) > 4

@@ -5,7 +5,7 @@ every cell is a variable identified by its canonical key, every margin line an e
 Shown counts are fixed; a hidden cell is bounded by what its marker says (``<T``: 1..T-1, or
 0..T-1 when zeros can be hidden too; ``x``: at least T, because every count 1..T-1 is shown as
 ``<T``). Each hidden cell is minimised and maximised
-with scipy's HiGHS (``linprog(method="highs")``); the system is split into independent
+with HiGHS (:mod:`thbmonitor.disclosure.lp`); the system is split into independent
 components first, and a component with one equation is solved in closed form.
 """
 
@@ -16,13 +16,12 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 from scipy.sparse import csr_array
 
+from thbmonitor.disclosure.lp import INFEASIBLE, LinearProgram
 from thbmonitor.disclosure.primary import GroupRisk, describe_key
 from thbmonitor.disclosure.rules import CellStatus
 from thbmonitor.disclosure.table import Grid
@@ -31,13 +30,6 @@ from thbmonitor.errors import DisclosureError
 __all__ = ["AuditResult", "CellInterval", "GroupCheck"]
 
 log = logging.getLogger(__name__)
-
-try:  # the HiGHS Python binding bundled with scipy (private, so optional)
-    from scipy.optimize._highspy import _core
-except ImportError:  # pragma: no cover
-    _core = None
-
-FORCE_LINPROG = False  # tests switch this on to compare with the public linprog API
 
 INF = math.inf
 EPS = 1e-7
@@ -262,7 +254,8 @@ def _component_lp(
     bounds: Mapping[str, tuple[float, float]],
     keys: Sequence[str],
     rows: Sequence[int],
-) -> tuple[dict[str, int], csr_array, np.ndarray, list[tuple[float, float | None]]]:
+) -> tuple[dict[str, int], csr_array, np.ndarray, np.ndarray, np.ndarray]:
+    """The LP of one component: its free cells as columns, shown cells moved to the right."""
     col = {k: j for j, k in enumerate(keys)}
     data, ri, ci = [], [], []
     b = np.zeros(len(rows))
@@ -276,89 +269,9 @@ def _component_lp(
                 ri.append(i)
                 ci.append(j)
     a = csr_array((data, (ri, ci)), shape=(len(rows), len(keys)))
-    bnds = [(bounds[k][0], None if bounds[k][1] == INF else bounds[k][1]) for k in keys]
-    return col, a, b, bnds
-
-
-class ComponentLP:
-    """Min/max of linear objectives over one component: ``A x = b``, box bounds.
-
-    Uses the HiGHS object that ships inside scipy (re-solving with a changed objective is
-    warm-started, ~100x faster than repeated ``linprog`` calls); falls back to
-    ``scipy.optimize.linprog(method="highs")`` if that private module is unavailable.
-    """
-
-    def __init__(self, a: csr_array, b: np.ndarray, bnds: Sequence[tuple[float, float | None]]):
-        self.a, self.b, self.bnds = a, b, list(bnds)
-        self.n = a.shape[1]
-        self.highs: Any = None
-        self.last_ok = False
-        if _core is not None and not FORCE_LINPROG:
-            inf = _core.kHighsInf
-            lp = _core.HighsLp()
-            csc = a.tocsc()
-            lp.num_col_, lp.num_row_ = self.n, a.shape[0]
-            lp.col_cost_ = np.zeros(self.n)
-            lp.col_lower_ = np.array([lo for lo, _ in bnds], dtype=float)
-            lp.col_upper_ = np.array([inf if hi is None else hi for _, hi in bnds], dtype=float)
-            lp.row_lower_ = np.asarray(b, dtype=float)
-            lp.row_upper_ = np.asarray(b, dtype=float)
-            m = lp.a_matrix_
-            m.format_ = _core.MatrixFormat.kColwise
-            m.start_, m.index_, m.value_ = csc.indptr, csc.indices, csc.data.astype(float)
-            m.num_col_, m.num_row_ = self.n, a.shape[0]
-            h = _core._Highs()
-            h.setOptionValue("output_flag", False)
-            h.passModel(lp)
-            self.highs = h
-
-    def _linprog(self, cost: Mapping[int, float]) -> tuple[str, float]:
-        c = np.zeros(self.n)
-        for j, v in cost.items():
-            c[j] = v
-        sol = linprog(c, A_eq=self.a, b_eq=self.b, bounds=self.bnds, method="highs")
-        status = {0: "optimal", 2: "infeasible", 3: "unbounded"}.get(sol.status, "error")
-        return status, float(sol.fun) if sol.status == 0 else math.nan
-
-    def solution(self) -> np.ndarray | None:
-        """The primal point of the last bounded solve (fast path only)."""
-        if self.highs is None or not self.last_ok:
-            return None
-        return np.asarray(self.highs.getSolution().col_value)
-
-    def minimize(self, cost: Mapping[int, float]) -> float:
-        """The minimum of ``sum(cost[j] * x[j])``; -inf if unbounded."""
-        if self.highs is None:
-            status, value = self._linprog(cost)
-        else:
-            h = self.highs
-            for j, v in cost.items():
-                h.changeColCost(j, v)
-            h.run()
-            ms = h.getModelStatus()
-            value = float(h.getInfo().objective_function_value)
-            for j in cost:
-                h.changeColCost(j, 0.0)
-            status = {
-                _core.HighsModelStatus.kOptimal: "optimal",
-                _core.HighsModelStatus.kInfeasible: "infeasible",
-                _core.HighsModelStatus.kUnbounded: "unbounded",
-            }.get(ms, "other")
-            if status == "other":  # e.g. unbounded-or-infeasible, or a stale warm start
-                h.clearSolver()
-                status, value = self._linprog(cost)
-        if status == "infeasible":
-            raise DisclosureError(
-                "the hidden cells of this release have no values consistent with the "
-                "shown figures and the ledger (were published figures revised?); "
-                "re-audit against the revised earlier releases"
-            )
-        self.last_ok = status == "optimal" and self.highs is not None
-        if status == "unbounded":
-            return -INF
-        if status != "optimal":
-            raise DisclosureError("the LP audit failed to solve; nothing is published")
-        return value
+    lo = np.array([bounds[k][0] for k in keys], dtype=float)
+    hi = np.array([bounds[k][1] for k in keys], dtype=float)
+    return col, a, b, lo, hi
 
 
 def _solve_component(
@@ -371,13 +284,11 @@ def _solve_component(
 ) -> dict[str, tuple[float, float]]:
     if not rows:
         return {k: bounds[k] for k in keys if k in wanted}
-    col, a, b, bnds = _component_lp(system, bounds, keys, rows)
+    col, a, b, lo, hi = _component_lp(system, bounds, keys, rows)
     if len(rows) == 1:
-        return _single_equation(a.toarray()[0], b[0], keys, bnds, wanted)
-    lp = ComponentLP(a, b, bnds)
+        return _single_equation(a.toarray()[0], b[0], keys, lo, hi, wanted)
+    lp = LinearProgram(a, b, lo, hi)
     res: dict[str, tuple[float, float]] = {}
-    lo = np.array([bl for bl, _ in bnds], dtype=float)
-    hi = np.array([INF if bu is None else bu for _, bu in bnds], dtype=float)
     # every solution is a feasible point: it widens the seen range of all variables, and a
     # variable seen at its own bound has that bound as its exact minimum (maximum)
     seen_lo = np.full(len(keys), INF)
@@ -402,11 +313,11 @@ def _solve_component(
             if sign < 0 and seen_hi[j] >= hi[j] - 1e-9:
                 ends.append(hi[j])
                 continue
-            ends.append(sign * lp.minimize({j: sign}))
-            x = lp.solution()
-            if x is not None:
-                np.minimum(seen_lo, x, out=seen_lo)
-                np.maximum(seen_hi, x, out=seen_hi)
+            sol = lp.minimize({j: sign})
+            ends.append(sign * sol.value)
+            if sol.x is not None:
+                np.minimum(seen_lo, sol.x, out=seen_lo)
+                np.maximum(seen_hi, sol.x, out=seen_hi)
         res[k] = (ends[0], ends[1])
     return res
 
@@ -415,12 +326,11 @@ def _single_equation(
     coef: np.ndarray,
     rhs: float,
     keys: Sequence[str],
-    bnds: Sequence[tuple[float, float | None]],
+    lo: np.ndarray,
+    hi: np.ndarray,
     wanted: set[str],
 ) -> dict[str, tuple[float, float]]:
     """Exact range of each variable of ``coef @ x = rhs`` with box bounds."""
-    lo = np.array([bl for bl, _ in bnds])
-    hi = np.array([INF if bu is None else bu for _, bu in bnds])
     with np.errstate(invalid="ignore"):
         tlo = np.where(coef > 0, coef * lo, coef * hi)
         thi = np.where(coef > 0, coef * hi, coef * lo)
@@ -429,10 +339,7 @@ def _single_equation(
     slo = -INF if lo_inf.any() else lo_fin
     shi = INF if hi_inf.any() else hi_fin
     if slo > rhs + 1e-6 or shi < rhs - 1e-6:
-        raise DisclosureError(
-            "the hidden cells of this release have no values consistent with the shown "
-            "figures and the ledger (were published figures revised?)"
-        )
+        raise DisclosureError(INFEASIBLE)
     res = {}
     for j, k in enumerate(keys):
         if k not in wanted:
@@ -459,8 +366,9 @@ def _group_excess(
     cd, ct = comp_of.get(g.cell), comp_of.get(g.total)
     if cd is not None and cd == ct:
         keys = [k for k, r in comp_of.items() if r == cd]
-        col, a, b, bnds = _component_lp(system, bounds, keys, comp_rows[cd])
-        return ComponentLP(a, b, bnds).minimize({col[g.cell]: 1.0, col[g.total]: -g.share})
+        col, a, b, lo, hi = _component_lp(system, bounds, keys, comp_rows[cd])
+        lp = LinearProgram(a, b, lo, hi)
+        return lp.minimize({col[g.cell]: 1.0, col[g.total]: -g.share}).value
     d_lo = interval.get(g.cell, bounds[g.cell])[0]
     t_hi = interval.get(g.total, bounds[g.total])[1]
     return d_lo - g.share * t_hi
