@@ -88,8 +88,8 @@ def quality(n: int, seed: int) -> None:
     """Heuristic vs brute-force optimal secondary suppression on small 2-way tables."""
     import itertools
 
+    from thbmonitor.disclosure.auditor import Auditor as _Auditor
     from thbmonitor.disclosure.primary import primary_statuses
-    from thbmonitor.disclosure.release import _Auditor
     from thbmonitor.disclosure.rules import CellStatus
 
     rng = np.random.default_rng(seed)

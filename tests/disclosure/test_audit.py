@@ -241,7 +241,7 @@ def test_highs_audit_equals_public_linprog():
         for k, c in row:
             a_eq[i, col[k]] = c
     bounds = []
-    for k, st, n in zip(keys, pt.frame["status"], pt.frame["count"], strict=True):
+    for st, n in zip(pt.frame["status"], pt.frame["count"], strict=True):
         if st in ("published", "zero"):
             bounds.append((int(n), int(n)))
         elif st == "primary":

@@ -111,3 +111,23 @@ def test_headline_cells() -> None:
     assert _is_headline(json.dumps(["persons 2016-2020", []]))
     assert not _is_headline(json.dumps(["victims 2016-2020", [["group", "labour"]]]))
     assert not _is_headline(json.dumps(["victims 2016-2020", [["age_band", "18-22"]]]))
+
+
+def test_every_yearly_total_and_the_minors_are_published(tables: list[MonitorTable]) -> None:
+    """The headline cells (CountTable.keep: totals per year and of the window, minors per
+    year) are never hidden as complements: in the registrations and victims universes each
+    yearly total of at least 10 is published, and the audit passes."""
+    rules = rules_from_settings(Settings())
+    for unit, p in (("registrations", "reg"), ("victims", "vic")):
+        group = [t for t in tables if t.unit == unit]
+        rel = protect_release([t.table for t in group], rules)
+        assert audit_release(rel.tables).passed
+        f = rel[f"{p}_year_group"].frame
+        totals = f[(f["group"] == "Total") & (f["year"] != "Total")]
+        assert len(totals) == 5  # the window 2016-2020
+        for _, row in totals.iterrows():
+            if row["count"] >= 10:
+                assert row["status"] == "published", (unit, row["year"])
+        minors = rel[f"{p}_minor_year_group"].frame
+        m = minors[minors["group"] == "Total"]
+        assert ((m["count"] < 10) | (m["status"] == "published")).all()

@@ -149,24 +149,36 @@ class Target:
 
 
 class LinearSystem:
-    """The additive structure of all tables: equations over canonical cell keys."""
+    """The additive structure of all tables, and further relations: equations over cell keys
+    (each a tuple of (key, coefficient) whose weighted sum is zero)."""
 
-    def __init__(self, grids: Iterable[Grid]) -> None:
+    def __init__(
+        self, grids: Iterable[Grid], equations: Iterable[tuple[tuple[str, float], ...]] = ()
+    ) -> None:
         seen: set[tuple[tuple[str, float], ...]] = set()
         self.rows: list[tuple[tuple[str, float], ...]] = []
         self.by_key: dict[str, list[int]] = defaultdict(list)
+
+        def add(terms: Mapping[str, float]) -> None:
+            row = tuple(sorted((k, c) for k, c in terms.items() if c != 0))
+            if row and row not in seen:
+                seen.add(row)
+                for k, _ in row:
+                    self.by_key[k].append(len(self.rows))
+                self.rows.append(row)
+
         for g in grids:
             for total, inner in g.lines():
                 terms: dict[str, float] = defaultdict(float)
                 terms[str(g.keys[total])] += 1.0
                 for i in inner:
                     terms[str(g.keys[i])] -= 1.0
-                row = tuple(sorted((k, c) for k, c in terms.items() if c != 0))
-                if row and row not in seen:
-                    seen.add(row)
-                    for k, _ in row:
-                        self.by_key[k].append(len(self.rows))
-                    self.rows.append(row)
+                add(terms)
+        for eq in equations:
+            sums: dict[str, float] = defaultdict(float)
+            for k, c in eq:
+                sums[k] += float(c)
+            add(sums)
 
 
 def solve_intervals(

@@ -60,13 +60,14 @@ def primary_statuses(
     """The status of every cell after primary suppression, and the group risks found."""
     values = shared_values(grids)
     t = rules.threshold
+    shown_small = set() if rules.unknown_primary else {k for g in grids for k in g.unknown}
     status: dict[str, CellStatus] = {}
     for key, v in values.items():
         if np.isnan(v):
             status[key] = CellStatus.NOT_AVAILABLE
         elif v == 0:
             status[key] = CellStatus.PRIMARY if rules.zeros_disclosive else CellStatus.ZERO
-        elif v < t:
+        elif v < t and key not in shown_small:
             status[key] = CellStatus.PRIMARY
         else:
             status[key] = CellStatus.PUBLISHED

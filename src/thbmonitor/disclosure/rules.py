@@ -43,18 +43,28 @@ class DisclosureRules:
     protection: the minimum width of the interval an intruder can derive for a primary cell;
         a value below 1 is a fraction of the threshold (0.3 -> 3 for T = 10, as tau-Argus
         ``FREQ(10, 30)``), otherwise an absolute count (GaussSuppression ``rangeMin``).
-    cost: what secondary suppression minimises: the suppressed ``"value"`` or the ``"cells"``.
+    cost: what secondary suppression minimises per hidden cell: its ``"value"`` (count + 1),
+        one per cell (``"cells"``), or ``"log"`` (1 + ln(1 + count): few cells, small ones
+        first); see :func:`thbmonitor.disclosure.suppression.cell_costs`.
     margin_weight: extra cost factor per margin dimension, so that totals are hidden last.
     total_label: the category label that marks a margin.
+    time_limit: seconds the optimiser (:mod:`thbmonitor.disclosure.optimal`) may take per
+        protection; then the heuristic takes over. 0 uses the heuristic only.
+    unknown_primary: whether small counts of an ``unknown`` category are sensitive (hidden
+        as ``<T``); if false they are shown: a count of persons whose attribute is unknown
+        tells nothing about anyone's attribute. Which categories are ``unknown`` is said by
+        each table (:attr:`CountTable.unknown`).
     """
 
     threshold: int = 10
     zeros_disclosive: bool = False
     dominance: float | None = 0.9
     protection: float = 0.3
-    cost: Literal["value", "cells"] = "value"
+    cost: Literal["value", "cells", "log"] = "log"
     margin_weight: float = 2.0
     total_label: str = "Total"
+    time_limit: float = 20.0
+    unknown_primary: bool = True
 
     def __post_init__(self) -> None:
         if self.threshold < 2:
@@ -63,8 +73,10 @@ class DisclosureRules:
             raise ConfigError("disclosure dominance must lie in (0.5, 1] or be None")
         if self.protection < 0:
             raise ConfigError("disclosure protection must be non-negative")
-        if self.cost not in ("value", "cells"):
-            raise ConfigError("disclosure cost must be 'value' or 'cells'")
+        if self.cost not in ("value", "cells", "log"):
+            raise ConfigError("disclosure cost must be 'value', 'cells' or 'log'")
+        if not (self.time_limit >= 0 and math.isfinite(self.time_limit)):
+            raise ConfigError("disclosure time_limit must be a non-negative number of seconds")
         if self.margin_weight < 0:
             raise ConfigError("disclosure margin_weight must be non-negative")
 

@@ -15,6 +15,18 @@ categories multiply). Secondary suppression then draws complementary cells from 
 categories (e.g. ``"unknown"``: factor 0.2) before expensive ones (a headline band: factor 20).
 A factor for the total label weights that dimension's margin cells.
 
+A table may name cells that must stay published (``keep``: headline totals, by their
+coordinates; dimensions not named are the Total): they are never chosen as complementary
+cells, and if no safe pattern leaves them shown, protection fails (the caller then merges
+categories). A small count is hidden all the same.
+
+A table names its ``unknown`` categories (per dimension: "unknown", "not stated"): with the
+rule ``unknown_primary=False`` a small count of persons whose attribute is unknown is shown.
+
+A ``latent`` table is never published: its cells are counts that an intruder knows only to be
+non-negative (e.g. the later victim-years of persons), used by the linear relations between
+published tables (:class:`~thbmonitor.disclosure.relations.Relations`).
+
 A table may also declare ``structural`` groups: per dimension, categories whose members are
 in one category of another dimension by definition (a code nested in one parent code, a status
 that implies the answer). A dominant share in such a group tells nothing new about anyone, so
@@ -73,9 +85,18 @@ class CountTable:
     total_label: str = TOTAL
     cost_weights: Mapping[str, Mapping[Any, float]] = field(default_factory=dict)
     structural: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    keep: Sequence[Mapping[str, Any]] = ()
+    latent: bool = False
+    unknown: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     _grid: Grid | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        for d in self.unknown:
+            if d not in self.dims:
+                raise InputError(f"table '{self.name}': unknown categories of '{d}', no dimension")
+        for cell in self.keep:
+            if not set(cell) <= set(self.dims):
+                raise InputError(f"table '{self.name}': a cell to keep names a non-dimension")
         for d in self.structural:
             if d not in self.dims:
                 raise InputError(f"table '{self.name}': structural '{d}' is not a dimension")
@@ -104,6 +125,9 @@ class CountTable:
         total_label: str = TOTAL,
         cost_weights: Mapping[str, Mapping[Any, float]] | None = None,
         structural: Mapping[str, Sequence[Any]] | None = None,
+        keep: Sequence[Mapping[str, Any]] = (),
+        latent: bool = False,
+        unknown: Mapping[str, Sequence[Any]] | None = None,
     ) -> CountTable:
         """Build a table from its inner cells, adding the margins of ``margins`` (default all).
 
@@ -127,9 +151,9 @@ class CountTable:
         parts = [base]
         for r in range(1, len(margins) + 1):
             for over in itertools.combinations(margins, r):
-                keep = [d for d in dims if d not in over]
-                if keep:
-                    part = base.groupby(keep, sort=False)[count].sum().reset_index()
+                rest = [d for d in dims if d not in over]
+                if rest:
+                    part = base.groupby(rest, sort=False)[count].sum().reset_index()
                 else:
                     part = pd.DataFrame({count: [float(base[count].sum())]})
                 for d in over:
@@ -145,6 +169,9 @@ class CountTable:
             total_label,
             dict(cost_weights or {}),
             dict(structural or {}),
+            tuple(keep),
+            latent,
+            dict(unknown or {}),
         )
 
     @classmethod
@@ -160,6 +187,8 @@ class CountTable:
         total_label: str = TOTAL,
         cost_weights: Mapping[str, Mapping[Any, float]] | None = None,
         structural: Mapping[str, Sequence[Any]] | None = None,
+        keep: Sequence[Mapping[str, Any]] = (),
+        unknown: Mapping[str, Sequence[Any]] | None = None,
     ) -> CountTable:
         """Count unit records (one row per person) into a table with margins."""
         dims = tuple(dims)
@@ -175,6 +204,8 @@ class CountTable:
             total_label=total_label,
             cost_weights=cost_weights,
             structural=structural,
+            keep=keep,
+            unknown=unknown,
         )
 
     def grid(self) -> Grid:
@@ -227,6 +258,9 @@ class Grid:
     keys: np.ndarray  # object array of str, same shape
     weights: np.ndarray | None = None  # cost factor of hiding each cell (None: all 1)
     structural: tuple[frozenset[int], ...] = ()  # per dimension: positions of structural cats
+    keep: frozenset[str] = frozenset()  # keys of cells that must stay published
+    latent: bool = False  # never published (see CountTable.latent)
+    unknown: frozenset[str] = frozenset()  # keys of cells with an unknown category
 
     def structural_line(self, total: tuple[int, ...], along: int) -> bool:
         """Whether the line along dimension ``along`` whose Total cell is ``total`` is a
@@ -303,8 +337,37 @@ class Grid:
             frozenset(i for i, c in enumerate(cats[k]) if i != tpos[k] and str(c) in named)
             for k, named in enumerate({str(v) for v in table.structural.get(d, ())} for d in dims)
         )
+        keep = frozenset(
+            cell_key(table.universe, {d: cell.get(d, tl) for d in dims}, tl) for cell in table.keep
+        )
+        if not keep <= set(keys.ravel()):
+            raise InputError(f"table '{name}': a cell to keep names a category it does not have")
+        unknown_pos = [
+            {
+                i
+                for i, c in enumerate(cats[k])
+                if str(c) in {str(u) for u in table.unknown.get(d, ())}
+            }
+            for k, d in enumerate(dims)
+        ]
+        unknown = frozenset(
+            str(keys[idx])
+            for idx in itertools.product(*(range(n) for n in shape))
+            if any(idx[k] in unknown_pos[k] for k in range(len(dims)))
+        )
         grid = cls(
-            name, table.universe, dims, tuple(cats), tuple(tpos), values, keys, weights, structural
+            name,
+            table.universe,
+            dims,
+            tuple(cats),
+            tuple(tpos),
+            values,
+            keys,
+            weights,
+            structural,
+            keep,
+            table.latent,
+            unknown,
         )
         grid._check_additive()
         return grid

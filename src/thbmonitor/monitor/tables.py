@@ -109,6 +109,21 @@ _UNKNOWN_OF = {
 }  # fmt: skip
 
 
+# The categories that say "not known" (CountTable.unknown): under the setting
+# disclosure_unknown_primary = false their small counts are shown. "other" categories (a group,
+# an organisation, a nationality outside the largest) are real categories and stay sensitive.
+_NOT_KNOWN: dict[str, str] = {
+    "sex": Sex.UNKNOWN.value, "age_band": AgeBand.UNKNOWN.value,
+    "nationality_group": NationalityGroup.UNKNOWN.value,
+    "residence_status": ResidenceStatus.UNKNOWN.value, "sector": Sector.UNKNOWN.value,
+    "region": UNKNOWN_REGION, **{m: "unknown" for m in HELP_MEASURES},
+}  # fmt: skip
+
+
+def _unknown(dims: Sequence[str]) -> dict[str, list[str]]:
+    return {d: [_NOT_KNOWN[d]] for d in dims if d in _NOT_KNOWN}
+
+
 # How costly it is to hide a cell as a complement (disclosure.CountTable.cost_weights):
 # unknown / other categories are offered first, the minors band (the spotlight of the monitor)
 # and every total (yearly totals, group totals) are kept published unless nothing else works.
@@ -123,13 +138,22 @@ _COST_OF: dict[str, dict[str, float]] = {
 }
 
 
+# The breakdowns per year that readers (and Eurostat, UNODC, SDG 16.2.2) look for first: in a
+# table of year by one of these, every known category is as costly as a total.
+YEARLY_BREAKDOWNS: tuple[str, ...] = ("sex", "age_band", "group")
+
+
 def _cost_weights(
     dims: Sequence[str], cats: Mapping[str, Sequence[str]], margins: Sequence[str]
 ) -> dict[str, dict[str, float]]:
-    """The cost weights of a table: cheap unknowns, a costly minors band, costly totals."""
+    """The cost weights of a table: cheap unknowns, a costly minors band, costly totals,
+    and costly known categories of the yearly breakdowns by sex, age band and group."""
     out: dict[str, dict[str, float]] = {}
+    yearly = "year" in dims and len(dims) == 2
     for d in dims:
         w = {c: f for c, f in _COST_OF.get(d, {}).items() if c in cats[d]}
+        if yearly and d in YEARLY_BREAKDOWNS:
+            w.update({c: COSTLY for c in cats[d] if c not in w or w[c] >= 1})
         if d in margins:
             w[TOTAL] = COSTLY
         if w:
@@ -171,6 +195,25 @@ _STRUCTURAL: dict[frozenset[str], dict[str, list[str]]] = {
         for m in ("b8_applied", "b8_granted")
     },
 }
+
+
+def _headline(
+    dims: Sequence[str], cats: Mapping[str, Sequence[str]], margins: Sequence[str]
+) -> list[dict[str, str]]:
+    """The cells of a table that are never hidden as complements (CountTable.keep): the
+    total per year, the total of the window, and the minors per year and in the window,
+    wherever the table holds them (a dimension without a margin cannot be totalled)."""
+    fixed = {d: cats[d][0] for d in dims if d not in margins and len(cats[d]) == 1}
+    free = [d for d in dims if d not in margins and d not in fixed]
+    if set(free) - {"year"} or fixed not in ({}, {"age_band": AgeBand.MINOR.value}):
+        return []
+    base: list[dict[str, str]] = [{"year": y} for y in cats["year"]] if "year" in dims else []
+    if "year" not in free:
+        base.append({})
+    out = [{**fixed, **c} for c in base]
+    if "age_band" in margins:
+        out += [{**c, "age_band": AgeBand.MINOR.value} for c in out]
+    return out
 
 
 def _structural(dims: Sequence[str]) -> dict[str, list[str]]:
@@ -236,6 +279,8 @@ class _Builder:
             universe=f"{unit} {self.span}",
             cost_weights=_cost_weights(dims, cats, margins),
             structural=_structural(dims),
+            unknown=_unknown(dims),
+            keep=_headline(dims, cats, margins),
         )
         rows = tuple(rows) if rows is not None else tuple(dims[:-1])
         shown = [d for d in dims if d not in rows and len(only.get(d, ())) != 1]

@@ -1,0 +1,395 @@
+"""Optimal secondary suppression: the mixed-integer model of Fischetti and Salazar-González.
+
+One binary ``y_j`` per cell that may be hidden as a complement (a shown count of at least the
+threshold that no earlier release fixed and that is not a cell to keep). Minimise the cost of
+the hidden cells subject to what the audit requires: every hidden cell keeps its interval
+width, every dominant category stays unprovable. Each requirement is a linear program of the
+intruder (the min and max of a cell over the release's linear system); by LP duality, a
+requirement that fails at a pattern ``y*`` yields a linear inequality in ``y`` that every safe
+pattern satisfies and ``y*`` violates (a capacity constraint: how much room each further
+hidden cell would give). The master problem starts from the cheap necessary conditions (no
+hidden cell alone on a line of shown cells) and is solved with HiGHS
+(``scipy.optimize.milp``); the pattern is audited, the failures give cuts, and this repeats
+until the audit passes (the pattern is then optimal for the costs) or the time runs out.
+
+Fischetti, M. and Salazar-González, J.J. (1999) Models and algorithms for the 2-dimensional
+cell suppression problem in statistical disclosure control. Mathematical Programming 84(2);
+(2001) Solving the cell suppression problem on tabular data with linear constraints.
+Management Science 47(7). tau-Argus's OPT method implements the same model.
+
+The cuts, for a target cell ``t`` of the pattern ``y*``: with row duals ``u`` of the intruder's
+LP ``min c x`` (``c = +-e_t``), reduced costs ``d = c - A^T u`` bound the optimum from below
+for ANY bounds: ``min c x >= sum_i d_i^+ l_i - d_i^- h_i`` (weak duality; the system is
+homogeneous). A candidate cell has ``l = h = a`` when shown and the bounds of an ``x`` cell when
+hidden, so the bound is ``K - sum_j g_j y_j``; adding the two sides bounds the width:
+``width(y) <= -K_min - K_max + sum_j G_j y_j``, which must reach the required width.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_array
+
+from thbmonitor.disclosure.audit import AuditResult, CellInterval, GroupCheck
+from thbmonitor.disclosure.auditor import UNKNOWN, Auditor
+from thbmonitor.disclosure.lp import LinearProgram
+from thbmonitor.disclosure.primary import GroupRisk
+from thbmonitor.disclosure.rules import CellStatus
+
+__all__ = ["Outcome", "optimal_pattern"]
+
+log = logging.getLogger(__name__)
+
+TOL = 1e-7
+GROUP_MARGIN = 1e-5  # a dominant share must be refutable by at least this much
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the optimiser found: a safe pattern (or None), and whether it is proven optimal
+    or no safe pattern exists at all (some cell can only be protected by hiding a kept one)."""
+
+    status: dict[str, CellStatus] | None
+    optimal: bool
+    infeasible: bool
+    rounds: int
+    seconds: float
+    cost: float
+
+
+Cut = tuple[dict[int, float], float]  # sum(coef[j] * y[j]) >= rhs
+
+
+class _Master:
+    """The master MILP: binary y per candidate, cost, and the cuts gathered so far."""
+
+    def __init__(self, costs: np.ndarray) -> None:
+        self.costs = costs
+        self.cuts: list[Cut] = []
+        self.seen: set[tuple[tuple[tuple[int, float], ...], float]] = set()
+
+    def add(self, cut: Cut) -> bool:
+        coefs, rhs = cut
+        sig = (tuple(sorted((j, round(c, 6)) for j, c in coefs.items())), round(rhs, 6))
+        if sig in self.seen:
+            return False
+        self.seen.add(sig)
+        self.cuts.append(cut)
+        return True
+
+    def solve(self, time_limit: float) -> tuple[np.ndarray | None, bool, bool]:
+        """(y, proven optimal, infeasible); y is None if nothing was found in time."""
+        n = len(self.costs)
+        if n == 0:
+            infeasible = any(rhs > TOL for _, rhs in self.cuts)
+            return (None if infeasible else np.zeros(0)), True, infeasible
+        data, ri, ci = [], [], []
+        for i, (coefs, _) in enumerate(self.cuts):
+            for j, c in coefs.items():
+                data.append(c)
+                ri.append(i)
+                ci.append(j)
+        constraints = []
+        if self.cuts:
+            a = csr_array((data, (ri, ci)), shape=(len(self.cuts), n))
+            lb = np.array([rhs for _, rhs in self.cuts])
+            constraints.append(LinearConstraint(a, lb, np.inf))
+        res = milp(
+            self.costs,
+            integrality=np.ones(n),
+            bounds=Bounds(0, 1),
+            constraints=constraints,
+            options={"time_limit": max(time_limit, 0.1), "mip_rel_gap": 1e-6, "disp": False},
+        )
+        if res.status == 2:
+            return None, True, True
+        if res.x is None:
+            return None, False, False
+        return np.round(res.x).astype(bool), res.status == 0, False
+
+
+def optimal_pattern(
+    auditor: Auditor,
+    status: Mapping[str, CellStatus],
+    risks: Sequence[GroupRisk],
+    costs: Mapping[str, float],
+    time_limit: float,
+) -> Outcome:
+    """The cheapest safe pattern for the candidates in ``costs`` (keys that may be hidden
+    as complements, with the cost of hiding each), within ``time_limit`` seconds."""
+    start = time.monotonic()
+    cand = sorted(costs)
+    index = {k: j for j, k in enumerate(cand)}
+    master = _Master(np.array([costs[k] for k in cand], dtype=float))
+    base = dict(status)
+    infeasible = _necessary(auditor, base, risks, index, master)
+    if infeasible:
+        return Outcome(None, False, True, 0, time.monotonic() - start, math.inf)
+    rounds = 0
+    while True:
+        rounds += 1
+        left = time_limit - (time.monotonic() - start)
+        if left <= 0:
+            break
+        y, proven, none_exists = master.solve(left)
+        if none_exists:
+            return Outcome(None, False, True, rounds, time.monotonic() - start, math.inf)
+        if y is None:
+            break
+        trial = dict(base)
+        for k in (cand[j] for j in np.flatnonzero(y)):
+            trial[k] = CellStatus.SECONDARY
+        result = auditor.audit(trial, risks, exact=False)
+        if result.passed:
+            cost = float(master.costs[y].sum())
+            seconds = time.monotonic() - start
+            log.info(
+                "disclosure: optimal pattern after %d round(s), %.1f s, %d cut(s), cost %.1f%s",
+                rounds, seconds, len(master.cuts), cost, "" if proven else " (not proven)",
+            )  # fmt: skip
+            return Outcome(trial, proven, False, rounds, seconds, cost)
+        added = _add_cuts(auditor, trial, risks, result, index, y, master)
+        log.debug("disclosure: optimiser round %d: %d cut(s) added", rounds, added)
+        if added == 0:  # pragma: no cover - every failure yields a cut or a no-good
+            break
+    log.info("disclosure: optimiser stopped after %d round(s) without a safe pattern", rounds)
+    return Outcome(None, False, False, rounds, time.monotonic() - start, math.inf)
+
+
+def _fixed_free(auditor: Auditor, status: Mapping[str, CellStatus], key: str) -> bool:
+    """Whether a cell is free (not pinned) whatever the pattern: hidden or unknown now, or a
+    cell of an earlier release that this one does not show."""
+    s = status.get(key)
+    if s is None:
+        lo, hi = auditor.bounds(key, None)
+        return lo < hi
+    return s in UNKNOWN
+
+
+def _necessary(
+    auditor: Auditor,
+    status: Mapping[str, CellStatus],
+    risks: Sequence[GroupRisk],
+    index: Mapping[str, int],
+    master: _Master,
+) -> bool:
+    """The cheap necessary conditions: a hidden cell needing width is not the only free cell
+    of any of its lines, and neither is a complementary cell. True if some primary cell sits
+    on a line where no other cell can be hidden (no safe pattern exists)."""
+    system = auditor.system
+    targets = {
+        k
+        for k, s in status.items()
+        if s in (CellStatus.PRIMARY, CellStatus.GROUP) and auditor.required(k, s) > 0
+    }
+    targets |= {r.cell for r in risks}
+    for key in sorted(targets):
+        for r in system.by_key.get(key, ()):
+            others = [k for k, _ in system.rows[r] if k != key]
+            if any(_fixed_free(auditor, status, k) for k in others):
+                continue
+            coefs = {index[k]: 1.0 for k in others if k in index}
+            if not coefs:
+                return True
+            master.add((coefs, 1.0))
+    for key, j in index.items():
+        for r in system.by_key.get(key, ()):
+            others = [k for k, _ in system.rows[r] if k != key]
+            if any(_fixed_free(auditor, status, k) for k in others):
+                continue
+            coefs = {index[k]: 1.0 for k in others if k in index}
+            coefs[j] = -1.0
+            master.add((coefs, 0.0))
+    return False
+
+
+def _add_cuts(
+    auditor: Auditor,
+    status: Mapping[str, CellStatus],
+    risks: Sequence[GroupRisk],
+    result: AuditResult,
+    index: Mapping[str, int],
+    y: np.ndarray,
+    master: _Master,
+) -> int:
+    cuts = [_width_cut(auditor, status, c, index, y) for c in result.failures]
+    cuts += [_group_cut(auditor, status, g, index, y) for g in result.groups if not g.ok]
+    added = 0
+    for cut in cuts:
+        added += master.add(cut)
+        card = _cardinality(cut)
+        if card is not None:
+            master.add(card)
+    return added
+
+
+def _cardinality(cut: Cut) -> Cut | None:
+    """The count implied by a capacity cut: if no k-1 of its coefficients reach the
+    right-hand side, at least k of its cells must be hidden (valid for 0/1 y; it tightens
+    the LP relaxation of the master a lot)."""
+    coefs, rhs = cut
+    own = [j for j, c in coefs.items() if c < 0]
+    need = rhs if not own else -coefs[own[0]]
+    pos = sorted((c for c in coefs.values() if c > 0), reverse=True)
+    k = int(np.searchsorted(np.cumsum(pos), need - 1e-9)) + 1 if pos else 0
+    if k < 2 or k > len(pos):
+        return None
+    card = {j: 1.0 for j, c in coefs.items() if c > 0}
+    if own:
+        card[own[0]] = -float(k)
+        return card, 0.0
+    return card, float(k)
+
+
+def _region(auditor: Auditor, status: Mapping[str, CellStatus], keys: Sequence[str]) -> list[int]:
+    """The rows of the system that touch the free cells connected to ``keys``."""
+    comp: set[str] = set()
+    for k in keys:
+        if k not in comp:
+            comp |= auditor.component(k, status)
+    rows: set[int] = set()
+    for k in comp:
+        if _fixed_free(auditor, status, k) or k in keys:
+            rows.update(auditor.system.by_key.get(k, ()))
+    return sorted(rows)
+
+
+class _Dual:
+    """The intruder's LP over a region, and the dual bound of ``min c x`` as a function of y."""
+
+    def __init__(
+        self,
+        auditor: Auditor,
+        status: Mapping[str, CellStatus],
+        rows: Sequence[int],
+        extra: Sequence[str],
+        index: Mapping[str, int],
+    ) -> None:
+        system = auditor.system
+        keys = sorted({k for r in rows for k, _ in system.rows[r]} | set(extra))
+        self.col = {k: j for j, k in enumerate(keys)}
+        data, ri, ci = [], [], []
+        for i, r in enumerate(rows):
+            for k, c in system.rows[r]:
+                data.append(c)
+                ri.append(i)
+                ci.append(self.col[k])
+        self.a = csr_array((data, (ri, ci)), shape=(len(rows), len(keys)))
+        self.lo = np.empty(len(keys))
+        self.hi = np.empty(len(keys))
+        # per column: bounds when shown and when hidden, for the candidates
+        self.cand = np.full(len(keys), -1)
+        self.shown_lo = np.empty(len(keys))
+        self.shown_hi = np.empty(len(keys))
+        self.hid_lo = np.empty(len(keys))
+        self.hid_hi = np.empty(len(keys))
+        for k, j in self.col.items():
+            self.lo[j], self.hi[j] = auditor.bounds(k, status.get(k))
+            if k in index:
+                self.cand[j] = index[k]
+                self.shown_lo[j], self.shown_hi[j] = auditor.bounds(k, CellStatus.PUBLISHED)
+                self.hid_lo[j], self.hid_hi[j] = auditor.bounds(k, CellStatus.SECONDARY)
+        self.lp = LinearProgram(self.a, np.zeros(len(rows)), self.lo, self.hi)
+
+    def bound(self, cost: Mapping[str, float]) -> tuple[float, dict[int, float]] | None:
+        """(K, g): ``min c x >= K - sum_j g[j] y[j]`` for every pattern; None if unbounded."""
+        c = np.zeros(len(self.col))
+        for k, v in cost.items():
+            c[self.col[k]] = v
+        sol = self.lp.minimize({self.col[k]: v for k, v in cost.items()})
+        if sol.duals is None:
+            return None
+        d = c - self.a.T @ sol.duals
+        dp, dm = np.maximum(d, 0.0), np.maximum(-d, 0.0)
+        dp[dp < TOL] = 0.0
+        dm[dm < TOL] = 0.0
+        k_const = 0.0
+        g: dict[int, float] = {}
+        for j in range(len(d)):
+            if dp[j] == 0.0 and dm[j] == 0.0:
+                continue
+            if self.cand[j] >= 0:
+                k_const += dp[j] * self.shown_lo[j] - dm[j] * self.shown_hi[j]
+                gain = dp[j] * (self.shown_lo[j] - self.hid_lo[j]) if dp[j] else 0.0
+                if dm[j]:
+                    gain += dm[j] * (self.hid_hi[j] - self.shown_hi[j])  # inf: no upper bound
+                if gain > TOL:
+                    g[int(self.cand[j])] = gain
+            else:
+                lo, hi = self.lo[j], self.hi[j]
+                k_const += (dp[j] * lo if dp[j] else 0.0) - (dm[j] * hi if dm[j] else 0.0)
+        return k_const, g
+
+
+def _finish(g: Mapping[int, float], rhs: float, own: int | None, y: np.ndarray) -> Cut | None:
+    """``sum g y >= rhs`` (when ``y[own]`` = 1 if own is given), with coefficients capped at
+    the right-hand side; None if it holds at ``y``."""
+    if rhs <= TOL:
+        return None
+    coefs = {j: min(v, rhs) for j, v in g.items() if j != own and not math.isnan(v)}
+    if sum(v for j, v in coefs.items() if y[j]) >= rhs - 1e-6:
+        return None
+    if own is not None:
+        coefs[own] = -rhs
+        return coefs, 0.0
+    return coefs, rhs
+
+
+def _no_good(
+    auditor: Auditor, status: Mapping[str, CellStatus], keys: Sequence[str],
+    index: Mapping[str, int], y: np.ndarray,
+) -> Cut:  # fmt: skip
+    """Hide at least one more candidate next to the failing cells: showing fewer cells never
+    widens an interval, and hiding cells elsewhere leaves this part of the system unchanged."""
+    rows = _region(auditor, status, keys)
+    near = {index[k] for r in rows for k, _ in auditor.system.rows[r] if k in index}
+    return {j: 1.0 for j in near if not y[j]}, 1.0
+
+
+def _width_cut(
+    auditor: Auditor,
+    status: Mapping[str, CellStatus],
+    c: CellInterval,
+    index: Mapping[str, int],
+    y: np.ndarray,
+) -> Cut:
+    key = c.key
+    dual = _Dual(auditor, status, _region(auditor, status, [key]), [key], index)
+    low = dual.bound({key: 1.0})
+    high = dual.bound({key: -1.0})
+    if low is not None and high is not None:
+        g = {j: low[1].get(j, 0.0) + high[1].get(j, 0.0) for j in {*low[1], *high[1]}}
+        own = index.get(key) if status.get(key) == CellStatus.SECONDARY else None
+        rhs = c.required_width + low[0] + high[0]
+        if own is not None:
+            rhs -= g.get(own, 0.0)
+        cut = _finish(g, rhs, own, y)
+        if cut is not None:
+            return cut
+    # the LP width suffices but the integer width does not (or no dual bound): no-good
+    return _no_good(auditor, status, [key], index, y)
+
+
+def _group_cut(
+    auditor: Auditor,
+    status: Mapping[str, CellStatus],
+    check: GroupCheck,
+    index: Mapping[str, int],
+    y: np.ndarray,
+) -> Cut:
+    r = check.risk
+    keys = [r.cell, r.total]
+    dual = _Dual(auditor, status, _region(auditor, status, keys), keys, index)
+    low = dual.bound({r.cell: 1.0, r.total: -r.share})
+    if low is not None:
+        cut = _finish(low[1], low[0] + GROUP_MARGIN, None, y)
+        if cut is not None:
+            return cut
+    return _no_good(auditor, status, keys, index, y)
