@@ -79,6 +79,14 @@ class Settings:
     disclosure_dominance: float = setting(
         0.9, "Group disclosure: share of a group in one category at or above which it is hidden."
     )
+    disclosure_unknown_primary: bool = setting(
+        True,
+        "Whether small counts of 'unknown' categories (sex, age band, residence status, ... not "
+        "known) are hidden like other small counts; if false they are shown.",
+    )
+    disclosure_time_limit: float = setting(
+        20.0, "Seconds the optimal suppression may take per protection; then a heuristic."
+    )
     disclosure_ledger: str = setting(
         "", "JSON ledger of earlier releases audited together with this one (empty: none)."
     )
@@ -186,6 +194,8 @@ def _check(s: Settings) -> None:
         raise ConfigError("disclosure_threshold must be at least 2")
     if not 0.5 < s.disclosure_dominance <= 1.0:
         raise ConfigError("disclosure_dominance must lie above 0.5 and at most 1")
+    if not 0 <= s.disclosure_time_limit <= 3600:
+        raise ConfigError("disclosure_time_limit must be a number of seconds from 0 to 3600")
     if not 0.0 < s.linkage_threshold < 1.0 or not 0.0 < s.police_link_threshold < 1.0:
         raise ConfigError("linkage thresholds must lie strictly between 0 and 1")
     if s.bloom_bits < 64 or s.bloom_bits % 8 or s.bloom_hashes < 1:

@@ -24,7 +24,13 @@ from thbmonitor.report.model import Chapter, Report, Text
 from thbmonitor.store import open_store, resolve_window
 
 if TYPE_CHECKING:
-    from thbmonitor.disclosure import AuditResult, CountTable, ProtectedTable, Release
+    from thbmonitor.disclosure import (
+        AuditResult,
+        CountTable,
+        ProtectedTable,
+        Relations,
+        Release,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +69,7 @@ class Publication:
     """
 
     def __init__(self, settings: Settings) -> None:
-        from thbmonitor.disclosure import Ledger
+        from thbmonitor.disclosure import Ledger, Relations
         from thbmonitor.monitor.published import rules_from_settings
 
         self.rules = rules_from_settings(settings)
@@ -89,12 +95,21 @@ class Publication:
                 raise ConfigError(f"the folder of the disclosure ledger {path} does not exist")
             (self.ledger or Ledger()).check_new(self.release_name)
         self.tables: list[ProtectedTable] = []
+        self.relations = Relations()
         self.recorded = False
 
-    def __call__(self, tables: Sequence[CountTable]) -> Release:
+    def __call__(
+        self, tables: Sequence[CountTable], relations: Relations | None = None
+    ) -> Release:
+        """Protect a stage's tables; what earlier stages of this run published stays as it is
+        and is audited with them, as are the relations between cells given so far."""
         from thbmonitor.disclosure import protect_release
 
-        release = protect_release(tables, self.rules, self.ledger)
+        if relations is not None:
+            self.relations = self.relations + relations
+        release = protect_release(
+            tables, self.rules, self.ledger, relations=self.relations, context=self.tables
+        )
         self.tables.extend(release.tables)
         return release
 
@@ -105,7 +120,7 @@ class Publication:
         (once)."""
         from thbmonitor.disclosure import audit_release
 
-        result = audit_release(self.tables, self.ledger, self.rules)
+        result = audit_release(self.tables, self.ledger, self.rules, self.relations)
         result.raise_if_disclosive()
         if self.release_name and not self.recorded:
             self._record()

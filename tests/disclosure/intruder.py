@@ -26,9 +26,11 @@ def intruder_ranges(
     threshold: int = 10,
     total: str = "Total",
     small_only: bool = False,
+    extra: Sequence[dict[tuple, float]] = (),
 ) -> dict[tuple, tuple[int, int, str]]:
     """Integer (min, max, marker) of every hidden cell (or only the '<T' ones), from what
-    is shown only."""
+    is shown only, and from ``extra`` equations the intruder knows (cell -> coefficient,
+    summing to zero; a cell is (universe, frozenset of (dimension, category)))."""
     index: dict[tuple, int] = {}
     shown: dict[tuple, str] = {}
     equations: list[dict[int, float]] = []
@@ -60,6 +62,8 @@ def intruder_ranges(
                         j = index[cells[v]]
                         eq[j] = eq.get(j, 0.0) - 1.0
                 equations.append(eq)
+    for eq in extra:
+        equations.append({index[c]: coef for c, coef in eq.items()})
     n = len(index)
     lo, hi = np.zeros(n), np.full(n, 1e6)
     for c, j in index.items():

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from thbmonitor.config import Settings
-from thbmonitor.disclosure import CountTable, Release, protect_release
+from thbmonitor.disclosure import CountTable, Relations, Release, protect_release
 from thbmonitor.engine import Store
 from thbmonitor.monitor import chapters, compare_counts
 from thbmonitor.report.model import Chapter, Report, Text
@@ -28,9 +28,9 @@ def monitor(
     store, _, _ = world
     seen: list[str] = []
 
-    def protect(tables: Sequence[CountTable]) -> Release:
+    def protect(tables: Sequence[CountTable], relations: Relations | None = None) -> Release:
         seen.extend(t.name for t in tables)
-        return protect_release(tables)
+        return protect_release(tables, relations=relations)
 
     chs, results = chapters(store, Settings(window_first=2016, window_last=2020), protect)
     return chs, results, seen
@@ -213,15 +213,15 @@ def test_unprotectable_universe_falls_back_to_core_tables(
 
     store, _, _ = world
 
-    def protect(tables: Sequence[CountTable]) -> Release:
+    def protect(tables: Sequence[CountTable], relations: Relations | None = None) -> Release:
         names = {t.name for t in tables}
         if "help_shelter_res" in names or "help_b8_applied_res" in names:
             raise DisclosureError("no safe suppression pattern (simulated)")
-        return protect_release(tables)
+        return protect_release(tables, relations=relations)
 
     # the trials (which publish nothing) meet the same simulated failure
     module = importlib.import_module("thbmonitor.monitor.chapters")
-    monkeypatch.setattr(module, "default_protect", lambda settings, max_rounds=60: protect)
+    monkeypatch.setattr(module, "default_protect", lambda settings, **kw: protect)
     chs, r = chapters(store, Settings(window_first=2016, window_last=2020), protect)
     shown = {t.key for ch in chs for t in ch.tables}
     withheld = set(r["withheld_tables"])

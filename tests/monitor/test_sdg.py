@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from thbmonitor.config import Settings
-from thbmonitor.disclosure import CountTable, Release, protect_release
+from thbmonitor.disclosure import CountTable, Relations, Release, protect_release
 from thbmonitor.engine import Store
 from thbmonitor.monitor import chapters
 from thbmonitor.monitor.sdg import per_100k, rate_cell, sdg_results
@@ -111,8 +111,8 @@ def test_registered_counts_are_the_monitors_published_cells(
     published cell gives its count, a suppressed one its marker, never the true count."""
     store, _, _ = world
 
-    def protect(tables: Sequence[CountTable]) -> Release:
-        return protect_release(tables)
+    def protect(tables: Sequence[CountTable], relations: Relations | None = None) -> Release:
+        return protect_release(tables, relations=relations)
 
     _, results = chapters(store, SETTINGS, protect)
     cells = results["sdg_16_2_2"]

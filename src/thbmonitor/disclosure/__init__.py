@@ -19,6 +19,7 @@ from thbmonitor.disclosure.audit import AuditResult, CellInterval, GroupCheck
 from thbmonitor.disclosure.ledger import Ledger, LedgerTable
 from thbmonitor.disclosure.primary import GroupRisk
 from thbmonitor.disclosure.protected import ProtectedTable
+from thbmonitor.disclosure.relations import Relations
 from thbmonitor.disclosure.release import Release, audit_release, protect_release
 from thbmonitor.disclosure.rules import CellStatus, DisclosureRules, legend
 from thbmonitor.disclosure.table import CountTable, cell_key, tables_from_frame
@@ -34,6 +35,7 @@ __all__ = [
     "Ledger",
     "LedgerTable",
     "ProtectedTable",
+    "Relations",
     "Release",
     "audit_release",
     "cell_key",

@@ -8,8 +8,8 @@ intruder (the min and max of a cell over the release's linear system); by LP dua
 requirement that fails at a pattern ``y*`` yields a linear inequality in ``y`` that every safe
 pattern satisfies and ``y*`` violates (a capacity constraint: how much room each further
 hidden cell would give). The master problem starts from the cheap necessary conditions (no
-hidden cell alone on a line of shown cells) and is solved with HiGHS
-(``scipy.optimize.milp``); the pattern is audited, the failures give cuts, and this repeats
+hidden cell alone on a line of shown cells) and is solved with HiGHS (``highspy``,
+as the audit's LPs); the pattern is audited, the failures give cuts, and this repeats
 until the audit passes (the pattern is then optimal for the costs) or the time runs out.
 
 Fischetti, M. and Salazar-González, J.J. (1999) Models and algorithms for the 2-dimensional
@@ -33,13 +33,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_array
 
 from thbmonitor.disclosure.audit import AuditResult, CellInterval, GroupCheck
 from thbmonitor.disclosure.auditor import UNKNOWN, Auditor
-from thbmonitor.disclosure.lp import LinearProgram
+from thbmonitor.disclosure.lp import LinearProgram, new_highs
 from thbmonitor.disclosure.primary import GroupRisk
 from thbmonitor.disclosure.rules import CellStatus
 
@@ -62,6 +62,7 @@ class Outcome:
     rounds: int
     seconds: float
     cost: float
+    last: dict[str, CellStatus] | None = None  # the last (unsafe) pattern, to start from
 
 
 Cut = tuple[dict[int, float], float]  # sum(coef[j] * y[j]) >= rhs
@@ -89,30 +90,37 @@ class _Master:
         n = len(self.costs)
         if n == 0:
             infeasible = any(rhs > TOL for _, rhs in self.cuts)
-            return (None if infeasible else np.zeros(0)), True, infeasible
+            return (None if infeasible else np.zeros(0, dtype=bool)), True, infeasible
         data, ri, ci = [], [], []
         for i, (coefs, _) in enumerate(self.cuts):
             for j, c in coefs.items():
                 data.append(c)
                 ri.append(i)
                 ci.append(j)
-        constraints = []
-        if self.cuts:
-            a = csr_array((data, (ri, ci)), shape=(len(self.cuts), n))
-            lb = np.array([rhs for _, rhs in self.cuts])
-            constraints.append(LinearConstraint(a, lb, np.inf))
-        res = milp(
-            self.costs,
-            integrality=np.ones(n),
-            bounds=Bounds(0, 1),
-            constraints=constraints,
-            options={"time_limit": max(time_limit, 0.1), "mip_rel_gap": 1e-6, "disp": False},
-        )
-        if res.status == 2:
+        a = csr_array((data, (ri, ci)), shape=(len(self.cuts), n)).tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, len(self.cuts)
+        lp.col_cost_ = np.asarray(self.costs, dtype=float)
+        lp.col_lower_, lp.col_upper_ = np.zeros(n), np.ones(n)
+        lp.row_lower_ = np.array([rhs for _, rhs in self.cuts], dtype=float)
+        lp.row_upper_ = np.full(len(self.cuts), highspy.kHighsInf)
+        mat = lp.a_matrix_
+        mat.format_ = highspy.MatrixFormat.kColwise
+        mat.start_, mat.index_, mat.value_ = a.indptr, a.indices, a.data.astype(float)
+        mat.num_col_, mat.num_row_ = n, len(self.cuts)
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+        h = new_highs()
+        h.setOptionValue("time_limit", max(time_limit, 0.1))
+        h.setOptionValue("mip_rel_gap", 1e-6)
+        h.passModel(lp)
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
             return None, True, True
-        if res.x is None:
+        if h.getInfo().primal_solution_status != highspy.kSolutionStatusFeasible:
             return None, False, False
-        return np.round(res.x).astype(bool), res.status == 0, False
+        y = np.round(np.asarray(h.getSolution().col_value)) > 0.5
+        return y, status == highspy.HighsModelStatus.kOptimal, False
 
 
 def optimal_pattern(
@@ -133,6 +141,7 @@ def optimal_pattern(
     if infeasible:
         return Outcome(None, False, True, 0, time.monotonic() - start, math.inf)
     rounds = 0
+    last: dict[str, CellStatus] | None = None
     while True:
         rounds += 1
         left = time_limit - (time.monotonic() - start)
@@ -146,6 +155,7 @@ def optimal_pattern(
         trial = dict(base)
         for k in (cand[j] for j in np.flatnonzero(y)):
             trial[k] = CellStatus.SECONDARY
+        last = trial
         result = auditor.audit(trial, risks, exact=False)
         if result.passed:
             cost = float(master.costs[y].sum())
@@ -160,7 +170,7 @@ def optimal_pattern(
         if added == 0:  # pragma: no cover - every failure yields a cut or a no-good
             break
     log.info("disclosure: optimiser stopped after %d round(s) without a safe pattern", rounds)
-    return Outcome(None, False, False, rounds, time.monotonic() - start, math.inf)
+    return Outcome(None, False, False, rounds, time.monotonic() - start, math.inf, last)
 
 
 def _fixed_free(auditor: Auditor, status: Mapping[str, CellStatus], key: str) -> bool:

@@ -46,7 +46,13 @@ class Relations:
                 raise InputError(f"table '{t.name}' is used as a latent table but not latent")
 
     def __add__(self, other: Relations) -> Relations:
-        return Relations(self.equations + other.equations, self.latent + other.latent)
+        """Both sets of relations; an equation or a latent table (by name) given twice is
+        kept once."""
+        names = {t.name for t in self.latent}
+        equations = tuple(dict.fromkeys(self.equations + other.equations))
+        return Relations(
+            equations, self.latent + tuple(t for t in other.latent if t.name not in names)
+        )
 
     def usable(self, keys: Iterable[str]) -> tuple[Equation, ...]:
         """The equations whose cells are all among ``keys`` (a table left out of a release
@@ -55,7 +61,14 @@ class Relations:
         return tuple(eq for eq in self.equations if all(k in have for k, _ in eq))
 
     def check(self, values: Mapping[str, float]) -> None:
-        """Raise :class:`InputError` unless every usable equation holds on the true counts."""
+        """Raise :class:`InputError` unless every usable equation holds on the true counts
+        and every latent count is non-negative."""
+        for t in self.latent:
+            if (t.frame[t.count] < 0).any():
+                raise InputError(
+                    f"latent table '{t.name}' has a negative count: a relation between "
+                    "published tables is defined wrongly"
+                )
         for eq in self.usable(values):
             parts = [values[k] for k, _ in eq]
             if any(np.isnan(p) for p in parts):

@@ -114,7 +114,7 @@ def protect_release(
     tables: Sequence[CountTable],
     rules: DisclosureRules | None = None,
     ledger: Ledger | None = None,
-    max_rounds: int = 60,
+    max_rounds: int = 300,
     prune_limit: int = 60,
     *,
     relations: Relations | None = None,
@@ -133,6 +133,7 @@ def protect_release(
     auditor, status, risks = setup.auditor, setup.status, setup.risks
     pattern: dict[str, CellStatus] | None = None
     search = Search("none")
+    start: dict[str, CellStatus] | None = None
     if auditor.audit(status, risks, exact=False).passed:
         pattern = status
     elif rules.time_limit > 0:
@@ -146,25 +147,50 @@ def protect_release(
         if out.status is not None:
             pattern = out.status
             search = Search("optimal", out.optimal, out.seconds, out.cost)
+        start = out.last
     if pattern is None or (search.method == "optimal" and not search.proven_optimal):
-        # the fallback, or a check of an optimum not proven in time: the cheaper pattern
-        try:
-            found = heuristic_pattern(
-                auditor, setup.grids, status, risks, rules, setup.unusable, max_rounds,
-                prune_limit,
-            )  # fmt: skip
-        except DisclosureError:
-            if pattern is None:
-                raise
-        else:
-            cost = sum(setup.costs[k] for k, s in found.items() if s == CellStatus.SECONDARY)
-            if pattern is None or cost < search.cost:
-                pattern, search = found, Search("heuristic", False, search.seconds, cost)
+        # the fallback, or a check of an optimum not proven in time: the cheapest pattern
+        found = _heuristic(setup, rules, max_rounds, prune_limit, start, pattern is None)
+        if found is not None and (pattern is None or found[1] < search.cost):
+            pattern, search = found[0], Search("heuristic", False, search.seconds, found[1])
+    if pattern is None:  # pragma: no cover - _heuristic raises when it finds nothing
+        raise DisclosureError("no safe suppression pattern found")
     result = auditor.audit(pattern, risks, exact=True)
     if not result.passed:  # pragma: no cover - a pass with inner bounds is a pass
         raise DisclosureError("the exact audit disagrees with the search; report this")
     protected = tuple(ProtectedTable.from_status(t, pattern, rules) for t in tables)
     return Release(protected, result, rules, search)
+
+
+def _heuristic(
+    setup: _Setup,
+    rules: DisclosureRules,
+    max_rounds: int,
+    prune_limit: int,
+    start: dict[str, CellStatus] | None,
+    required: bool,
+) -> tuple[dict[str, CellStatus], float] | None:
+    """The cheaper of the heuristic's patterns from scratch and from ``start`` (the
+    optimiser's last try), with its cost; None (or, if ``required``, the error) if neither
+    finds one."""
+    found: list[tuple[dict[str, CellStatus], float]] = []
+    error: DisclosureError | None = None
+    for begin in (None, start) if start is not None else (None,):
+        try:
+            pattern = heuristic_pattern(
+                setup.auditor, setup.grids, setup.status, setup.risks, rules, setup.unusable,
+                max_rounds, prune_limit, begin,
+            )  # fmt: skip
+        except DisclosureError as exc:
+            error = exc
+            continue
+        cost = sum(setup.costs[k] for k, s in pattern.items() if s == CellStatus.SECONDARY)
+        found.append((pattern, cost))
+    if not found:
+        if required and error is not None:
+            raise error
+        return None
+    return min(found, key=lambda f: f[1])
 
 
 def audit_release(

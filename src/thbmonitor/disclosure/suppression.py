@@ -16,7 +16,7 @@ import itertools
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -255,13 +255,15 @@ def heuristic_pattern(
     unusable: set[str],
     max_rounds: int = 60,
     prune_limit: int = 60,
+    start: Mapping[str, CellStatus] | None = None,
 ) -> dict[str, CellStatus]:
     """Hypercubes around every hidden cell, then more until the joint audit passes, then
     prune: complementary cells are shown again, the most costly first, where the audit still
     passes without them (in components of at most ``prune_limit`` hidden cells, to bound the
-    time). ``unusable`` cells are never hidden. Raises :class:`DisclosureError` if no pattern
-    is found."""
-    status = dict(status)
+    time). ``unusable`` cells are never hidden. With ``start`` (a pattern that is not safe
+    yet, e.g. the optimiser's last) the search grows from it instead of from cubes.
+    Raises :class:`DisclosureError` if no pattern is found."""
+    status = dict(start if start is not None else status)
     pattern = Pattern(grids, status, rules, frozen=unusable)
     group_need = {
         r.cell: Need(1, auditor.values[r.total], r.share)
@@ -269,7 +271,7 @@ def heuristic_pattern(
         if status[r.cell].suppressed
     }
     first = sorted((k for k, s in status.items() if s.suppressed), key=lambda k: -auditor.values[k])
-    for k in first:
+    for k in first if start is None else ():
         width = auditor.required(k, status[k])
         if width > 0 or k in group_need:
             pattern.protect(k, group_need.get(k, Need(width)))

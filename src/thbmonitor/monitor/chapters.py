@@ -63,7 +63,7 @@ def chapters(
     """
     settings = resolve_window(store, settings)
     tables = build_tables(store, settings)
-    trial = default_protect(settings, max_rounds=TRIAL_ROUNDS)
+    trial = default_protect(settings, max_rounds=TRIAL_ROUNDS, time_limit=0.0)
     protected, withheld, threshold = protect_by_universe(
         tables, protect or default_protect(settings), trial
     )

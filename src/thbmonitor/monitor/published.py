@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from thbmonitor.disclosure import (
     DisclosureRules,
     Ledger,
     ProtectedTable,
+    Relations,
     Release,
     protect_release,
 )
@@ -45,7 +47,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Protect = Callable[[Sequence[CountTable]], Release]
+# protect(tables) or protect(tables, relations=...): a release of count tables, protected and
+# audited together with the relations between their cells (thbmonitor.disclosure.Relations)
+Protect = Callable[..., Release]
 
 SOURCE = Text(
     "Registrations of presumed victims of trafficking; thbmonitor.",
@@ -59,17 +63,26 @@ def rules_from_settings(settings: Settings) -> DisclosureRules:
         threshold=settings.disclosure_threshold,
         zeros_disclosive=settings.disclosure_zeros_disclosive,
         dominance=settings.disclosure_dominance,
+        time_limit=settings.disclosure_time_limit,
+        unknown_primary=settings.disclosure_unknown_primary,
     )
 
 
-def default_protect(settings: Settings, max_rounds: int = 60) -> Protect:
-    """Protect the monitor's tables as one release, with the ledger of earlier releases."""
+def default_protect(
+    settings: Settings, max_rounds: int = 300, time_limit: float | None = None
+) -> Protect:
+    """Protect the monitor's tables as one release, with the ledger of earlier releases
+    (``time_limit`` overrides the setting, e.g. 0 for quick trials by the heuristic)."""
     rules = rules_from_settings(settings)
+    if time_limit is not None:
+        rules = replace(rules, time_limit=time_limit)
     path = Path(settings.disclosure_ledger) if settings.disclosure_ledger else None
     ledger = Ledger.load(path) if path is not None and path.exists() else None
 
-    def protect(tables: Sequence[CountTable]) -> Release:
-        return protect_release(tables, rules, ledger=ledger, max_rounds=max_rounds)
+    def protect(tables: Sequence[CountTable], relations: Relations | None = None) -> Release:
+        return protect_release(
+            tables, rules, ledger=ledger, max_rounds=max_rounds, relations=relations
+        )
 
     return protect
 
@@ -83,7 +96,7 @@ CORE: frozenset[str] = frozenset(
 
 
 FALLBACK_SECONDS = 30.0  # per universe: trying the non-core tables one by one after a failure
-TRIAL_ROUNDS = 60  # audit rounds of a trial (as the final protection: a kept table stays safe)
+TRIAL_ROUNDS = 300  # audit rounds of a trial (as the final protection: a kept table stays safe)
 
 
 def protect_by_universe(
@@ -91,32 +104,45 @@ def protect_by_universe(
     protect: Protect,
     trial: Protect,
     budget: float = FALLBACK_SECONDS,
+    relations: Relations | None = None,
 ) -> tuple[dict[str, ProtectedTable], list[str], int]:
-    """Protect the tables universe by universe (their cells never overlap).
+    """Protect the tables universe by universe (their cells never overlap), or all of them
+    together when ``relations`` tie the universes (the monitor's units: see
+    :mod:`thbmonitor.monitor.relations`).
 
-    If no safe pattern exists for all tables of a universe, its core tables (:data:`CORE`)
+    If no safe pattern exists for all tables of a group, its core tables (:data:`CORE`)
     are tried first and then each other table in turn with ``trial`` (a protection that
     publishes nothing), keeping those that still leave a safe pattern, for at most ``budget``
-    seconds per universe; ``protect`` then protects the kept set once. Returns the protected
+    seconds per group; ``protect`` then protects the kept set once. Returns the protected
     tables by key, the keys withheld, and the threshold.
     """
     out: dict[str, ProtectedTable] = {}
     withheld: list[str] = []
     threshold = 10
     universes = list(dict.fromkeys(t.table.universe for t in tables))
-    for universe in universes:
-        group = [t for t in tables if t.table.universe == universe]
+    groups = [[t for t in tables if t.table.universe == u] for u in universes]
+    if relations is not None and relations.equations:
+        groups = [list(tables)]
+
+    def run(p: Protect, members: Sequence[MonitorTable]) -> Release:
+        if relations is not None and relations.equations:
+            return p([t.table for t in members], relations=relations)
+        return p([t.table for t in members])
+
+    for group in groups:
+        universe = ", ".join(dict.fromkeys(t.table.universe for t in group))
         try:
-            release = protect([t.table for t in group])
+            release = run(protect, group)
         except DisclosureError:
-            keep = _largest_safe_set(group, trial, time.monotonic() + budget)
+            seconds = budget * len(universe.split(", "))  # the budget is per universe
+            keep = _largest_safe_set(group, lambda m: run(trial, m), time.monotonic() + seconds)
             dropped = [t.key for t in group if t not in keep]
             log.warning(
                 "monitor: no safe suppression pattern for the %d tables of '%s'; "
                 "%d table(s) withheld",
                 len(group), universe, len(dropped),
             )  # fmt: skip
-            release = protect([t.table for t in keep])
+            release = run(protect, keep)
             withheld += dropped
         release.audit.raise_if_disclosive()
         threshold = release.rules.threshold
@@ -133,21 +159,23 @@ def _priority(t: MonitorTable) -> int:
 
 
 def _largest_safe_set(
-    group: Sequence[MonitorTable], trial: Protect, deadline: float
+    group: Sequence[MonitorTable],
+    trial: Callable[[Sequence[MonitorTable]], Release],
+    deadline: float,
 ) -> list[MonitorTable]:
     """Core tables, then every other table that keeps the pattern safe (greedy, timed) and
     hides none of the headline cells (:func:`_headline_cells`) that the core tables alone
     publish: a table whose protection costs a yearly total or the minors is not worth them."""
     keep = [t for t in group if t.key in CORE]
     try:
-        headline = _headline_cells(trial([k.table for k in keep]))
+        headline = _headline_cells(trial(keep))
     except DisclosureError:
         headline = set()
     for t in sorted((t for t in group if t.key not in CORE), key=_priority):
         if time.monotonic() > deadline:
             break
         try:
-            release = trial([k.table for k in (*keep, t)])
+            release = trial([*keep, t])
         except DisclosureError:
             continue
         if not headline <= _headline_cells(release):
