@@ -98,9 +98,7 @@ class Publication:
         self.relations = Relations()
         self.recorded = False
 
-    def __call__(
-        self, tables: Sequence[CountTable], relations: Relations | None = None
-    ) -> Release:
+    def __call__(self, tables: Sequence[CountTable], relations: Relations | None = None) -> Release:
         """Protect a stage's tables; what earlier stages of this run published stays as it is
         and is audited with them, as are the relations between cells given so far."""
         from thbmonitor.disclosure import protect_release

@@ -127,7 +127,7 @@ def test_display_published_counts_and_legend():
     hidden = merged["status"].isin(["primary", "secondary", "group"])
     assert merged.loc[hidden, "count_x"].isna().all()
     assert (merged.loc[~hidden, "count_x"] == merged.loc[~hidden, "count_y"]).all()
-    for lang, word in (("en", "fewer than 10"), ("nl", "minder dan 10")):
+    for lang, word in (("en", "<10 = 0 to 9"), ("nl", "<10 = 0 tot en met 9")):
         text = pt.legend(lang)
         assert word in text and "x =" in text and "– =" in text and ". =" in text
 
@@ -246,3 +246,26 @@ def test_pattern_does_not_depend_on_hash_seed(tmp_path):
         )
         outs.append(res.stdout)
     assert outs[0] == outs[1] and "s" in outs[0]
+
+
+def test_a_zero_hidden_for_group_disclosure_cannot_be_proven_zero():
+    """Row 'other': 0, 0, 30 (100% in c). The zeros are hidden (<10) so that the line's
+    dominance cannot be proven; the legend says <10 is 0 to 9, so the audit must not let an
+    intruder prove them 0 either (the column totals would, with everything else shown)."""
+    cells = pd.DataFrame(
+        [
+            ("main", "a", 40), ("main", "b", 35), ("main", "c", 50),
+            ("other", "a", 0), ("other", "b", 0), ("other", "c", 30),
+            ("more", "a", 25), ("more", "b", 45), ("more", "c", 60),
+        ],
+        columns=["row", "col", "count"],
+    )  # fmt: skip
+    rel = protect_release([CountTable.from_cells("t", cells, ["row", "col"])])
+    f = rel["t"].frame
+    zeros = f[(f["row"] == "other") & (f["col"].isin(["a", "b"]))]
+    assert (zeros["status"] == "primary").all()
+    again = audit_release(rel.tables)
+    assert again.passed
+    for c in again.intervals:
+        if c.status == "primary":
+            assert c.upper - c.lower >= 1

@@ -161,10 +161,14 @@ def test_chapter_reports_the_fine_gray_table(followup) -> None:
         "levels_left_out": {},
     }
     assert set(results["followup_risk_factors_competing"]) == {"minor", "sex=male"}
-    dropped = replace(res, risk_competing_dropped={"sex": {"levels": 1, "persons": 3}})
+    dropped = replace(
+        res, risk_competing_dropped={"sex": {"levels": 1, "persons": 3}}, min_level=10
+    )
     table, results = competing_table(dropped, SOURCE)
     assert table is not None and table.note is not None
-    assert "1 level(s) of 'sex'" in table.note.en and "1 niveau(s) van 'sex'" in table.note.nl
+    # the covariate, not why its level went: too small, or no events (ambiguous on purpose)
+    assert "Levels of 'sex' with fewer than 10 persons or without any new" in table.note.en
+    assert "Niveaus van 'sex' met minder dan 10 personen of zonder" in table.note.nl
     assert "3 person" not in table.note.en  # person counts are not published in notes
     assert results["followup_competing_model"]["levels_left_out"] == {"sex": 1}
 

@@ -116,3 +116,18 @@ def test_separation_is_reported_by_column() -> None:
 def test_variance_option_is_checked() -> None:
     with pytest.raises(EstimationError, match="variance"):
         FineGrayModel(variance="sandwich")
+
+
+def test_small_levels_are_left_out_even_with_events() -> None:
+    """With ``min_level`` (the disclosure threshold) a level of 7 persons WITH events is left
+    out as well: the published table then cannot tell a small level without events (whose
+    absence would say that none of its persons had one) from a small level with events. The
+    fit equals crr on the cohort without them (``cohort_failcode1``)."""
+    base = _cohort()
+    extra = base.iloc[:7].assign(
+        nationality_group="stateless", event=[1, 2, 1, 0, 0, 0, 2], duration=np.linspace(1, 7, 7)
+    )
+    cohort = pd.concat([base, extra], ignore_index=True)
+    model = FineGrayModel(reference=COHORT_REFERENCE, min_level=10).fit(cohort, COHORT_COVARIATES)
+    _check(model, "cohort_failcode1")
+    assert model.dropped_levels_ == {"nationality_group": {"levels": 1, "persons": 7}}

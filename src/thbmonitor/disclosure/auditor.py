@@ -122,7 +122,9 @@ class Auditor:
         if status != CellStatus.PRIMARY:
             return self._cap(key, 1)
         if self.values[key] == 0 and not self.rules.zeros_disclosive:
-            return 0  # a zero hidden for group disclosure: the zero itself is not sensitive
+            # a zero hidden for group disclosure: not sensitive itself, but its marker says
+            # "0 to T-1", so an intruder must not be able to prove it zero either
+            return self._cap(key, 1)
         lo, hi = self.own_bounds(key, status)
         return self._cap(key, min(self.rules.required_width, int(hi - lo)))
 

@@ -114,14 +114,15 @@ def legend(rules: DisclosureRules, lang: Literal["en", "nl"] = "en") -> str:
     t = rules.threshold
     if lang == "en":
         return (
-            f"<{t} = fewer than {t}, not shown to protect privacy; "
+            f"<{t} = {rules.small_lower} to {t - 1}, not shown to protect privacy; "
             "x = not shown, so that hidden figures cannot be derived; "
             "– = nil (zero); . = not available. "
             "Totals are true totals and may differ from the sum of the shown figures."
         )
     if lang == "nl":
         return (
-            f"<{t} = minder dan {t}, niet getoond ter bescherming van de privacy; "
+            f"<{t} = {rules.small_lower} tot en met {t - 1}, niet getoond ter bescherming van "
+            "de privacy; "
             "x = niet getoond, zodat verborgen cijfers niet te herleiden zijn; "
             "– = nihil (nul); . = gegevens ontbreken. "
             "Totalen zijn echte totalen en kunnen afwijken van de som van de getoonde cijfers."

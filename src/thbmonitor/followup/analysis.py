@@ -57,6 +57,7 @@ class FollowUpResult:
     risk_competing_failure: str = ""
     risk_competing_dropped: dict[str, dict[str, int]] = field(default_factory=dict)
     risk_dropped: dict[str, dict[str, int]] = field(default_factory=dict)
+    min_level: int = 0  # levels of fewer persons are left out of the risk models
 
     def results(self) -> dict[str, Any]:
         """The ``results.json`` sections: per estimator, the incidence at 1..7 years."""
@@ -97,6 +98,7 @@ def analyse_followup(
     rule: CohortRule | None = None,
     times: Sequence[float] = YEARS,
     alpha: float = 0.05,
+    min_level: int = 0,
 ) -> FollowUpResult:
     """Build the victim and suspect cohorts and run every estimator and breakdown.
 
@@ -123,10 +125,10 @@ def analyse_followup(
     competing_dropped: dict[str, dict[str, int]] = {}
     risk_dropped: dict[str, dict[str, int]] = {}
     if risk_factors:
-        model = RiskModel(alpha=alpha).fit(victim, risk_factors)
+        model = RiskModel(alpha=alpha, min_level=min_level).fit(victim, risk_factors)
         risk, concordance = model.summary, model.concordance_
         risk_dropped = dict(model.dropped_levels_)
-        competing = FineGrayModel(alpha=alpha)
+        competing = FineGrayModel(alpha=alpha, min_level=min_level)
         try:
             risk_competing = competing.fit(victim, risk_factors).summary
         except EstimationError as exc:  # e.g. a covariate separates; the Cox view still stands
@@ -169,4 +171,5 @@ def analyse_followup(
         risk_competing_failure=competing_failure,
         risk_competing_dropped=competing_dropped,
         risk_dropped=risk_dropped,
+        min_level=min_level,
     )

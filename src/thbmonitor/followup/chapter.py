@@ -279,6 +279,7 @@ def report_chapter(
         risk_factors=RISK_FACTORS,
         rule=rule,
         times=tuple(float(t) for t in range(1, settings.followup_years + 1)),
+        min_level=threshold,
     )
     victim_inc = _mask(found.revictimisation, threshold, marker)
     suspect_inc = _mask(found.suspect_registration, threshold, marker)

@@ -210,10 +210,12 @@ class FineGrayModel:
         reference: Mapping[str, str] | None = None,
         categorical: Sequence[str] = (),
         variance: str = "robust",
+        min_level: int = 0,
     ) -> None:
         if variance not in VARIANCES:
             raise EstimationError(f"variance must be one of {VARIANCES}.")
         self.alpha = alpha
+        self.min_level = min_level
         self.tol = tol
         self.max_iter = max_iter
         self.reference = dict(reference or {})
@@ -250,6 +252,7 @@ class FineGrayModel:
             self.reference,
             self.categorical,
             "Fine-Gray model",
+            self.min_level,
         )
         t = frame[duration].to_numpy(dtype=float)
         e = frame[event].to_numpy().astype(np.int64)

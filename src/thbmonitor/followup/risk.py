@@ -54,9 +54,11 @@ def model_frame(
     reference: Mapping[str, str],
     categorical: Sequence[str],
     model: str,
+    min_level: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], dict[str, dict[str, int]]]:
     """What a risk model fits on: the cohort rows kept, their design matrix, the reference
-    level per categorical covariate, and the levels left out for having no events.
+    level per categorical covariate, and the levels left out for having no events (or fewer
+    than ``min_level`` persons).
 
     Checks the columns (:func:`check_fit_columns`), refuses a cohort without any event of
     interest, and leaves out levels without events (:func:`drop_levels_without_events`).
@@ -67,7 +69,7 @@ def model_frame(
     if not hit.any():
         raise EstimationError(f"no events of interest in the cohort; the {model} needs some.")
     frame, chosen, dropped = drop_levels_without_events(
-        frame, covariates, hit, reference, categorical, model
+        frame, covariates, hit, reference, categorical, model, min_level
     )
     design, references = design_matrix(frame, covariates, reference=chosen, categorical=categorical)
     return frame, design, references, dropped
@@ -80,13 +82,18 @@ def drop_levels_without_events(
     reference: Mapping[str, str],
     categorical: Sequence[str],
     model: str,
+    min_level: int = 0,
 ) -> tuple[pd.DataFrame, dict[str, str], dict[str, dict[str, int]]]:
-    """Leave out persons in categorical levels without any event of interest (``hit``).
+    """Leave out persons in categorical levels without any event of interest (``hit``), and
+    in levels of fewer than ``min_level`` persons.
 
-    Such a level makes the partial likelihood monotone: its ratio runs to zero and its interval
-    to nonsense. Returns the remaining rows, the reference levels without any that were left
-    out (the first remaining level then becomes the reference), and per covariate the number
-    of levels and persons left out. The log names the covariate, never the level.
+    A level without events makes the partial likelihood monotone: its ratio runs to zero and
+    its interval to nonsense. A small level is left out too (the disclosure threshold): were
+    only levels without events left out, the absence of a small level from the published
+    table would tell that none of its few persons had an event. Returns the remaining rows,
+    the reference levels without any that were left out (the first remaining level then
+    becomes the reference), and per covariate the number of levels and persons left out. The
+    log names the covariate, never the level.
     """
     keep = np.ones(len(frame), dtype=bool)
     reference = dict(reference)
@@ -97,7 +104,9 @@ def drop_levels_without_events(
         if (numeric and name not in categorical) or values.isna().any():
             continue  # numeric, or refused with its row numbers by design_matrix
         labels = values.astype(str).to_numpy()
-        empty = sorted(set(labels) - set(labels[hit]))
+        sizes = pd.Series(labels).value_counts()
+        small = set(sizes[sizes < min_level].index)
+        empty = sorted((set(labels) - set(labels[hit])) | small)
         if not empty:
             continue
         out = np.isin(labels, empty)
@@ -106,11 +115,12 @@ def drop_levels_without_events(
             del reference[name]
         dropped[name] = {"levels": len(empty), "persons": int(out.sum())}
         logger.warning(
-            "%s: covariate '%s' has %d level(s) without any event of interest; their %d "
-            "person(s) are left out of the model (the ratio would run to zero).",
+            "%s: covariate '%s' has %d level(s) without any event of interest or of fewer "
+            "than %d persons; their %d person(s) are left out of the model.",
             model,
             name,
             len(empty),
+            min_level,
             int(out.sum()),
         )
     return frame.loc[keep].reset_index(drop=True), reference, dropped
@@ -263,8 +273,10 @@ class RiskModel:
         time_transform: str = "rank",
         reference: Mapping[str, str] | None = None,
         categorical: Sequence[str] = (),
+        min_level: int = 0,
     ) -> None:
         self.alpha = alpha
+        self.min_level = min_level
         self.penalizer = penalizer
         self.time_transform = time_transform
         self.reference = dict(reference or {})
@@ -296,6 +308,7 @@ class RiskModel:
             self.reference,
             self.categorical,
             "Cox model",
+            self.min_level,
         )
         design["_duration"] = frame[duration].to_numpy(dtype=float)
         design["_event"] = (frame[event].to_numpy() == event_of_interest).astype(int)

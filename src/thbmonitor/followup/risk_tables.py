@@ -33,7 +33,7 @@ def risk_table(found: FollowUpResult, source: Text) -> tuple[Table | None, dict[
         "De laatste kolom toetst proportionele hazards (Schoenfeld-residuen); een kleine "
         "p-waarde betekent dat de hazard ratio in de tijd verandert.",
     )
-    left_out = _left_out(found.risk_dropped)
+    left_out = _left_out(found.risk_dropped, found.min_level)
     note = Text(note.en + left_out.en, note.nl + left_out.nl)
     failure = _competing_failure(found)
     if failure is not None:
@@ -59,20 +59,21 @@ def risk_table(found: FollowUpResult, source: Text) -> tuple[Table | None, dict[
     return t, _ratio_results(summary)
 
 
-def _left_out(dropped: dict[str, dict[str, int]]) -> Text:
-    """Sentences naming the covariates whose levels without events were left out of a model
-    (the number of levels, never the persons: a count of 1 could point at someone)."""
-    en = nl = ""
-    for covariate, info in dropped.items():
-        en += (
-            f" Persons in {info['levels']} level(s) of '{covariate}' without any new victim "
-            "event are left out (their ratio cannot be estimated)."
-        )
-        nl += (
-            f" Personen in {info['levels']} niveau(s) van '{covariate}' zonder enige nieuwe "
-            "slachtofferregistratie zijn weggelaten (hun ratio is niet te schatten)."
-        )
-    return Text(en, nl)
+def _left_out(dropped: dict[str, dict[str, int]], threshold: int) -> Text:
+    """The sentence that levels were left out of a model: the covariates, never the levels
+    nor why each one went (without any event, or too small to publish), so that a missing
+    small level does not tell that none of its persons had an event."""
+    if not dropped:
+        return Text("", "")
+    names = ", ".join(f"'{c}'" for c in dropped)
+    small_en = f" with fewer than {threshold} persons or" if threshold > 1 else ""
+    small_nl = f" met minder dan {threshold} personen of" if threshold > 1 else ""
+    return Text(
+        f" Levels of {names}{small_en} without any new victim event are left out (no ratio "
+        "is shown for them).",
+        f" Niveaus van {names}{small_nl} zonder enige nieuwe slachtofferregistratie zijn "
+        "weggelaten (er staat geen ratio voor).",
+    )
 
 
 def _competing_failure(found: FollowUpResult) -> Text | None:
@@ -113,7 +114,7 @@ def competing_table(found: FollowUpResult, source: Text) -> tuple[Table | None, 
         "ratio boven 1 betekent dat een groter aandeel binnen t jaar opnieuw slachtoffer wordt. "
         "Referentieniveaus als in het Cox-model."
     )
-    left_out = _left_out(found.risk_competing_dropped)
+    left_out = _left_out(found.risk_competing_dropped, found.min_level)
     note_en, note_nl = note_en + left_out.en, note_nl + left_out.nl
     t = Table(
         "followup_risk_factors_competing",

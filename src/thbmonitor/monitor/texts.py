@@ -43,12 +43,15 @@ DEFINITIONS = T(
 )
 
 PROTECTION = T(
-    "All tables are protected together: counts from 1 to 9 are shown as <10, further cells are "
-    "hidden (x) so that no hidden count can be derived from the totals, and no percentage or "
-    "test is computed from a hidden count.",
-    "Alle tabellen zijn samen beveiligd: aantallen van 1 tot en met 9 staan als <10, andere "
-    "cellen zijn verborgen (x) zodat geen verborgen aantal uit de totalen af te leiden is, en "
-    "er wordt geen percentage of toets berekend uit een verborgen aantal.",
+    "All tables are protected together: counts from 1 to 9 are shown as <10, and so is a zero "
+    "that would tell that a whole group is in one category (<10 means 0 to 9); further cells "
+    "are hidden (x) so that no hidden count can be derived from the totals or from the ties "
+    "between the tables, and no percentage or test is computed from a hidden count.",
+    "Alle tabellen zijn samen beveiligd: aantallen van 1 tot en met 9 staan als <10, en ook een "
+    "nul die zou verraden dat een hele groep in één categorie valt (<10 betekent 0 tot en met "
+    "9); andere cellen zijn verborgen (x) zodat geen verborgen aantal uit de totalen of uit de "
+    "samenhang tussen de tabellen af te leiden is, en er wordt geen percentage of toets "
+    "berekend uit een verborgen aantal.",
 )
 
 CHANGE_METHOD = T(
