@@ -201,18 +201,14 @@ def _headline(
     dims: Sequence[str], cats: Mapping[str, Sequence[str]], margins: Sequence[str]
 ) -> list[dict[str, str]]:
     """The cells of a table that are never hidden as complements (CountTable.keep): the
-    total per year, the total of the window, and the minors per year and in the window,
-    wherever the table holds them (a dimension without a margin cannot be totalled)."""
-    fixed = {d: cats[d][0] for d in dims if d not in margins and len(cats[d]) == 1}
-    free = [d for d in dims if d not in margins and d not in fixed]
-    if set(free) - {"year"} or fixed not in ({}, {"age_band": AgeBand.MINOR.value}):
+    total per year and the total of the window, wherever the table holds them. (The minors
+    and the breakdowns per year are costly, not kept: with small numbers the relations
+    between the units can leave no safe pattern that shows them all.)"""
+    if any(d not in margins and d != "year" for d in dims):
         return []
-    base: list[dict[str, str]] = [{"year": y} for y in cats["year"]] if "year" in dims else []
-    if "year" not in free:
-        base.append({})
-    out = [{**fixed, **c} for c in base]
-    if "age_band" in margins:
-        out += [{**c, "age_band": AgeBand.MINOR.value} for c in out]
+    out: list[dict[str, str]] = [{"year": y} for y in cats["year"]] if "year" in dims else []
+    if "year" in margins or "year" not in dims:
+        out.append({})
     return out
 
 
