@@ -216,11 +216,16 @@ def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
 
     step("disclosure audit of the whole release")
     audit = release.audit()
+    from thbmonitor.disclosure import information_loss
+
     results["disclosure"] = {
+        "method": "suppression",
         "tables": len(release.tables),
         "suppressed_cells": len(audit.intervals),
         "audit_passed": audit.passed,
         "threshold": settings.disclosure_threshold,
+        "unknown_primary": settings.disclosure_unknown_primary,
+        "information_loss": information_loss(release.tables),
     }
     facts = {
         "version": __version__,

@@ -27,6 +27,7 @@ def test_protect_command_writes_markers_and_ledger(tmp_path):
     res = CliRunner().invoke(app, [*args, "--ledger", str(ledger), "--release", "2025"])
     assert res.exit_code == 0, res.output
     assert "audit passed" in res.output and "0 tot en met 9" in res.output
+    assert "information loss:" in res.output
     shown = pd.read_csv(out, dtype=str)
     cell = shown[(shown["table"] == "form_sex") & (shown["form"] == "sexual")]
     assert set(cell["value"]) == {"<10", "x", "43"}

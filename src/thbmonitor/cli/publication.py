@@ -34,6 +34,7 @@ def protect_command(
     from thbmonitor.disclosure import (
         DisclosureRules,
         Ledger,
+        information_loss,
         legend,
         protect_release,
         tables_from_frame,
@@ -53,6 +54,19 @@ def protect_command(
         new.save(ledger)
     hidden = len(result.audit.intervals)
     typer.echo(f"{len(tables)} table(s) protected; {hidden} hidden cell(s); audit passed")
+    loss = information_loss(result.tables)
+    for name, f in loss["tables"].items():
+        units = "." if f["units_in_hidden_cells"] is None else f["units_in_hidden_cells"]
+        typer.echo(
+            f"  {name}: {f['primary']} small, {f['complementary']} complementary of "
+            f"{f['cells']} cells ({100 * f['hidden_share']:.1f}%); units in hidden cells {units}"
+        )
+    r = loss["release"]
+    typer.echo(
+        f"information loss: {r['primary']} small and {r['complementary']} complementary cells "
+        f"of {r['cells']} ({100 * r['hidden_share']:.1f}%), "
+        f"{r['complementary_per_primary']:.2f} complementary per small cell"
+    )
     typer.echo(legend(rules, "en"))
     typer.echo(legend(rules, "nl"))
 

@@ -17,6 +17,7 @@ A table can say which cells to hide last and which lines are structural::
 
 from thbmonitor.disclosure.audit import AuditResult, CellInterval, GroupCheck
 from thbmonitor.disclosure.ledger import Ledger, LedgerTable
+from thbmonitor.disclosure.loss import information_loss
 from thbmonitor.disclosure.primary import GroupRisk
 from thbmonitor.disclosure.protected import ProtectedTable
 from thbmonitor.disclosure.relations import Relations
@@ -39,6 +40,7 @@ __all__ = [
     "Release",
     "audit_release",
     "cell_key",
+    "information_loss",
     "legend",
     "protect_release",
     "tables_from_frame",
