@@ -49,7 +49,7 @@ from thbmonitor.store import (
     REGISTRATION_COLUMNS,
 )
 
-__all__ = ["IngestResult", "detect_kind", "ingest_file"]
+__all__ = ["KINDS", "IngestResult", "detect_kind", "ingest_file", "prepare_rows", "store_rows"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -112,33 +112,55 @@ def ingest_file(
     if problems:
         raise ValidationError(sorted(problems, key=lambda p: p.row))
     say("pseudonymising")
-    rows = kind.derive(frame, sha)
-    columns = kind.columns
-    if kind.identifiers:
-        ids = encode_identifiers(frame, encoder, rows[kind.date_column])
-        rows[kind.age_column] = ids.pop("age")
-        if kind.name == "registrations":
-            rows["age_band"] = [
-                age_band(None if pd.isna(a) else int(a)).value for a in rows[kind.age_column]
-            ]
-        for col in ids.columns:
-            rows[col] = ids[col]
-        rows["dob_missing"] = _text(frame, "date_of_birth").eq("")
-        columns = kind.columns + IDENTIFIER_COLUMNS
+    rows = prepare_rows(kind.name, frame, encoder, sha)
     say("storing")
+    store_rows(store, kind.name, rows, sha, path.name)
+    return IngestResult(path.name, kind.name, len(rows), False)
+
+
+def prepare_rows(kind_name: str, frame: pd.DataFrame, encoder: Encoder, sha: str) -> pd.DataFrame:
+    """The store's rows of a validated frame: derived columns, identifiers pseudonymised.
+
+    Shared by ``ingest_file`` and the registry, which validates and pseudonymises its
+    submissions the same way before anything reaches its database. The frame's plaintext
+    identifiers are not among the returned columns.
+    """
+    kind = KINDS[kind_name]
+    rows = kind.derive(frame, sha)
+    if not kind.identifiers:
+        return rows[list(kind.columns)]
+    ids = encode_identifiers(frame, encoder, rows[kind.date_column])
+    rows[kind.age_column] = ids.pop("age")
+    if kind.name == "registrations":
+        rows["age_band"] = [
+            age_band(None if pd.isna(a) else int(a)).value for a in rows[kind.age_column]
+        ]
+    for col in ids.columns:
+        rows[col] = ids[col]
+    rows["dob_missing"] = _text(frame, "date_of_birth").eq("")
+    return rows[list(kind.columns + IDENTIFIER_COLUMNS)]
+
+
+def store_rows(store: Store, kind_name: str, rows: pd.DataFrame, sha: str, name: str) -> None:
+    """Insert prepared rows (see :func:`prepare_rows`) and record their source, all or nothing.
+
+    ``sha`` identifies the source (a file's SHA-256, or a registry extract's digest): a source
+    already recorded is refused by the store's primary key, so nothing is added twice.
+    """
+    kind = KINDS[kind_name]
+    columns = list(rows.columns)
     names = ", ".join(columns)
     select = ", ".join(f"CAST({c} AS BIT)" if c in BIT_COLUMNS else c for c in columns)
     with store.transaction():
-        store.register("_incoming", rows[list(columns)])
+        store.register("_incoming", rows)
         try:
             store.execute(f"INSERT INTO {kind.table} ({names}) SELECT {select} FROM _incoming")
         finally:
             store.unregister("_incoming")
         store.execute(
             "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?)",
-            [sha, kind.name, path.name, len(rows), datetime.now()],
+            [sha, kind.name, name, len(rows), datetime.now()],
         )
-    return IngestResult(path.name, kind.name, len(rows), False)
 
 
 def _clashes_with_store(store: Store, file: str, frame: pd.DataFrame, kind: _Kind) -> list[Problem]:
