@@ -1,0 +1,111 @@
+"""``thbmonitor serve``: the registry under gunicorn, after checks that refuse an unsafe start.
+
+The service refuses to start when its database role could defeat row-level security (a
+superuser, BYPASSRLS, or a role that owns the tables), when the schema is not migrated, or
+when the key is not the one the registry's registrations were pseudonymised with (its
+fingerprint is kept in the database; the key never is).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from thbmonitor.errors import ConfigError, KeyMissingError
+
+log = logging.getLogger(__name__)
+FINGERPRINT = "key_fingerprint"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    threads: int = 16
+    certfile: str | None = None
+    keyfile: str | None = None
+    access_log: bool = False
+
+
+def key_fingerprint(encoder: Any) -> str:
+    """A fingerprint of the key (a keyed hash of a constant): it tells keys apart, nothing more."""
+    return str(encoder.token("key-fingerprint", "thbmonitor registry"))
+
+
+def preflight() -> None:
+    """Check the role, the schema and the key before serving; raise ConfigError otherwise."""
+    from django.conf import settings
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from thbmonitor.registry.models import RegistryFact
+    from thbmonitor.registry.security import check_service_role
+
+    with connection.cursor() as cursor:
+        problem = check_service_role(cursor)
+    if problem:
+        raise ConfigError(
+            f"{problem}: the service must connect as the role that owns nothing "
+            "(default thbmonitor_service, created by 'thbmonitor intake migrate'); "
+            "give serve a --database URL with that user"
+        )
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise ConfigError(
+            "the registry's schema is not up to date: run 'thbmonitor intake migrate'"
+        )
+    encoder = settings.REGISTRY.encoder
+    if encoder is None:
+        raise KeyMissingError("the registry needs the pseudonymisation key to serve")
+    mine = key_fingerprint(encoder)
+    fact, _ = RegistryFact.objects.get_or_create(key=FINGERPRINT, defaults={"value": mine})
+    if fact.value != mine:
+        raise KeyMissingError(
+            "this is not the key the registry's registrations were pseudonymised with; "
+            "start the service with that key"
+        )
+    connection.close()
+
+
+def serve(options: ServeOptions) -> None:
+    """Run the configured registry under gunicorn until stopped."""
+    from django.core.wsgi import get_wsgi_application
+    from django.db import connections
+    from gunicorn.app.base import BaseApplication
+
+    preflight()
+    application = get_wsgi_application()
+    connections.close_all()  # no connection crosses the fork into the workers
+
+    config: dict[str, Any] = {
+        "bind": f"{options.host}:{options.port}",
+        "workers": options.workers,
+        "threads": options.threads,
+        "worker_class": "gthread",
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "limit_request_line": 4094,
+        "limit_request_fields": 100,
+        "accesslog": "-" if options.access_log else None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "preload_app": True,
+        "proc_name": "thbmonitor-registry",
+    }
+    if options.certfile:
+        config["certfile"] = options.certfile
+        config["keyfile"] = options.keyfile
+
+    class Service(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in config.items():
+                if value is not None:
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return application
+
+    Service().run()

@@ -1,0 +1,259 @@
+"""Storing submissions: one registration, a correction, or a whole file, all or nothing.
+
+Shared by the JSON API, the web form and the upload. Submissions are validated and
+pseudonymised by a per-process batcher (:mod:`.batch`, :mod:`.intake`), then written inside a
+scoped transaction (:mod:`.tenancy`), where row-level security holds the organisation to its
+own rows and the database's trigger writes the audit entries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+import pandas as pd
+from django.conf import settings
+from django.db import IntegrityError
+from django.db.models import Q
+
+from thbmonitor.errors import Problem
+from thbmonitor.ingest.validate import check_columns
+from thbmonitor.pseudonymise import Encoder
+from thbmonitor.registry import audit
+from thbmonitor.registry.batch import Batcher
+from thbmonitor.registry.intake import (
+    FIELD_NAMES,
+    IDENTIFYING,
+    SET_BY_REGISTRY,
+    Prepared,
+    Submission,
+    prepare,
+)
+from thbmonitor.registry.models import IdempotencyKey, Registration
+from thbmonitor.registry.tenancy import Scope, scoped
+from thbmonitor.schema import REGISTRATION_FIELDS
+from thbmonitor.store import IDENTIFIER_COLUMNS
+
+# a correction of any of these re-encodes the identifiers, so all identifiers must be sent
+REENCODE_TRIGGERS = (*IDENTIFYING, "registration_date")
+DERIVED_FROM_IDENTIFIERS = (*IDENTIFIER_COLUMNS, "age_at_registration", "age_band", "dob_missing")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a submission."""
+
+    id: UUID | None = None
+    problems: tuple[Problem, ...] = ()
+    matches: int = 0  # the organisation's own registrations of a matching person
+    replayed: bool = False  # the Idempotency-Key was seen before: nothing stored twice
+    rows: int = 0
+
+
+def encoder() -> Encoder:
+    enc = settings.REGISTRY.encoder
+    if enc is None:  # pragma: no cover - serve always has a key
+        raise RuntimeError("the registry was started without a pseudonymisation key")
+    return enc
+
+
+@cache
+def _batcher() -> Batcher[Submission, Prepared]:
+    registry = settings.REGISTRY
+    return Batcher(lambda subs: prepare(subs, encoder()), linger=registry.batch_linger)
+
+
+def _problem(name: str, reason: str, source: str = "submission") -> tuple[Problem, ...]:
+    return (Problem(source, 1, name, reason),)
+
+
+def _matches(org_id: int, row: Mapping[str, Any]) -> int:
+    """The organisation's own registrations of a person with the same identity number, or the
+    same last name, first name and birth date (row-level security sees no other's)."""
+    cond = Q()
+    if row.get("tok_identity"):
+        cond |= Q(tok_identity=row["tok_identity"])
+    if row.get("tok_last") and row.get("tok_dob") and row.get("tok_first1"):
+        cond |= Q(tok_last=row["tok_last"], tok_dob=row["tok_dob"], tok_first1=row["tok_first1"])
+    if not cond:
+        return 0
+    return Registration.objects.filter(cond, organisation_id=org_id).count()
+
+
+def request_digest(values: Mapping[str, str]) -> str:
+    """A keyed digest of a request's values (the same body gives the same digest)."""
+    return encoder().token("idempotency", json.dumps(dict(values), sort_keys=True))
+
+
+def _constraint(exc: IntegrityError) -> str:
+    diag = getattr(exc.__cause__, "diag", None)
+    return str(getattr(diag, "constraint_name", "") or "")
+
+
+def create(user: Any, values: Mapping[str, str], channel: str, key: str | None = None) -> Outcome:
+    """Validate, pseudonymise and store one registration of the user's organisation."""
+    org = user.organisation
+    scope = Scope.of(user, channel)
+    if key is not None:
+        digest = request_digest(values)
+        seen = _replay(scope, org.pk, key, digest)
+        if seen is not None:
+            return seen
+    prepared = _batcher()(Submission(values, org.type))
+    if prepared.row is None:
+        return Outcome(problems=prepared.problems)
+    try:
+        with scoped(scope):
+            matches = _matches(org.pk, prepared.row)
+            reg = Registration(
+                organisation_id=org.pk,
+                created_by_id=user.pk,
+                reference=values.get("registration_id", "").strip(),
+                **prepared.row,
+            )
+            reg.save(force_insert=True)
+            if key is not None:
+                IdempotencyKey.objects.create(
+                    organisation_id=org.pk, key=key, request_digest=digest, registration=reg
+                )
+    except IntegrityError as exc:
+        if _constraint(exc) == "idempotency_key_unique" and key is not None:
+            seen = _replay(scope, org.pk, key, digest)  # a concurrent retry stored it first
+            if seen is not None:
+                return seen
+        if _constraint(exc) == "registration_reference_unique":
+            return Outcome(
+                problems=_problem("registration_id", "is already registered by your organisation")
+            )
+        raise
+    return Outcome(id=reg.id, matches=matches, rows=1)
+
+
+def _replay(scope: Scope, org_id: int, key: str, digest: str) -> Outcome | None:
+    with scoped(scope):
+        seen = IdempotencyKey.objects.filter(organisation_id=org_id, key=key).first()
+    if seen is None:
+        return None
+    if seen.request_digest != digest:
+        return Outcome(
+            problems=_problem("Idempotency-Key", "was used before for a different registration")
+        )
+    return Outcome(id=seen.registration_id, replayed=True)
+
+
+def stored_values(reg: Registration) -> dict[str, str]:
+    """The registration's non-identifying fields as the text of a registrations file."""
+    out: dict[str, str] = {}
+    for f in REGISTRATION_FIELDS:
+        if f.identifying or f.name in ("registration_id", "date_of_birth_estimated"):
+            continue
+        value = getattr(reg, f.name, None)
+        if isinstance(value, bool):
+            out[f.name] = "1" if value else "0"
+        else:
+            out[f.name] = "" if value is None else str(value)
+    out["date_of_birth_estimated"] = "1" if reg.dob_estimated else "0"
+    out["registration_id"] = reg.reference
+    return out
+
+
+def correct(user: Any, reg_id: UUID, changes: Mapping[str, str], channel: str) -> Outcome | None:
+    """Correct a registration of the user's organisation; None when it sees no such one."""
+    scope = Scope.of(user, channel)
+    reencode = any(k in changes for k in REENCODE_TRIGGERS)
+    missing = [k for k in IDENTIFYING if k not in changes]
+    if reencode and missing:
+        reason = (
+            "must be sent again with any correction of an identifier or of the registration "
+            "date: identifiers are not stored, so all of them are encoded anew (send empty "
+            "where unknown)"
+        )
+        return Outcome(problems=tuple(Problem("submission", 1, k, reason) for k in missing))
+    with scoped(scope):
+        reg = Registration.objects.filter(pk=reg_id, organisation_id=user.organisation_id).first()
+    if reg is None:
+        return None
+    merged = stored_values(reg) | dict(changes)
+    prepared = _batcher()(Submission(merged, user.organisation.type))
+    if prepared.row is None:
+        return Outcome(problems=prepared.problems)
+    row = dict(prepared.row)
+    if not reencode:
+        for name in DERIVED_FROM_IDENTIFIERS:
+            row.pop(name, None)
+    changed = [k for k, v in row.items() if getattr(reg, k) != v]
+    new_ref = merged.get("registration_id", "").strip()
+    if new_ref != reg.reference:
+        reg.reference = new_ref
+        changed.append("reference")
+    for k in changed:
+        if k != "reference":
+            setattr(reg, k, row[k])
+    try:
+        with scoped(scope):
+            if changed:
+                reg.save(update_fields=[*changed, "updated_at"])
+    except IntegrityError as exc:
+        if _constraint(exc) == "registration_reference_unique":
+            return Outcome(
+                problems=_problem("registration_id", "is already registered by your organisation")
+            )
+        raise
+    return Outcome(id=reg.id, rows=1)
+
+
+def upload(user: Any, frame: pd.DataFrame, file_name: str, sha256: str) -> Outcome:
+    """Store every row of a file, or none: every problem of every row is reported at once."""
+    org = user.organisation
+    scope = Scope.of(user, "upload")
+    key = f"file:{sha256}"
+    with scoped(scope):
+        if IdempotencyKey.objects.filter(organisation_id=org.pk, key=key).exists():
+            return Outcome(replayed=True)
+    for name in ("registration_id", *SET_BY_REGISTRY):
+        if name not in frame.columns:
+            frame[name] = ""
+    check_columns(file_name, frame, REGISTRATION_FIELDS)
+    records = frame.reindex(columns=list(FIELD_NAMES), fill_value="").to_dict("records")
+    subs = [Submission({str(k): str(v) for k, v in r.items()}, org.type) for r in records]
+    prepared = prepare(subs, encoder(), file_name, own_ids=True)
+    problems = [p for r in prepared for p in r.problems]
+    refs = [s.values.get("registration_id", "").strip() for s in subs]
+    with scoped(scope):
+        taken = set(
+            Registration.objects.filter(
+                organisation_id=org.pk, reference__in=[r for r in refs if r]
+            ).values_list("reference", flat=True)
+        )
+    problems += [
+        Problem(file_name, i + 1, "registration_id", "is already registered by your organisation")
+        for i, r in enumerate(refs)
+        if r and r in taken
+    ]
+    if problems:
+        return Outcome(problems=tuple(sorted(problems, key=lambda p: p.row)))
+    regs = [
+        Registration(organisation_id=org.pk, created_by_id=user.pk, reference=ref, **p.row)
+        for ref, p in zip(refs, prepared, strict=True)
+        if p.row is not None
+    ]
+    with scoped(scope):
+        Registration.objects.bulk_create(regs, batch_size=500)
+        if regs:
+            IdempotencyKey.objects.create(
+                organisation_id=org.pk, key=key, request_digest=sha256, registration=regs[0]
+            )
+        audit.record("upload", object_type="file", object_ids=[sha256], detail=f"rows={len(regs)}")
+    return Outcome(rows=len(regs))
+
+
+def visible(user: Any, channel: str, ids: Sequence[UUID]) -> None:
+    """Record the reads of these registrations (inside the caller's scoped transaction)."""
+    if ids:
+        audit.record(
+            "registration.read", object_type="registration", object_ids=[str(i) for i in ids]
+        )
