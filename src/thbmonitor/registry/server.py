@@ -69,6 +69,41 @@ def preflight() -> None:
     connection.close()
 
 
+DRAIN_LIMIT = 64 * 1024 * 1024  # an oversized body up to this is read and dropped, not cut off
+
+
+def refuse_oversized(application: Any, api_limit: int, page_limit: int) -> Any:
+    """WSGI middleware: a body larger than the limit (the API's, or the pages' with their
+    uploads) gets 413 before Django parses it.
+
+    The body is read and dropped first (up to :data:`DRAIN_LIMIT`), so that the client, still
+    sending, receives the answer rather than a reset connection."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = api_limit if environ.get("PATH_INFO", "").startswith("/api/") else page_limit
+        if length <= limit:
+            return application(environ, start_response)
+        stream = environ["wsgi.input"]
+        left = min(length, DRAIN_LIMIT)
+        while left > 0:
+            chunk = stream.read(min(left, 1 << 16))
+            if not chunk:
+                break
+            left -= len(chunk)
+        body = b'{"detail": "the request body is too large"}'
+        start_response(
+            "413 Request Entity Too Large",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+    return app
+
+
 def serve(options: ServeOptions) -> None:
     """Run the configured registry under gunicorn until stopped."""
     from django.core.wsgi import get_wsgi_application
@@ -76,7 +111,9 @@ def serve(options: ServeOptions) -> None:
     from gunicorn.app.base import BaseApplication
 
     preflight()
-    application = get_wsgi_application()
+    from thbmonitor.registry.settings import MAX_API_BODY, MAX_UPLOAD
+
+    application = refuse_oversized(get_wsgi_application(), MAX_API_BODY, MAX_UPLOAD + 65536)
     connections.close_all()  # no connection crosses the fork into the workers
 
     config: dict[str, Any] = {

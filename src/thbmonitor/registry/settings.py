@@ -11,11 +11,13 @@ import hmac
 import os
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from thbmonitor.errors import ConfigError
-from thbmonitor.pseudonymise import Encoder
+
+if TYPE_CHECKING:
+    from thbmonitor.pseudonymise import Encoder
 
 SERVICE_ROLE = "thbmonitor_service"  # the database role the service connects as
 MAX_API_BODY = 64 * 1024  # bytes: a registration is far smaller
