@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.registry.service import Registry, drop_database, make_registry, pg_or_skip
+from tests.registry.service import (
+    Browserless,
+    Registry,
+    drop_database,
+    make_registry,
+    pg_or_skip,
+)
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +27,9 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     finally:
         reg.stop()
         drop_database(reg.db)
+
+
+@pytest.fixture(autouse=True)
+def _close_sessions() -> Iterator[None]:
+    yield
+    Browserless.close_all()

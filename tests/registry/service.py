@@ -177,9 +177,17 @@ class Browserless:
     """A web session over plain HTTP on loopback: keeps the Secure cookies a browser keeps for
     localhost (httpx's cookie jar sends Secure cookies over https only)."""
 
+    opened: list[Browserless] = []  # noqa: RUF012  (closed after each test by conftest)
+
     def __init__(self, base: str) -> None:
         self.client = httpx.Client(base_url=base, timeout=30, follow_redirects=False)
         self.cookies: dict[str, str] = {}
+        Browserless.opened.append(self)
+
+    @classmethod
+    def close_all(cls) -> None:
+        while cls.opened:
+            cls.opened.pop().client.close()
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         headers = dict(kwargs.pop("headers", {}) or {})

@@ -138,6 +138,6 @@ def connect_login_signals() -> None:
         detail = "" if user is not None else "unknown user"
         record_as(scope, "login.failed", object_type="user", object_ids=ids, detail=detail)
 
-    user_logged_in.connect(logged_in, dispatch_uid="registry-login")
-    user_logged_out.connect(logged_out, dispatch_uid="registry-logout")
-    user_login_failed.connect(failed, dispatch_uid="registry-login-failed")
+    user_logged_in.connect(logged_in, weak=False, dispatch_uid="registry-login")
+    user_logged_out.connect(logged_out, weak=False, dispatch_uid="registry-logout")
+    user_login_failed.connect(failed, weak=False, dispatch_uid="registry-login-failed")

@@ -87,6 +87,7 @@ def django_settings(url: str, registry: Registry, *, secure_cookies: bool = True
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
             "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "thbmonitor.registry.views.password_gate",
             "django.middleware.clickjacking.XFrameOptionsMiddleware",
             "axes.middleware.AxesMiddleware",
         ],

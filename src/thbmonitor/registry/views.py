@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
 from thbmonitor.errors import InputError, Problem
@@ -89,7 +90,10 @@ def password_gate(get_response: Callable[[HttpRequest], HttpResponse]) -> Callab
             allowed = (reverse("password_change"), reverse("logout"))
             if request.path not in allowed:
                 return redirect("password_change")
-        return get_response(request)
+        response = get_response(request)
+        if not request.path.startswith("/static/"):
+            add_never_cache_headers(response)  # pages may hold what a user just typed
+        return response
 
     return middleware
 
