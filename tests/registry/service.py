@@ -28,6 +28,7 @@ ORGS = {
     "Zorg Zuid": "NGOCare",
     "Inspectie": "LabourInspectorate",
     "Registratiecentrum": "Other",
+    "Marechaussee": "KMar",
 }
 USERS = {
     "police": ("politie@example.org", "Politie Oost", "submitter"),
@@ -36,6 +37,7 @@ USERS = {
     "care_admin": ("beheer@example.org", "Zorg Zuid", "org_admin"),
     "analyst": ("analist@example.org", "Registratiecentrum", "analyst"),
     "auditor": ("auditor@example.org", "Registratiecentrum", "auditor"),
+    "kmar": ("kmar@example.org", "Marechaussee", "submitter"),
 }
 
 
@@ -51,9 +53,14 @@ def pg_or_skip() -> None:
         pytest.skip("PostgreSQL is not running at 127.0.0.1:5432")
 
 
-def cli(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, env={**os.environ, **(env or {})},
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
         timeout=300,
     )
     if check and done.returncode != 0:
@@ -108,16 +115,30 @@ class Registry:
 
     def api(self, who: str) -> httpx.Client:
         token = self.users[who]["token"]
-        return httpx.Client(base_url=self.base, headers={"Authorization": f"Bearer {token}"},
-                            timeout=30)
+        return httpx.Client(
+            base_url=self.base, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
 
     def start(self, workers: int = 1, threads: int = 8) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [*CLI, "serve", "--database", self.service_url, "--port", str(self.port),
-                 "--workers", str(workers), "--threads", str(threads), "--access-log"],
-                stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "THBMONITOR_KEY": KEY}, start_new_session=True,
+                [
+                    *CLI,
+                    "serve",
+                    "--database",
+                    self.service_url,
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(workers),
+                    "--threads",
+                    str(threads),
+                    "--access-log",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "THBMONITOR_KEY": KEY},
+                start_new_session=True,
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -167,7 +188,10 @@ def make_registry(tmp: Path) -> Registry:
     cli("intake", "migrate", "--database", url)
     done = subprocess.run(
         [sys.executable, "-c", SETUP, url, json.dumps(ORGS), json.dumps(USERS)],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return Registry(db, free_port(), json.loads(done.stdout), tmp / "serve.log")
@@ -218,5 +242,7 @@ class Browserless:
 
     def login(self, email: str, password: str, lang: str = "en") -> httpx.Response:
         token = self.csrf(f"/{lang}/login/")
-        return self.post(f"/{lang}/login/", {"csrfmiddlewaretoken": token, "username": email,
-                                             "password": password})
+        return self.post(
+            f"/{lang}/login/",
+            {"csrfmiddlewaretoken": token, "username": email, "password": password},
+        )

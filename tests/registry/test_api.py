@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
 from tests.registry.service import Registry
 
 pytestmark = pytest.mark.xdist_group("registry")
@@ -49,13 +48,21 @@ def test_submit_list_read_correct(registry: Registry) -> None:
 def test_correcting_the_date_needs_the_identifiers_again(registry: Registry) -> None:
     with registry.api("police") as api:
         reg_id = api.post("/api/registrations", json=VALID).json()["id"]
-        refused = api.patch(f"/api/registrations/{reg_id}", json={"registration_date": "2021-03-04"})
+        refused = api.patch(
+            f"/api/registrations/{reg_id}", json={"registration_date": "2021-03-04"}
+        )
         assert refused.status_code == 422
         assert {p["field"] for p in refused.json()["detail"]} == {
-            "first_names", "last_name", "date_of_birth", "identity_number"}
+            "first_names",
+            "last_name",
+            "date_of_birth",
+            "identity_number",
+        }
         again = {k: VALID[k] for k in ("first_names", "last_name", "date_of_birth")}
-        done = api.patch(f"/api/registrations/{reg_id}",
-                         json={"registration_date": "2021-03-04", "identity_number": None, **again})
+        done = api.patch(
+            f"/api/registrations/{reg_id}",
+            json={"registration_date": "2021-03-04", "identity_number": None, **again},
+        )
         assert done.status_code == 200, done.text
         assert done.json()["age_at_registration"] == 17
 
@@ -78,15 +85,22 @@ def test_idempotency_key_stores_once(registry: Registry) -> None:
         again = api.post("/api/registrations", json=VALID, headers={"Idempotency-Key": key})
         assert first.status_code == 201 and again.status_code == 201
         assert first.json()["id"] == again.json()["id"]
-        other = api.post("/api/registrations", json={**VALID, "sex": "M"},
-                         headers={"Idempotency-Key": key})
+        other = api.post(
+            "/api/registrations", json={**VALID, "sex": "M"}, headers={"Idempotency-Key": key}
+        )
         assert other.status_code == 422
         assert other.json()["detail"][0]["field"] == "Idempotency-Key"
 
 
 def test_every_problem_at_once_by_field_never_the_value(registry: Registry) -> None:
-    bad = {**VALID, "registration_date": "2020-02-30", "sex": "X", "nationality": "Dutch",
-           "date_of_birth": "2021-01-01", "forms_of_exploitation": "Bedelarij"}
+    bad = {
+        **VALID,
+        "registration_date": "2020-02-30",
+        "sex": "X",
+        "nationality": "Dutch",
+        "date_of_birth": "2021-01-01",
+        "forms_of_exploitation": "Bedelarij",
+    }
     with registry.api("police") as api:
         answer = api.post("/api/registrations", json=bad)
     assert answer.status_code == 422
@@ -107,13 +121,23 @@ def test_consent_is_required_where_the_rules_say(registry: Registry) -> None:
 
 
 def test_matching_person_of_own_organisation_only(registry: Registry) -> None:
-    person = {**VALID, "last_name": "Test" + uuid.uuid4().hex[:8], "consent": True,
-              "identity_number": "NX" + uuid.uuid4().hex[:8]}
+    person = {
+        **VALID,
+        "last_name": "Test" + uuid.uuid4().hex[:8],
+        "consent": True,
+        "identity_number": "NX" + uuid.uuid4().hex[:8],
+    }
     with registry.api("police") as police, registry.api("care") as care:
-        assert police.post("/api/registrations", json=person).json()["matching_own_registrations"] == 0
+        assert (
+            police.post("/api/registrations", json=person).json()["matching_own_registrations"] == 0
+        )
         # another organisation learns nothing of the police's registration
-        assert care.post("/api/registrations", json=person).json()["matching_own_registrations"] == 0
-        assert police.post("/api/registrations", json=person).json()["matching_own_registrations"] == 1
+        assert (
+            care.post("/api/registrations", json=person).json()["matching_own_registrations"] == 0
+        )
+        assert (
+            police.post("/api/registrations", json=person).json()["matching_own_registrations"] == 1
+        )
 
 
 @pytest.mark.parametrize(
@@ -138,11 +162,15 @@ def test_bad_bodies_get_a_clear_4xx(registry: Registry, body: object, status: in
 
 def test_oversized_and_malformed_bodies(registry: Registry) -> None:
     with registry.api("police") as api:
-        huge = api.post("/api/registrations", content=b'{"a": "' + b"x" * 200_000 + b'"}',
-                        headers={"Content-Type": "application/json"})
+        huge = api.post(
+            "/api/registrations",
+            content=b'{"a": "' + b"x" * 200_000 + b'"}',
+            headers={"Content-Type": "application/json"},
+        )
         assert huge.status_code == 413
-        broken = api.post("/api/registrations", content=b"{not json",
-                          headers={"Content-Type": "application/json"})
+        broken = api.post(
+            "/api/registrations", content=b"{not json", headers={"Content-Type": "application/json"}
+        )
         assert 400 <= broken.status_code < 500
 
 
@@ -153,8 +181,9 @@ def test_tokens_and_roles(registry: Registry) -> None:
 
     anonymous = httpx.get(f"{registry.base}/api/registrations")
     assert anonymous.status_code == 401
-    forged = httpx.get(f"{registry.base}/api/registrations",
-                       headers={"Authorization": "Bearer thb_forged"})
+    forged = httpx.get(
+        f"{registry.base}/api/registrations", headers={"Authorization": "Bearer thb_forged"}
+    )
     assert forged.status_code == 401
 
 

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-
 import tests.registry.service as svc
 from tests.registry.service import Registry
 from tests.registry.test_api import VALID
@@ -22,7 +21,10 @@ def test_reads_and_writes_are_logged_without_values(registry: Registry) -> None:
         api.patch(f"/api/registrations/{reg_id}", json={"municipality": "Ede", "sector": "Other"})
     rows = svc.admin(
         "SELECT action, fields, detail, actor FROM registry_audit WHERE object_id = %s "
-        "ORDER BY seq", registry.db, [reg_id])
+        "ORDER BY seq",
+        registry.db,
+        [reg_id],
+    )
     actions = [r[0] for r in rows]
     assert actions == ["registration.insert", "registration.read", "registration.update"]
     assert rows[2][1] == "municipality,sector"
@@ -54,8 +56,12 @@ def test_append_only_even_for_the_owner_and_tampering_is_found(lone_registry: st
     ok = svc.cli("intake", "verify-audit", "--database", url)
     assert "3 entries" in ok.stderr
     with psycopg.connect(url, autocommit=True) as con:  # the owner (here a superuser)
-        for sql in ("UPDATE registry_audit SET detail = 'x'", "DELETE FROM registry_audit",
-                    "TRUNCATE registry_audit", "DELETE FROM registry_audit_head"):
+        for sql in (
+            "UPDATE registry_audit SET detail = 'x'",
+            "DELETE FROM registry_audit",
+            "TRUNCATE registry_audit",
+            "DELETE FROM registry_audit_head",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 con.execute(sql)
         # a superuser can drop the guard; the chain still tells

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-
 from tests.registry.service import Registry
 from tests.registry.test_api import VALID
 
@@ -29,7 +28,7 @@ def test_service_role_cannot_reach_another_organisations_rows(registry: Registry
         assert con.execute("SELECT count(*) FROM registry_registration").fetchone() == (0,)
         con.commit()
         with con.transaction():
-            con.execute("SET LOCAL app.org_id = %s" % int(care))
+            con.execute(f"SET LOCAL app.org_id = {int(care)}")
             assert con.execute(
                 "SELECT count(*) FROM registry_registration WHERE id = %s", [police_reg]
             ).fetchone() == (0,)
@@ -39,7 +38,7 @@ def test_service_role_cannot_reach_another_organisations_rows(registry: Registry
             assert updated.rowcount == 0
         # writing a row for another organisation is refused by the policy's WITH CHECK
         with pytest.raises(psycopg.errors.InsufficientPrivilege), con.transaction():
-            con.execute("SET LOCAL app.org_id = %s" % int(care))
+            con.execute(f"SET LOCAL app.org_id = {int(care)}")
             con.execute(
                 "UPDATE registry_registration SET org_id = %s WHERE org_id = %s", [police, care]
             )
@@ -54,19 +53,23 @@ def test_service_role_cannot_reach_another_organisations_rows(registry: Registry
             )
         # the setting ends with its transaction: the next one sees nothing again
         with con.transaction():
-            con.execute("SET LOCAL app.org_id = %s" % int(police))
+            con.execute(f"SET LOCAL app.org_id = {int(police)}")
             assert con.execute(
                 "SELECT count(*) FROM registry_registration WHERE id = %s", [police_reg]
             ).fetchone() == (1,)
         assert con.execute("SELECT count(*) FROM registry_registration").fetchone() == (0,)
         con.commit()
         # and it may delete nothing, nor touch the audit log but to append
-        for sql in ("DELETE FROM registry_registration", "DELETE FROM registry_audit",
-                    "TRUNCATE registry_audit", "UPDATE registry_audit SET detail = ''",
-                    "ALTER TABLE registry_registration DISABLE ROW LEVEL SECURITY",
-                    "SELECT * FROM registry_audit_head"):
+        for sql in (
+            "DELETE FROM registry_registration",
+            "DELETE FROM registry_audit",
+            "TRUNCATE registry_audit",
+            "UPDATE registry_audit SET detail = ''",
+            "ALTER TABLE registry_registration DISABLE ROW LEVEL SECURITY",
+            "SELECT * FROM registry_audit_head",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege), con.transaction():
-                con.execute("SET LOCAL app.org_id = %s" % int(police))
+                con.execute(f"SET LOCAL app.org_id = {int(police)}")
                 con.execute(sql)
     # the police's registration is untouched
     with registry.api("police") as api:
@@ -76,7 +79,14 @@ def test_service_role_cannot_reach_another_organisations_rows(registry: Registry
 def test_the_service_refuses_to_run_as_the_owner(registry: Registry) -> None:
     import tests.registry.service as svc
 
-    done = svc.cli("serve", "--database", registry.owner_url, "--port", "1",
-                   env={"THBMONITOR_KEY": svc.KEY}, check=False)
+    done = svc.cli(
+        "serve",
+        "--database",
+        registry.owner_url,
+        "--port",
+        "1",
+        env={"THBMONITOR_KEY": svc.KEY},
+        check=False,
+    )
     assert done.returncode == 2
     assert "owns nothing" in done.stderr

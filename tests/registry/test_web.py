@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 import tests.registry.service as svc
 from tests.registry.service import Browserless, Registry
 from tests.registry.test_api import VALID
@@ -25,9 +24,15 @@ def signed_in(registry: Registry, who: str, lang: str = "en") -> Browserless:
         gate = web.get(f"/{lang}/registrations/")
         assert gate.status_code == 302 and gate.headers["location"].endswith("/password/")
         token = web.csrf(f"/{lang}/password/")
-        changed = web.post(f"/{lang}/password/", {
-            "csrfmiddlewaretoken": token, "old_password": user["password"],
-            "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+        changed = web.post(
+            f"/{lang}/password/",
+            {
+                "csrfmiddlewaretoken": token,
+                "old_password": user["password"],
+                "new_password1": NEW_PASSWORD,
+                "new_password2": NEW_PASSWORD,
+            },
+        )
         assert changed.status_code == 302, changed.text
         user["settled"] = NEW_PASSWORD
         return web
@@ -51,8 +56,14 @@ def test_headers_and_cookies(registry: Registry) -> None:
         assert flag in cookie
     token = web.csrf("/en/login/")
     user = registry.users["analyst"]
-    signed = web.post("/en/login/", {"csrfmiddlewaretoken": token, "username": user["user"],
-                                     "password": user.get("settled") or user["password"]})
+    signed = web.post(
+        "/en/login/",
+        {
+            "csrfmiddlewaretoken": token,
+            "username": user["user"],
+            "password": user.get("settled") or user["password"],
+        },
+    )
     session = [c for c in signed.headers.get_list("set-cookie") if c.startswith("__Host-session")]
     assert session
     for flag in ("HttpOnly", "Secure", "SameSite=Strict"):
@@ -77,31 +88,51 @@ def test_sign_in_is_throttled(registry: Registry) -> None:
     locked = web.login(user["user"], user["password"])  # the right one, too late
     assert locked.status_code == 429
     assert "15 minutes" in locked.text
-    failures = svc.admin("SELECT count(*) FROM registry_audit WHERE action = 'login.failed'",
-                         registry.db)[0][0]
+    failures = svc.admin(
+        "SELECT count(*) FROM registry_audit WHERE action = 'login.failed'", registry.db
+    )[0][0]
     assert failures >= 5
 
 
 def test_form_errors_next_to_their_fields_in_dutch(registry: Registry) -> None:
     web = signed_in(registry, "police", "nl")
     token = web.csrf("/nl/registrations/new/")
-    answer = web.post("/nl/registrations/new/", {
-        "csrfmiddlewaretoken": token, "registration_date": "2020-05-01", "sex": "",
-        "nationality": "NL", "residence_status": "DutchNational",
-        "forms_of_exploitation": "ForcedLabour", "last_name": "Bakker-Testpersoon"})
+    answer = web.post(
+        "/nl/registrations/new/",
+        {
+            "csrfmiddlewaretoken": token,
+            "registration_date": "2020-05-01",
+            "sex": "",
+            "nationality": "NL",
+            "residence_status": "DutchNational",
+            "forms_of_exploitation": "ForcedLabour",
+            "last_name": "Bakker-Testpersoon",
+        },
+    )
     assert answer.status_code == 422
     html = answer.text
     assert '<html lang="nl">' in html
     assert re.search(r'id="err_sex">is verplicht maar leeg<', html)
-    assert re.search(r'<select name="sex" id="id_sex"[^>]*aria-invalid="true" '
-                     r'aria-describedby="err_sex"', html)
+    assert re.search(
+        r'<select name="sex" id="id_sex"[^>]*aria-invalid="true" '
+        r'aria-describedby="err_sex"',
+        html,
+    )
     assert 'href="#id_sex"' in html  # the summary links to the field
     assert "no-store" in answer.headers["cache-control"]  # what was typed is not cached
-    done = web.post("/nl/registrations/new/", {
-        "csrfmiddlewaretoken": token, "registration_date": "2020-05-01", "sex": "M",
-        "nationality": "NL", "residence_status": "DutchNational",
-        "forms_of_exploitation": "ForcedLabour", "forms_of_exploitation_more": ["Servitude"],
-        "municipality": "Lelystad"})
+    done = web.post(
+        "/nl/registrations/new/",
+        {
+            "csrfmiddlewaretoken": token,
+            "registration_date": "2020-05-01",
+            "sex": "M",
+            "nationality": "NL",
+            "residence_status": "DutchNational",
+            "forms_of_exploitation": "ForcedLabour",
+            "forms_of_exploitation_more": ["Servitude"],
+            "municipality": "Lelystad",
+        },
+    )
     assert done.status_code == 302
     listed = web.get("/nl/registrations/").text
     assert "De registratie is opgeslagen." in listed
@@ -110,7 +141,9 @@ def test_form_errors_next_to_their_fields_in_dutch(registry: Registry) -> None:
 
 def test_output_is_escaped(registry: Registry) -> None:
     with registry.api("police") as api:
-        reg = api.post("/api/registrations", json={**VALID, "municipality": "<script>alert(1)</script>"})
+        reg = api.post(
+            "/api/registrations", json={**VALID, "municipality": "<script>alert(1)</script>"}
+        )
     html = signed_in(registry, "police").get(f"/en/registrations/{reg.json()['id']}/").text
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -127,38 +160,54 @@ def test_roles_see_their_own_pages(registry: Registry) -> None:
     assert auditor.get("/en/registrations/").status_code == 403
     admin = signed_in(registry, "care_admin")
     token = admin.csrf("/en/users/")
-    added = admin.post("/en/users/", {"csrfmiddlewaretoken": token,
-                                      "email": "nieuw@zorg.example", "role": "submitter"})
+    added = admin.post(
+        "/en/users/",
+        {"csrfmiddlewaretoken": token, "email": "nieuw@zorg.example", "role": "submitter"},
+    )
     assert added.status_code == 200 and "thb_" in added.text
-    refused = admin.post("/en/users/", {"csrfmiddlewaretoken": token,
-                                        "email": "baas@zorg.example", "role": "analyst"})
+    refused = admin.post(
+        "/en/users/",
+        {"csrfmiddlewaretoken": token, "email": "baas@zorg.example", "role": "analyst"},
+    )
     assert refused.status_code == 422
 
 
-CSV_HEAD = ("registration_id,registration_date,first_names,last_name,date_of_birth,sex,"
-            "nationality,residence_status,forms_of_exploitation,consent\n")
+CSV_HEAD = (
+    "registration_id,registration_date,first_names,last_name,date_of_birth,sex,"
+    "nationality,residence_status,forms_of_exploitation,consent\n"
+)
 
 
 def test_upload_all_or_nothing(registry: Registry) -> None:
     web = signed_in(registry, "care")
-    bad = CSV_HEAD + ("u1,2019-01-05,Ana,Lopes,1990-01-01,F,BR,NoLegalStatus,ForcedLabour,1\n"
-                      "u2,2019-01-06,Ion,Popescu,1985-13-01,M,RO,EUCitizen,ForcedLabour,0\n")
+    bad = CSV_HEAD + (
+        "u1,2019-01-05,Ana,Lopes,1990-01-01,F,BR,NoLegalStatus,ForcedLabour,1\n"
+        "u2,2019-01-06,Ion,Popescu,1985-13-01,M,RO,EUCitizen,ForcedLabour,0\n"
+    )
     token = web.csrf("/en/upload/")
-    answer = web.post("/en/upload/", {"csrfmiddlewaretoken": token},
-                      files={"file": ("batch.csv", bad.encode(), "text/csv")})
+    answer = web.post(
+        "/en/upload/",
+        {"csrfmiddlewaretoken": token},
+        files={"file": ("batch.csv", bad.encode(), "text/csv")},
+    )
     assert answer.status_code == 422
     rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]+)</td>", answer.text)
     assert rows == [("2", "Date of birth"), ("2", "The victim consented to registration")]
     assert "Popescu" not in answer.text and "1985-13-01" not in answer.text
-    assert not svc.admin("SELECT 1 FROM registry_registration WHERE reference = 'u1'",
-                         registry.db)
+    assert not svc.admin("SELECT 1 FROM registry_registration WHERE reference = 'u1'", registry.db)
     good = bad.replace("1985-13-01", "1985-12-01").replace("ForcedLabour,0", "ForcedLabour,1")
-    stored = web.post("/en/upload/", {"csrfmiddlewaretoken": token},
-                      files={"file": ("batch.csv", good.encode(), "text/csv")})
+    stored = web.post(
+        "/en/upload/",
+        {"csrfmiddlewaretoken": token},
+        files={"file": ("batch.csv", good.encode(), "text/csv")},
+    )
     assert stored.status_code == 302
     assert "2 rows were stored." in web.get("/en/registrations/").text
-    again = web.post("/en/upload/", {"csrfmiddlewaretoken": token},
-                     files={"file": ("batch.csv", good.encode(), "text/csv")})
+    again = web.post(
+        "/en/upload/",
+        {"csrfmiddlewaretoken": token},
+        files={"file": ("batch.csv", good.encode(), "text/csv")},
+    )
     assert again.status_code == 302
     assert "uploaded before" in web.get("/en/registrations/").text
 
