@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from registry_harness import Registry, cli, machine_load, sql  # noqa: E402
+from registry_harness import Registry, cli, machine_load, sql
 
 FIRST = ["Anna", "Eva", "Maria", "Ion", "Jan", "Li", "Olga", "Ahmed", "Sara", "Piet"]
 LAST = ["de Vries", "Jansen", "Popescu", "Kowalska", "Wei", "El Amrani", "Bakker", "Smit"]
