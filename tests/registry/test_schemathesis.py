@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from tests.registry.service import Registry
 
 pytestmark = pytest.mark.xdist_group("registry")
