@@ -24,21 +24,12 @@ from thbmonitor.ingest import prepare_rows
 from thbmonitor.ingest.readers import TEXT
 from thbmonitor.ingest.validate import validate
 from thbmonitor.pseudonymise import Encoder
-from thbmonitor.schema import REGISTRATION_FIELDS, ReportingOrganisation
+from thbmonitor.schema import CONSENT_NOT_REQUIRED, REGISTRATION_FIELDS
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in REGISTRATION_FIELDS)
 IDENTIFYING: tuple[str, ...] = tuple(f.name for f in REGISTRATION_FIELDS if f.identifying)
 # set by the registry, never by the submitter (registration_id is the organisation's reference)
 SET_BY_REGISTRY = ("reporting_organisation",)
-# Reporters who must report and so need no consent (NL: police, Royal Marechaussee and labour
-# inspectorate); any other reporter needs the victim's consent to register.
-CONSENT_EXEMPT = frozenset(
-    {
-        ReportingOrganisation.POLICE.value,
-        ReportingOrganisation.KMAR.value,
-        ReportingOrganisation.LABOUR_INSPECTORATE.value,
-    }
-)
 MAX_LENGTH = {"registration_id": 100, "municipality": 100, "nationality": 100}
 MAX_TEXT = 200  # any other field
 # the store's columns that the registry does not keep (it has its own id and provenance)
@@ -71,7 +62,7 @@ def as_text(value: object) -> str:
 
 
 def needs_consent(org_type: str) -> bool:
-    return org_type not in CONSENT_EXEMPT
+    return org_type not in CONSENT_NOT_REQUIRED
 
 
 def prepare(

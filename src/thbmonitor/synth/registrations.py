@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from thbmonitor.schema import REGISTRATION_FIELDS
+from thbmonitor.schema import CONSENT_NOT_REQUIRED, REGISTRATION_FIELDS
 from thbmonitor.synth import identity
 from thbmonitor.synth.params import LISTS, WorldParams
 
@@ -132,6 +132,10 @@ def build(
             "consent": _bool_col(consent, rng, params.missing_consent),
         }
     )
+    # a reporter that needs the victim's consent registers only with it (the registry refuses
+    # the rest); the random draws above are unchanged, so is every other column
+    needs = ~res["reporting_organisation"].isin(CONSENT_NOT_REQUIRED).to_numpy()
+    res.loc[needs, "consent"] = 1
     assert list(res.columns) == [f.name for f in REGISTRATION_FIELDS]
     res["_person"] = person
     res["_victim_year"] = out["victim_year"].to_numpy()
