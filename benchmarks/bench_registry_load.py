@@ -114,6 +114,7 @@ def main() -> None:
         try:
             reg.start(args.workers, args.threads)
             before = machine_load()
+            cpu0 = (reg.service_cpu(), reg.database_cpu(), time.process_time())
             token = reg.tokens["Politie Bench"]
             started = time.monotonic()
             deadline = started + args.seconds
@@ -137,6 +138,7 @@ def main() -> None:
                     c.run()
             elapsed = time.monotonic() - started
             after = machine_load()
+            cpu1 = (reg.service_cpu(), reg.database_cpu(), time.process_time())
             acked = {k: v for c in clients for k, v in c.acked.items()}
             lat = sorted(x for c in clients for x in c.latencies)
             stored = sql(reg.db, "SELECT count(*) FROM registry_registration")[0][0]
@@ -171,6 +173,14 @@ def main() -> None:
         f"registrations per key at most {per_key}; audit: {audit.strip() or 'verified'}"
     )
     print(f"machine before: {before}\nmachine after: {after}")
+    n = max(len(acked), 1)
+    service, database, client = (1000 * (b - a) / n for a, b in zip(cpu0, cpu1, strict=True))
+    print(
+        f"CPU per acknowledged submission: service {service:.1f} ms, PostgreSQL {database:.1f} "
+        f"ms, load generator {client:.1f} ms; total {service + database + client:.1f} ms, so "
+        f"2 free cores would carry at most {2000 / (service + database + client):.0f}/s"
+        + (" (the killed service's CPU is not counted)" if args.kill_after else "")
+    )
     ok = stored == len(acked) and not missing and per_key in (1, None)
     if args.kill_after is None:
         ok = ok and rate >= 200 and lat[int(0.95 * len(lat))] < 0.2

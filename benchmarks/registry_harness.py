@@ -47,6 +47,27 @@ def machine_load() -> str:
     return f"load average {load}; busiest: " + ", ".join(" ".join(t.split()) for t in top)
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(match: object) -> float:
+    """CPU seconds (user + system) of the live processes for which ``match(pid, stat,
+    cmdline)`` is true."""
+    total = 0.0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if match(int(pid), fields, cmd):  # type: ignore[operator]
+            total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
+
+
 class Registry:
     def __init__(self, orgs: dict[str, str], work: Path) -> None:
         self.db = f"thb_bench_{uuid.uuid4().hex[:10]}"
@@ -108,6 +129,16 @@ class Registry:
             except httpx.HTTPError:
                 time.sleep(0.2)
         raise SystemExit("the service did not start")
+
+    def service_cpu(self) -> float:
+        """CPU seconds of the service's processes (gunicorn master and workers)."""
+        assert self.process is not None
+        group = self.process.pid
+        return cpu_seconds(lambda pid, f, cmd: int(f[2]) == group)
+
+    def database_cpu(self) -> float:
+        """CPU seconds of the PostgreSQL backends serving this database."""
+        return cpu_seconds(lambda pid, f, cmd: cmd.startswith("postgres: ") and self.db in cmd)
 
     def kill9(self) -> None:
         assert self.process is not None

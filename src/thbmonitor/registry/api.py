@@ -207,7 +207,7 @@ def list_registrations(
         own = Registration.objects.filter(organisation_id=user.organisation_id)
         count = own.count()
         regs = list(own.order_by("-created_at", "id")[offset : offset + limit])
-        submit.visible(user, "api", [r.id for r in regs])
+        submit.record_reads([r.id for r in regs])
     return {"count": count, "items": [_out(r) for r in regs]}
 
 
@@ -221,7 +221,7 @@ def get_registration(request: HttpRequest, reg_id: UUID) -> tuple[int, Any]:
     with scoped(Scope.of(user, "api")):
         reg = Registration.objects.filter(pk=reg_id, organisation_id=user.organisation_id).first()
         if reg is not None:
-            submit.visible(user, "api", [reg.id])
+            submit.record_reads([reg.id])
     if reg is None:
         return 404, {"detail": "no such registration"}
     return 200, _out(reg)

@@ -99,10 +99,11 @@ def prepare(
 
     for i in wrong_org[wrong_org].index:
         add(i + 1, "reporting_organisation", "is not the type of your organisation")
-    for name in FIELD_NAMES:
-        limit = MAX_LENGTH.get(name, MAX_TEXT)
-        for i in frame.index[frame[name].str.len() > limit]:
-            add(i + 1, name, f"is longer than {limit} characters")
+    for i, s in enumerate(submissions):
+        for name, text in s.values.items():
+            limit = MAX_LENGTH.get(name, MAX_TEXT)
+            if len(text) > limit:
+                add(i + 1, name, f"is longer than {limit} characters")
     for p in validate(source, frame, REGISTRATION_FIELDS):
         add(p.row, p.field, p.reason)
     consent = frame["consent"].str.strip().str.lower()

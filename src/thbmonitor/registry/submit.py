@@ -251,7 +251,7 @@ def upload(user: Any, frame: pd.DataFrame, file_name: str, sha256: str) -> Outco
     return Outcome(rows=len(regs))
 
 
-def visible(user: Any, channel: str, ids: Sequence[UUID]) -> None:
+def record_reads(ids: Sequence[UUID]) -> None:
     """Record the reads of these registrations (inside the caller's scoped transaction)."""
     if ids:
         audit.record(

@@ -130,7 +130,7 @@ def registrations(request: HttpRequest) -> HttpResponse:
         shown = list(
             rows.order_by("-created_at", "id")[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
         )
-        submit.visible(user, "web", [r.id for r in shown])
+        submit.record_reads([r.id for r in shown])
     return render(
         request,
         "registry/list.html",
@@ -193,7 +193,7 @@ def edit_registration(request: HttpRequest, reg_id: UUID) -> HttpResponse:
     with scoped(Scope.of(user, "web")):
         reg = Registration.objects.filter(pk=reg_id, organisation_id=user.organisation_id).first()
         if reg is not None and request.method == "GET":
-            submit.visible(user, "web", [reg.id])
+            submit.record_reads([reg.id])
     if reg is None:
         raise Http404
     stored = submit.stored_values(reg)
