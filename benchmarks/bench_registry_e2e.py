@@ -138,7 +138,8 @@ def main() -> None:
         config.write_text(WINDOW)
         print(f"machine: {machine_load()}")
         t0 = time.monotonic()
-        cli("synth", "--out", str(world), "--scale", str(args.scale))
+        seed = str(load_settings(None, {}).seed)  # the demo's world: the settings' seed
+        cli("synth", "--out", str(world), "--scale", str(args.scale), "--seed", seed)
         with (world / "registrations.csv").open(newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
         reg = Registry(ORGS, work)
@@ -212,7 +213,7 @@ def main() -> None:
         run(
             "report", "--store", str(direct), "--out", str(work / "direct"), "--config", str(config)
         )
-        run("demo", "--out", str(work / "demo"), "--scale", str(args.scale))
+        run("demo", "--out", str(work / "demo"), "--scale", str(args.scale), "--seed", seed)
         runs = {name: figures(work / name) for name in ("registry", "direct", "demo")}
         print(f"all three runs in {time.monotonic() - t0:.0f} s; machine: {machine_load()}")
     for i, what in enumerate(("registrations per year", "victims per year")):
