@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from registry_harness import KEY, Registry, cli, machine_load, sql
 
+from thbmonitor.config import load_settings
 from thbmonitor.schema import REGISTRATION_FIELDS
 
 ORGS = {
