@@ -202,6 +202,14 @@ def serve_command(
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Log each request (method, path, status).")
     ] = False,
+    batch_window: Annotated[
+        float,
+        typer.Option(
+            "--batch-window",
+            help="Milliseconds a validation batch stays open for more submissions "
+            "(longer: less CPU per submission under load, more latency).",
+        ),
+    ] = 50.0,
     config: ConfigOption = None,
 ) -> None:
     """Run the registry (web form, upload, JSON API) on its PostgreSQL database."""
@@ -219,5 +227,6 @@ def serve_command(
             str(certfile) if certfile else None,
             str(keyfile) if keyfile else None,
             access_log,
+            batch_window / 1000,
         )
     )

@@ -26,6 +26,7 @@ from thbmonitor.registry import submit
 from thbmonitor.registry.accounts import user_of_token
 from thbmonitor.registry.audit import record_as
 from thbmonitor.registry.intake import MAX_LENGTH, MAX_TEXT, as_text
+from thbmonitor.registry.intake_process import IntakeUnavailable
 from thbmonitor.registry.models import Registration
 from thbmonitor.registry.tenancy import Scope, scoped
 from thbmonitor.schema import REGISTRATION_FIELDS
@@ -266,6 +267,15 @@ def invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
 @api.exception_handler(RequestDataTooBig)
 def too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": "the request body is too large"}, status=413)
+
+
+@api.exception_handler(IntakeUnavailable)
+def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    response = api.create_response(
+        request, {"detail": "the service cannot validate submissions now; retry"}, status=503
+    )
+    response["Retry-After"] = "5"
+    return response
 
 
 @api.exception_handler(AuthenticationError)

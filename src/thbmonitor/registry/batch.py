@@ -2,8 +2,9 @@
 
 Validation and pseudonymisation (:mod:`thbmonitor.ingest`) are vectorised over a frame and
 cost tens of milliseconds per call whatever its length; one call per batch of concurrent
-submissions keeps the service's cost per submission small. Each caller blocks until its own
-result (or the batch's exception) is ready.
+submissions keeps the cost per submission small. A batch is closed ``window`` seconds after
+its first item arrived (or at ``max_items``): a longer window makes larger batches, so less
+CPU per submission, at the price of that much latency.
 """
 
 from __future__ import annotations
@@ -11,39 +12,51 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+Reply = Callable[[R | None, BaseException | None], None]
 
 
 class Batcher(Generic[T, R]):
     """Call ``work`` on batches of items submitted from many threads.
 
-    ``linger``: seconds the worker waits for more items after the first one arrives;
-    ``max_items``: the largest batch. The worker thread starts on first use in each process
-    (a forked server worker starts its own)."""
+    The worker thread starts on first use in each process (a forked process starts its own).
+    """
 
     def __init__(
         self,
         work: Callable[[Sequence[T]], Sequence[R]],
         *,
-        linger: float = 0.002,
+        window: float = 0.002,
         max_items: int = 500,
     ) -> None:
         self.work = work
-        self.linger = linger
+        self.window = window
         self.max_items = max_items
-        self._queue: queue.Queue[tuple[T, Future[R]]] = queue.Queue()
+        self._queue: queue.Queue[tuple[T, Reply[R]]] = queue.Queue()
         self._lock = threading.Lock()
         self._pid: int | None = None
 
-    def __call__(self, item: T, timeout: float | None = 60.0) -> R:
+    def submit(self, item: T, reply: Reply[R]) -> None:
+        """Queue ``item``; ``reply(result, None)`` or ``reply(None, error)`` follows."""
         self._ensure_worker()
+        self._queue.put((item, reply))
+
+    def __call__(self, item: T, timeout: float | None = 60.0) -> R:
         future: Future[R] = Future()
-        self._queue.put((item, future))
+
+        def reply(result: R | None, error: BaseException | None) -> None:
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)  # type: ignore[arg-type]
+
+        self.submit(item, reply)
         return future.result(timeout)
 
     def _ensure_worker(self) -> None:
@@ -55,26 +68,26 @@ class Batcher(Generic[T, R]):
                 threading.Thread(target=self._run, name="intake-batcher", daemon=True).start()
                 self._pid = os.getpid()
 
-    def _run(self) -> None:
+    def _collect(self) -> list[tuple[T, Reply[R]]]:
         q = self._queue
-        while True:
-            batch = [q.get()]
+        batch = [q.get()]
+        closes = time.monotonic() + self.window
+        while len(batch) < self.max_items:
+            left = closes - time.monotonic()
             try:
-                if self.linger:
-                    batch.append(q.get(timeout=self.linger))
+                batch.append(q.get(timeout=left) if left > 0 else q.get_nowait())
             except queue.Empty:
-                pass
-            while len(batch) < self.max_items:
-                try:
-                    batch.append(q.get_nowait())
-                except queue.Empty:
-                    break
-            futures = [f for _, f in batch]
+                break
+        return batch
+
+    def _run(self) -> None:
+        while True:
+            batch = self._collect()
             try:
                 results = self.work([item for item, _ in batch])
-            except BaseException as exc:  # every caller gets the batch's error
-                for f in futures:
-                    f.set_exception(exc)
+            except Exception as exc:  # every caller gets the batch's error
+                for _, reply in batch:
+                    reply(None, exc)
                 continue
-            for f, r in zip(futures, results, strict=True):
-                f.set_result(r)
+            for (_, reply), result in zip(batch, results, strict=True):
+                reply(result, None)

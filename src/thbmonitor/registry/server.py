@@ -27,6 +27,7 @@ class ServeOptions:
     certfile: str | None = None
     keyfile: str | None = None
     access_log: bool = False
+    batch_window: float = 0.05  # seconds
 
 
 def key_fingerprint(encoder: Any) -> str:

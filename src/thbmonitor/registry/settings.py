@@ -18,6 +18,7 @@ from thbmonitor.errors import ConfigError
 
 if TYPE_CHECKING:
     from thbmonitor.pseudonymise import Encoder
+    from thbmonitor.registry.intake_process import Address
 
 SERVICE_ROLE = "thbmonitor_service"  # the database role the service connects as
 MAX_API_BODY = 64 * 1024  # bytes: a registration is far smaller
@@ -30,7 +31,8 @@ class Registry:
 
     encoder: Encoder | None  # None for commands that never see an identifier
     service_role: str = SERVICE_ROLE
-    batch_linger: float = 0.002  # seconds a validation batch waits for more submissions
+    batch_window: float = 0.05  # seconds a validation batch stays open for more submissions
+    intake: Address | None = None  # the intake process of a running service (serve sets it)
 
 
 def database_settings(url: str) -> dict[str, Any]:

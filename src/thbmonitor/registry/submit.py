@@ -9,7 +9,7 @@ own rows and the database's trigger writes the audit entries.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -33,6 +33,7 @@ from thbmonitor.registry.intake import (
     Submission,
     prepare,
 )
+from thbmonitor.registry.intake_process import IntakeClient
 from thbmonitor.registry.models import IdempotencyKey, Registration
 from thbmonitor.registry.tenancy import Scope, scoped
 from thbmonitor.schema import REGISTRATION_FIELDS
@@ -62,9 +63,16 @@ def encoder() -> Encoder:
 
 
 @cache
-def _batcher() -> Batcher[Submission, Prepared]:
+def _batcher() -> Callable[[Submission], Prepared]:
+    """The service's intake process, or a batcher in this process where none runs."""
     registry = settings.REGISTRY
-    return Batcher(lambda subs: prepare(subs, encoder()), linger=registry.batch_linger)
+    if registry.intake is not None:
+        return IntakeClient(registry.intake)
+    return Batcher(validate_batch, window=registry.batch_window)
+
+
+def validate_batch(submissions: Sequence[Submission]) -> list[Prepared]:
+    return prepare(submissions, encoder())
 
 
 def _problem(name: str, reason: str, source: str = "submission") -> tuple[Problem, ...]:
