@@ -103,19 +103,23 @@ def _constraint(exc: IntegrityError) -> str:
 
 
 def create(user: Any, values: Mapping[str, str], channel: str, key: str | None = None) -> Outcome:
-    """Validate, pseudonymise and store one registration of the user's organisation."""
+    """Validate, pseudonymise and store one registration of the user's organisation.
+
+    With an Idempotency-Key, a registration stored before under the same key (and body) is
+    answered again, and nothing is stored twice: the key is looked up in the same transaction
+    that stores, and its unique constraint settles a race between two retries."""
     org = user.organisation
     scope = Scope.of(user, channel)
-    if key is not None:
-        digest = request_digest(values)
-        seen = _replay(scope, org.pk, key, digest)
-        if seen is not None:
-            return seen
+    digest = request_digest(values) if key is not None else ""
     prepared = _batcher()(Submission(values, org.type))
-    if prepared.row is None:
-        return Outcome(problems=prepared.problems)
     try:
         with scoped(scope):
+            if key is not None:
+                seen = _seen(org.pk, key, digest)
+                if seen is not None:
+                    return seen
+            if prepared.row is None:
+                return Outcome(problems=prepared.problems)
             matches = _matches(org.pk, prepared.row)
             reg = Registration(
                 organisation_id=org.pk,
@@ -130,7 +134,8 @@ def create(user: Any, values: Mapping[str, str], channel: str, key: str | None =
                 )
     except IntegrityError as exc:
         if _constraint(exc) == "idempotency_key_unique" and key is not None:
-            seen = _replay(scope, org.pk, key, digest)  # a concurrent retry stored it first
+            with scoped(scope):  # a concurrent retry stored it first
+                seen = _seen(org.pk, key, digest)
             if seen is not None:
                 return seen
         if _constraint(exc) == "registration_reference_unique":
@@ -141,9 +146,9 @@ def create(user: Any, values: Mapping[str, str], channel: str, key: str | None =
     return Outcome(id=reg.id, matches=matches, rows=1)
 
 
-def _replay(scope: Scope, org_id: int, key: str, digest: str) -> Outcome | None:
-    with scoped(scope):
-        seen = IdempotencyKey.objects.filter(organisation_id=org_id, key=key).first()
+def _seen(org_id: int, key: str, digest: str) -> Outcome | None:
+    """What an Idempotency-Key was answered before (inside a scoped transaction), or None."""
+    seen = IdempotencyKey.objects.filter(organisation_id=org_id, key=key).first()
     if seen is None:
         return None
     if seen.request_digest != digest:
