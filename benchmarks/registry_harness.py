@@ -136,6 +136,18 @@ class Registry:
         group = self.process.pid
         return cpu_seconds(lambda pid, f, cmd: int(f[2]) == group)
 
+    def intake_cpu(self) -> float:
+        """CPU seconds of the intake process (the master's first child: it is forked before
+        gunicorn forks its workers)."""
+        assert self.process is not None
+        master = self.process.pid
+        children: list[int] = []
+        cpu_seconds(lambda pid, f, cmd: int(f[1]) == master and children.append(pid) is None)
+        if not children:
+            return 0.0
+        first = min(children)
+        return cpu_seconds(lambda pid, f, cmd: pid == first)
+
     def database_cpu(self) -> float:
         """CPU seconds of the PostgreSQL backends serving this database."""
         return cpu_seconds(lambda pid, f, cmd: cmd.startswith("postgres: ") and self.db in cmd)

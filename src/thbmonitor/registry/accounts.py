@@ -11,12 +11,12 @@ import secrets
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from thbmonitor.errors import InputError
 from thbmonitor.registry import audit
 from thbmonitor.registry.models import ORG_TYPES, ROLES, ApiToken, Organisation
-from thbmonitor.registry.tenancy import Scope, scoped
+from thbmonitor.registry.tenancy import Actor, Scope, scoped
 
 ORG_ROLES = ("submitter", "org_admin")  # roles an organisation's admin may give
 
@@ -74,11 +74,15 @@ def add_user(email: str, org_name: str, role: str, actor: str, channel: str = "c
     return NewUser(email, password, token)
 
 
-def user_of_token(token: str) -> object | None:
-    """The active user of an API token, or None."""
-    row = (
-        ApiToken.objects.select_related("user", "user__organisation")
-        .filter(digest=token_digest(token), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    return None if row is None else row.user
+def actor_of_token(token: str) -> Actor | None:
+    """The actor of an active API token, or None (one query: this runs on every API call)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT u.id, u.role, u.organisation_id, coalesce(o.type, '') "
+            "FROM registry_apitoken t JOIN registry_user u ON u.id = t.user_id "
+            "LEFT JOIN registry_organisation o ON o.id = u.organisation_id "
+            "WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active",
+            [token_digest(token)],
+        )
+        row = cursor.fetchone()
+    return None if row is None else Actor(int(row[0]), str(row[1]), row[2], str(row[3]))

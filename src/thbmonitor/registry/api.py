@@ -23,7 +23,7 @@ from ninja.security import HttpBearer
 from pydantic import ConfigDict, create_model
 
 from thbmonitor.registry import submit
-from thbmonitor.registry.accounts import user_of_token
+from thbmonitor.registry.accounts import actor_of_token
 from thbmonitor.registry.audit import record_as
 from thbmonitor.registry.intake import MAX_LENGTH, MAX_TEXT, as_text
 from thbmonitor.registry.intake_process import IntakeUnavailable
@@ -39,7 +39,7 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         if len(token) > 200:
             return None
-        user = user_of_token(token)
+        user = actor_of_token(token)
         if user is None:
             record_as(Scope(None, "", "anonymous", "api"), "login.failed", detail="api token")
         return user

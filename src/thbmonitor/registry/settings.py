@@ -52,7 +52,7 @@ def database_settings(url: str) -> dict[str, Any]:
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 300,
-        "CONN_HEALTH_CHECKS": True,
+        "CONN_HEALTH_CHECKS": False,  # a broken connection is dropped on its first error
         "OPTIONS": options,
     }
 

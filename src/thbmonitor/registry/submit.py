@@ -9,6 +9,7 @@ own rows and the database's trigger writes the audit entries.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -17,8 +18,7 @@ from uuid import UUID
 
 import pandas as pd
 from django.conf import settings
-from django.db import IntegrityError
-from django.db.models import Q
+from django.db import IntegrityError, connection
 
 from thbmonitor.errors import Problem
 from thbmonitor.ingest.validate import check_columns
@@ -35,7 +35,7 @@ from thbmonitor.registry.intake import (
 )
 from thbmonitor.registry.intake_process import IntakeClient
 from thbmonitor.registry.models import IdempotencyKey, Registration
-from thbmonitor.registry.tenancy import Scope, scoped
+from thbmonitor.registry.tenancy import Actor, Scope, scoped
 from thbmonitor.schema import REGISTRATION_FIELDS
 from thbmonitor.store import IDENTIFIER_COLUMNS
 
@@ -79,19 +79,6 @@ def _problem(name: str, reason: str, source: str = "submission") -> tuple[Proble
     return (Problem(source, 1, name, reason),)
 
 
-def _matches(org_id: int, row: Mapping[str, Any]) -> int:
-    """The organisation's own registrations of a person with the same identity number, or the
-    same last name, first name and birth date (row-level security sees no other's)."""
-    cond = Q()
-    if row.get("tok_identity"):
-        cond |= Q(tok_identity=row["tok_identity"])
-    if row.get("tok_last") and row.get("tok_dob") and row.get("tok_first1"):
-        cond |= Q(tok_last=row["tok_last"], tok_dob=row["tok_dob"], tok_first1=row["tok_first1"])
-    if not cond:
-        return 0
-    return Registration.objects.filter(cond, organisation_id=org_id).count()
-
-
 def request_digest(values: Mapping[str, str]) -> str:
     """A keyed digest of a request's values (the same body gives the same digest)."""
     return encoder().token("idempotency", json.dumps(dict(values), sort_keys=True))
@@ -102,40 +89,69 @@ def _constraint(exc: IntegrityError) -> str:
     return str(getattr(diag, "constraint_name", "") or "")
 
 
-def create(user: Any, values: Mapping[str, str], channel: str, key: str | None = None) -> Outcome:
-    """Validate, pseudonymise and store one registration of the user's organisation.
+# One statement stores a registration: it counts the organisation's own registrations of a
+# matching person (same identity number, or same last name, first name and birth date; the
+# snapshot is taken before the insert), inserts the registration and, with an
+# Idempotency-Key, the key. Row-level security applies to every part.
+_STORE = """
+WITH same AS (
+    SELECT count(*) AS n FROM registry_registration
+    WHERE org_id = %(org)s AND (tok_identity = %(tok_identity)s
+        OR (tok_last = %(tok_last)s AND tok_dob = %(tok_dob)s AND tok_first1 = %(tok_first1)s))
+), stored AS (
+    INSERT INTO registry_registration
+        (id, org_id, reference, created_by, created_at, updated_at, {columns})
+    VALUES (%(id)s, %(org)s, %(reference)s, %(user)s, now(), now(), {values})
+    RETURNING id
+), keyed AS (
+    INSERT INTO registry_idempotencykey (org_id, key, request_digest, registration_id, created_at)
+    SELECT %(org)s, %(key)s, %(digest)s, id, now() FROM stored WHERE %(key)s::text IS NOT NULL
+)
+SELECT n FROM same
+"""
+
+
+@cache
+def _store_sql(columns: tuple[str, ...]) -> str:
+    return _STORE.format(columns=", ".join(columns), values=", ".join(f"%({c})s" for c in columns))
+
+
+def create(
+    actor: Actor, values: Mapping[str, str], channel: str, key: str | None = None
+) -> Outcome:
+    """Validate, pseudonymise and store one registration of the actor's organisation.
 
     With an Idempotency-Key, a registration stored before under the same key (and body) is
     answered again, and nothing is stored twice: the key is looked up in the same transaction
     that stores, and its unique constraint settles a race between two retries."""
-    org = user.organisation
-    scope = Scope.of(user, channel)
+    scope = Scope.of(actor, channel)
     digest = request_digest(values) if key is not None else ""
-    prepared = _batcher()(Submission(values, org.type))
+    prepared = _batcher()(Submission(values, actor.org_type))
+    new_id = uuid.uuid4()
     try:
-        with scoped(scope):
+        with scoped(scope), connection.cursor() as cursor:
             if key is not None:
-                seen = _seen(org.pk, key, digest)
+                seen = _seen(cursor, actor, key, digest)
                 if seen is not None:
                     return seen
             if prepared.row is None:
                 return Outcome(problems=prepared.problems)
-            matches = _matches(org.pk, prepared.row)
-            reg = Registration(
-                organisation_id=org.pk,
-                created_by_id=user.pk,
+            row = prepared.row
+            params = dict(row)
+            params.update(
+                id=new_id,
+                org=actor.organisation_id,
+                user=actor.pk,
+                key=key,
+                digest=digest,
                 reference=values.get("registration_id", "").strip(),
-                **prepared.row,
             )
-            reg.save(force_insert=True)
-            if key is not None:
-                IdempotencyKey.objects.create(
-                    organisation_id=org.pk, key=key, request_digest=digest, registration=reg
-                )
+            cursor.execute(_store_sql(tuple(row)), params)
+            matches = int(cursor.fetchone()[0])
     except IntegrityError as exc:
         if _constraint(exc) == "idempotency_key_unique" and key is not None:
-            with scoped(scope):  # a concurrent retry stored it first
-                seen = _seen(org.pk, key, digest)
+            with scoped(scope), connection.cursor() as cursor:  # a concurrent retry stored it
+                seen = _seen(cursor, actor, key, digest)
             if seen is not None:
                 return seen
         if _constraint(exc) == "registration_reference_unique":
@@ -143,19 +159,24 @@ def create(user: Any, values: Mapping[str, str], channel: str, key: str | None =
                 problems=_problem("registration_id", "is already registered by your organisation")
             )
         raise
-    return Outcome(id=reg.id, matches=matches, rows=1)
+    return Outcome(id=new_id, matches=matches, rows=1)
 
 
-def _seen(org_id: int, key: str, digest: str) -> Outcome | None:
+def _seen(cursor: Any, actor: Actor, key: str, digest: str) -> Outcome | None:
     """What an Idempotency-Key was answered before (inside a scoped transaction), or None."""
-    seen = IdempotencyKey.objects.filter(organisation_id=org_id, key=key).first()
+    cursor.execute(
+        "SELECT registration_id, request_digest FROM registry_idempotencykey "
+        "WHERE org_id = %s AND key = %s",
+        [actor.organisation_id, key],
+    )
+    seen = cursor.fetchone()
     if seen is None:
         return None
-    if seen.request_digest != digest:
+    if seen[1] != digest:
         return Outcome(
             problems=_problem("Idempotency-Key", "was used before for a different registration")
         )
-    return Outcome(id=seen.registration_id, replayed=True)
+    return Outcome(id=seen[0], replayed=True)
 
 
 def stored_values(reg: Registration) -> dict[str, str]:
@@ -174,9 +195,9 @@ def stored_values(reg: Registration) -> dict[str, str]:
     return out
 
 
-def correct(user: Any, reg_id: UUID, changes: Mapping[str, str], channel: str) -> Outcome | None:
-    """Correct a registration of the user's organisation; None when it sees no such one."""
-    scope = Scope.of(user, channel)
+def correct(actor: Actor, reg_id: UUID, changes: Mapping[str, str], channel: str) -> Outcome | None:
+    """Correct a registration of the actor's organisation; None when it sees no such one."""
+    scope = Scope.of(actor, channel)
     reencode = any(k in changes for k in REENCODE_TRIGGERS)
     missing = [k for k in IDENTIFYING if k not in changes]
     if reencode and missing:
@@ -187,11 +208,11 @@ def correct(user: Any, reg_id: UUID, changes: Mapping[str, str], channel: str) -
         )
         return Outcome(problems=tuple(Problem("submission", 1, k, reason) for k in missing))
     with scoped(scope):
-        reg = Registration.objects.filter(pk=reg_id, organisation_id=user.organisation_id).first()
+        reg = Registration.objects.filter(pk=reg_id, organisation_id=actor.organisation_id).first()
     if reg is None:
         return None
     merged = stored_values(reg) | dict(changes)
-    prepared = _batcher()(Submission(merged, user.organisation.type))
+    prepared = _batcher()(Submission(merged, actor.org_type))
     if prepared.row is None:
         return Outcome(problems=prepared.problems)
     row = dict(prepared.row)
@@ -219,27 +240,27 @@ def correct(user: Any, reg_id: UUID, changes: Mapping[str, str], channel: str) -
     return Outcome(id=reg.id, rows=1)
 
 
-def upload(user: Any, frame: pd.DataFrame, file_name: str, sha256: str) -> Outcome:
+def upload(actor: Actor, frame: pd.DataFrame, file_name: str, sha256: str) -> Outcome:
     """Store every row of a file, or none: every problem of every row is reported at once."""
-    org = user.organisation
-    scope = Scope.of(user, "upload")
+    org_id, org_type = actor.organisation_id, actor.org_type
+    scope = Scope.of(actor, "upload")
     key = f"file:{sha256}"
     with scoped(scope):
-        if IdempotencyKey.objects.filter(organisation_id=org.pk, key=key).exists():
+        if IdempotencyKey.objects.filter(organisation_id=org_id, key=key).exists():
             return Outcome(replayed=True)
     for name in ("registration_id", *SET_BY_REGISTRY):
         if name not in frame.columns:
             frame[name] = ""
     check_columns(file_name, frame, REGISTRATION_FIELDS)
     records = frame.reindex(columns=list(FIELD_NAMES), fill_value="").to_dict("records")
-    subs = [Submission({str(k): str(v) for k, v in r.items()}, org.type) for r in records]
+    subs = [Submission({str(k): str(v) for k, v in r.items()}, org_type) for r in records]
     prepared = prepare(subs, encoder(), file_name, own_ids=True)
     problems = [p for r in prepared for p in r.problems]
     refs = [s.values.get("registration_id", "").strip() for s in subs]
     with scoped(scope):
         taken = set(
             Registration.objects.filter(
-                organisation_id=org.pk, reference__in=[r for r in refs if r]
+                organisation_id=org_id, reference__in=[r for r in refs if r]
             ).values_list("reference", flat=True)
         )
     problems += [
@@ -250,7 +271,7 @@ def upload(user: Any, frame: pd.DataFrame, file_name: str, sha256: str) -> Outco
     if problems:
         return Outcome(problems=tuple(sorted(problems, key=lambda p: p.row)))
     regs = [
-        Registration(organisation_id=org.pk, created_by_id=user.pk, reference=ref, **p.row)
+        Registration(organisation_id=org_id, created_by_id=actor.pk, reference=ref, **p.row)
         for ref, p in zip(refs, prepared, strict=True)
         if p.row is not None
     ]
@@ -258,7 +279,7 @@ def upload(user: Any, frame: pd.DataFrame, file_name: str, sha256: str) -> Outco
         Registration.objects.bulk_create(regs, batch_size=500)
         if regs:
             IdempotencyKey.objects.create(
-                organisation_id=org.pk, key=key, request_digest=sha256, registration=regs[0]
+                organisation_id=org_id, key=key, request_digest=sha256, registration=regs[0]
             )
         audit.record("upload", object_type="file", object_ids=[sha256], detail=f"rows={len(regs)}")
     return Outcome(rows=len(regs))

@@ -16,6 +16,27 @@ from django.db import connection, transaction
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who submits: a signed-in user or an API token's user, with their organisation."""
+
+    pk: int
+    role: str
+    organisation_id: int | None
+    org_type: str
+
+    @classmethod
+    def of(cls, user: object) -> Actor:
+        """The actor of a Django user (one query for the organisation's type)."""
+        org = getattr(user, "organisation", None)
+        return cls(
+            int(getattr(user, "pk", 0)),
+            str(getattr(user, "role", "")),
+            None if org is None else int(org.pk),
+            "" if org is None else str(org.type),
+        )
+
+
+@dataclass(frozen=True)
 class Scope:
     """Who acts: the organisation (None for none), the role and the actor's label."""
 

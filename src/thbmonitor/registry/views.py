@@ -28,7 +28,7 @@ from thbmonitor.registry import accounts, forms, submit
 from thbmonitor.registry.accounts import ORG_ROLES
 from thbmonitor.registry.intake import needs_consent
 from thbmonitor.registry.models import AuditEntry, Registration, User
-from thbmonitor.registry.tenancy import Scope, scoped
+from thbmonitor.registry.tenancy import Actor, Scope, scoped
 from thbmonitor.registry.texts import field_label, language, page, reason
 
 PAGE_SIZE = 50
@@ -179,7 +179,7 @@ def new_registration(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _form_page(request, {}, ())
     values = forms.posted(request.POST)
-    outcome = submit.create(request.user, values, "web")
+    outcome = submit.create(Actor.of(request.user), values, "web")
     if outcome.problems:
         return _form_page(request, values, outcome.problems, status=422)
     _flash(request, "stored", match=outcome.matches > 0)
@@ -206,7 +206,7 @@ def edit_registration(request: HttpRequest, reg_id: UUID) -> HttpResponse:
     had_none = not (reg.tok_first or reg.tok_last or reg.tok_dob or reg.tok_identity)
     if forms.identifiers_given(values) or (had_none and "registration_date" in changes):
         changes.update({k: values.get(k, "") for k in forms.IDENTIFIERS})
-    outcome = submit.correct(user, reg.id, changes, "web")
+    outcome = submit.correct(Actor.of(user), reg.id, changes, "web")
     if outcome is None:
         raise Http404
     if outcome.problems:
@@ -233,7 +233,9 @@ def upload(request: HttpRequest) -> HttpResponse:
                         fh.write(chunk)
                 try:
                     frame = read_text_frame(path)
-                    outcome = submit.upload(request.user, frame, sent.name, file_sha256(path))
+                    outcome = submit.upload(
+                        Actor.of(request.user), frame, sent.name, file_sha256(path)
+                    )
                 except InputError as exc:
                     context["error"] = str(exc).replace(str(path), sent.name)
                     outcome = None
