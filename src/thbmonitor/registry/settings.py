@@ -53,7 +53,9 @@ def database_settings(url: str) -> dict[str, Any]:
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 300,
         "CONN_HEALTH_CHECKS": False,  # a broken connection is dropped on its first error
-        "OPTIONS": options,
+        # server-side binding: parameters travel apart from the statement, and psycopg
+        # prepares a statement used often (the submission's) instead of quoting its values
+        "OPTIONS": {"server_side_binding": True, **options},
     }
 
 

@@ -96,19 +96,24 @@ def _constraint(exc: IntegrityError) -> str:
 _STORE = """
 WITH same AS (
     SELECT count(*) AS n FROM registry_registration
-    WHERE org_id = %(org)s AND (tok_identity = %(tok_identity)s
-        OR (tok_last = %(tok_last)s AND tok_dob = %(tok_dob)s AND tok_first1 = %(tok_first1)s))
+    WHERE org_id = %(org)s::bigint AND (tok_identity = %(tok_identity)s::text
+        OR (tok_last = %(tok_last)s::text AND tok_dob = %(tok_dob)s::text
+            AND tok_first1 = %(tok_first1)s::text))
 ), stored AS (
     INSERT INTO registry_registration
         (id, org_id, reference, created_by, created_at, updated_at, {columns})
-    VALUES (%(id)s, %(org)s, %(reference)s, %(user)s, now(), now(), {values})
+    VALUES (%(id)s, %(org)s::bigint, %(reference)s, %(user)s, now(), now(), {values})
     RETURNING id
 ), keyed AS (
     INSERT INTO registry_idempotencykey (org_id, key, request_digest, registration_id, created_at)
-    SELECT %(org)s, %(key)s, %(digest)s, id, now() FROM stored WHERE %(key)s::text IS NOT NULL
+    SELECT %(org)s::bigint, %(key)s::text, %(digest)s, id, now() FROM stored
+    WHERE %(key)s::text IS NOT NULL
 )
 SELECT n FROM same
 """
+
+
+_REPEATED = ("tok_identity", "tok_last", "tok_dob", "tok_first1")  # typed alike in both uses
 
 
 @cache
