@@ -107,12 +107,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--kill-after", type=float, default=None)
+    parser.add_argument("--batch-window", type=float, default=50, help="milliseconds")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         reg = Registry({"Politie Bench": "Police"}, Path(tmp))
         try:
-            reg.start(args.workers, args.threads)
+            reg.start(args.workers, args.threads, args.batch_window)
             before = machine_load()
             cpu0 = (reg.service_cpu(), reg.intake_cpu(), reg.database_cpu(), time.process_time())
             token = reg.tokens["Politie Bench"]
@@ -126,7 +127,7 @@ def main() -> None:
                 time.sleep(args.kill_after)
                 reg.kill9()
                 killed_at = time.monotonic() - started
-                restart = reg.start(args.workers, args.threads)
+                restart = reg.start(args.workers, args.threads, args.batch_window)
                 print(f"killed -9 at {killed_at:.1f} s; service back after {restart:.1f} s")
             for c in clients:
                 c.join()
@@ -156,7 +157,7 @@ def main() -> None:
     rate = len(acked) / args.seconds
     print(
         f"{args.clients} clients, {args.seconds:.0f} s, service: {args.workers} workers x "
-        f"{args.threads} threads"
+        f"{args.threads} threads, batch window {args.batch_window:.0f} ms"
     )
     print(
         f"acknowledged {len(acked):,} ({rate:.1f} submissions/s); refused "

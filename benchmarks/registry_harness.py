@@ -101,7 +101,7 @@ class Registry:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, workers: int, threads: int) -> float:
+    def start(self, workers: int, threads: int, window_ms: float = 50) -> float:
         started = time.monotonic()
         with (self.work / "serve.log").open("ab") as log:
             self.process = subprocess.Popen(
