@@ -19,7 +19,9 @@ Security is enforced in the database where a bug in the web layer cannot undo it
 
 Modules: :mod:`.settings` (Django settings from a database URL), :mod:`.models`,
 :mod:`.security` (roles, grants, row-level security), :mod:`.intake` (validation and
-pseudonymisation of submissions, batched), :mod:`.tenancy` (the per-transaction scope),
+pseudonymisation of submissions), :mod:`.batch` and :mod:`.intake_process` (one process that
+validates every worker's submissions in batches), :mod:`.submit` (storing them),
+:mod:`.tenancy` (the per-transaction scope),
 :mod:`.audit`, :mod:`.api` (JSON API), :mod:`.views` (web form, upload, lists),
 :mod:`.accounts` (organisations, users, tokens), :mod:`.extract` (round extract, purge),
 :mod:`.server` (``thbmonitor serve``).

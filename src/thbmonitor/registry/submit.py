@@ -1,9 +1,10 @@
 """Storing submissions: one registration, a correction, or a whole file, all or nothing.
 
-Shared by the JSON API, the web form and the upload. Submissions are validated and
-pseudonymised by a per-process batcher (:mod:`.batch`, :mod:`.intake`), then written inside a
-scoped transaction (:mod:`.tenancy`), where row-level security holds the organisation to its
-own rows and the database's trigger writes the audit entries.
+Shared by the JSON API, the web form and the upload. Single submissions are validated and
+pseudonymised in batches by the service's intake process (:mod:`.intake_process`,
+:mod:`.batch`, :mod:`.intake`; a file is one batch of its own), then written inside a scoped
+transaction (:mod:`.tenancy`), where row-level security holds the organisation to its own
+rows and the database's trigger writes the audit entries.
 """
 
 from __future__ import annotations
