@@ -34,6 +34,7 @@ class IntakeUnavailable(RuntimeError):
 class Address:
     path: str
     authkey: bytes
+    pid: int = 0  # the intake process
 
 
 def start(work: Callable[[Sequence[Submission]], Sequence[Prepared]], window: float) -> Address:
@@ -57,7 +58,7 @@ def start(work: Callable[[Sequence[Submission]], Sequence[Prepared]], window: fl
     os.close(read)
     if not ok:
         raise IntakeUnavailable("the intake process did not start")
-    return address
+    return Address(address.path, address.authkey, pid)
 
 
 def _serve(
