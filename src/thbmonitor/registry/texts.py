@@ -93,6 +93,10 @@ PAGES: dict[str, tuple[str, str]] = {
         "The form had expired or did not come from this site. Go back, reload the page and try again.",
         "Het formulier was verlopen of kwam niet van deze site. Ga terug, laad de pagina opnieuw en probeer het nog eens.",
     ),
+    "consent_needed": (
+        "Your organisation registers a victim only with the victim's consent: answer yes to the last question.",
+        "Uw organisatie registreert een slachtoffer alleen met diens toestemming: beantwoord de laatste vraag met ja.",
+    ),
     "yes": ("yes", "ja"),
     "no": ("no", "nee"),
     "unknown": ("unknown", "onbekend"),
