@@ -97,7 +97,7 @@ IDENTIFYING = [
 
 @pytest.fixture
 def encoder() -> Encoder:
-    return Encoder(b"test-key-0123456789abcdef")
+    return Encoder(b"test-key-0123456789abcdef0123456789")
 
 
 def write(path, rows) -> None:
@@ -106,25 +106,28 @@ def write(path, rows) -> None:
 
 def test_valid_file_is_imported_with_derived_fields(tmp_path, encoder) -> None:
     write(tmp_path / "r.csv", GOOD)
-    with open_store(str(tmp_path / "m.duckdb")) as store:
+    with open_store(str(tmp_path / "m.duckdb"), create=True) as store:
         result = ingest_file(store, tmp_path / "r.csv", encoder)
         rows = store.df(
             "SELECT registration_id, registration_year, nationality_group, monitor_group, "
-            "age_at_registration, age_band, shelter, dob_estimated, dob_missing "
+            "birth_year, age_at_exploitation, age_band, shelter, dob_uncertain, dob_missing "
             "FROM registrations ORDER BY registration_id"
         )
     assert result.rows_added == 3 and not result.already_ingested
     assert rows["monitor_group"].tolist() == ["domestic_sexual", "labour", "criminal"]
     # dual nationality RO;NL counts as NL (the monitor's rule for Dutch victims)
     assert rows["nationality_group"].tolist() == ["NL", "NL", "non_EU"]
-    assert rows["age_at_registration"].tolist()[:2] == [29, 15]
-    assert rows["age_band"].tolist() == ["23+", "minor", "unknown"]
+    assert rows["birth_year"].tolist()[:2] == [1990, 2004]
+    # kept only without a birth date (R1 has one): beside it, it would tell the birthday's side
+    assert rows["age_at_exploitation"].isna().all()
+    assert rows["age_band"].tolist() == ["23+", "minor", "unknown"]  # ages 29, 15, unknown
+    assert rows["dob_uncertain"].tolist()[:2] == [False, True]  # R2's date is an estimate
     assert rows["dob_missing"].tolist() == [False, False, True]
 
 
 def test_same_file_twice_adds_nothing(tmp_path, encoder) -> None:
     write(tmp_path / "r.csv", GOOD)
-    with open_store(str(tmp_path / "m.duckdb")) as store:
+    with open_store(str(tmp_path / "m.duckdb"), create=True) as store:
         ingest_file(store, tmp_path / "r.csv", encoder)
         again = ingest_file(store, tmp_path / "r.csv", encoder)
         assert again.already_ingested and again.rows_added == 0
@@ -140,7 +143,7 @@ def test_every_problem_at_once_and_nothing_imported(tmp_path, encoder) -> None:
     bad[2][0] = "R1"  # row 3 repeats an id
     write(tmp_path / "bad.csv", bad)
     write(tmp_path / "good.csv", GOOD[:1])
-    with open_store(str(tmp_path / "m.duckdb")) as store:
+    with open_store(str(tmp_path / "m.duckdb"), create=True) as store:
         ingest_file(store, tmp_path / "good.csv", encoder)
         with pytest.raises(ValidationError) as info:
             ingest_file(store, tmp_path / "bad.csv", encoder)
@@ -165,7 +168,8 @@ def test_missing_and_unknown_columns(tmp_path, encoder) -> None:
     frame = pd.DataFrame(GOOD, columns=COLUMNS).drop(columns=["sex"])
     frame["favourite_colour"] = "x"
     frame.to_csv(tmp_path / "r.csv", index=False)
-    with open_store(str(tmp_path / "m.duckdb")) as store, pytest.raises(InputError) as info:
+    store = open_store(tmp_path / "m.duckdb", create=True)
+    with store, pytest.raises(InputError) as info:
         ingest_file(store, tmp_path / "r.csv", encoder)
     assert "sex" in str(info.value) and "favourite_colour" in str(info.value)
 
@@ -179,7 +183,7 @@ def test_xlsx_and_parquet_give_the_same_store(tmp_path, encoder) -> None:
     write(tmp_path / "r.csv", GOOD)
     views = []
     for name in ("r.csv", "r.xlsx", "r.parquet"):
-        with open_store(str(tmp_path / f"{name}.duckdb")) as store:
+        with open_store(str(tmp_path / f"{name}.duckdb"), create=True) as store:
             ingest_file(store, tmp_path / name, encoder)
             frame_out = store.df(
                 "SELECT * EXCLUDE (source_sha256, bf_first, bf_last, bf_full), "
@@ -193,7 +197,7 @@ def test_xlsx_and_parquet_give_the_same_store(tmp_path, encoder) -> None:
 def test_no_identifier_in_the_store_file(tmp_path, encoder) -> None:
     write(tmp_path / "r.csv", GOOD)
     db = tmp_path / "m.duckdb"
-    with open_store(str(db)) as store:
+    with open_store(str(db), create=True) as store:
         ingest_file(store, tmp_path / "r.csv", encoder)
         store.execute("CHECKPOINT")
     raw = db.read_bytes()

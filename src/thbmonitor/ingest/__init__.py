@@ -36,6 +36,7 @@ from thbmonitor.schema import (
     REGISTRATION_FIELDS,
     Field,
     NationalityGroup,
+    PopulationEvent,
     age_band,
     monitor_group,
     nationality_group,
@@ -47,6 +48,9 @@ from thbmonitor.store import (
     POPULATION_COLUMNS,
     POPULATION_DENOMINATOR_COLUMNS,
     REGISTRATION_COLUMNS,
+    bind_key,
+    check_key,
+    new_data,
 )
 
 __all__ = ["IngestResult", "detect_kind", "ingest_file"]
@@ -71,8 +75,7 @@ class _Kind:
     fields: tuple[Field, ...]
     table: str
     id_column: str
-    date_column: str
-    age_column: str
+    date_column: str  # the date ages (bands) are taken at
     columns: tuple[str, ...]
     derive: Callable[[pd.DataFrame, str], pd.DataFrame]
     key: tuple[str, ...] | None = None  # columns identifying a row, if not id_column alone
@@ -106,6 +109,7 @@ def ingest_file(
     if store.scalar("SELECT count(*) FROM ingested_files WHERE sha256 = ?", [sha]):
         log.info("%s was ingested before; nothing added", path.name)
         return IngestResult(path.name, kind.name, 0, True)
+    check_key(store, encoder.fingerprint)  # before any work: a store takes one key only
     say(f"validating {len(frame):,} rows")
     problems = validate(path.name, frame, kind.fields, kind.key)
     problems += _clashes_with_store(store, path.name, frame, kind)
@@ -115,12 +119,13 @@ def ingest_file(
     rows = kind.derive(frame, sha)
     columns = kind.columns
     if kind.identifiers:
-        ids = encode_identifiers(frame, encoder, rows[kind.date_column])
-        rows[kind.age_column] = ids.pop("age")
+        estimated = None
         if kind.name == "registrations":
-            rows["age_band"] = [
-                age_band(None if pd.isna(a) else int(a)).value for a in rows[kind.age_column]
-            ]
+            estimated = parse_bool(_text(frame, "date_of_birth_estimated")).fillna(False)
+        ids = encode_identifiers(frame, encoder, rows[kind.date_column], estimated)
+        age = ids.pop("age")  # never stored: see encode_identifiers
+        if kind.name == "registrations":
+            rows["age_band"] = [age_band(None if pd.isna(a) else int(a)).value for a in age]
         for col in ids.columns:
             rows[col] = ids[col]
         rows["dob_missing"] = _text(frame, "date_of_birth").eq("")
@@ -129,6 +134,7 @@ def ingest_file(
     names = ", ".join(columns)
     select = ", ".join(f"CAST({c} AS BIT)" if c in BIT_COLUMNS else c for c in columns)
     with store.transaction():
+        bind_key(store, encoder.fingerprint)
         store.register("_incoming", rows[list(columns)])
         try:
             store.execute(f"INSERT INTO {kind.table} ({names}) SELECT {select} FROM _incoming")
@@ -138,6 +144,8 @@ def ingest_file(
             "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?)",
             [sha, kind.name, path.name, len(rows), datetime.now()],
         )
+        if kind.identifiers:
+            new_data(store)
     return IngestResult(path.name, kind.name, len(rows), False)
 
 
@@ -220,12 +228,13 @@ def _registrations(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
     out["forms_of_exploitation"] = forms.map(MULTI_SEPARATOR.join)
     out["monitor_group"] = [monitor_group(f, n).value for f, n in zip(forms, nats, strict=True)]
     out["sector"] = _text(frame, "sector").replace("", None)
-    out["age_at_exploitation"] = pd.to_numeric(
-        _text(frame, "age_at_exploitation"), errors="coerce"
-    ).astype("Int32")
+    # the age at exploitation is kept only where the birth date is missing (the linkage's age
+    # then); beside a birth year and a date it would tell on which side of the birthday the
+    # registration lies, which the store must not (see encode_identifiers)
+    age = pd.to_numeric(_text(frame, "age_at_exploitation"), errors="coerce").astype("Int32")
+    out["age_at_exploitation"] = age.where(_text(frame, "date_of_birth").eq(""))
     for flag in ("shelter", "b8_applied", "b8_granted", "care_referral", "consent"):
         out[flag] = parse_bool(_text(frame, flag))
-    out["dob_estimated"] = parse_bool(_text(frame, "date_of_birth_estimated")).fillna(False)
     return out
 
 
@@ -259,6 +268,10 @@ def _police(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
 def _population(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
     out = _events(frame, sha)
     out["event_type"] = _text(frame, "event_type")
+    # a resident record keeps the year from which the person is resident, not the date: for
+    # residents from birth that date is the birth date
+    resident = out["event_type"].eq(PopulationEvent.RESIDENT.value)
+    out["event_date"] = out["event_date"].where(~resident, None)
     return out
 
 
@@ -280,7 +293,6 @@ KINDS: dict[str, _Kind] = {
         "registrations",
         "registration_id",
         "registration_date",
-        "age_at_registration",
         REGISTRATION_COLUMNS,
         _registrations,
     ),
@@ -290,7 +302,6 @@ KINDS: dict[str, _Kind] = {
         "police_events",
         "event_id",
         "event_date",
-        "age_at_event",
         POLICE_COLUMNS,
         _police,
     ),
@@ -300,7 +311,6 @@ KINDS: dict[str, _Kind] = {
         "population_events",
         "event_id",
         "event_date",
-        "age_at_event",
         POPULATION_COLUMNS,
         _population,
     ),
@@ -308,7 +318,6 @@ KINDS: dict[str, _Kind] = {
         "population_denominators",
         POPULATION_DENOMINATOR_FIELDS,
         "population_denominators",
-        "",
         "",
         "",
         POPULATION_DENOMINATOR_COLUMNS,
