@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
@@ -204,3 +206,75 @@ def test_no_identifier_in_the_store_file(tmp_path, encoder) -> None:
     for value in IDENTIFYING:
         assert value.encode() not in raw
         assert value.encode("utf-16-le") not in raw
+
+
+def _with(row: int, **changes: str) -> list[list[str]]:
+    rows = [r[:] for r in GOOD]
+    for name, value in changes.items():
+        rows[row][COLUMNS.index(name)] = value
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"registration_date": "2099-12-15"}, "registration_date", "lies in the future"),
+        ({"registration_date": "2021-06-02"}, "registration_date", "lies in the future"),
+        ({"registration_date": "1899-12-31"}, "registration_date", "lies before 1900"),
+        ({"date_of_birth": "1899-12-31"}, "date_of_birth", "lies before 1900"),
+        ({"date_of_birth": "1908-02-28"}, "date_of_birth", "gives an age above 110"),
+        ({"age_at_exploitation": "30"}, "age_at_exploitation", "above the age at the"),
+        ({"age_at_exploitation": "111"}, "age_at_exploitation", "whole number from 0 to 110"),
+    ],
+)
+def test_impossible_dates_and_ages_are_refused_by_row_and_field(
+    tmp_path, encoder, changes: dict[str, str], field: str, reason: str
+) -> None:
+    """Issue 11 item 3: one registration dated 2099-12-15 was accepted, moved the default
+    window to 2095-2099 and an all-zero report was published."""
+    write(tmp_path / "r.csv", _with(0, **changes))
+    with open_store(tmp_path / "m.duckdb", create=True) as store:
+        with pytest.raises(ValidationError) as info:
+            ingest_file(store, tmp_path / "r.csv", encoder, today=date(2021, 6, 1))
+        assert store.scalar("SELECT count(*) FROM registrations") == 0
+    problems = [(p.row, p.field) for p in info.value.problems if reason in p.reason]
+    assert problems == [(1, field)], info.value.problems
+    for value in changes.values():
+        assert value not in str(info.value)
+
+
+def test_the_day_of_ingest_itself_is_accepted(tmp_path, encoder) -> None:
+    write(tmp_path / "r.csv", _with(0, registration_date="2021-06-01", age_at_exploitation="31"))
+    with open_store(tmp_path / "m.duckdb", create=True) as store:
+        assert ingest_file(store, tmp_path / "r.csv", encoder, today=date(2021, 6, 1)).rows_added
+
+
+def test_future_event_dates_are_refused(tmp_path, encoder) -> None:
+    frame = pd.DataFrame(
+        {
+            "event_id": ["E1", "E2"],
+            "date_of_birth": ["1990-01-02", "1991-01-02"],
+            "event_date": ["2021-05-01", "2030-01-01"],
+            "event_type": ["death", "emigration"],
+        }
+    )
+    frame.to_csv(tmp_path / "population.csv", index=False)
+    store = open_store(tmp_path / "m.duckdb", create=True)
+    with store, pytest.raises(ValidationError) as info:
+        ingest_file(store, tmp_path / "population.csv", encoder, today=date(2021, 6, 1))
+    assert [(p.row, p.field) for p in info.value.problems] == [(2, "event_date")]
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\t", "\n", "\x1b", "\x7f", "\x85"])
+def test_control_characters_are_refused_by_row_and_field(tmp_path, encoder, char: str) -> None:
+    """Issue 11 item 8: 'Ams\\0garbage' became 'Ams', and two ids differing after a NUL became
+    duplicates."""
+    rows = _with(1, municipality=f"Ams{char}garbage", registration_id=f"R1{char}x")
+    write(tmp_path / "r.csv", rows)
+    store = open_store(tmp_path / "m.duckdb", create=True)
+    with store, pytest.raises(ValidationError) as info:
+        ingest_file(store, tmp_path / "r.csv", encoder)
+    found = [(p.row, p.field) for p in info.value.problems if "control character" in p.reason]
+    assert found == [(2, "registration_id"), (2, "municipality")]
+    assert not any("repeats" in p.reason for p in info.value.problems)  # not cut to "R1"
+    assert "garbage" not in str(info.value)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -97,9 +97,14 @@ def detect_kind(frame: pd.DataFrame, file: str) -> str:
 
 
 def ingest_file(
-    store: Store, path: Path, encoder: Encoder, progress: Progress | None = None
+    store: Store,
+    path: Path,
+    encoder: Encoder,
+    progress: Progress | None = None,
+    today: date | None = None,
 ) -> IngestResult:
-    """Import one file into the store, all or nothing."""
+    """Import one file into the store, all or nothing. No date may lie after ``today`` (by
+    default the day of ingest)."""
     say = progress or (lambda _msg: None)
     path = Path(path)
     sha = file_sha256(path)
@@ -111,7 +116,7 @@ def ingest_file(
         return IngestResult(path.name, kind.name, 0, True)
     check_key(store, encoder.fingerprint)  # before any work: a store takes one key only
     say(f"validating {len(frame):,} rows")
-    problems = validate(path.name, frame, kind.fields, kind.key)
+    problems = validate(path.name, frame, kind.fields, kind.key, today)
     problems += _clashes_with_store(store, path.name, frame, kind)
     if problems:
         raise ValidationError(sorted(problems, key=lambda p: p.row))
