@@ -46,9 +46,9 @@ def test_service_role_cannot_reach_another_organisations_rows(registry: Registry
                 "INSERT INTO registry_registration (id, org_id, reference, created_at, updated_at,"
                 " reporting_organisation, registration_date, registration_year, sex, nationality,"
                 " nationality_group, residence_status, forms_of_exploitation, monitor_group,"
-                " dob_estimated, age_band, dob_missing) VALUES (gen_random_uuid(), %s, '', now(),"
+                " age_band, dob_missing) VALUES (gen_random_uuid(), %s, '', now(),"
                 " now(), 'Police', '2020-01-01', 2020, 'F', 'NL', 'NL', 'DutchNational',"
-                " 'ForcedLabour', 'labour', false, 'unknown', true)",
+                " 'ForcedLabour', 'labour', 'unknown', true)",
                 [police],
             )
         # the setting ends with its transaction: the next one sees nothing again

@@ -136,8 +136,6 @@ class RegistrationOut(Schema):
     b8_granted: bool | None
     care_referral: bool | None
     consent: bool | None
-    date_of_birth_estimated: bool
-    age_at_registration: int | None
     age_band: str
     monitor_group: str
     identifiers_given: list[str] = Field(description="Which identifiers were given (not what).")
@@ -159,11 +157,7 @@ def _out(reg: Registration) -> dict[str, Any]:
         if tok
     ]
     data = {k: getattr(reg, k) for k in RegistrationOut.model_fields if hasattr(reg, k)}
-    data.update(
-        registration_id=reg.reference,
-        date_of_birth_estimated=reg.dob_estimated,
-        identifiers_given=given,
-    )
+    data.update(registration_id=reg.reference, identifiers_given=given)
     return data
 
 

@@ -20,19 +20,19 @@ from django.db import connection
 from thbmonitor.errors import StoreError
 from thbmonitor.ingest import store_rows
 from thbmonitor.registry import audit
-from thbmonitor.registry.models import Registration
+from thbmonitor.registry.models import Registration, RegistryFact
 from thbmonitor.registry.tenancy import Scope, scoped
 from thbmonitor.store import IDENTIFIER_COLUMNS, REGISTRATION_COLUMNS, open_store
 
-INT_COLUMNS = ("registration_year", "age_at_exploitation", "age_at_registration", "source_row")
+FINGERPRINT = "key_fingerprint"  # the registry_meta row that holds it
+INT_COLUMNS = ("registration_year", "age_at_exploitation", "birth_year", "source_row")
 BOOL_COLUMNS = (
     "shelter",
     "b8_applied",
     "b8_granted",
     "care_referral",
     "consent",
-    "dob_estimated",
-    "dob_jan1",
+    "dob_uncertain",
     "dob_missing",
 )
 
@@ -60,6 +60,17 @@ def round_frame(year: int) -> pd.DataFrame:
     return frame
 
 
+def key_fingerprint_of_registry() -> str:
+    """The fingerprint of the key the registry's registrations were made with (set by the
+    first ``serve``): the store made from them takes that key only."""
+    fact = RegistryFact.objects.filter(key=FINGERPRINT).first()
+    if fact is None:
+        raise StoreError(
+            "the registry has no key fingerprint yet (no service has run on it): nothing to extract"
+        )
+    return str(fact.value)
+
+
 def extract(year: int, store_path: Path, actor: str) -> Extracted:
     """Write round ``year`` into the monitoring store at ``store_path``, all or nothing."""
     scope = Scope(None, "analyst", actor, "cli")
@@ -84,7 +95,8 @@ def extract(year: int, store_path: Path, actor: str) -> Extracted:
         audit.record(
             "extract", object_type="round", object_ids=[str(year)], detail=f"rows={len(frame)}"
         )
-        with open_store(str(store_path)) as store:
+        fingerprint = key_fingerprint_of_registry()
+        with open_store(str(store_path), create=True) as store:
             if store.scalar("SELECT count(*) FROM ingested_files WHERE sha256 = ?", [digest]):
                 raise StoreError("this store holds this extract already; nothing was added")
             if len(frame):
@@ -100,7 +112,7 @@ def extract(year: int, store_path: Path, actor: str) -> Extracted:
                         "this store holds registrations of an earlier extract of the round; "
                         "write the extract into a new store"
                     )
-            store_rows(store, "registrations", frame, digest, f"registry round {year}")
+            store_rows(store, "registrations", frame, digest, f"registry round {year}", fingerprint)
     return Extracted(len(frame), digest)
 
 

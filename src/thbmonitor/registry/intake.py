@@ -28,6 +28,9 @@ from thbmonitor.schema import CONSENT_NOT_REQUIRED, REGISTRATION_FIELDS
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in REGISTRATION_FIELDS)
 IDENTIFYING: tuple[str, ...] = tuple(f.name for f in REGISTRATION_FIELDS if f.identifying)
+# what is encoded together with the identifiers (the estimate flag marks the birth date as
+# uncertain): given again, all of them, with any correction of one
+IDENTIFIER_GROUP: tuple[str, ...] = (*IDENTIFYING, "date_of_birth_estimated")
 # set by the registry, never by the submitter (registration_id is the organisation's reference)
 SET_BY_REGISTRY = ("reporting_organisation",)
 MAX_LENGTH = {"registration_id": 100, "municipality": 100, "nationality": 100}

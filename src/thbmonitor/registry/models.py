@@ -86,8 +86,6 @@ class Registration(models.Model):
     b8_granted = models.BooleanField(null=True)
     care_referral = models.BooleanField(null=True)
     consent = models.BooleanField(null=True)
-    dob_estimated = models.BooleanField(default=False)
-    age_at_registration = models.IntegerField(null=True)
     age_band = models.CharField(max_length=20)
     # pseudonymised identifiers (thbmonitor.pseudonymise)
     tok_first = models.CharField(max_length=32, null=True)
@@ -105,7 +103,8 @@ class Registration(models.Model):
     tok_birth_year = models.CharField(max_length=32, null=True)
     tok_birth_ym = models.CharField(max_length=32, null=True)
     tok_birth_md = models.CharField(max_length=32, null=True)
-    dob_jan1 = models.BooleanField(null=True)
+    birth_year = models.IntegerField(null=True)
+    dob_uncertain = models.BooleanField(null=True)
     dob_missing = models.BooleanField(default=True)
     tok_identity = models.CharField(max_length=32, null=True)
 

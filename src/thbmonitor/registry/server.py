@@ -15,7 +15,6 @@ from typing import Any
 from thbmonitor.errors import ConfigError, KeyMissingError
 
 log = logging.getLogger(__name__)
-FINGERPRINT = "key_fingerprint"
 
 
 @dataclass(frozen=True)
@@ -30,17 +29,13 @@ class ServeOptions:
     batch_window: float = 0.05  # seconds
 
 
-def key_fingerprint(encoder: Any) -> str:
-    """A fingerprint of the key (a keyed hash of a constant): it tells keys apart, nothing more."""
-    return str(encoder.token("key-fingerprint", "thbmonitor registry"))
-
-
 def preflight() -> None:
     """Check the role, the schema and the key before serving; raise ConfigError otherwise."""
     from django.conf import settings
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
+    from thbmonitor.registry.extract import FINGERPRINT
     from thbmonitor.registry.models import RegistryFact
     from thbmonitor.registry.security import check_service_role
 
@@ -60,7 +55,7 @@ def preflight() -> None:
     encoder = settings.REGISTRY.encoder
     if encoder is None:
         raise KeyMissingError("the registry needs the pseudonymisation key to serve")
-    mine = key_fingerprint(encoder)
+    mine = encoder.fingerprint  # the same fingerprint as a monitoring store's
     fact, _ = RegistryFact.objects.get_or_create(key=FINGERPRINT, defaults={"value": mine})
     if fact.value != mine:
         raise KeyMissingError(

@@ -28,7 +28,7 @@ from thbmonitor.registry import audit
 from thbmonitor.registry.batch import Batcher
 from thbmonitor.registry.intake import (
     FIELD_NAMES,
-    IDENTIFYING,
+    IDENTIFIER_GROUP,
     SET_BY_REGISTRY,
     Prepared,
     Submission,
@@ -41,8 +41,8 @@ from thbmonitor.schema import REGISTRATION_FIELDS
 from thbmonitor.store import IDENTIFIER_COLUMNS
 
 # a correction of any of these re-encodes the identifiers, so all identifiers must be sent
-REENCODE_TRIGGERS = (*IDENTIFYING, "registration_date")
-DERIVED_FROM_IDENTIFIERS = (*IDENTIFIER_COLUMNS, "age_at_registration", "age_band", "dob_missing")
+REENCODE_TRIGGERS = (*IDENTIFIER_GROUP, "registration_date")
+DERIVED_FROM_IDENTIFIERS = (*IDENTIFIER_COLUMNS, "age_band", "dob_missing")
 
 
 @dataclass(frozen=True)
@@ -189,14 +189,13 @@ def stored_values(reg: Registration) -> dict[str, str]:
     """The registration's non-identifying fields as the text of a registrations file."""
     out: dict[str, str] = {}
     for f in REGISTRATION_FIELDS:
-        if f.identifying or f.name in ("registration_id", "date_of_birth_estimated"):
+        if f.name in IDENTIFIER_GROUP or f.name == "registration_id":
             continue
         value = getattr(reg, f.name, None)
         if isinstance(value, bool):
             out[f.name] = "1" if value else "0"
         else:
             out[f.name] = "" if value is None else str(value)
-    out["date_of_birth_estimated"] = "1" if reg.dob_estimated else "0"
     out["registration_id"] = reg.reference
     return out
 
@@ -205,7 +204,7 @@ def correct(actor: Actor, reg_id: UUID, changes: Mapping[str, str], channel: str
     """Correct a registration of the actor's organisation; None when it sees no such one."""
     scope = Scope.of(actor, channel)
     reencode = any(k in changes for k in REENCODE_TRIGGERS)
-    missing = [k for k in IDENTIFYING if k not in changes]
+    missing = [k for k in IDENTIFIER_GROUP if k not in changes]
     if reencode and missing:
         reason = (
             "must be sent again with any correction of an identifier or of the registration "

@@ -26,7 +26,7 @@ from thbmonitor.errors import InputError, Problem
 from thbmonitor.ingest.readers import SUFFIXES, file_sha256, read_text_frame
 from thbmonitor.registry import accounts, forms, submit
 from thbmonitor.registry.accounts import ORG_ROLES
-from thbmonitor.registry.intake import IDENTIFYING, needs_consent
+from thbmonitor.registry.intake import IDENTIFIER_GROUP, needs_consent
 from thbmonitor.registry.models import AuditEntry, Registration, User
 from thbmonitor.registry.tenancy import Actor, Scope, scoped
 from thbmonitor.registry.texts import field_label, language, page, reason
@@ -201,10 +201,12 @@ def edit_registration(request: HttpRequest, reg_id: UUID) -> HttpResponse:
         return _form_page(request, stored, (), reg=reg)
     values = forms.posted(request.POST)
     # identifiers are not stored, so an empty one means "not given again", not "erase it"
-    changes = {k: v for k, v in values.items() if k not in IDENTIFYING and v != stored.get(k, "")}
+    changes = {
+        k: v for k, v in values.items() if k not in IDENTIFIER_GROUP and v != stored.get(k, "")
+    }
     had_none = not (reg.tok_first or reg.tok_last or reg.tok_dob or reg.tok_identity)
     if forms.identifiers_given(values) or (had_none and "registration_date" in changes):
-        changes.update({k: values.get(k, "") for k in IDENTIFYING})
+        changes.update({k: values.get(k, "") for k in IDENTIFIER_GROUP})
     outcome = submit.correct(Actor.of(user), reg.id, changes, "web")
     if outcome is None:
         raise Http404
