@@ -90,12 +90,12 @@ def main() -> None:
     encoder = Encoder(KEY, 4096, 1) if args.plaintext else Encoder(KEY)
     if not store_path.exists():
         t = time.perf_counter()
-        with open_store(str(store_path)) as store:
+        with open_store(str(store_path), create=True) as store:
             ingest_file(store, world / "registrations.csv", encoder)
         print(f"ingest registrations: {time.perf_counter() - t:.1f} s")
     scratch = args.work / f"{name}_{tag}_run.duckdb"
     scratch.write_bytes(store_path.read_bytes())
-    with open_store(str(scratch)) as store:
+    with open_store(str(scratch), create=True) as store:
         t = time.perf_counter()
         summary = link_registrations(store, Settings())
         total = time.perf_counter() - t

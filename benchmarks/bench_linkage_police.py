@@ -99,7 +99,7 @@ KEY = b"benchmark-key-0123456789abcdef01"
 FIRST = ("tok_first", "tok_first1", "tok_first_sdx", "tok_first_nysiis", "bf_first")
 LAST = ("tok_last", "tok_last_sdx", "tok_last_nysiis", "bf_last")
 DOB = ("tok_dob", "tok_dob_swap", "tok_birth_year", "tok_birth_ym", "tok_birth_md",
-       "dob_jan1", "dob_missing", "age_at_event")  # fmt: skip
+       "birth_year", "dob_uncertain", "dob_missing")  # fmt: skip
 
 
 def pad(store, target: int, seed: int = 1) -> int:  # type: ignore[no-untyped-def]
@@ -134,7 +134,7 @@ def pad(store, target: int, seed: int = 1) -> int:  # type: ignore[no-untyped-de
 
 def _pad_copy(base: str, target: str, events: int) -> int:
     shutil.copy(base, target + ".tmp")
-    with open_store(target + ".tmp") as store:
+    with open_store(target + ".tmp", create=True) as store:
         n = pad(store, events)
     shutil.move(target + ".tmp", target)
     return n
@@ -148,7 +148,7 @@ def main() -> None:
     base = args.world / "bench_police.duckdb"
     if not base.exists():
         t = time.perf_counter()
-        with open_store(str(base)) as store:
+        with open_store(str(base), create=True) as store:
             ingest_file(store, args.world / "registrations.csv", Encoder(KEY))
             ingest_file(store, args.world / "police_register.parquet", Encoder(KEY))
             link_registrations(store, Settings())
@@ -163,7 +163,7 @@ def main() -> None:
             print(f"padded register to {n:,} events in {time.perf_counter() - t:.1f} s")
     run = args.world / "bench_police_run.duckdb"
     shutil.copy(source, run)
-    with open_store(str(run)) as store:
+    with open_store(str(run), create=True) as store:
         n_events = int(store.scalar("SELECT count(*) FROM police_events"))
         t = time.perf_counter()
         summary = link_police(

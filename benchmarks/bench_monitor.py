@@ -63,9 +63,9 @@ regs = pd.DataFrame({
     "sector": rng.choice([s.value for s in Sector], n),
     "shelter": rng.random(n) < 0.35, "b8_applied": rng.random(n) < 0.2,
     "b8_granted": rng.random(n) < 0.1, "care_referral": rng.random(n) < 0.5,
-    "age_at_registration": age, "age_band": [age_band(int(a)).value for a in age],
+    "age_band": [age_band(int(a)).value for a in age],
 })
-store = open_store(path)
+store = open_store(path, create=True)
 store.register("r", regs)
 cols = ", ".join(regs.columns)
 store.execute(f"INSERT INTO registrations ({cols}) SELECT {cols} FROM r")

@@ -21,7 +21,13 @@ from thbmonitor.engine import Store
 from thbmonitor.errors import ConfigError, InputError
 from thbmonitor.pseudonymise import Encoder, new_key
 from thbmonitor.report.model import Chapter, Report, Text
-from thbmonitor.store import open_store, resolve_window
+from thbmonitor.store import (
+    begin_linkage,
+    check_linkage,
+    end_linkage,
+    open_store,
+    resolve_window,
+)
 
 if TYPE_CHECKING:
     from thbmonitor.disclosure import (
@@ -156,15 +162,30 @@ def ingest_files(store: Store, files: list[Path], encoder: Encoder, step: Step =
         ingest_file(store, path, encoder)
 
 
-def link(store: Store, settings: Settings, step: Step = _quiet) -> dict[str, Any]:
-    """Registrations -> persons, then persons -> police and population registers."""
+def link(
+    store: Store,
+    settings: Settings,
+    step: Step = _quiet,
+    *,
+    police: bool = True,
+    say: Step | None = None,
+) -> dict[str, Any]:
+    """Registrations -> persons, then persons -> police and population registers.
+
+    The store is marked as linking until both are written (:func:`begin_linkage`), so that a
+    run cut short between them is never reported on; ``police=False`` links persons only
+    (a report then asks for a full link). ``say`` gets the linkage's detailed progress."""
     from thbmonitor import linkage
 
+    begin_linkage(store)
     step("link registrations into persons")
-    persons = linkage.link_registrations(store, settings)
-    step("link persons to the police and population registers")
-    police = linkage.link_police(store, settings)
-    return {"persons": persons, "police": police}
+    persons = linkage.link_registrations(store, settings, say)
+    found: dict[str, Any] = {"persons": persons, "police": None}
+    if police:
+        step("link persons to the police and population registers")
+        found["police"] = linkage.link_police(store, settings, say)
+    end_linkage(store, police=police)
+    return found
 
 
 def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
@@ -244,7 +265,8 @@ def run_report(store_path: Path, settings: Settings, out: Path, step: Step = _qu
     """Analyse a linked store and write the publication into ``out``."""
     from thbmonitor.report import write_report
 
-    with open_store(str(store_path)) as store:
+    with open_store(store_path, read_only=True) as store:
+        check_linkage(store)
         settings = resolve_window(store, settings)
         report = analyse(store, settings, step)
     step("write report")
@@ -286,7 +308,7 @@ def run_demo(
     for optional in ("population_register.parquet", "population_denominators.csv"):
         if (input_dir / optional).exists():
             inputs.append(input_dir / optional)
-    with open_store(str(store_path)) as store:
+    with open_store(store_path, create=True) as store:
         ingest_files(store, inputs, encoder, step)
         link(store, settings, step)
     return run_report(store_path, settings, out, step)

@@ -9,7 +9,15 @@ stored, into
 * Bloom-filter encodings (cryptographic long-term keys after Schnell, Bachteler & Reiher 2009:
   the padded bigrams of a normalised name, each hashed ``k`` times into ``l`` bits by keyed
   double hashing) for fuzzy comparison by the Dice coefficient;
-* the derived fields analysis needs: age at the reference date and its band.
+* the derived fields analysis and linkage need: the birth year, whether the birth date is
+  uncertain (estimated, or a 1 January), and the age at the reference date, from which ingest
+  derives the age band. The age itself is not stored: next to the record's date it tells on
+  which side of the birthday the date lies, and across the records sharing a birth-date token
+  that pins down the day and month of birth.
+
+The store keeps :func:`key_fingerprint` of its key (a keyed hash of a constant) so that tokens
+of two keys never meet in one store; :func:`load_key` and :func:`check_key` refuse short,
+repetitive or readable-by-others keys.
 
 Names are normalised first: Unicode decomposition without diacritics, transliteration of
 letters that do not decompose (ß, ø, ł, æ, ...), lower case, punctuation to space, and the
@@ -24,6 +32,7 @@ import hashlib
 import hmac
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -38,7 +47,9 @@ from thbmonitor.errors import KeyMissingError
 
 TEXT = pd.StringDtype("pyarrow")
 TOKEN_BYTES = 16  # a token is the first 128 bits of the HMAC, as 32 hex characters
-MIN_KEY_BYTES = 16
+MIN_KEY_BYTES = 32  # 256 bits of a random hex key would need 64; a passphrase needs its length
+MIN_KEY_SYMBOLS = 8  # a key of fewer different characters is no secret
+FINGERPRINT_CONSTANT = b"thbmonitor key fingerprint/1"
 
 _TRANSLIT = str.maketrans(
     {
@@ -100,35 +111,68 @@ _SPACES = re.compile(r"\s+")
 # ---- key handling ------------------------------------------------------------------------
 
 
+def check_key(raw: bytes, where: str = "the pseudonymisation key") -> bytes:
+    """``raw`` if it is fit to be a key: at least :data:`MIN_KEY_BYTES` bytes and at least
+    :data:`MIN_KEY_SYMBOLS` different ones (so not one repeated character); else
+    :class:`KeyMissingError` naming ``where`` the key came from (never the key)."""
+    if len(raw) < MIN_KEY_BYTES:
+        raise KeyMissingError(
+            f"{where} is shorter than {MIN_KEY_BYTES} bytes; make a new one, e.g. "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    if len(set(raw)) < MIN_KEY_SYMBOLS:
+        raise KeyMissingError(
+            f"{where} has fewer than {MIN_KEY_SYMBOLS} different characters (one repeated "
+            "character, say); make a random one, e.g. "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return raw
+
+
 def load_key(key_file: str | Path | None, key_env: str | None) -> bytes:
     """The secret key, from a key file or else from the environment variable named ``key_env``.
 
-    Called only by entry points (CLI, pipeline), never by library code below them. Raises
-    :class:`KeyMissingError` when neither gives a key of at least 16 bytes.
+    Called only by entry points (CLI, pipeline, registry), never by library code below them.
+    Raises :class:`KeyMissingError` when neither gives a key, when the key is too short or of
+    too few different characters (:func:`check_key`), or when the key file can be read by
+    anyone but its owner. Errors name the key file by its resolved path.
     """
-    raw: bytes | None = None
     if key_file:
+        path = Path(key_file).expanduser().resolve()
         try:
-            raw = Path(key_file).read_bytes().strip()
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                raise KeyMissingError(f"the key file {path} is not a regular file")
+            raw = path.read_bytes().strip()
         except OSError as exc:
+            raise KeyMissingError(f"cannot read the key file {path} ({exc.strerror})") from exc
+        if info.st_mode & 0o077:
             raise KeyMissingError(
-                f"cannot read the key file named in the settings ({exc.strerror})"
-            ) from exc
-    elif key_env and os.environ.get(key_env):
-        raw = os.environ[key_env].strip().encode()
-    if not raw:
-        raise KeyMissingError(
-            "no pseudonymisation key: set 'key_file' in the settings or the environment "
-            f"variable {key_env or 'named by key_env'}; without a key nothing is ingested"
-        )
-    if len(raw) < MIN_KEY_BYTES:
-        raise KeyMissingError(f"the pseudonymisation key is shorter than {MIN_KEY_BYTES} bytes")
-    return raw
+                f"the key file {path} can be read or written by others than its owner "
+                f"(mode {stat.S_IMODE(info.st_mode):o}); run: chmod 600 {path}"
+            )
+        if not raw:
+            raise KeyMissingError(f"the key file {path} is empty")
+        return check_key(raw, f"the key in {path}")
+    if key_env and os.environ.get(key_env, "").strip():
+        return check_key(os.environ[key_env].strip().encode(), f"the key in ${key_env}")
+    raise KeyMissingError(
+        "no pseudonymisation key: set 'key_file' in the settings or the environment "
+        f"variable {key_env or 'named by key_env'}; without a key nothing is ingested"
+    )
 
 
 def new_key() -> bytes:
     """A fresh random key (hex text), e.g. a throwaway key for the demo."""
     return os.urandom(32).hex().encode()
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A keyed hash of a constant: the same for the same key, and says nothing of the key.
+
+    The store keeps it to refuse tokens made with another key (see
+    :func:`thbmonitor.store.bind_key`)."""
+    return hmac.new(key, FINGERPRINT_CONSTANT, hashlib.sha256).hexdigest()[: 2 * TOKEN_BYTES]
 
 
 # ---- normalisation -----------------------------------------------------------------------
@@ -163,6 +207,14 @@ class Encoder:
     bloom_bits: int = 1000
     bloom_hashes: int = 20
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        check_key(self.key)
+
+    @property
+    def fingerprint(self) -> str:
+        """:func:`key_fingerprint` of this encoder's key."""
+        return key_fingerprint(self.key)
 
     def token(self, purpose: str, value: str) -> str:
         """HMAC-SHA256 of ``value`` under the key, domain-separated by ``purpose``."""
@@ -213,14 +265,29 @@ def _phonetic(fn: Callable[[str], str], text: str) -> str:
 
 
 def encode_identifiers(
-    frame: pd.DataFrame, encoder: Encoder, reference_dates: pd.Series
+    frame: pd.DataFrame,
+    encoder: Encoder,
+    reference_dates: pd.Series,
+    estimated: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The pseudonymised columns of a frame holding identifiers as text.
 
     ``frame`` has the text columns first_names, last_name, date_of_birth (YYYY-MM-DD or empty)
     and identity_number (any may be absent); ``reference_dates`` are the dates ages are taken
-    at. Returns a new frame with only tokens, Bloom filters and derived ages: never a name or
-    a birth date.
+    at; ``estimated`` (registrations only) flags birth dates marked as estimates. Returns a new
+    frame of tokens, Bloom filters and these derived fields:
+
+    * ``birth_year``: the year of birth (linkage compares years that differ by one);
+    * ``dob_uncertain``: the birth date is marked as estimated or is a 1 January (a common
+      default), so that agreeing on it is weaker evidence; missing where ``estimated`` is not
+      given (for an event the flag alone would say "born on 1 January");
+    * ``age``: whole years at the reference date, to derive age bands from. It must not be
+      stored: with the dates of several records sharing a birth-date token it reveals the day
+      and month of birth.
+
+    Never a name or a birth date, and nothing that equals or encodes a birth date: the day
+    and month swapped is a token too, and for a date whose day equals its month it is a token
+    that matches nothing (else tok_dob = tok_dob_swap would say "day equals month").
     """
     n = len(frame)
     empty = pd.Series([""] * n, index=frame.index, dtype=object)
@@ -228,12 +295,12 @@ def encode_identifiers(
     last = _map_unique(
         frame.get("last_name", empty).fillna(""), lambda s: split_surname(normalise_name(s))[1]
     ).fillna("")
-    dob = frame.get("date_of_birth", empty).astype(TEXT).fillna("")
+    dob = frame.get("date_of_birth", empty).astype(TEXT).fillna("").str.strip()
     ident = frame.get("identity_number", empty).astype(TEXT).fillna("").str.upper()
     ident = ident.str.replace(r"[^0-9A-Z]", "", regex=True)
 
     tok = encoder.token
-    out = pd.DataFrame(index=frame.index)
+    out: dict[str, pd.Series] = {}  # framed once at the end (cheaper than column by column)
     out["tok_first"] = _map_unique(first, lambda v: tok("first", v))
     out["tok_last"] = _map_unique(last, lambda v: tok("last", v))
     out["tok_first1"] = _map_unique(first, lambda v: tok("first1", v.split()[0]))
@@ -251,14 +318,27 @@ def encode_identifiers(
         (first + " " + last).str.strip(), lambda v: encoder.bloom(" ".join(sorted(v.split())))
     )
     out["tok_dob"] = _map_unique(dob, lambda v: tok("dob", v))
-    out["tok_dob_swap"] = _map_unique(dob, lambda v: tok("dob", f"{v[:4]}-{v[8:10]}-{v[5:7]}"))
+    out["tok_dob_swap"] = _map_unique(dob, lambda v: _swapped_token(tok, v))
     out["tok_birth_year"] = _map_unique(dob, lambda v: tok("by", v[:4]))
     out["tok_birth_ym"] = _map_unique(dob, lambda v: tok("bym", v[:7]))
     out["tok_birth_md"] = _map_unique(dob, lambda v: tok("bmd", v[5:]))
-    out["dob_jan1"] = dob.str.endswith("-01-01")
+    out["birth_year"] = pd.to_numeric(dob.str[:4].where(dob != ""), errors="coerce").astype("Int32")
+    if estimated is None:
+        out["dob_uncertain"] = pd.Series(pd.NA, index=frame.index, dtype="boolean")
+    else:
+        jan1 = dob.str.endswith("-01-01")
+        out["dob_uncertain"] = ((jan1 | estimated.fillna(False)) & (dob != "")).astype("boolean")
     out["tok_identity"] = _map_unique(ident, lambda v: tok("id", v))
     out["age"] = ages_at(dob, reference_dates)
-    return out
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _swapped_token(tok: Callable[[str, str], str], dob: str) -> str:
+    """The birth-date token of ``dob`` with day and month swapped; for a day equal to its
+    month a token no date has (as a day above 12 gives a date that does not exist)."""
+    if dob[5:7] == dob[8:10]:
+        return tok("dob-no-swap", dob)
+    return tok("dob", f"{dob[:4]}-{dob[8:10]}-{dob[5:7]}")
 
 
 def ages_at(dob: pd.Series, at: pd.Series) -> pd.Series:

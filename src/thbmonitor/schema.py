@@ -88,6 +88,17 @@ class ReportingOrganisation(StrEnum):
     OTHER = "Other"
 
 
+# Reporters who must report and so need no consent to register a victim (NL: police, Royal
+# Marechaussee and labour inspectorate); any other reporter needs the victim's consent.
+CONSENT_NOT_REQUIRED: frozenset[str] = frozenset(
+    {
+        ReportingOrganisation.POLICE.value,
+        ReportingOrganisation.KMAR.value,
+        ReportingOrganisation.LABOUR_INSPECTORATE.value,
+    }
+)
+
+
 class NationalityGroup(StrEnum):
     NL = "NL"
     OTHER_EU = "other_EU"

@@ -1,11 +1,14 @@
-"""The layout of the monitoring store (a DuckDB file): its tables and their columns.
+"""The monitoring store (a DuckDB file): its tables, its identity, its key and its state.
 
 Tables
 ------
+``store_meta``           what the store is: application, schema version, key fingerprint,
+                         data generation and linkage state (see below)
 ``ingested_files``       one row per imported file (by SHA-256): importing twice adds nothing
-``registrations``        one row per registration, pseudonymised (tokens, Bloom filters, ages)
+``registrations``        one row per registration, pseudonymised (tokens, Bloom filters, bands)
 ``police_events``        one row per police-register event, pseudonymised the same way
-``population_events``    deaths and emigrations (population register), pseudonymised the same way
+``population_events``    residents, deaths and emigrations (population register), pseudonymised
+                         the same way; a resident record keeps the year only, not the date
 ``population_denominators``  resident population by year, sex and age band (rates per 100,000)
 ``registration_person``  the linkage: registration_id -> person_id (written by ``link``)
 ``registration_person_sensitivity``  the same linkage at other thresholds: threshold,
@@ -16,23 +19,45 @@ Tables
 ``linkage_runs``         one row per linkage run: method, parameters (JSON), counts
 ``person_id_changes``    per linkage run, earlier person ids merged into or split off others
 
-No column holds a name, a birth date or an identity number.
+No column holds a name, a birth date or an identity number, nor a date or age from which a
+birth date can be read: ages are kept as bands only, the birth year in clear (ages with dates
+would give it anyway), and a resident record keeps the year from which the person is resident.
+What the store still tells someone without the key is written down in the README ("What the
+store holds").
+
+Identity and state (``store_meta``)
+-----------------------------------
+A store is created only by ingest (:func:`open_store` with ``create=True``), atomically, and
+carries ``application = thbmonitor`` and its ``schema_version``; any other file is refused.
+``key_fingerprint`` (:func:`thbmonitor.pseudonymise.key_fingerprint`) is written by the first
+ingest; every later ingest must use the same key (:func:`bind_key`). ``data_generation`` counts
+the ingests of person data; ``link`` marks the store ``linking`` while it runs and ``linked``
+(with the generation it saw) when it ends, so that a report can refuse linkage that is stale or
+was cut short (:func:`check_linkage`).
 """
 
 from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
 
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import StoreError
 
-SCHEMA_VERSION = "1"
+APPLICATION = "thbmonitor"
+SCHEMA_VERSION = "2"
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 _IDENTIFIER_COLUMNS = """
     tok_first VARCHAR, tok_last VARCHAR, tok_first1 VARCHAR,
     tok_first_sdx VARCHAR, tok_last_sdx VARCHAR, tok_first_nysiis VARCHAR, tok_last_nysiis VARCHAR,
     bf_first BIT, bf_last BIT, bf_full BIT,
     tok_dob VARCHAR, tok_dob_swap VARCHAR, tok_birth_year VARCHAR, tok_birth_ym VARCHAR,
-    tok_birth_md VARCHAR, dob_jan1 BOOLEAN, dob_missing BOOLEAN, tok_identity VARCHAR
+    tok_birth_md VARCHAR, birth_year INTEGER, dob_uncertain BOOLEAN, dob_missing BOOLEAN,
+    tok_identity VARCHAR
 """
 
 DDL = f"""
@@ -50,22 +75,19 @@ CREATE TABLE IF NOT EXISTS registrations (
     forms_of_exploitation VARCHAR, monitor_group VARCHAR, sector VARCHAR,
     age_at_exploitation INTEGER,
     shelter BOOLEAN, b8_applied BOOLEAN, b8_granted BOOLEAN, care_referral BOOLEAN,
-    consent BOOLEAN, dob_estimated BOOLEAN,
-    age_at_registration INTEGER, age_band VARCHAR,
+    consent BOOLEAN, age_band VARCHAR,
     {_IDENTIFIER_COLUMNS}
 );
 CREATE TABLE IF NOT EXISTS police_events (
     event_id VARCHAR,
     source_sha256 VARCHAR, source_row BIGINT,
     event_date DATE, event_year INTEGER, role VARCHAR, crime_type VARCHAR, sex VARCHAR,
-    age_at_event INTEGER,
     {_IDENTIFIER_COLUMNS}
 );
 CREATE TABLE IF NOT EXISTS population_events (
     event_id VARCHAR,
     source_sha256 VARCHAR, source_row BIGINT,
     event_date DATE, event_year INTEGER, event_type VARCHAR, sex VARCHAR,
-    age_at_event INTEGER,
     {_IDENTIFIER_COLUMNS}
 );
 CREATE TABLE IF NOT EXISTS population_denominators (
@@ -120,8 +142,6 @@ REGISTRATION_COLUMNS: tuple[str, ...] = (
     "b8_granted",
     "care_referral",
     "consent",
-    "dob_estimated",
-    "age_at_registration",
     "age_band",
 )
 POLICE_COLUMNS: tuple[str, ...] = (
@@ -133,7 +153,6 @@ POLICE_COLUMNS: tuple[str, ...] = (
     "role",
     "crime_type",
     "sex",
-    "age_at_event",
 )
 POPULATION_COLUMNS: tuple[str, ...] = (
     "event_id",
@@ -143,7 +162,6 @@ POPULATION_COLUMNS: tuple[str, ...] = (
     "event_year",
     "event_type",
     "sex",
-    "age_at_event",
 )
 POPULATION_DENOMINATOR_COLUMNS: tuple[str, ...] = (
     "year",
@@ -159,17 +177,175 @@ IDENTIFIER_COLUMNS: tuple[str, ...] = tuple(
 BIT_COLUMNS = frozenset({"bf_first", "bf_last", "bf_full"})
 
 
-def open_store(path: str, *, read_only: bool = False) -> Store:
-    """Open (and on first use create) the monitoring store at ``path``."""
+def open_store(path: str | Path, *, read_only: bool = False, create: bool = False) -> Store:
+    """Open the monitoring store at ``path``; with ``create`` make it first if it is missing.
+
+    Anything at ``path`` that is not a thbmonitor store (a folder, a CSV file, another DuckDB
+    database, a store of another schema version) is refused with :class:`StoreError`, and so is
+    a missing store unless ``create`` (only ingest creates one).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a monitoring store; give a file name")
+    if not path.exists():
+        if not create:
+            raise StoreError(
+                f"no monitoring store at {path}; ingest files first: "
+                f"thbmonitor ingest FILE... --store {path}"
+            )
+        _create(path)
+    _check_file(path)
     store = Store(path, read_only=read_only)
-    if not read_only:
-        for statement in DDL.split(";"):
-            if statement.strip():
-                store.execute(statement)
-        store.execute(
-            "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
-        )
+    try:
+        _check_identity(store)
+        if not read_only:  # tables added since the store was made (all IF NOT EXISTS)
+            _create_tables(store)
+    except BaseException:
+        store.close()
+        raise
     return store
+
+
+def _create_tables(store: Store) -> None:
+    for statement in DDL.split(";"):
+        if statement.strip():
+            store.execute(statement)
+
+
+def _create(path: Path) -> None:
+    """Make a new, empty store at ``path`` whole: built under another name, then linked in."""
+    if not path.parent.is_dir():
+        raise StoreError(f"the folder of the monitoring store {path} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.creating-", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # DuckDB makes the file itself
+    try:
+        with Store(tmp) as store:
+            with store.transaction():
+                _create_tables(store)
+                store.execute(
+                    "INSERT INTO store_meta VALUES ('application', ?), ('schema_version', ?), "
+                    "('data_generation', '0'), ('linkage_state', 'none')",
+                    [APPLICATION, SCHEMA_VERSION],
+                )
+            store.execute("CHECKPOINT")
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            os.link(tmp, path)
+    except OSError as exc:
+        raise StoreError(f"cannot create the monitoring store {path} ({exc.strerror})") from exc
+    finally:
+        for leftover in (Path(tmp), Path(tmp + ".wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def _check_file(path: Path) -> None:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError as exc:
+        raise StoreError(f"cannot read the monitoring store {path} ({exc.strerror})") from exc
+    if head[8:12] != DUCKDB_MAGIC:
+        raise StoreError(
+            f"{path} is not a thbmonitor store (not a DuckDB database file); nothing was "
+            "changed. Give --store the name of a new file or of an existing store"
+        )
+
+
+def _check_identity(store: Store) -> None:
+    meta = _meta(store)
+    if meta.get("application") == APPLICATION and meta.get("schema_version") == SCHEMA_VERSION:
+        return
+    if meta.get("schema_version") == "1":
+        raise StoreError(
+            f"{store.path} was made by an earlier version of thbmonitor (store format 1), which "
+            "kept dates and ages from which birth dates can be read; ingest the files again "
+            "into a new store and delete this one securely"
+        )
+    if meta.get("application") == APPLICATION:
+        raise StoreError(
+            f"{store.path} is a thbmonitor store of format {meta.get('schema_version')}, which "
+            f"this version (format {SCHEMA_VERSION}) cannot read; use a matching version"
+        )
+    raise StoreError(
+        f"{store.path} is a DuckDB database but not a thbmonitor store; nothing was changed. "
+        "Give --store the name of a new file or of an existing store"
+    )
+
+
+def _meta(store: Store) -> dict[str, str]:
+    if not store.has_table("store_meta"):
+        return {}
+    return {str(k): str(v) for k, v in store.rows("SELECT key, value FROM store_meta")}
+
+
+def _set_meta(store: Store, key: str, value: str) -> None:
+    store.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [key, value])
+
+
+def bind_key(store: Store, fingerprint: str) -> None:
+    """Refuse a key other than the store's; a store without one takes this one.
+
+    Call inside the ingest's transaction, so that the first ingest binds the key with its rows.
+    """
+    known = _meta(store).get("key_fingerprint")
+    if known is None:
+        _set_meta(store, "key_fingerprint", fingerprint)
+    elif known != fingerprint:
+        raise StoreError(
+            f"the monitoring store {store.path} was made with another pseudonymisation key: "
+            "tokens of two keys never match, so every person would be counted twice. Use the "
+            "key the store was made with, or ingest into a new store; nothing was imported"
+        )
+
+
+def check_key(store: Store, fingerprint: str) -> None:
+    """:func:`bind_key`'s refusal, without binding: to fail before any work starts."""
+    known = _meta(store).get("key_fingerprint")
+    if known is not None and known != fingerprint:
+        bind_key(store, fingerprint)
+
+
+def new_data(store: Store) -> None:
+    """Count one more ingest of person data (inside the ingest's transaction)."""
+    generation = int(_meta(store).get("data_generation", "0")) + 1
+    _set_meta(store, "data_generation", str(generation))
+
+
+def begin_linkage(store: Store) -> None:
+    """Mark the store as being linked (committed at once): a link cut short stays marked."""
+    meta = _meta(store)
+    with store.transaction():
+        _set_meta(store, "linkage_state", "linking")
+        _set_meta(store, "linked_generation", meta.get("data_generation", "0"))
+
+
+def end_linkage(store: Store, *, police: bool) -> None:
+    """Mark the store as linked (``linked`` or, without the registers, ``persons_only``)."""
+    _set_meta(store, "linkage_state", "linked" if police else "persons_only")
+
+
+def check_linkage(store: Store) -> None:
+    """Refuse a store whose linkage is missing, was cut short or is older than its data."""
+    meta = _meta(store)
+    state = meta.get("linkage_state", "none")
+    command = f"thbmonitor link --store {store.path}"
+    if state == "none":
+        raise StoreError(f"the store {store.path} is not linked yet; run: {command}")
+    if state == "linking":
+        raise StoreError(
+            f"the last linkage of {store.path} did not finish (it was interrupted), so persons "
+            f"and register links may not belong together; run: {command}"
+        )
+    if state == "persons_only":
+        raise StoreError(
+            f"the store {store.path} was linked with --skip-police, without the police and "
+            f"population registers the report needs; run: {command}"
+        )
+    if meta.get("linked_generation") != meta.get("data_generation"):
+        raise StoreError(
+            f"files were ingested into {store.path} after its last linkage, so the linkage "
+            f"is stale; run: {command}"
+        )
 
 
 def resolve_window(store: Store, settings: Settings) -> Settings:

@@ -129,7 +129,7 @@ def test_the_monitor_tables_can_be_published_again(small_world, tmp_path):
     the same tables with the same markers, and the joint audit passes."""
     path = tmp_path / "ledger.json"
     settings = Settings(**WINDOW, disclosure_ledger=str(path))
-    with open_store(str(small_world)) as store:
+    with open_store(str(small_world), create=True) as store:
         first = monitor_release(store, settings.replace(disclosure_release="r1"))
         again = monitor_release(store, settings)
     assert Ledger.load(path).releases == ("r1",)

@@ -67,7 +67,7 @@ def test_window_defaults_to_the_last_five_complete_years(tmp_path) -> None:
 
     from thbmonitor.store import open_store, resolve_window
 
-    with open_store(str(tmp_path / "m.duckdb")) as store:
+    with open_store(str(tmp_path / "m.duckdb"), create=True) as store:
         for i, day in enumerate(("2019-05-01", "2021-12-03", "2022-03-01")):
             store.execute(
                 "INSERT INTO registrations (registration_id, registration_date) VALUES (?, ?)",

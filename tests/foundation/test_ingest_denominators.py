@@ -22,14 +22,14 @@ GOOD = HEADER + "".join(
 
 @pytest.fixture
 def encoder() -> Encoder:
-    return Encoder(b"k" * 32, 1000, 10)
+    return Encoder(b"denominators-key-0123456789abcdef", 1000, 10)
 
 
 def test_good_file_is_stored_once(tmp_path: Path, encoder: Encoder) -> None:
     path = tmp_path / "denominators.csv"
     path.write_text(GOOD)
     assert detect_kind(read_text_frame(path), path.name) == "population_denominators"
-    with open_store(str(tmp_path / "s.duckdb")) as store:
+    with open_store(str(tmp_path / "s.duckdb"), create=True) as store:
         first = ingest_file(store, path, encoder)
         again = ingest_file(store, path, encoder)
         rows = store.rows("SELECT year, sex, age_band, population FROM population_denominators")
@@ -49,7 +49,7 @@ def test_bad_rows_name_row_and_field_never_the_value(tmp_path: Path, encoder: En
         HEADER + "2020,F,minor,1200\n" + "20x0,M,minor,-37\n" + "2020,U,elderly,12.5\n"
         "2020,F,minor,1300\n"
     )
-    with open_store(str(tmp_path / "s.duckdb")) as store:
+    with open_store(str(tmp_path / "s.duckdb"), create=True) as store:
         with pytest.raises(ValidationError) as caught:
             ingest_file(store, path, encoder)
         assert store.scalar("SELECT count(*) FROM population_denominators") == 0
@@ -73,7 +73,7 @@ def test_a_cell_from_another_file_is_refused(tmp_path: Path, encoder: Encoder) -
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     first.write_text(GOOD)
     second.write_text(HEADER + "2021,F,minor,5\n2020,M,23+,7\n")
-    with open_store(str(tmp_path / "s.duckdb")) as store:
+    with open_store(str(tmp_path / "s.duckdb"), create=True) as store:
         ingest_file(store, first, encoder)
         with pytest.raises(ValidationError) as caught:
             ingest_file(store, second, encoder)

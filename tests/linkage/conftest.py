@@ -35,7 +35,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     generate(WorldParams(scale=SCALE, background_events=BACKGROUND), root)
     store_path = root / "ingested.duckdb"
     encoder = Encoder(KEY)
-    with open_store(str(store_path)) as store:
+    with open_store(str(store_path), create=True) as store:
         ingest_file(store, root / "registrations.csv", encoder)
         ingest_file(store, root / "police_register.parquet", encoder)
     return World(
@@ -63,7 +63,7 @@ def linked(world: World, tmp_path_factory: pytest.TempPathFactory) -> Linked:
     path = tmp_path_factory.mktemp("linked") / "monitor.duckdb"
     shutil.copy(world.store_path, path)
     settings = Settings()
-    with open_store(str(path)) as store:
+    with open_store(str(path), create=True) as store:
         summary = link_registrations(store, settings)
         police = link_police(store, settings)
     return Linked(world, path, summary, police)

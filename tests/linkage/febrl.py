@@ -8,7 +8,7 @@ import pandas as pd
 from thbmonitor.pseudonymise import Encoder, encode_identifiers
 from thbmonitor.store import BIT_COLUMNS
 
-KEY = b"febrl-test-key-0123456789abcdef"
+KEY = b"febrl-test-key-0123456789abcdef01"
 REFERENCE_DATE = "2020-06-30"
 FEBRL_BLOCKING = (
     "l.tok_postcode = r.tok_postcode AND l.tok_street_number = r.tok_street_number",
@@ -48,10 +48,10 @@ def encode_febrl(frame: pd.DataFrame, *, plaintext: bool = False) -> pd.DataFram
         out[col] = [encoder.token(col, v) if v else None for v in values]
     out.insert(0, "registration_id", frame.index.astype(str))
     out["registration_date"] = pd.Timestamp(REFERENCE_DATE)
-    out["age_at_registration"] = out.pop("age")
+    out.pop("age")  # the store keeps no ages; the birth year is in ``birth_year``
+    out["age_at_exploitation"] = pd.NA  # FEBRL has no age beside the birth date
     out["sex"] = None
     out["nationality_primary"] = None
-    out["dob_estimated"] = False
     if plaintext:  # the same columns holding plain values (for the PPRL-loss comparison)
         for col, src in (("tok_first", "first_names"), ("tok_last", "last_name")):
             out[col] = text[src].where(text[src] != "")

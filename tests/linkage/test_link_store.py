@@ -80,7 +80,7 @@ def test_adding_a_year_keeps_the_ids_of_known_persons(world, tmp_path: Path) -> 
     regs[year > 2019].to_csv(late, index=False)
     path = tmp_path / "yearly.duckdb"
     encoder = Encoder(KEY)
-    with open_store(str(path)) as store:
+    with open_store(str(path), create=True) as store:
         ingest_file(store, early, encoder)
         first = link_registrations(store, Settings())
         ids_1 = store.df("SELECT registration_id, person_id FROM registration_person")

@@ -152,11 +152,11 @@ def test_a_store_linked_before_the_table_existed_still_reports(linked, tmp_path:
     shows the main threshold only; opened for writing the table is created (empty)."""
     store_path = tmp_path / "old.duckdb"
     shutil.copy(linked.store_path, store_path)
-    with open_store(str(store_path)) as store:
+    with open_store(str(store_path), create=True) as store:
         store.execute("DROP TABLE registration_person_sensitivity")
     with open_store(str(store_path), read_only=True) as store:
         settings = resolve_window(store, Settings())
         _, results = report_chapter(store, settings, Publication(settings))
     assert [r["threshold"] for r in results["linkage_sensitivity"]] == [settings.linkage_threshold]
-    with open_store(str(store_path)) as store:
+    with open_store(str(store_path), create=True) as store:
         assert store.scalar("SELECT count(*) FROM registration_person_sensitivity") == 0

@@ -13,7 +13,7 @@ from thbmonitor.store import open_store
 FIRST = ("tok_first", "tok_first1", "tok_first_sdx", "tok_first_nysiis", "bf_first")
 LAST = ("tok_last", "tok_last_sdx", "tok_last_nysiis", "bf_last")
 DOB = ("tok_dob", "tok_dob_swap", "tok_birth_year", "tok_birth_ym", "tok_birth_md",
-       "dob_jan1", "dob_missing", "age_at_event")  # fmt: skip
+       "birth_year", "dob_uncertain", "dob_missing")  # fmt: skip
 
 
 def _pad(store, target: int) -> None:  # type: ignore[no-untyped-def]
@@ -45,7 +45,7 @@ def _pad(store, target: int) -> None:  # type: ignore[no-untyped-def]
 def _link_padded(linked, path: Path, events: int) -> tuple[float, float, dict[str, float]]:  # type: ignore[no-untyped-def]
     """Coverage (%), precision and priors of the police links after padding the register."""
     shutil.copy(linked.store_path, path)
-    with open_store(str(path)) as store:
+    with open_store(str(path), create=True) as store:
         _pad(store, events)
         summary = link_police(store, Settings())
         links = store.df("SELECT person_id, event_id FROM person_police")

@@ -19,7 +19,7 @@ from thbmonitor.schema import (
     age_band,
     nationality_group,
 )
-from thbmonitor.store import open_store
+from thbmonitor.store import begin_linkage, end_linkage, open_store
 
 NATIONALITIES = ["NL"] * 6 + ["PL"] * 3 + ["RO", "BG", "NG", "UA", "VN", "ER", "XX", "HU"]
 MUNICIPALITIES = ["Amsterdam", "rotterdam ", "Den Haag", "Eindhoven", "Nowhere", None, "Venlo"]
@@ -70,7 +70,6 @@ def make_registrations(seed: int = 7, n_persons: int = 900) -> tuple[pd.DataFram
                     "b8_applied": None if rng.random() < 0.1 else bool(rng.random() < 0.3),
                     "b8_granted": None if rng.random() < 0.1 else bool(rng.random() < 0.2),
                     "care_referral": bool(rng.random() < 0.5),
-                    "age_at_registration": age,
                     "age_band": age_band(age).value,
                 }
             )
@@ -80,7 +79,7 @@ def make_registrations(seed: int = 7, n_persons: int = 900) -> tuple[pd.DataFram
 
 
 def write_store(path: Path, regs: pd.DataFrame, mapping: pd.DataFrame) -> Store:
-    store = open_store(str(path))
+    store = open_store(str(path), create=True)
     store.register("regs_in", regs)
     cols = ", ".join(regs.columns)
     store.execute(f"INSERT INTO registrations ({cols}) SELECT {cols} FROM regs_in")
@@ -88,6 +87,8 @@ def write_store(path: Path, regs: pd.DataFrame, mapping: pd.DataFrame) -> Store:
     store.register("map_in", mapping)
     store.execute("INSERT INTO registration_person SELECT registration_id, person_id FROM map_in")
     store.unregister("map_in")
+    begin_linkage(store)  # the mapping stands for a finished linkage of this data
+    end_linkage(store, police=True)
     return store
 
 

@@ -165,7 +165,7 @@ def test_yearly_intervals_cover_the_truth_on_the_linked_store(tmp_path: Path) ->
     generate(WorldParams(seed=seed, scale=0.5, background_events=0), tmp_path / "input")
     settings = Settings(seed=seed)
     encoder = Encoder(new_key(), settings.bloom_bits, settings.bloom_hashes)
-    with open_store(str(tmp_path / "monitor.duckdb")) as store:
+    with open_store(str(tmp_path / "monitor.duckdb"), create=True) as store:
         ingest_files(store, [tmp_path / "input" / "registrations.csv"], encoder)
         link_registrations(store, settings)
         histories = capture_histories(store, covariates=("year", *YEARLY_COVARIATES))

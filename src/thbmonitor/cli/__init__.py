@@ -8,6 +8,8 @@ command imports its stage lazily so that ``thbmonitor --help`` stays fast.
 - :mod:`.round`: settings, synth, ingest, link, report, demo, monitor
 - :mod:`.analysis`: survival, mse, compare-counts on one's own files
 - :mod:`.publication`: protect, check-report
+- :mod:`.intake`: the registry (intake migrate, add-org, add-user, extract, purge,
+  verify-audit) and serve
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from thbmonitor.cli import analysis, publication, round  # noqa: F401  (register commands)
+from thbmonitor.cli import analysis, intake, publication, round  # noqa: F401  (register commands)
 from thbmonitor.cli.common import app, console
 from thbmonitor.errors import ThbMonitorError
 

@@ -44,7 +44,7 @@ def ingest_command(
     settings = settings_from(config)
     key = load_key(settings.key_file, settings.key_env)
     encoder = Encoder(key, settings.bloom_bits, settings.bloom_hashes)
-    with open_store(str(store)) as db, progress() as bar:
+    with open_store(store, create=True) as db, progress() as bar:
         for path in files:
             task = bar.add_task(path.name, total=None)
 
@@ -159,10 +159,11 @@ def monitor_command(
 
     from thbmonitor.monitor import chapters
     from thbmonitor.report.jsonsafe import to_jsonable
-    from thbmonitor.store import open_store, resolve_window
+    from thbmonitor.store import check_linkage, open_store, resolve_window
 
     settings = settings_from(config)
-    with open_store(str(store), read_only=True) as st:
+    with open_store(store, read_only=True) as st:
+        check_linkage(st)
         settings = resolve_window(st, settings)
         found, results = chapters(st, settings)
     if as_json:
@@ -197,15 +198,15 @@ def link_command(
 ) -> None:
     """Link registrations into persons (stable ids), then persons to the police register."""
     from thbmonitor.linkage import export_persons as write_persons
-    from thbmonitor.linkage import link_police, link_registrations
+    from thbmonitor.pipeline import link
     from thbmonitor.store import open_store
 
     settings = settings_from(config)
-    with open_store(str(store)) as db, progress() as bar:
+    with open_store(store) as db, progress() as bar:
         task = bar.add_task("linking registrations", total=None)
         say = lambda m: bar.update(task, description=m)  # noqa: E731
-        persons = link_registrations(db, settings, say)
-        police = None if skip_police else link_police(db, settings, say)
+        found = link(db, settings, say, police=not skip_police, say=say)
+        persons, police = found["persons"], found["police"]
         bar.update(task, total=1, completed=1, description="linked")
         n_rows = write_persons(db, str(export_persons)) if export_persons else 0
     console.print(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ from thbmonitor.schema import (
     REGISTRATION_FIELDS,
     Field,
     NationalityGroup,
+    PopulationEvent,
     age_band,
     monitor_group,
     nationality_group,
@@ -47,9 +48,12 @@ from thbmonitor.store import (
     POPULATION_COLUMNS,
     POPULATION_DENOMINATOR_COLUMNS,
     REGISTRATION_COLUMNS,
+    bind_key,
+    check_key,
+    new_data,
 )
 
-__all__ = ["IngestResult", "detect_kind", "ingest_file"]
+__all__ = ["KINDS", "IngestResult", "detect_kind", "ingest_file", "prepare_rows", "store_rows"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -71,8 +75,7 @@ class _Kind:
     fields: tuple[Field, ...]
     table: str
     id_column: str
-    date_column: str
-    age_column: str
+    date_column: str  # the date ages (bands) are taken at
     columns: tuple[str, ...]
     derive: Callable[[pd.DataFrame, str], pd.DataFrame]
     key: tuple[str, ...] | None = None  # columns identifying a row, if not id_column alone
@@ -94,9 +97,14 @@ def detect_kind(frame: pd.DataFrame, file: str) -> str:
 
 
 def ingest_file(
-    store: Store, path: Path, encoder: Encoder, progress: Progress | None = None
+    store: Store,
+    path: Path,
+    encoder: Encoder,
+    progress: Progress | None = None,
+    today: date | None = None,
 ) -> IngestResult:
-    """Import one file into the store, all or nothing."""
+    """Import one file into the store, all or nothing. No date may lie after ``today`` (by
+    default the day of ingest)."""
     say = progress or (lambda _msg: None)
     path = Path(path)
     sha = file_sha256(path)
@@ -106,39 +114,70 @@ def ingest_file(
     if store.scalar("SELECT count(*) FROM ingested_files WHERE sha256 = ?", [sha]):
         log.info("%s was ingested before; nothing added", path.name)
         return IngestResult(path.name, kind.name, 0, True)
+    check_key(store, encoder.fingerprint)  # before any work: a store takes one key only
     say(f"validating {len(frame):,} rows")
-    problems = validate(path.name, frame, kind.fields, kind.key)
+    problems = validate(path.name, frame, kind.fields, kind.key, today)
     problems += _clashes_with_store(store, path.name, frame, kind)
     if problems:
         raise ValidationError(sorted(problems, key=lambda p: p.row))
     say("pseudonymising")
-    rows = kind.derive(frame, sha)
-    columns = kind.columns
-    if kind.identifiers:
-        ids = encode_identifiers(frame, encoder, rows[kind.date_column])
-        rows[kind.age_column] = ids.pop("age")
-        if kind.name == "registrations":
-            rows["age_band"] = [
-                age_band(None if pd.isna(a) else int(a)).value for a in rows[kind.age_column]
-            ]
-        for col in ids.columns:
-            rows[col] = ids[col]
-        rows["dob_missing"] = _text(frame, "date_of_birth").eq("")
-        columns = kind.columns + IDENTIFIER_COLUMNS
+    rows = prepare_rows(kind.name, frame, encoder, sha)
     say("storing")
+    store_rows(store, kind.name, rows, sha, path.name, encoder.fingerprint)
+    return IngestResult(path.name, kind.name, len(rows), False)
+
+
+def prepare_rows(kind_name: str, frame: pd.DataFrame, encoder: Encoder, sha: str) -> pd.DataFrame:
+    """The store's rows of a validated frame: derived columns, identifiers pseudonymised.
+
+    Shared by ``ingest_file`` and the registry, which validates and pseudonymises its
+    submissions the same way before anything reaches its database. The frame's plaintext
+    identifiers are not among the returned columns.
+    """
+    kind = KINDS[kind_name]
+    rows = kind.derive(frame, sha)
+    if not kind.identifiers:
+        return rows[list(kind.columns)]
+    estimated = None
+    if kind.name == "registrations":
+        estimated = parse_bool(_text(frame, "date_of_birth_estimated")).fillna(False)
+    ids = encode_identifiers(frame, encoder, rows[kind.date_column], estimated)
+    age = ids.pop("age")  # never stored: see encode_identifiers
+    if kind.name == "registrations":
+        rows["age_band"] = [age_band(None if pd.isna(a) else int(a)).value for a in age]
+    for col in ids.columns:
+        rows[col] = ids[col]
+    rows["dob_missing"] = _text(frame, "date_of_birth").eq("")
+    return rows[list(kind.columns + IDENTIFIER_COLUMNS)]
+
+
+def store_rows(
+    store: Store, kind_name: str, rows: pd.DataFrame, sha: str, name: str, fingerprint: str
+) -> None:
+    """Insert prepared rows (see :func:`prepare_rows`) and record their source, all or nothing.
+
+    ``sha`` identifies the source (a file's SHA-256, or a registry extract's digest): a source
+    already recorded is refused by the store's primary key, so nothing is added twice.
+    ``fingerprint`` is the key's (:func:`thbmonitor.pseudonymise.key_fingerprint`): a store
+    takes rows of one key only.
+    """
+    kind = KINDS[kind_name]
+    columns = list(rows.columns)
     names = ", ".join(columns)
     select = ", ".join(f"CAST({c} AS BIT)" if c in BIT_COLUMNS else c for c in columns)
     with store.transaction():
-        store.register("_incoming", rows[list(columns)])
+        bind_key(store, fingerprint)
+        store.register("_incoming", rows)
         try:
             store.execute(f"INSERT INTO {kind.table} ({names}) SELECT {select} FROM _incoming")
         finally:
             store.unregister("_incoming")
         store.execute(
             "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?)",
-            [sha, kind.name, path.name, len(rows), datetime.now()],
+            [sha, kind.name, name, len(rows), datetime.now()],
         )
-    return IngestResult(path.name, kind.name, len(rows), False)
+        if kind.identifiers:
+            new_data(store)
 
 
 def _clashes_with_store(store: Store, file: str, frame: pd.DataFrame, kind: _Kind) -> list[Problem]:
@@ -201,7 +240,9 @@ def _split(text: pd.Series) -> pd.Series:
 
 
 def _registrations(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
-    out = pd.DataFrame(index=frame.index)
+    # the columns are gathered first and framed once (a column added at a time costs about a
+    # millisecond each, which the registry pays per batch of submissions)
+    out: dict[str, object] = {}
     out["registration_id"] = _text(frame, "registration_id")
     out["source_sha256"] = sha
     out["source_row"] = frame.index + 1
@@ -220,13 +261,14 @@ def _registrations(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
     out["forms_of_exploitation"] = forms.map(MULTI_SEPARATOR.join)
     out["monitor_group"] = [monitor_group(f, n).value for f, n in zip(forms, nats, strict=True)]
     out["sector"] = _text(frame, "sector").replace("", None)
-    out["age_at_exploitation"] = pd.to_numeric(
-        _text(frame, "age_at_exploitation"), errors="coerce"
-    ).astype("Int32")
+    # the age at exploitation is kept only where the birth date is missing (the linkage's age
+    # then); beside a birth year and a date it would tell on which side of the birthday the
+    # registration lies, which the store must not (see encode_identifiers)
+    age = pd.to_numeric(_text(frame, "age_at_exploitation"), errors="coerce").astype("Int32")
+    out["age_at_exploitation"] = age.where(_text(frame, "date_of_birth").eq(""))
     for flag in ("shelter", "b8_applied", "b8_granted", "care_referral", "consent"):
         out[flag] = parse_bool(_text(frame, flag))
-    out["dob_estimated"] = parse_bool(_text(frame, "date_of_birth_estimated")).fillna(False)
-    return out
+    return pd.DataFrame(out, index=frame.index)
 
 
 def _group_of(nats: list[str]) -> str:
@@ -259,6 +301,10 @@ def _police(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
 def _population(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
     out = _events(frame, sha)
     out["event_type"] = _text(frame, "event_type")
+    # a resident record keeps the year from which the person is resident, not the date: for
+    # residents from birth that date is the birth date
+    resident = out["event_type"].eq(PopulationEvent.RESIDENT.value)
+    out["event_date"] = out["event_date"].where(~resident, None)
     return out
 
 
@@ -280,7 +326,6 @@ KINDS: dict[str, _Kind] = {
         "registrations",
         "registration_id",
         "registration_date",
-        "age_at_registration",
         REGISTRATION_COLUMNS,
         _registrations,
     ),
@@ -290,7 +335,6 @@ KINDS: dict[str, _Kind] = {
         "police_events",
         "event_id",
         "event_date",
-        "age_at_event",
         POLICE_COLUMNS,
         _police,
     ),
@@ -300,7 +344,6 @@ KINDS: dict[str, _Kind] = {
         "population_events",
         "event_id",
         "event_date",
-        "age_at_event",
         POPULATION_COLUMNS,
         _population,
     ),
@@ -308,7 +351,6 @@ KINDS: dict[str, _Kind] = {
         "population_denominators",
         POPULATION_DENOMINATOR_FIELDS,
         "population_denominators",
-        "",
         "",
         "",
         POPULATION_DENOMINATOR_COLUMNS,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import re
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from thbmonitor.errors import InputError
@@ -33,9 +36,7 @@ def read_text_frame(path: Path) -> pd.DataFrame:
         raise InputError(f"{path.name}: no such file")
     try:
         if kind == "csv":
-            frame = pd.read_csv(
-                path, dtype=TEXT, keep_default_na=False, na_filter=False, encoding="utf-8-sig"
-            )
+            frame = _read_csv(path)
         elif kind == "xlsx":
             frame = _read_xlsx(path)
         else:
@@ -48,6 +49,92 @@ def read_text_frame(path: Path) -> pd.DataFrame:
         raise InputError(f"{path.name}: cannot be read as {kind} ({type(exc).__name__})") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.astype(TEXT).reset_index(drop=True)
+
+
+_COLUMN_COUNT = re.compile(r"Expected \d+ columns, got \d+")
+SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A comma-separated UTF-8 file, every cell as text, NUL and all (the C reader of pandas
+    cut values at a NUL). Rows with more or fewer fields than the header and a quote that is
+    never closed are refused, saying where (never what)."""
+    names = _header(path)
+    try:
+        table = pcsv.read_csv(
+            path,
+            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:  # its message quotes the row: it is not passed on
+        if _COLUMN_COUNT.search(str(exc)):
+            row, got = _ragged_row(path, len(names))
+            raise InputError(
+                f"{path.name}: row {row} has {got} fields where the header has {len(names)} "
+                "(a separator too many or too few, or a value with a comma that is not in "
+                "quotes); nothing was imported"
+            ) from None
+        if "UTF8" in str(exc) or "UTF-8" in str(exc):
+            raise InputError(f"{path.name}: not UTF-8 text; save the file as UTF-8 CSV") from None
+        raise InputError(f"{path.name}: cannot be read as CSV; nothing was imported") from None
+    frame = table.to_pandas(types_mapper={pa.string(): TEXT}.get)
+    _check_quotes(path, frame)
+    return frame
+
+
+def _ragged_row(path: Path, expected: int) -> tuple[int, int]:
+    """(data row, number of fields) of the first row whose field count is not ``expected``."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for number, fields in enumerate(csv.reader(fh)):
+            if number and fields and len(fields) != expected:
+                return number, len(fields)
+    return 0, expected  # not found again: the row number is unknown
+
+
+def _header(path: Path) -> list[str]:
+    """The column names of the first line; a file separated by something else is refused."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        line = fh.readline()
+    try:
+        names = next(csv.reader([line]))
+    except (StopIteration, csv.Error):
+        names = []
+    if not names or not "".join(names).strip():
+        raise InputError(f"{path.name}: the file is empty or its first line holds no column names")
+    if len(names) == 1:
+        for sep, what in SEPARATORS.items():
+            if sep in names[0]:
+                raise InputError(
+                    f"{path.name}: the header has one column, separated by {what} instead of "
+                    "commas; save the file as comma-separated CSV (in Excel: CSV UTF-8, "
+                    "comma delimited)"
+                )
+    return names
+
+
+def _check_quotes(path: Path, frame: pd.DataFrame) -> None:
+    """A quote that opens a value and never closes swallows the rest of the file into the last
+    row's value: an odd number of quotes in the file and a line break in that value."""
+    if not len(frame):
+        return
+    last = frame.iloc[-1]
+    fields = [str(c) for c in frame.columns if "\n" in str(last[c])]
+    if not fields:
+        return
+    quotes = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            quotes += block.count(b'"')
+    if quotes % 2:
+        raise InputError(
+            f'{path.name}: a quote (") opens the value of row {len(frame)}, field '
+            f"'{fields[0]}', and is never closed, so the rest of the file was read into it; "
+            "close the quote or remove it. Nothing was imported"
+        )
 
 
 def _read_xlsx(path: Path) -> pd.DataFrame:

@@ -2,8 +2,9 @@
 
 Every comparison reads the columns written by :mod:`thbmonitor.pseudonymise` (keyed tokens,
 Bloom filters as DuckDB ``BIT``) plus a few derived, non-identifying columns of the linkage
-input (see :mod:`thbmonitor.linkage.prepare`): ``birth_year_approx`` (registration date minus
-age, in years), ``dob_estimated`` and ``sex`` (``NULL`` when unknown).
+input (see :mod:`thbmonitor.linkage.prepare`): ``birth_year_approx`` (the birth year, or the
+registration date minus the age at exploitation), ``dob_uncertain`` (a birth date marked as
+estimated, or a 1 January; known for registrations only) and ``sex`` (``NULL`` when unknown).
 
 Names are compared by the Dice coefficient of their Bloom filters, computed in SQL as
 ``2 |A & B| / (|A| + |B|)`` (Schnell, Bachteler & Reiher 2009), at several levels, with an
@@ -157,14 +158,15 @@ def birth_date_comparison() -> ComparisonCreator:
     """Levels for the birth date, from its keyed tokens and the approximate birth year.
 
     null (no date and no age on one side) | no date on one side, approximate birth years
-    (record date minus age) within :data:`YEAR_TOLERANCE` | no date on one side, ages differ |
-    exact (not 1 January) | exact on a 1 January | day and month swapped | same year
-    and month | one side a 1 January default or estimated, same year | same day and month,
-    year off by at most :data:`YEAR_TOLERANCE` | one side estimated, year within the tolerance
-    | same year | else.
+    (birth year, or record date minus age) within :data:`YEAR_TOLERANCE` | no date on one
+    side, ages differ | exact (neither side uncertain) | exact, an estimate or a 1 January |
+    day and month swapped | same year and month | one side uncertain, same year | same day and
+    month, year off by at most :data:`YEAR_TOLERANCE` | one side uncertain, year within the
+    tolerance | same year | else. A birth date is uncertain when it is marked as estimated or
+    is a 1 January (a common default); only registrations say so.
     """
     near = f"abs(birth_year_approx_l - birth_year_approx_r) <= {YEAR_TOLERANCE}"
-    soft = "(dob_jan1_l OR dob_jan1_r OR dob_estimated_l OR dob_estimated_r)"
+    soft = "(dob_uncertain_l OR dob_uncertain_r)"
     no_date = "(tok_dob_l IS NULL OR tok_dob_r IS NULL)"
     levels = [
         _level(
@@ -174,8 +176,8 @@ def birth_date_comparison() -> ComparisonCreator:
         ),
         _level(f"{no_date} AND {near}", "no date on one side, ages agree"),
         _level(no_date, "no date on one side, ages differ"),
-        _level("tok_dob_l = tok_dob_r AND NOT dob_jan1_l", "exact"),
-        _level("tok_dob_l = tok_dob_r", "exact, a 1 January"),
+        _level("tok_dob_l = tok_dob_r AND NOT (dob_uncertain_l OR dob_uncertain_r)", "exact"),
+        _level("tok_dob_l = tok_dob_r", "exact, an estimate or a 1 January"),
         _level("tok_dob_l = tok_dob_swap_r", "day and month swapped"),
         _level("tok_birth_ym_l = tok_birth_ym_r", "same year and month"),
         _level(f"{soft} AND tok_birth_year_l = tok_birth_year_r", "default date, same year"),

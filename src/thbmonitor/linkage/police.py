@@ -163,12 +163,8 @@ class _RegisterModel(PersonModel):
 IDENTITIES = "lk_event_identity"
 REG_KEYS = "lk_registration_keys"
 # what the comparisons read of an event; events equal on all of it are one identity to link
-_IDENTITY_COLUMNS = (*TOKEN_COLUMNS, "sex", "dob_jan1")
-# the approximate birth year (event date minus age) enters the comparisons only through a
-# tolerance of two years, so identities keep it to a quarter of a year
-_BIRTH_QUARTER = (
-    "floor(4 * (year(event_date) + (dayofyear(event_date) - 0.5) / 365.25 - age_at_event))"
-)
+# (the birth year, the one derived field compared, follows from tok_birth_year)
+_IDENTITY_COLUMNS = (*TOKEN_COLUMNS, "sex", "birth_year")
 
 
 def _identify_events(con: duckdb.DuckDBPyConnection, events_sql: str) -> int:
@@ -176,10 +172,10 @@ def _identify_events(con: duckdb.DuckDBPyConnection, events_sql: str) -> int:
 
     A register repeats a person's identifiers on every event, so persons are linked to far
     fewer identities than events and the links are joined back to events. An identity is a
-    64-bit hash of :data:`_IDENTITY_COLUMNS` and the birth quarter (a collision among n
+    64-bit hash of :data:`_IDENTITY_COLUMNS` (a collision among n
     identities has probability about n^2 / 2^65). Returns the number of events.
     """
-    key = f"hash({', '.join(f'e.{c}' for c in _IDENTITY_COLUMNS)}, {_BIRTH_QUARTER})"
+    key = f"hash({', '.join(f'e.{c}' for c in _IDENTITY_COLUMNS)})"
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {IDENTITIES} AS
@@ -232,7 +228,6 @@ def link_events(
             **{**common, "id_column": "registration_id"},
             date_column="registration_date",
             age_column=REGISTRATION_AGE,
-            estimated_column="dob_estimated",
         )
         n_events = _identify_events(con, _prefilter(con, home, event_table))
         source = (
@@ -246,8 +241,7 @@ def link_events(
             **{**common, "id_column": "identity_id"},
             dense_id_column="identity_no",
             date_column="event_date",
-            age_column="age_at_event",
-            estimated_column=None,
+            age_column=None,
         )
         if n_identities < 2:
             return _empty_links(), n_events, {}

@@ -5,10 +5,11 @@ that its many intermediate tables never reach the store file; :func:`workspace` 
 and back. The input tables hold an integer ``unique_id`` (faster joins than text ids), the
 tokens and Bloom filters, ``tok_full`` (a hash of the first- and last-name tokens, as
 pseudonymous as they are, whose frequencies adjust the weight of a full-name agreement), and
-derived columns that identify no one on their own: ``birth_year_approx`` (the date of the
-record minus the age, in fractional years, to compare birth years that differ by one without
-decrypting them) and MinHash band keys of the full-name Bloom filter (``lsh_0`` ...;
-locality-sensitive hashing after Broder 1997) for blocking.
+derived columns that identify no one on their own: ``birth_year_approx`` (the middle of the
+birth year; without a birth date, the date of the record minus the age at exploitation, in
+fractional years: to compare birth years that differ by one) and MinHash band keys of the
+full-name Bloom filter (``lsh_0`` ...; locality-sensitive hashing after Broder 1997) for
+blocking.
 """
 
 from __future__ import annotations
@@ -49,9 +50,10 @@ TOKEN_COLUMNS: tuple[str, ...] = (
 )
 
 
-# a registration's age: at registration (from the birth date), else at exploitation, which
-# the form asks for even when the birth date is unknown (a year or two early at most)
-REGISTRATION_AGE = "coalesce(age_at_registration, age_at_exploitation)"
+# a registration without a birth date has the age at exploitation, which the form asks for
+# even when the birth date is unknown (a year or two early at most); the store keeps it only
+# for such registrations
+REGISTRATION_AGE = "age_at_exploitation"
 
 
 @dataclass(frozen=True)
@@ -94,27 +96,34 @@ def input_sql(
     *,
     id_column: str,
     date_column: str,
-    age_column: str,
+    age_column: str | None = None,
     extra_columns: tuple[str, ...] = (),
     dense_id_column: str | None = None,
 ) -> str:
     """SELECT of the linkage input columns from ``source`` (a registrations-like table).
 
     ``unique_id`` is a dense integer (``dense_id_column`` when the source has one, which
-    saves sorting wide rows); ``record_id`` keeps the text id for the way back.
+    saves sorting wide rows); ``record_id`` keeps the text id for the way back. The birth
+    year comes from ``birth_year``, else from ``age_column`` (an age at some time before the
+    record's date) where the source has one.
     """
     tokens = ", ".join(TOKEN_COLUMNS + tuple(extra_columns))
     unique = dense_id_column or f"row_number() OVER (ORDER BY {id_column})"
+    from_age = (
+        f"""WHEN {age_column} IS NOT NULL AND {date_column} IS NOT NULL
+                    THEN year({date_column}) + (dayofyear({date_column}) - 0.5) / 365.25
+                         - {age_column} - 0.5"""
+        if age_column
+        else ""
+    )
     return f"""
         SELECT {unique} AS unique_id,
                {id_column} AS record_id, {tokens}, {date_column} AS record_date,
                CASE WHEN tok_first IS NOT NULL AND tok_last IS NOT NULL
                     THEN hash(tok_first, tok_last) END AS tok_full,
-               coalesce(dob_jan1, false) AS dob_jan1,
-               {{estimated}} AS dob_estimated,
-               CASE WHEN {age_column} IS NULL OR {date_column} IS NULL THEN NULL
-                    ELSE year({date_column}) + (dayofyear({date_column}) - 0.5) / 365.25
-                         - {age_column} - 0.5 END AS birth_year_approx,
+               coalesce(dob_uncertain, false) AS dob_uncertain,
+               CASE WHEN birth_year IS NOT NULL THEN birth_year + 0.5
+                    {from_age} END AS birth_year_approx,
                CASE WHEN sex IN ('F', 'M') THEN sex END AS sex,
                {{nationality}} AS nationality_primary
         FROM {source}
@@ -128,8 +137,7 @@ def create_input(
     *,
     id_column: str,
     date_column: str,
-    age_column: str,
-    estimated_column: str | None,
+    age_column: str | None,
     nationality_column: str | None,
     lsh: LshSpec | None,
     extra_columns: tuple[str, ...] = (),
@@ -144,16 +152,12 @@ def create_input(
         extra_columns=extra_columns,
         dense_id_column=dense_id_column,
     )
-    estimated = f"coalesce({estimated_column}, false)" if estimated_column else "false"
     nationality = (
         f"CASE WHEN {nationality_column} NOT IN ('', 'XX') THEN {nationality_column} END"
         if nationality_column
         else "CAST(NULL AS VARCHAR)"
     )
-    con.execute(
-        f"CREATE OR REPLACE TABLE {name} AS "
-        + sql.format(estimated=estimated, nationality=nationality)
-    )
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS " + sql.format(nationality=nationality))
     if lsh is not None and lsh.bands > 0:
         add_lsh_keys(con, name, lsh)
     add_filter_words(con, name)

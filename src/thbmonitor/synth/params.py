@@ -344,7 +344,7 @@ class WorldParams:
     missing_municipality: float = 0.05
     missing_sector: float = 0.10
     unknown_nationality: float = 0.02  # repeat registrations of non-Dutch victims with XX
-    consent: float = 0.95  # victims consenting to registration
+    consent: float = 0.95  # victims consenting (reporters that need consent: always)
     missing_consent: float = 0.05
     # identifier noise in repeat registrations (synthetic-world.md)
     typo_first: float = 0.20

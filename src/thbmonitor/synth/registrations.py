@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from thbmonitor.schema import REGISTRATION_FIELDS
+from thbmonitor.pseudonymise import ages_at
+from thbmonitor.schema import CONSENT_NOT_REQUIRED, REGISTRATION_FIELDS
 from thbmonitor.synth import identity
 from thbmonitor.synth.params import LISTS, WorldParams
 
@@ -131,6 +132,16 @@ def build(
             ),
             "consent": _bool_col(consent, rng, params.missing_consent),
         }
+    )
+    # a reporter that needs the victim's consent registers only with it (the registry refuses
+    # the rest); the random draws above are unchanged, so is every other column
+    needs = ~res["reporting_organisation"].isin(CONSENT_NOT_REQUIRED).to_numpy()
+    res.loc[needs, "consent"] = 1
+    # exploitation starts before the registration: the age given for it is at most the age at
+    # registration that the registered birth date gives (ingest refuses it otherwise)
+    registered_age = ages_at(res["date_of_birth"].fillna(""), res["registration_date"])
+    res["age_at_exploitation"] = res["age_at_exploitation"].where(
+        ~(res["age_at_exploitation"] > registered_age).fillna(False), registered_age
     )
     assert list(res.columns) == [f.name for f in REGISTRATION_FIELDS]
     res["_person"] = person

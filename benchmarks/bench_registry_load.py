@@ -1,0 +1,195 @@
+"""Load on the registry: 50 concurrent API clients submitting for 60 s over loopback.
+
+Goals (issue 16): at least 200 submissions per second with p95 latency under 200 ms on the
+2-core machine, and the number acknowledged (201) equals the number stored. With
+``--kill-after S``: the service is killed with SIGKILL (the whole gunicorn process group) S
+seconds in and started again; clients retry unanswered submissions with the same
+Idempotency-Key, and every acknowledged registration must be stored exactly once and the
+audit chain must verify.
+
+Run: python benchmarks/bench_registry_load.py [--clients 50] [--seconds 60] [--kill-after 20]
+The load generator runs on the same 2 cores (threads over http.client, keep-alive).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from registry_harness import Registry, cli, machine_load, sql
+
+FIRST = ["Anna", "Eva", "Maria", "Ion", "Jan", "Li", "Olga", "Ahmed", "Sara", "Piet"]
+LAST = ["de Vries", "Jansen", "Popescu", "Kowalska", "Wei", "El Amrani", "Bakker", "Smit"]
+FORMS = ["SexualExploitation", "ForcedLabour", "CriminalExploitation", "Other"]
+NATS = ["NL", "PL", "RO", "BG", "NG", "CN", "XX"]
+
+
+def registration(rng: random.Random) -> dict[str, object]:
+    year = rng.randint(2016, 2020)
+    return {
+        "registration_date": f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        "first_names": rng.choice(FIRST),
+        "last_name": rng.choice(LAST),
+        "date_of_birth": f"{rng.randint(1960, 2005)}-{rng.randint(1, 12):02d}-"
+        f"{rng.randint(1, 28):02d}",
+        "sex": rng.choice("FM"),
+        "nationality": rng.choice(NATS),
+        "residence_status": "Unknown",
+        "forms_of_exploitation": rng.choice(FORMS),
+        "shelter": rng.random() < 0.3,
+    }
+
+
+class Client(threading.Thread):
+    """One API client: submits until the deadline; a submission without an answer is sent
+    again with the same Idempotency-Key until it is answered."""
+
+    def __init__(self, port: int, token: str, deadline: float, seed: int) -> None:
+        super().__init__(daemon=True)
+        self.port, self.token, self.deadline = port, token, deadline
+        self.rng = random.Random(seed)
+        self.latencies: list[float] = []
+        self.acked: dict[str, str] = {}  # Idempotency-Key -> id
+        self.refused = 0
+        self.retries = 0
+        self.pending: tuple[str, bytes] | None = None
+
+    def run(self) -> None:
+        con: http.client.HTTPConnection | None = None
+        while time.monotonic() < self.deadline:
+            if self.pending is None:
+                body = json.dumps(registration(self.rng)).encode()
+                self.pending = (uuid.uuid4().hex, body)
+            key, body = self.pending
+            headers = {
+                "Authorization": f"Bearer {self.token}",
+                "Idempotency-Key": key,
+                "Content-Type": "application/json",
+            }
+            started = time.perf_counter()
+            try:
+                if con is None:
+                    con = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                con.request("POST", "/api/registrations", body, headers)
+                answer = con.getresponse()
+                data = answer.read()
+            except (OSError, http.client.HTTPException):
+                if con is not None:
+                    con.close()
+                con = None
+                self.retries += 1
+                time.sleep(0.05)
+                continue
+            self.latencies.append(time.perf_counter() - started)
+            if answer.status == 201:
+                self.acked[key] = json.loads(data)["id"]
+            else:
+                self.refused += 1
+            self.pending = None
+        if con is not None:
+            con.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--kill-after", type=float, default=None)
+    parser.add_argument("--batch-window", type=float, default=50, help="milliseconds")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        reg = Registry({"Politie Bench": "Police"}, Path(tmp))
+        try:
+            reg.start(args.workers, args.threads, args.batch_window)
+            before = machine_load()
+            cpu0 = (reg.service_cpu(), reg.intake_cpu(), reg.database_cpu(), time.process_time())
+            token = reg.tokens["Politie Bench"]
+            started = time.monotonic()
+            deadline = started + args.seconds
+            clients = [Client(reg.port, token, deadline, i) for i in range(args.clients)]
+            for c in clients:
+                c.start()
+            restart = None
+            if args.kill_after is not None:
+                time.sleep(args.kill_after)
+                reg.kill9()
+                killed_at = time.monotonic() - started
+                restart = reg.start(args.workers, args.threads, args.batch_window)
+                print(f"killed -9 at {killed_at:.1f} s; service back after {restart:.1f} s")
+            for c in clients:
+                c.join()
+            # submissions still unanswered at the deadline are finished (same key) so that
+            # "stored" and "acknowledged" can be compared
+            for c in clients:
+                if c.pending is not None:
+                    c.deadline = time.monotonic() + 30
+                    c.run()
+            elapsed = time.monotonic() - started
+            after = machine_load()
+            cpu1 = (reg.service_cpu(), reg.intake_cpu(), reg.database_cpu(), time.process_time())
+            acked = {k: v for c in clients for k, v in c.acked.items()}
+            lat = sorted(x for c in clients for x in c.latencies)
+            stored = sql(reg.db, "SELECT count(*) FROM registry_registration")[0][0]
+            keys = sql(reg.db, "SELECT key, registration_id::text FROM registry_idempotencykey")
+            by_key = dict(keys)
+            missing = [k for k, v in acked.items() if by_key.get(k) != v]
+            per_key = sql(
+                reg.db,
+                "SELECT max(n) FROM (SELECT registration_id, count(*) n "
+                "FROM registry_idempotencykey GROUP BY registration_id) t",
+            )[0][0]
+            audit = cli("intake", "verify-audit", "--database", reg.owner)
+        finally:
+            reg.drop()
+    rate = len(acked) / args.seconds
+    print(
+        f"{args.clients} clients, {args.seconds:.0f} s, service: {args.workers} workers x "
+        f"{args.threads} threads, batch window {args.batch_window:.0f} ms"
+    )
+    print(
+        f"acknowledged {len(acked):,} ({rate:.1f} submissions/s); refused "
+        f"{sum(c.refused for c in clients)}; retried after a dropped connection "
+        f"{sum(c.retries for c in clients)}"
+    )
+    print(
+        f"latency p50 {1000 * statistics.median(lat):.1f} ms, p95 "
+        f"{1000 * lat[int(0.95 * len(lat))]:.1f} ms, p99 {1000 * lat[int(0.99 * len(lat))]:.1f} ms"
+        f" (of {len(lat):,} answered requests; {elapsed:.1f} s in all)"
+    )
+    print(
+        f"stored {stored:,}; acknowledged but not stored under its key: {len(missing)}; "
+        f"registrations per key at most {per_key}; audit: {audit.strip() or 'verified'}"
+    )
+    print(f"machine before: {before}\nmachine after: {after}")
+    n = max(len(acked), 1)
+    service, intake, database, client = (
+        1000 * (b - a) / n for a, b in zip(cpu0, cpu1, strict=True)
+    )
+    print(
+        f"CPU per acknowledged submission: service {service:.1f} ms (of which the intake "
+        f"process {intake:.1f} ms), PostgreSQL {database:.1f} ms, load generator "
+        f"{client:.1f} ms; total {service + database + client:.1f} ms, so 2 free cores would "
+        f"carry at most {2000 / (service + database + client):.0f}/s"
+        + (" (the killed service's CPU is not counted)" if args.kill_after else "")
+    )
+    ok = stored == len(acked) and not missing and per_key in (1, None)
+    if args.kill_after is None:
+        ok = ok and rate >= 200 and lat[int(0.95 * len(lat))] < 0.2
+    print("GOAL MET" if ok else "GOAL NOT MET")
+
+
+if __name__ == "__main__":
+    main()

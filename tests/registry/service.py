@@ -1,0 +1,248 @@
+"""A registry for tests: a fresh PostgreSQL database, migrated, with organisations and users,
+and the service running on a free loopback port (the real ``thbmonitor serve``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+PG = os.environ.get("THBMONITOR_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+KEY = "registry-test-key-" + "0123456789abcdef" * 2
+CLI = [sys.executable, "-c", "from thbmonitor.cli import main; main()"]
+
+ORGS = {
+    "Politie Oost": "Police",
+    "Zorg Zuid": "NGOCare",
+    "Inspectie": "LabourInspectorate",
+    "Registratiecentrum": "Other",
+    "Marechaussee": "KMar",
+}
+USERS = {
+    "police": ("politie@example.org", "Politie Oost", "submitter"),
+    "care": ("zorg@example.org", "Zorg Zuid", "submitter"),
+    "inspection": ("inspectie@example.org", "Inspectie", "submitter"),
+    "care_admin": ("beheer@example.org", "Zorg Zuid", "org_admin"),
+    "analyst": ("analist@example.org", "Registratiecentrum", "analyst"),
+    "auditor": ("auditor@example.org", "Registratiecentrum", "auditor"),
+    "kmar": ("kmar@example.org", "Marechaussee", "submitter"),
+}
+
+
+def pg_or_skip() -> None:
+    """PostgreSQL must run; in CI a missing server is a failure, elsewhere a skip."""
+    import psycopg
+
+    try:
+        psycopg.connect(f"{PG}/postgres", connect_timeout=3).close()
+    except psycopg.OperationalError:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not running at 127.0.0.1:5432 (make test starts it)")
+        pytest.skip("PostgreSQL is not running at 127.0.0.1:5432")
+
+
+def cli(
+    *args: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"{args[:2]} failed ({done.returncode}):\n{done.stderr}")
+    return done
+
+
+def admin(sql: str, db: str, params: Any = None) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/{db}", autocommit=True) as con:
+        cur = con.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+
+def new_database(prefix: str = "thb_registry") -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin(f'CREATE DATABASE "{name}"', "postgres")
+    return name
+
+
+def drop_database(name: str) -> None:
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', "postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Registry:
+    db: str
+    port: int
+    users: dict[str, dict[str, str]]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def owner_url(self) -> str:
+        return f"{PG}/{self.db}"
+
+    @property
+    def service_url(self) -> str:
+        return PG.replace("postgres@", "thbmonitor_service@") + f"/{self.db}"
+
+    @property
+    def base(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def api(self, who: str) -> httpx.Client:
+        token = self.users[who]["token"]
+        return httpx.Client(
+            base_url=self.base, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+
+    def start(self, workers: int = 1, threads: int = 8) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    *CLI,
+                    "serve",
+                    "--database",
+                    self.service_url,
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(workers),
+                    "--threads",
+                    str(threads),
+                    "--access-log",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "THBMONITOR_KEY": KEY},
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError("serve exited:\n" + self.log.read_text())
+            try:
+                if httpx.get(f"{self.base}/api/openapi.json", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        raise AssertionError("serve did not answer within 60 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+SETUP = """
+import json, sys
+from thbmonitor.registry.settings import Registry, configure
+configure(sys.argv[1], Registry(None))
+from thbmonitor.registry.accounts import add_org, add_user
+orgs, users = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+for name, kind in orgs.items():
+    add_org(name, kind, "test")
+out = {}
+for who, (email, org, role) in users.items():
+    new = add_user(email, org, role, "test")
+    out[who] = {"user": new.user, "password": new.password, "token": new.token}
+print(json.dumps(out))
+"""
+
+
+def make_registry(tmp: Path) -> Registry:
+    """A migrated database with the organisations and users above (the service not started).
+
+    The schema comes from ``thbmonitor intake migrate``; organisations and users are added by
+    the functions behind ``intake add-org`` and ``add-user`` in one process (the commands
+    themselves are tested in test_cli)."""
+    db = new_database()
+    url = f"{PG}/{db}"
+    cli("intake", "migrate", "--database", url)
+    done = subprocess.run(
+        [sys.executable, "-c", SETUP, url, json.dumps(ORGS), json.dumps(USERS)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return Registry(db, free_port(), json.loads(done.stdout), tmp / "serve.log")
+
+
+class Browserless:
+    """A web session over plain HTTP on loopback: keeps the Secure cookies a browser keeps for
+    localhost (httpx's cookie jar sends Secure cookies over https only)."""
+
+    opened: list[Browserless] = []  # noqa: RUF012  (closed after each test by conftest)
+
+    def __init__(self, base: str) -> None:
+        self.client = httpx.Client(base_url=base, timeout=30, follow_redirects=False)
+        self.cookies: dict[str, str] = {}
+        Browserless.opened.append(self)
+
+    @classmethod
+    def close_all(cls) -> None:
+        while cls.opened:
+            cls.opened.pop().client.close()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = self.client.request(method, url, headers=headers, **kwargs)
+        for raw in response.headers.get_list("set-cookie"):
+            jar = SimpleCookie()
+            jar.load(raw)
+            for name, morsel in jar.items():
+                if morsel["max-age"] == "0" or not morsel.value:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def csrf(self, url: str) -> str:
+        page = self.get(url)
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert found, f"no CSRF token on {url}"
+        return found.group(1)
+
+    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, data=data, **kwargs)
+
+    def login(self, email: str, password: str, lang: str = "en") -> httpx.Response:
+        token = self.csrf(f"/{lang}/login/")
+        return self.post(
+            f"/{lang}/login/",
+            {"csrfmiddlewaretoken": token, "username": email, "password": password},
+        )

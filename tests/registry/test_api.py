@@ -1,0 +1,201 @@
+"""The JSON API: submit, list, read, correct; idempotency; 404 across organisations; 4xx on
+bad input, with the same validation as ingest and never a submitted value in an answer."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from tests.registry.service import Registry
+
+pytestmark = pytest.mark.xdist_group("registry")
+
+VALID = {
+    "registration_date": "2020-03-04",
+    "first_names": "Eva Maria",
+    "last_name": "van Dijk",
+    "date_of_birth": "2004-02-03",
+    "sex": "F",
+    "nationality": "NL",
+    "residence_status": "DutchNational",
+    "forms_of_exploitation": "SexualExploitation;ForcedLabour",
+    "municipality": "Utrecht",
+    "shelter": True,
+}
+
+
+def test_submit_list_read_correct(registry: Registry) -> None:
+    with registry.api("police") as api:
+        created = api.post("/api/registrations", json=VALID)
+        assert created.status_code == 201, created.text
+        reg_id = created.json()["id"]
+        uuid.UUID(reg_id)
+        listed = api.get("/api/registrations", params={"limit": 500}).json()
+        assert reg_id in [r["id"] for r in listed["items"]]
+        one = api.get(f"/api/registrations/{reg_id}").json()
+        assert one["reporting_organisation"] == "Police"
+        assert one["monitor_group"] == "domestic_sexual"
+        assert one["age_band"] == "minor"
+        assert one["identifiers_given"] == ["name", "date_of_birth"]
+        # identifiers are write-only: no answer holds them
+        for value in ("Eva", "Dijk", "2004-02-03"):
+            assert value not in created.text + str(listed) + str(one)
+        fixed = api.patch(f"/api/registrations/{reg_id}", json={"municipality": "Zeist"})
+        assert fixed.status_code == 200 and fixed.json()["municipality"] == "Zeist"
+        assert fixed.json()["age_band"] == "minor"  # identifiers kept
+
+
+def test_correcting_the_date_needs_the_identifiers_again(registry: Registry) -> None:
+    with registry.api("police") as api:
+        reg_id = api.post("/api/registrations", json=VALID).json()["id"]
+        refused = api.patch(
+            f"/api/registrations/{reg_id}", json={"registration_date": "2021-03-04"}
+        )
+        assert refused.status_code == 422
+        assert {p["field"] for p in refused.json()["detail"]} == {
+            "first_names",
+            "last_name",
+            "date_of_birth",
+            "identity_number",
+            "date_of_birth_estimated",
+        }
+        again = {k: VALID[k] for k in ("first_names", "last_name", "date_of_birth")}
+        done = api.patch(
+            f"/api/registrations/{reg_id}",
+            json={
+                "registration_date": "2021-03-04",
+                "identity_number": None,
+                "date_of_birth_estimated": None,
+                **again,
+            },
+        )
+        assert done.status_code == 200, done.text
+        assert done.json()["age_band"] == "minor"
+
+
+def test_another_organisations_registration_is_not_found(registry: Registry) -> None:
+    with registry.api("police") as police, registry.api("inspection") as other:
+        reg_id = police.post("/api/registrations", json=VALID).json()["id"]
+        assert other.get(f"/api/registrations/{reg_id}").status_code == 404
+        assert other.patch(f"/api/registrations/{reg_id}", json={"sex": "M"}).status_code == 404
+        assert reg_id not in [r["id"] for r in other.get("/api/registrations").json()["items"]]
+        missing = other.get(f"/api/registrations/{uuid.uuid4()}")
+        assert missing.status_code == 404 and missing.json() == {"detail": "no such registration"}
+        assert police.get(f"/api/registrations/{reg_id}").json()["sex"] == "F"
+
+
+def test_idempotency_key_stores_once(registry: Registry) -> None:
+    key = uuid.uuid4().hex
+    with registry.api("police") as api:
+        first = api.post("/api/registrations", json=VALID, headers={"Idempotency-Key": key})
+        again = api.post("/api/registrations", json=VALID, headers={"Idempotency-Key": key})
+        assert first.status_code == 201 and again.status_code == 201
+        assert first.json()["id"] == again.json()["id"]
+        other = api.post(
+            "/api/registrations", json={**VALID, "sex": "M"}, headers={"Idempotency-Key": key}
+        )
+        assert other.status_code == 422
+        assert other.json()["detail"][0]["field"] == "Idempotency-Key"
+
+
+def test_every_problem_at_once_by_field_never_the_value(registry: Registry) -> None:
+    bad = {
+        **VALID,
+        "registration_date": "2020-02-30",
+        "sex": "X",
+        "nationality": "Dutch",
+        "date_of_birth": "2021-01-01",
+        "forms_of_exploitation": "Bedelarij",
+    }
+    with registry.api("police") as api:
+        answer = api.post("/api/registrations", json=bad)
+    assert answer.status_code == 422
+    fields = [p["field"] for p in answer.json()["detail"]]
+    assert set(fields) == {"registration_date", "sex", "nationality", "forms_of_exploitation"}
+    for value in ("2020-02-30", "Dutch", "Bedelarij", "van Dijk"):
+        assert value not in answer.text
+
+
+def test_consent_is_required_where_the_rules_say(registry: Registry) -> None:
+    with registry.api("care") as care, registry.api("inspection") as inspection:
+        refused = care.post("/api/registrations", json=VALID)
+        assert refused.status_code == 422
+        assert [p["field"] for p in refused.json()["detail"]] == ["consent"]
+        assert care.post("/api/registrations", json={**VALID, "consent": True}).status_code == 201
+        # the labour inspectorate must report: no consent needed
+        assert inspection.post("/api/registrations", json=VALID).status_code == 201
+
+
+def test_matching_person_of_own_organisation_only(registry: Registry) -> None:
+    person = {
+        **VALID,
+        "last_name": "Test" + uuid.uuid4().hex[:8],
+        "consent": True,
+        "identity_number": "NX" + uuid.uuid4().hex[:8],
+    }
+    with registry.api("police") as police, registry.api("care") as care:
+        assert (
+            police.post("/api/registrations", json=person).json()["matching_own_registrations"] == 0
+        )
+        # another organisation learns nothing of the police's registration
+        assert (
+            care.post("/api/registrations", json=person).json()["matching_own_registrations"] == 0
+        )
+        assert (
+            police.post("/api/registrations", json=person).json()["matching_own_registrations"] == 1
+        )
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({**VALID, "unknown_field": "x"}, 422),
+        ({**VALID, "sex": 1}, 422),
+        ({**VALID, "shelter": "maybe"}, 422),
+        ({**VALID, "age_at_exploitation": 500}, 422),
+        ({**VALID, "municipality": "x" * 5000}, 422),
+        ({k: v for k, v in VALID.items() if k != "sex"}, 422),
+        ([VALID], 422),
+    ],
+)
+def test_bad_bodies_get_a_clear_4xx(registry: Registry, body: object, status: int) -> None:
+    with registry.api("police") as api:
+        answer = api.post("/api/registrations", json=body)
+    assert answer.status_code == status
+    assert answer.json()["detail"]
+    assert "x" * 100 not in answer.text
+
+
+def test_oversized_and_malformed_bodies(registry: Registry) -> None:
+    with registry.api("police") as api:
+        huge = api.post(
+            "/api/registrations",
+            content=b'{"a": "' + b"x" * 200_000 + b'"}',
+            headers={"Content-Type": "application/json"},
+        )
+        assert huge.status_code == 413
+        broken = api.post(
+            "/api/registrations", content=b"{not json", headers={"Content-Type": "application/json"}
+        )
+        assert 400 <= broken.status_code < 500
+
+
+def test_tokens_and_roles(registry: Registry) -> None:
+    with registry.api("analyst") as analyst:
+        assert analyst.get("/api/registrations").status_code == 403
+    import httpx
+
+    anonymous = httpx.get(f"{registry.base}/api/registrations")
+    assert anonymous.status_code == 401
+    forged = httpx.get(
+        f"{registry.base}/api/registrations", headers={"Authorization": "Bearer thb_forged"}
+    )
+    assert forged.status_code == 401
+
+
+def test_openapi_description_names_the_endpoints(registry: Registry) -> None:
+    import httpx
+
+    spec = httpx.get(f"{registry.base}/api/openapi.json").json()
+    assert set(spec["paths"]) == {"/api/registrations", "/api/registrations/{reg_id}"}
+    assert set(spec["paths"]["/api/registrations/{reg_id}"]) == {"get", "patch"}
