@@ -148,7 +148,7 @@ def tau_argus(
         subprocess.run(
             [python, str(Path(tmp) / "tau.py"), str(Path(tmp) / "job.json"),
              str(Path(tmp) / "out.json")],
-            check=True, capture_output=True,
+            check=True, capture_output=True, cwd=tmp,  # tau-Argus writes its logs to cwd
         )  # fmt: skip
         seconds = time.perf_counter() - t0
         result = json.loads((Path(tmp) / "out.json").read_text())
