@@ -45,6 +45,8 @@ class DedupeResult:
     seconds: dict[str, float] = field(default_factory=dict)
     # clusterings of the same scored pairs at the ``sensitivity`` thresholds (labels per record)
     sensitivity: dict[float, ClusterResult] = field(default_factory=dict)
+    # the scored pairs: record_id_l < record_id_r, match_weight, match_probability
+    pairs: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
 
 def dedupe(
@@ -95,7 +97,8 @@ def dedupe(
         say("scoring candidate pairs")
         edges_table = model.predict()
         edges = con.execute(
-            f"SELECT unique_id_l, unique_id_r, match_weight FROM {edges_table}"
+            f"SELECT unique_id_l, unique_id_r, match_weight, match_probability "
+            f"FROM {edges_table}"
         ).fetchnumpy()
         seconds["predict"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -116,8 +119,17 @@ def dedupe(
         }
         ids = con.execute(f"SELECT unique_id, record_id FROM {INPUT} ORDER BY unique_id").df()
         seconds["cluster"] = time.perf_counter() - t0
-    clusters = pd.DataFrame(
-        {"record_id": ids["record_id"].to_numpy(), "cluster": result.labels[: len(ids)]}
+    record_ids = ids["record_id"].to_numpy()
+    clusters = pd.DataFrame({"record_id": record_ids, "cluster": result.labels[: len(ids)]})
+    # a pair is named by its two record ids, the smaller (as text) first
+    a, b = record_ids[left].astype(str), record_ids[right].astype(str)
+    pairs = pd.DataFrame(
+        {
+            "record_id_l": np.where(a < b, a, b),
+            "record_id_r": np.where(a < b, b, a),
+            "match_weight": weight,
+            "match_probability": np.asarray(edges["match_probability"], dtype=np.float64),
+        }
     )
     return DedupeResult(
         clusters=clusters,
@@ -129,6 +141,7 @@ def dedupe(
         components=components_of(n, left, right, weight, weight_of(threshold)),
         seconds=seconds,
         sensitivity=others,
+        pairs=pairs,
     )
 
 
