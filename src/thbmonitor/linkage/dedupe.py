@@ -97,8 +97,7 @@ def dedupe(
         say("scoring candidate pairs")
         edges_table = model.predict()
         edges = con.execute(
-            f"SELECT unique_id_l, unique_id_r, match_weight, match_probability "
-            f"FROM {edges_table}"
+            f"SELECT unique_id_l, unique_id_r, match_weight, match_probability FROM {edges_table}"
         ).fetchnumpy()
         seconds["predict"] = time.perf_counter() - t0
         t0 = time.perf_counter()
