@@ -19,6 +19,7 @@ from thbmonitor.linkage.dedupe import SENSITIVITY_THRESHOLDS, DedupeResult, Prog
 from thbmonitor.linkage.identity import next_id_number, reconcile
 from thbmonitor.linkage.model import PersonModel
 from thbmonitor.linkage.prepare import REGISTRATION_AGE, LshSpec
+from thbmonitor.linkage.review import REGISTRATION, stored_labels
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +66,14 @@ def link_registrations(
     clustering options as JSON. Ids of persons known from earlier runs are kept. The same scored
     pairs clustered at :data:`~thbmonitor.linkage.dedupe.SENSITIVITY_THRESHOLDS` go to
     ``registration_person_sensitivity`` (replaced; cluster labels, not person ids). The
-    scored pairs go to ``registration_pairs`` (replaced; see :func:`pairs_frame`).
+    scored pairs go to ``registration_pairs`` (replaced; see :func:`pairs_frame`). Pairs judged
+    in clerical review (``review_labels``) are kept: joined when judged a match, apart when not.
     """
     n = int(store.scalar("SELECT count(*) FROM registrations") or 0)
     if n < 2:
         raise LinkageError("fewer than two registrations in the store; ingest some first")
     t0 = time.perf_counter()
+    labels = stored_labels(store, REGISTRATION)
     result = dedupe(
         store.con,
         "registrations",
@@ -79,6 +82,7 @@ def link_registrations(
         model=build_model(settings),
         age_column=REGISTRATION_AGE,
         sensitivity=SENSITIVITY_THRESHOLDS,
+        labels=labels,
         progress=progress,
     )
     clusters = result.clusters.rename(columns={"record_id": "registration_id"})
@@ -101,6 +105,8 @@ def link_registrations(
         "components": result.clustering.components,
         "components_rechecked": result.clustering.checked,
         "components_split": result.clustering.split,
+        "review_labels": len(labels),
+        "review_conflicts": result.clustering.conflicts,
         "n_persons_split": rec.n_split,
         "sensitivity_persons": {
             str(t): len(np.unique(c.labels)) for t, c in result.sensitivity.items()
