@@ -12,6 +12,14 @@ scale as the demo's):
 and prints registrations and victims per year of each (results.json).
 
 Run: python benchmarks/bench_registry_e2e.py [--scale 1.0] [--clients 20]
+
+Measured 2026-12-07 on the shared 2-core box (load average 6-11), scale 1, the demo's seed:
+12,853 registrations submitted by five organisations, 12,853 stored, 0 refused (73/s with
+20 clients), audit chain verified (12,873 entries). Victims per year 2016-2020, registry =
+direct ingest = demo: 953, 963, 668, 1,335, 986 (registrations 1,086, 1,118, 751, 1,526,
+1,105). Against the world's truth, registry and direct alike: every submitted registration id
+kept, pair F1 0.9848, victims per year true 952, 958, 668, 1,334, 984 (the linkage splits a
+few persons). Before the extract kept the submitted ids it differed from demo by one victim.
 """
 
 from __future__ import annotations
