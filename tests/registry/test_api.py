@@ -3,6 +3,7 @@ bad input, with the same validation as ingest and never a submitted value in an 
 
 from __future__ import annotations
 
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -251,3 +252,24 @@ def test_concurrent_submissions_commit_together_each_under_its_own_organisation(
         if shared:
             break
     assert shared > 0, "no two concurrent submissions were committed in one transaction"
+
+
+def test_submissions_are_validated_in_the_intake_process(registry: Registry) -> None:
+    """The service's intake process (forked by serve before its workers) validates and
+    pseudonymises the workers' submissions: its CPU time grows with them."""
+    from pathlib import Path
+
+    found = re.findall(r"intake process (\d+) validates", registry.log.read_text())
+    assert found, "serve did not start its intake process"
+    stat = Path(f"/proc/{found[-1]}/stat")
+
+    def ppid_and_cpu() -> tuple[int, int]:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return int(fields[1]), int(fields[11]) + int(fields[12])
+
+    parent, before = ppid_and_cpu()
+    assert registry.process is not None and parent == registry.process.pid
+    with registry.api("police") as api:
+        for _ in range(5):
+            assert api.post("/api/registrations", json=VALID).status_code == 201
+    assert ppid_and_cpu()[1] > before
