@@ -16,6 +16,7 @@ in ``deliveries.toml``) and find it as :attr:`Profile.path`.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import tomllib
 from collections.abc import Mapping
 from datetime import date
@@ -106,6 +107,11 @@ def _why(exc: Exception) -> str:
 
 def _build(folder: Path, doc: Mapping[str, Any], where: str) -> Profile:
     code_lists = _code_lists(folder / "codes.csv")
+    for which in ("unknown", "other"):
+        for list_name, code in doc.get(which, {}).items():
+            if list_name not in code_lists or code not in code_lists[list_name].codes:
+                raise ValueError(f"[{which}] {list_name} = {code!r}: no such code in codes.csv")
+            code_lists[list_name] = dataclasses.replace(code_lists[list_name], **{which: code})
     fields = {str(k): str(v) for k, v in doc.get("fields", {}).items()}
     for field_name, list_name in fields.items():
         if list_name not in code_lists:
@@ -164,6 +170,18 @@ def _build(folder: Path, doc: Mapping[str, Any], where: str) -> Profile:
     )
     if not consent <= set(organisations):
         raise ValueError("reporting_organisation.consent_not_required names an unknown code")
+    structural = {
+        frozenset(str(d) for d in item["dims"]): {
+            str(d): tuple(str(c) for c in cs) for d, cs in item["cells"].items()
+        }
+        for item in doc.get("structural", [])
+    }
+    help_doc = doc.get("help", {})
+    statuses = code_lists[fields["residence_status"]].codes
+    reference = help_doc.get("reference_residence_status")
+    fixed = tuple(str(c) for c in help_doc.get("scheme_fixed_statuses", []))
+    if (reference is not None and reference not in statuses) or not set(fixed) <= set(statuses):
+        raise ValueError("help: a residence status that is not in codes.csv")
     return Profile(
         name=str(doc.get("name", folder.name)),
         title=str(doc.get("title", folder.name)),
@@ -182,6 +200,10 @@ def _build(folder: Path, doc: Mapping[str, Any], where: str) -> Profile:
         regions=regions,
         region_order=region_order,
         region_unknown=str(doc.get("regions", {}).get("unknown", "unknown")),
+        structural=structural,
+        help_reference_status=None if reference is None else str(reference),
+        scheme_fixed_statuses=fixed,
+        big_cities=frozenset(region_key(str(m)) for m in help_doc.get("big_cities", [])),
     )
 
 
