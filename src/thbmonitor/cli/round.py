@@ -11,6 +11,7 @@ from rich.console import Console
 from thbmonitor.cli.common import (
     ConfigOption,
     LangOption,
+    ProfileOption,
     ReleaseOption,
     Steps,
     TaskID,
@@ -34,14 +35,20 @@ def settings_command(config: ConfigOption = None) -> None:
 def ingest_command(
     files: Annotated[list[Path], typer.Argument(help="Registrations or police-register files.")],
     store: Annotated[Path, typer.Option("--store", help="The monitoring store (DuckDB file).")],
+    profile: ProfileOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Validate, pseudonymise and import CSV, XLSX or Parquet files into the store."""
+    """Validate, pseudonymise and import CSV, XLSX or Parquet files into the store.
+
+    Files are read in the country profile's layout (--profile, or the setting 'profile'); a
+    file with values the profile cannot map is refused whole, listing them by column."""
     from thbmonitor.ingest import ingest_file
+    from thbmonitor.profiles import load_profile
     from thbmonitor.pseudonymise import Encoder, load_key
     from thbmonitor.store import open_store
 
-    settings = settings_from(config)
+    settings = settings_from(config, profile=profile)
+    country = load_profile(settings.profile)
     key = load_key(settings.key_file, settings.key_env)
     encoder = Encoder(key, settings.bloom_bits, settings.bloom_hashes)
     with open_store(store, create=True) as db, progress() as bar:
@@ -51,7 +58,7 @@ def ingest_command(
             def say(message: str, task: TaskID = task) -> None:
                 bar.update(task, description=message)
 
-            result = ingest_file(db, path, encoder, say)
+            result = ingest_file(db, path, encoder, say, profile=country)
             bar.update(task, total=1, completed=1, description=path.name)
             if result.already_ingested:
                 console.print(f"{path.name}: ingested before; nothing added")

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from thbmonitor.engine import Store
 from thbmonitor.errors import InputError, Problem, ValidationError
-from thbmonitor.ingest.readers import TEXT, file_sha256, read_text_frame
+from thbmonitor.ingest.readers import TEXT, file_sha256
 from thbmonitor.ingest.validate import parse_bool, parse_dates, validate
 from thbmonitor.profiles import Profile, default_profile
 from thbmonitor.pseudonymise import Encoder, encode_identifiers
@@ -49,6 +50,9 @@ from thbmonitor.store import (
     check_key,
     new_data,
 )
+
+if TYPE_CHECKING:
+    from thbmonitor.profiles.translate import Translated
 
 __all__ = ["KINDS", "IngestResult", "detect_kind", "ingest_file", "prepare_rows", "store_rows"]
 
@@ -104,13 +108,15 @@ def ingest_file(
     """Import one file into the store, all or nothing. No date may lie after ``today`` (by
     default the day of ingest). ``profile``: the country profile whose code lists the file
     uses (default: the default profile)."""
+    from thbmonitor.profiles.translate import read_in_profile
+
     profile = profile or default_profile()
     say = progress or (lambda _msg: None)
     path = Path(path)
     sha = file_sha256(path)
     say(f"reading {path.name}")
-    frame = read_text_frame(path)
-    kind = KINDS[detect_kind(frame, path.name)]
+    translated = read_in_profile(path, profile)
+    frame, kind = translated.frame, KINDS[translated.kind]
     if store.scalar("SELECT count(*) FROM ingested_files WHERE sha256 = ?", [sha]):
         log.info("%s was ingested before; nothing added", path.name)
         return IngestResult(path.name, kind.name, 0, True)
@@ -119,12 +125,24 @@ def ingest_file(
     problems = validate(path.name, frame, kind.layout(profile), kind.key, today)
     problems += _clashes_with_store(store, path.name, frame, kind)
     if problems:
-        raise ValidationError(sorted(problems, key=lambda p: p.row))
+        raise ValidationError(sorted(problems, key=lambda p: p.row), notes=_notes(translated))
     say("pseudonymising")
     rows = prepare_rows(kind.name, frame, encoder, sha, profile)
     say("storing")
     store_rows(store, kind.name, rows, sha, path.name, encoder.fingerprint)
     return IngestResult(path.name, kind.name, len(rows), False)
+
+
+def _notes(translated: Translated) -> list[str]:
+    """What the profile could not map, by column and number of rows, without the values (an
+    ingest message holds none: ``thbmonitor profile check`` shows the coded ones)."""
+    if not translated.unmapped:
+        return []
+    lines = [str(replace(u, value=None)) for u in translated.unmapped]
+    return [
+        "Values the country profile cannot map ('thbmonitor profile check' lists the codes):",
+        *(f"  * {line}" for line in lines),
+    ]
 
 
 def prepare_rows(

@@ -60,8 +60,20 @@ def profile_names() -> tuple[str, ...]:
 
 def load_profile(name_or_path: str | Path) -> Profile:
     """A shipped profile by name (``nl``, ``htcds``) or a profile folder (a user's copy)."""
-    folder = _folder(name_or_path)
-    return _load(folder.resolve())
+    folder = _folder(name_or_path).resolve()
+    return _load(folder, _stamp(folder))
+
+
+def _stamp(folder: Path) -> tuple[tuple[int, int], ...]:
+    """When and how large each file is: an edited profile is loaded again, not cached."""
+    out = []
+    for name in FILES:
+        try:
+            st = (folder / name).stat()
+            out.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((0, -1))
+    return tuple(out)
 
 
 def default_profile() -> Profile:
@@ -84,7 +96,7 @@ def _folder(name_or_path: str | Path) -> Path:
 
 
 @lru_cache(maxsize=16)
-def _load(folder: Path) -> Profile:
+def _load(folder: Path, _stamp: tuple[tuple[int, int], ...]) -> Profile:
     where = f"profile {folder.name} ({folder})"
     try:
         with open(folder / "profile.toml", "rb") as fh:
