@@ -92,12 +92,17 @@ def demo_command(
     scale: Annotated[float, typer.Option("--scale", help="Multiplies the population.")] = 1.0,
     lang: LangOption = None,
     release: ReleaseOption = None,
+    profile: ProfileOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Synthetic world -> ingest -> link -> monitor -> report, with a throwaway key."""
+    """Synthetic world -> ingest -> link -> monitor -> report, with a throwaway key.
+
+    With --profile the world is written in that country profile's layout and read through it."""
     from thbmonitor.pipeline import DEMO_STEPS, run_demo
 
-    settings = settings_from(config, language=lang, seed=seed, disclosure_release=release)
+    settings = settings_from(
+        config, language=lang, seed=seed, disclosure_release=release, profile=profile
+    )
     with progress() as bar:
         steps = Steps(bar, DEMO_STEPS)
         result = run_demo(out, settings, scale=scale, step=steps)
@@ -117,8 +122,12 @@ def synth_command(
         int | None,
         typer.Option("--background-events", help="Police events of non-victims (default 1M)."),
     ] = None,
+    profile: ProfileOption = None,
 ) -> None:
-    """Generate the synthetic Netherlands: registrations, police register and ground truth."""
+    """Generate the synthetic Netherlands: registrations, police register and ground truth.
+
+    With --profile the input files are written in that country profile's layout (column
+    names, code spellings, dates, CSV delimiter and encoding); the truth files are not."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
@@ -137,6 +146,13 @@ def synth_command(
             bar.update(task, description=label, completed=fraction)
 
         summary = generate(params, out, progress)
+    if profile is not None:
+        from thbmonitor.profiles import load_profile
+        from thbmonitor.profiles.write import write_world
+
+        country = load_profile(profile)
+        for path in write_world(out, country):
+            console.print(f"{path.name}: written in profile {country.name}", highlight=False)
     table = Table(title=f"Synthetic world in {summary.out} (seed {summary.seed})")
     table.add_column("year", justify="right")
     table.add_column("registered persons", justify="right")

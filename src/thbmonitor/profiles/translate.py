@@ -86,7 +86,7 @@ def translate(frame: pd.DataFrame, file: str, profile: Profile) -> Translated:
             continue
         column = renamed.get(f.name, f.name)
         text = out[f.name].astype(TEXT).str.strip()
-        if f.kind in ("code", "codes"):
+        if f.kind in ("code", "codes") and profile.list_of(f.name) is not None:
             out[f.name], found = _codes(text, f, profile)
             unmapped += [Unmapped(file, column, n, f"not in the code list {lst}", value)
                          for value, lst, n in found]  # fmt: skip
