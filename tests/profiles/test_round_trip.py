@@ -73,3 +73,24 @@ def test_the_htcds_files_use_htcds_names_and_values(worlds: dict[str, Path]) -> 
     # read with the nl profile, the htcds file is not a registrations file at all
     with pytest.raises(Exception, match="registration_id"):
         read_in_profile(worlds["htcds"] / "registrations.csv", load_profile("nl"))
+
+
+def test_synth_and_check_on_the_command_line(tmp_path: Path) -> None:
+    """``synth --profile htcds`` writes files that ``profile check --profile htcds`` passes
+    and the nl profile cannot read."""
+    from typer.testing import CliRunner
+
+    from thbmonitor.cli import app
+
+    out = tmp_path / "w"
+    args = ["synth", "--out", str(out), "--scale", "0.05", "--background-events", "500"]
+    made = CliRunner().invoke(app, [*args, "--profile", "htcds"])
+    assert made.exit_code == 0, made.output
+    files = [str(out / name) for name in WORLD_FILES]
+    ok = CliRunner().invoke(app, ["profile", "check", *files, "--profile", "htcds"])
+    assert ok.exit_code == 0, ok.output
+    denominators = CliRunner().invoke(
+        app, ["profile", "check", str(out / "population_denominators.csv"), "--profile", "nl"]
+    )
+    assert denominators.exit_code == 1  # sex written Feminine/Masculine
+    assert "'Feminine' in " in denominators.stdout
