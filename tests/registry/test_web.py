@@ -253,6 +253,15 @@ def test_upload_in_the_organisations_profile_layout(registry: Registry) -> None:
 
 
 def test_no_identifier_in_any_log_line(registry: Registry) -> None:
+    # submissions of its own (the test may run first): stored, refused, and as a form
+    with registry.api("police") as api:
+        assert api.post("/api/registrations", json=VALID).status_code == 201
+        wrong = {**VALID, "last_name": "Bakker", "date_of_birth": "1990-01-01", "sex": "X"}
+        assert api.post("/api/registrations", json=wrong).status_code == 422
+    web = signed_in(registry, "police")
+    token = web.csrf("/en/registrations/new/")
+    form = {**wrong, "csrfmiddlewaretoken": token, "first_names": "Lopes", "shelter": ""}
+    assert web.post("/en/registrations/new/", form).status_code == 422
     log = registry.log.read_text()
     assert "POST /api/registrations" in log  # the access log is on
     for value in ("Eva", "Dijk", "2004-02-03", "Lopes", "Popescu", "Bakker", "1990-01-01"):
