@@ -29,7 +29,9 @@ ORGS = {
     "Inspectie": "LabourInspectorate",
     "Registratiecentrum": "Other",
     "Marechaussee": "KMar",
+    "Partner HTCDS": "NGOCare",
 }
+PROFILES = {"Partner HTCDS": "htcds"}  # its uploads are in the HTCDS profile's layout
 USERS = {
     "police": ("politie@example.org", "Politie Oost", "submitter"),
     "care": ("zorg@example.org", "Zorg Zuid", "submitter"),
@@ -38,6 +40,7 @@ USERS = {
     "analyst": ("analist@example.org", "Registratiecentrum", "analyst"),
     "auditor": ("auditor@example.org", "Registratiecentrum", "auditor"),
     "kmar": ("kmar@example.org", "Marechaussee", "submitter"),
+    "htcds": ("partner@example.org", "Partner HTCDS", "submitter"),
 }
 
 
@@ -202,9 +205,9 @@ import json, sys
 from thbmonitor.registry.settings import Registry, configure
 configure(sys.argv[1], Registry(None))
 from thbmonitor.registry.accounts import add_org, add_user
-orgs, users = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+orgs, users, profiles = (json.loads(a) for a in sys.argv[2:5])
 for name, kind in orgs.items():
-    add_org(name, kind, "test")
+    add_org(name, kind, "test", profiles.get(name, ""))
 out = {}
 for who, (email, org, role) in users.items():
     new = add_user(email, org, role, "test")
@@ -234,7 +237,7 @@ def make_template() -> Template:
     try:
         cli("intake", "migrate", "--database", url)
         done = subprocess.run(
-            [sys.executable, "-c", SETUP, url, json.dumps(ORGS), json.dumps(USERS)],
+            [sys.executable, "-c", SETUP, url, *map(json.dumps, (ORGS, USERS, PROFILES))],
             capture_output=True,
             text=True,
             timeout=300,

@@ -213,3 +213,20 @@ def test_add_user_prints_password_and_token_once(registry: Registry) -> None:
         check=False,
     )
     assert twice.returncode == 2 and "exists already" in twice.stderr
+
+
+def test_an_organisation_profile_that_does_not_load_is_refused(registry: Registry) -> None:
+    done = svc.cli(
+        "intake",
+        "add-org",
+        "Nergens",
+        "--type",
+        "Other",
+        "--profile",
+        "no-such-profile",
+        "--database",
+        registry.owner_url,
+        check=False,
+    )
+    assert done.returncode == 2 and "not a shipped profile" in done.stderr
+    assert not svc.admin("SELECT 1 FROM registry_organisation WHERE name = 'Nergens'", registry.db)
