@@ -286,13 +286,7 @@ def dedupe_rules() -> list[BlockingRuleCreator | str]:
     birth year are both noisy; with no birth date on one side but ages that agree
     (:data:`YEAR_TOLERANCE`), one name exact or both names swapped. On the scale-25 world these
     found 1,100 true pairs the other rules missed (pair recall 0.953 -> 0.958); in a police
-    register of millions such keys meet too many strangers to be worth it. The last rule
-    (the same certain birth date, nationality and sex, whatever the names) brings the pairs a
-    clerical review of the scale-3 world showed missing: both names noisy, or a registration
-    under another name; it lifted pair recall there from 0.969 to 0.974 (F1 0.981 -> 0.983,
-    precision unchanged) for 12,000 more compared pairs on 38,710 registrations. A MinHash
-    band of the full name with no birth date on one side found a tenth as many for twenty
-    times the pairs, and is not used.
+    register of millions such keys meet too many strangers to be worth it.
     """
     no_dob = "(l.tok_dob IS NULL OR r.tok_dob IS NULL)"
     ages = f"abs(l.birth_year_approx - r.birth_year_approx) <= {YEAR_TOLERANCE}"
@@ -303,9 +297,6 @@ def dedupe_rules() -> list[BlockingRuleCreator | str]:
         f"l.tok_last = r.tok_last AND {no_dob} AND {ages}",
         f"l.tok_first_sdx = r.tok_last_sdx AND l.tok_last_sdx = r.tok_first_sdx AND {no_dob}"
         f" AND {ages}",
-        # a registration under another name: the same certain birth date, nationality and sex
-        "l.tok_dob = r.tok_dob AND l.nationality_primary = r.nationality_primary"
-        " AND l.sex = r.sex AND NOT l.dob_uncertain AND NOT r.dob_uncertain",
     ]
 
 
