@@ -273,3 +273,21 @@ def test_submissions_are_validated_in_the_intake_process(registry: Registry) -> 
         for _ in range(5):
             assert api.post("/api/registrations", json=VALID).status_code == 201
     assert ppid_and_cpu()[1] > before
+
+
+def test_concurrent_retries_of_one_key_store_it_once(registry: Registry) -> None:
+    key = uuid.uuid4().hex
+    body = {**VALID, "last_name": "Retry" + key[:8]}
+
+    def post(_: int) -> tuple[int, str]:
+        with registry.api("police") as api:
+            answer = api.post("/api/registrations", json=body, headers={"Idempotency-Key": key})
+        return answer.status_code, answer.json().get("id", "")
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(post, range(8)))
+    assert {code for code, _ in answers} == {201} and len({i for _, i in answers}) == 1
+    stored = svc.admin(
+        "SELECT count(*) FROM registry_idempotencykey WHERE key = %s", registry.db, [key]
+    )
+    assert stored == [(1,)]

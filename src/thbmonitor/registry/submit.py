@@ -148,15 +148,24 @@ _RETRIED = (DeadlockDetected, SerializationFailure)  # the whole group is tried 
 def _store_group(items: Sequence[_Store]) -> list[Outcome | BaseException]:
     """Store a group of concurrent submissions in one transaction (group commit).
 
-    Every registration is written under its own scope, set anew before its statements, in a
-    savepoint of its own: row-level security and the audit trigger see each submitter's
-    organisation and user, and one submission's conflict (a reused reference or key) undoes
-    that submission only. One commit, and one turn of the audit chain's lock, serve the whole
-    group; a deadlock with another worker's group (two retries of one key, each in a group)
-    rolls the group back, and it is tried again."""
+    Every registration is written under its own scope (set anew where it changes from the
+    previous submission's), so row-level security and the audit trigger see each submitter's
+    organisation and user. One commit, and one turn of the audit chain's lock, serve the whole
+    group. The group is first written in one go, each new registration with its key in one
+    statement; when any statement fails (a retried key, a reused reference: rare), the group
+    is rolled back and written again with each submission in a savepoint of its own and its
+    key looked up first, so that a conflict answers that submission only. A deadlock with
+    another worker's group (two retries of one key, each in a group) rolls the group back,
+    and it is tried again."""
     close_old_connections()  # a connection that broke (PostgreSQL restarted) is replaced
     for attempt in range(3):
         try:
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    return _write_all(cursor, items)
+            except DatabaseError as exc:
+                if isinstance(exc.__cause__, _RETRIED):
+                    raise
             with transaction.atomic():
                 return [_store_one(item) for item in items]
         except OperationalError as exc:
@@ -165,12 +174,24 @@ def _store_group(items: Sequence[_Store]) -> list[Outcome | BaseException]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _write_all(cursor: Any, items: Sequence[_Store]) -> list[Outcome | BaseException]:
+    """The group in one go (no savepoints, keys not looked up first): any conflict raises."""
+    out: list[Outcome | BaseException] = []
+    scope = None
+    for item in items:
+        if item.scope != scope:
+            set_scope(cursor, item.scope)
+            scope = item.scope
+        out.append(_insert(cursor, item, look_up=item.prepared.row is None))
+    return out
+
+
 def _store_one(item: _Store) -> Outcome | BaseException:
     """One submission, in a savepoint of the group's transaction."""
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             set_scope(cursor, item.scope)
-            return _insert(cursor, item)
+            return _insert(cursor, item, look_up=True)
     except IntegrityError as exc:
         if _constraint(exc) == "idempotency_key_unique" and item.key is not None:
             # a concurrent retry stored it (committed now: its key was waited for)
@@ -190,8 +211,9 @@ def _store_one(item: _Store) -> Outcome | BaseException:
         return exc
 
 
-def _insert(cursor: Any, item: _Store) -> Outcome:
-    if item.key is not None:
+def _insert(cursor: Any, item: _Store, look_up: bool) -> Outcome:
+    """Store one submission (``look_up``: answer a key seen before first, as before)."""
+    if look_up and item.key is not None:
         seen = _seen(cursor, item.actor, item.key, item.digest)
         if seen is not None:
             return seen
