@@ -130,6 +130,18 @@ def test_a_broken_profile_is_a_clear_error(
     assert "mine" in str(err.value)
 
 
+def test_the_register_codes_the_follow_up_relies_on_are_kept(tmp_path: Path) -> None:
+    """A profile may spell 'death' as it likes, but not drop the code."""
+    from thbmonitor.config import load_settings
+
+    folder = _copy(tmp_path)
+    codes = folder / "codes.csv"
+    text = codes.read_text(encoding="utf-8")
+    codes.write_text(text.replace("population_event,death,", "population_event,died,"))
+    with pytest.raises(ConfigError, match="event_type must hold the codes resident, death"):
+        load_settings(None, {"profile": str(folder)})
+
+
 def test_an_unknown_profile_names_the_shipped_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="nl"):
         load_profile("xx")
