@@ -75,12 +75,14 @@ def report_command(
     out: Annotated[Path, typer.Option("--out", help="Folder for the publication.")],
     lang: LangOption = None,
     release: ReleaseOption = None,
+    profile: ProfileOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Compute every table, protect and audit the release, and write the report."""
+    """Compute every table, protect and audit the release, and write the report (with the
+    groups, categories and labels of the country profile the store was ingested with)."""
     from thbmonitor.pipeline import REPORT_STEPS, run_report
 
-    settings = settings_from(config, language=lang, disclosure_release=release)
+    settings = settings_from(config, language=lang, disclosure_release=release, profile=profile)
     with progress() as bar:
         steps = Steps(bar, REPORT_STEPS)
         result = run_report(store, settings, out, steps)
