@@ -29,6 +29,13 @@ def test_nl_code_lists() -> None:
     )
     assert "B8" in nl.codes("residence_status")
     assert "CriminalExploitation" in nl.codes("exploitation")
+    # Directive (EU) 2024/1712 art. 2(3): forced marriage, illegal adoption and surrogacy
+    forms = nl.code_lists["exploitation"]
+    assert {f: forms.htcds[f] for f in ("ForcedMarriage", "IllegalAdoption", "Surrogacy")} == {
+        "ForcedMarriage": "ForcedMarriage",
+        "IllegalAdoption": "ForcedAdoption",
+        "Surrogacy": "Surrogacy",
+    }
     assert nl.groups == (
         "domestic_sexual",
         "cross_border_sexual",
