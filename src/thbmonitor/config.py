@@ -61,7 +61,7 @@ class Settings:
         0.9, "Match probability above which two registrations are the same person."
     )
     police_link_threshold: float = setting(
-        0.99, "Match probability above which a person is linked to a police-register event."
+        0.95, "Match probability above which a person is linked to a police-register event."
     )
     # -- follow-up --------------------------------------------------------------------------
     followup_entry: str = setting(
