@@ -8,6 +8,7 @@ CLI can draw a bar while library code stays free of terminal output.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from collections.abc import Callable, Sequence
@@ -19,7 +20,7 @@ from thbmonitor import __version__
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import ConfigError, InputError
-from thbmonitor.pseudonymise import Encoder, new_key
+from thbmonitor.pseudonymise import Encoder
 from thbmonitor.report.model import Chapter, Report, Text
 from thbmonitor.store import (
     begin_linkage,
@@ -286,6 +287,14 @@ def run_report(store_path: Path, settings: Settings, out: Path, step: Step = _qu
     return RunResult(out, files, report.results)
 
 
+def demo_key(seed: int) -> bytes:
+    """The demo's throwaway key, derived from its seed: the Bloom-filter encodings, and so the
+    linkage, depend on the key, and a demo must be reproducible from its settings (the same
+    seed, the same report, in any profile's layout). Only for the synthetic world: real data
+    needs a secret key (settings key_file / key_env)."""
+    return hashlib.sha256(f"thbmonitor demo key, seed {seed}".encode()).hexdigest().encode()
+
+
 def run_demo(
     out: Path,
     settings: Settings,
@@ -318,7 +327,7 @@ def run_demo(
     store_path = out / "monitor.duckdb"
     for stale in (store_path, store_path.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
-    encoder = Encoder(new_key(), settings.bloom_bits, settings.bloom_hashes)
+    encoder = Encoder(demo_key(settings.seed), settings.bloom_bits, settings.bloom_hashes)
     inputs = [input_dir / "registrations.csv", input_dir / "police_register.parquet"]
     for optional in ("population_register.parquet", "population_denominators.csv"):
         if (input_dir / optional).exists():
