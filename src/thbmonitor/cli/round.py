@@ -10,11 +10,14 @@ from rich.console import Console
 
 from thbmonitor.cli.common import (
     ConfigOption,
+    ForceOption,
     LangOption,
     ReleaseOption,
     Steps,
     TaskID,
     app,
+    check_input_files,
+    check_output_file,
     console,
     print_outputs,
     progress,
@@ -42,6 +45,7 @@ def ingest_command(
     from thbmonitor.store import open_store
 
     settings = settings_from(config)
+    check_input_files(files)
     key = load_key(settings.key_file, settings.key_env)
     encoder = Encoder(key, settings.bloom_bits, settings.bloom_hashes)
     with open_store(store, create=True) as db, progress() as bar:
@@ -65,15 +69,17 @@ def report_command(
     out: Annotated[Path, typer.Option("--out", help="Folder for the publication.")],
     lang: LangOption = None,
     release: ReleaseOption = None,
+    force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Compute every table, protect and audit the release, and write the report."""
-    from thbmonitor.pipeline import REPORT_STEPS, run_report
+    from thbmonitor.pipeline import REPORT_STEPS, prepare_report, run_report
 
     settings = settings_from(config, language=lang, disclosure_release=release)
+    prepare_report(settings, out, force=force)
     with progress() as bar:
         steps = Steps(bar, REPORT_STEPS)
-        result = run_report(store, settings, out, steps)
+        result = run_report(store, settings, out, steps, force=force)
         steps.finish()
     print_outputs(result.files)
 
@@ -85,15 +91,17 @@ def demo_command(
     scale: Annotated[float, typer.Option("--scale", help="Multiplies the population.")] = 1.0,
     lang: LangOption = None,
     release: ReleaseOption = None,
+    force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Synthetic world -> ingest -> link -> monitor -> report, with a throwaway key."""
-    from thbmonitor.pipeline import DEMO_STEPS, run_demo
+    from thbmonitor.pipeline import DEMO_STEPS, prepare_demo, run_demo
 
     settings = settings_from(config, language=lang, seed=seed, disclosure_release=release)
+    prepare_demo(out, settings, scale, force=force)
     with progress() as bar:
         steps = Steps(bar, DEMO_STEPS)
-        result = run_demo(out, settings, scale=scale, step=steps)
+        result = run_demo(out, settings, scale=scale, step=steps, force=force)
         steps.finish()
     print_outputs(result.files)
     console.print(f"Open {out / 'report.html'} in a browser.", highlight=False)
@@ -122,6 +130,7 @@ def synth_command(
         params = params.replace(seed=seed)
     if background_events is not None:
         params = params.replace(background_events=background_events)
+    params.check()
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
         task = bar.add_task("synthetic world", total=1.0)
@@ -202,6 +211,8 @@ def link_command(
     from thbmonitor.store import open_store
 
     settings = settings_from(config)
+    if export_persons:
+        check_output_file(export_persons, "--export-persons")
     with open_store(store) as db, progress() as bar:
         task = bar.add_task("linking registrations", total=None)
         say = lambda m: bar.update(task, description=m)  # noqa: E731
