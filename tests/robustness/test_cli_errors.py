@@ -7,8 +7,6 @@ full run), ``--seed -5``, ``--scale nan``, ``inf`` or ``1000``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from .cli import one_clean_line, run
