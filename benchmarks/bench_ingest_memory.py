@@ -38,9 +38,9 @@ def ingest(files: list[Path], work: Path, key: str) -> tuple[float, float, int]:
     peak_file = work / "peak.txt"
     store = work / f"store-{time.monotonic_ns()}.duckdb"
     start = time.perf_counter()
+    args = ["ingest", *map(str, files), "--store", str(store)]
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(peak_file), "ingest", *map(str, files)]
-        + ["--store", str(store)],
+        [sys.executable, "-c", CHILD, str(peak_file), *args],
         stdout=subprocess.DEVNULL,
         env={**os.environ, "THBMONITOR_KEY": key},
         check=False,
