@@ -274,12 +274,17 @@ def analyse(
 DEMO_WINDOW = (2016, 2020)  # the demo reproduces the Victims Monitor 2016-2020 edition
 
 
-def prepare_report(settings: Settings, out: Path, *, force: bool = False) -> Publication:
-    """The checks of :func:`run_report` that need no store, for a caller to run before it
-    starts (a progress bar, say): the release name and the output folder."""
+def prepare_report(
+    settings: Settings, out: Path, *, force: bool = False, store_path: Path | None = None
+) -> Publication:
+    """The checks of :func:`run_report`, for a caller to run before it starts (a progress bar,
+    say): the release name, the output folder and, given ``store_path``, the store's linkage."""
     from thbmonitor.output_folder import check_output_folder
 
     release = Publication(settings)
+    if store_path is not None:
+        with open_store(store_path, read_only=True) as store:
+            check_linkage(store)
     check_output_folder(out, force=force)
     return release
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,6 +24,10 @@ from thbmonitor.cli.common import (
     settings_from,
 )
 
+if TYPE_CHECKING:
+    from thbmonitor.engine import Store
+    from thbmonitor.pseudonymise import Encoder
+
 
 @app.command("settings")
 def settings_command(config: ConfigOption = None) -> None:
@@ -40,15 +44,22 @@ def ingest_command(
     config: ConfigOption = None,
 ) -> None:
     """Validate, pseudonymise and import CSV, XLSX or Parquet files into the store."""
-    from thbmonitor.ingest import ingest_file
     from thbmonitor.pseudonymise import Encoder, load_key
-    from thbmonitor.store import open_store
+    from thbmonitor.store import check_key, open_store
 
     settings = settings_from(config)
     check_input_files(files)
     key = load_key(settings.key_file, settings.key_env)
     encoder = Encoder(key, settings.bloom_bits, settings.bloom_hashes)
-    with open_store(store, create=True) as db, progress() as bar:
+    with open_store(store, create=True) as db:
+        check_key(db, encoder.fingerprint)  # another key than the store's: before any work
+        _ingest(db, files, encoder)
+
+
+def _ingest(db: Store, files: list[Path], encoder: Encoder) -> None:
+    from thbmonitor.ingest import ingest_file
+
+    with progress() as bar:
         for path in files:
             task = bar.add_task(path.name, total=None)
 
@@ -76,7 +87,7 @@ def report_command(
     from thbmonitor.pipeline import REPORT_STEPS, prepare_report, run_report
 
     settings = settings_from(config, language=lang, disclosure_release=release)
-    prepare_report(settings, out, force=force)
+    prepare_report(settings, out, force=force, store_path=store)
     with progress() as bar:
         steps = Steps(bar, REPORT_STEPS)
         result = run_report(store, settings, out, steps, force=force)
