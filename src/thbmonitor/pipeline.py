@@ -162,12 +162,21 @@ class Publication:
         )
 
 
-def ingest_files(store: Store, files: list[Path], encoder: Encoder, step: Step = _quiet) -> None:
+def ingest_files(
+    store: Store,
+    files: list[Path],
+    encoder: Encoder,
+    step: Step = _quiet,
+    profile: str | Path | None = None,
+) -> None:
+    """Ingest files written in a country profile's layout (default: the default profile)."""
     from thbmonitor.ingest import ingest_file
+    from thbmonitor.profiles import DEFAULT_PROFILE, load_profile
 
+    country = load_profile(profile or DEFAULT_PROFILE)
     for path in files:
         step(f"ingest {path.name}")
-        ingest_file(store, path, encoder)
+        ingest_file(store, path, encoder, profile=country)
 
 
 def link(
@@ -182,8 +191,10 @@ def link(
 
     The store is marked as linking until both are written (:func:`begin_linkage`), so that a
     run cut short between them is never reported on; ``police=False`` links persons only
-    (a report then asks for a full link). ``say`` gets the linkage's detailed progress."""
+    (a report then asks for a full link). ``say`` gets the linkage's detailed progress.
+    Clerical-review judgements kept in the store hold in both linkages."""
     from thbmonitor import linkage
+    from thbmonitor.linkage.review import apply_police_labels
 
     begin_linkage(store)
     step("link registrations into persons")
@@ -192,6 +203,7 @@ def link(
     if police:
         step("link persons to the police and population registers")
         found["police"] = linkage.link_police(store, settings, say)
+        found["police_review"] = apply_police_labels(store)
     end_linkage(store, police=police)
     return found
 
@@ -347,12 +359,15 @@ def run_demo(
 ) -> RunResult:
     """synth -> ingest -> link -> analyse -> report, in ``out``, with a throwaway key.
 
-    ``out/input/`` gets the synthetic world, ``out/monitor.duckdb`` the store, and ``out`` the
-    report, results.json, tables/*.csv and tables.xlsx. ``out`` must be new, empty or written
-    by thbmonitor, unless ``force`` (:mod:`thbmonitor.output_folder`); a store an earlier demo
-    left there is replaced, and no file the demo did not write is deleted.
+    ``out/input/`` gets the synthetic world in the layout of the settings' country profile,
+    ``out/monitor.duckdb`` the store, and ``out`` the report, results.json, tables/*.csv and
+    tables.xlsx. ``out`` must be new, empty or written by thbmonitor, unless ``force``
+    (:mod:`thbmonitor.output_folder`); a store an earlier demo left there is replaced, and no
+    file the demo did not write is deleted.
     """
     from thbmonitor.output_folder import locked, mark
+    from thbmonitor.profiles import load_profile
+    from thbmonitor.profiles.write import write_world
     from thbmonitor.synth import generate
 
     if not settings.window_last:
@@ -363,6 +378,7 @@ def run_demo(
         mark(out, "writing", add=DEMO_FILES)
     step("generate the synthetic world")
     generate(params, input_dir)
+    write_world(input_dir, load_profile(settings.profile))
     for stale in (store_path, wal):
         stale.unlink(missing_ok=True)
     encoder = Encoder(new_key(), settings.bloom_bits, settings.bloom_hashes)
@@ -371,6 +387,6 @@ def run_demo(
         if (input_dir / optional).exists():
             inputs.append(input_dir / optional)
     with open_store(store_path, create=True) as store:
-        ingest_files(store, inputs, encoder, step)
+        ingest_files(store, inputs, encoder, step, settings.profile)
         link(store, settings, step)
     return run_report(store_path, settings, out, step, force=force)

@@ -53,6 +53,13 @@ def progress() -> Progress:
 
 
 LangOption = Annotated[str | None, typer.Option("--lang", help="Language of the report: nl or en.")]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="Country profile: a shipped one (nl, htcds) or a profile folder (setting profile).",
+    ),
+]
 ReleaseOption = Annotated[
     str | None,
     typer.Option(
@@ -128,6 +135,7 @@ __all__ = [
     "ConfigOption",
     "ForceOption",
     "LangOption",
+    "ProfileOption",
     "ReleaseOption",
     "Steps",
     "TaskID",

@@ -12,6 +12,7 @@ from thbmonitor.cli.common import (
     ConfigOption,
     ForceOption,
     LangOption,
+    ProfileOption,
     ReleaseOption,
     Steps,
     TaskID,
@@ -26,6 +27,8 @@ from thbmonitor.cli.common import (
 
 if TYPE_CHECKING:
     from thbmonitor.engine import Store
+    from thbmonitor.linkage.review import KindEvaluation, Rate
+    from thbmonitor.profiles import Profile
     from thbmonitor.pseudonymise import Encoder
 
 
@@ -41,22 +44,28 @@ def settings_command(config: ConfigOption = None) -> None:
 def ingest_command(
     files: Annotated[list[Path], typer.Argument(help="Registrations or police-register files.")],
     store: Annotated[Path, typer.Option("--store", help="The monitoring store (DuckDB file).")],
+    profile: ProfileOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Validate, pseudonymise and import CSV, XLSX or Parquet files into the store."""
+    """Validate, pseudonymise and import CSV, XLSX or Parquet files into the store.
+
+    Files are read in the country profile's layout (--profile, or the setting 'profile'); a
+    file with values the profile cannot map is refused whole, listing them by column."""
+    from thbmonitor.profiles import load_profile
     from thbmonitor.pseudonymise import Encoder, load_key
     from thbmonitor.store import check_key, open_store
 
-    settings = settings_from(config)
+    settings = settings_from(config, profile=profile)
     check_input_files(files)
+    country = load_profile(settings.profile)
     key = load_key(settings.key_file, settings.key_env)
     encoder = Encoder(key, settings.bloom_bits, settings.bloom_hashes)
     with open_store(store, create=True) as db:
         check_key(db, encoder.fingerprint)  # another key than the store's: before any work
-        _ingest(db, files, encoder)
+        _ingest(db, files, encoder, country)
 
 
-def _ingest(db: Store, files: list[Path], encoder: Encoder) -> None:
+def _ingest(db: Store, files: list[Path], encoder: Encoder, country: Profile) -> None:
     from thbmonitor.ingest import ingest_file
 
     with progress() as bar:
@@ -66,7 +75,7 @@ def _ingest(db: Store, files: list[Path], encoder: Encoder) -> None:
             def say(message: str, task: TaskID = task) -> None:
                 bar.update(task, description=message)
 
-            result = ingest_file(db, path, encoder, say)
+            result = ingest_file(db, path, encoder, say, profile=country)
             bar.update(task, total=1, completed=1, description=path.name)
             if result.already_ingested:
                 console.print(f"{path.name}: ingested before; nothing added")
@@ -102,13 +111,18 @@ def demo_command(
     scale: Annotated[float, typer.Option("--scale", help="Multiplies the population.")] = 1.0,
     lang: LangOption = None,
     release: ReleaseOption = None,
+    profile: ProfileOption = None,
     force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """Synthetic world -> ingest -> link -> monitor -> report, with a throwaway key."""
+    """Synthetic world -> ingest -> link -> monitor -> report, with a throwaway key.
+
+    With --profile the world is written in that country profile's layout and read through it."""
     from thbmonitor.pipeline import DEMO_STEPS, prepare_demo, run_demo
 
-    settings = settings_from(config, language=lang, seed=seed, disclosure_release=release)
+    settings = settings_from(
+        config, language=lang, seed=seed, disclosure_release=release, profile=profile
+    )
     prepare_demo(out, settings, scale, force=force)
     with progress() as bar:
         steps = Steps(bar, DEMO_STEPS)
@@ -129,8 +143,12 @@ def synth_command(
         int | None,
         typer.Option("--background-events", help="Police events of non-victims (default 1M)."),
     ] = None,
+    profile: ProfileOption = None,
 ) -> None:
-    """Generate the synthetic Netherlands: registrations, police register and ground truth."""
+    """Generate the synthetic Netherlands: registrations, police register and ground truth.
+
+    With --profile the input files are written in that country profile's layout (column
+    names, code spellings, dates, CSV delimiter and encoding); the truth files are not."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
@@ -150,6 +168,13 @@ def synth_command(
             bar.update(task, description=label, completed=fraction)
 
         summary = generate(params, out, progress)
+    if profile is not None:
+        from thbmonitor.profiles import load_profile
+        from thbmonitor.profiles.write import write_world
+
+        country = load_profile(profile)
+        for path in write_world(out, country):
+            console.print(f"{path.name}: written in profile {country.name}", highlight=False)
     table = Table(title=f"Synthetic world in {summary.out} (seed {summary.seed})")
     table.add_column("year", justify="right")
     table.add_column("registered persons", justify="right")
@@ -214,23 +239,63 @@ def link_command(
     skip_police: Annotated[
         bool, typer.Option("--skip-police", help="Link registrations into persons only.")
     ] = False,
+    review_sample: Annotated[
+        int | None,
+        typer.Option(
+            "--review-sample",
+            help="After linking, write the N most uncertain registration pairs and the N most "
+            "uncertain person-event links (ids and scores only) to --out, for clerical review.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="The CSV file of the review sample.")
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            help="A judged review file (pair_kind,left_id,right_id,label = match | non-match): "
+            "evaluate the linkage on it, keep the judgements in the store, and link with them.",
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Link registrations into persons (stable ids), then persons to the police register."""
     from thbmonitor.linkage import export_persons as write_persons
+    from thbmonitor.linkage import review
     from thbmonitor.pipeline import link
     from thbmonitor.store import open_store
 
+    if (review_sample is None) != (out is None):
+        raise typer.BadParameter("--review-sample N and --out FILE.csv go together")
+    if out is not None and not out.parent.is_dir():
+        raise typer.BadParameter(f"the folder of {out} does not exist", param_hint="--out")
     settings = settings_from(config)
     if export_persons:
         check_output_file(export_persons, "--export-persons")
-    with open_store(store) as db, progress() as bar:
-        task = bar.add_task("linking registrations", total=None)
-        say = lambda m: bar.update(task, description=m)  # noqa: E731
-        found = link(db, settings, say, police=not skip_police, say=say)
+    with open_store(store) as db:
+        before: list[KindEvaluation] = []
+        if labels is not None:
+            judged = review.read_labels(labels)
+            review.check_labels(db, judged, labels.name)
+            if db.scalar("SELECT count(*) FROM registration_person"):
+                before = review.evaluate(db, judged)
+            with db.transaction():
+                review.record_labels(db, judged, labels)
+            console.print(
+                f"{len(judged):,} judged pairs of {labels.name} kept in the store", highlight=False
+            )
+        with progress() as bar:
+            task = bar.add_task("linking registrations", total=None)
+            say = lambda m: bar.update(task, description=m)  # noqa: E731
+            found = link(db, settings, say, police=not skip_police, say=say)
+            bar.update(task, total=1, completed=1, description="linked")
         persons, police = found["persons"], found["police"]
-        bar.update(task, total=1, completed=1, description="linked")
         n_rows = write_persons(db, str(export_persons)) if export_persons else 0
+        after = review.evaluate(db, judged) if labels is not None else []
+        n_sample = 0
+        if review_sample is not None and out is not None:
+            n_sample = review.write_sample(review.review_sample(db, review_sample, settings), out)
     console.print(
         f"{persons.n_registrations:,} registrations -> {persons.n_persons:,} persons "
         f"({persons.n_persons_kept:,} ids kept, {persons.n_persons_new:,} new, "
@@ -246,3 +311,37 @@ def link_command(
         )
     if export_persons:
         console.print(f"{n_rows:,} rows written to {export_persons}", highlight=False)
+    if before:
+        _print_review(before, "The linkage before this review, on the judged pairs")
+    if after:
+        wrong = sum(e.false_positive + e.false_negative for e in after)
+        console.print(
+            f"after linking with the judgements: {wrong:,} judged pairs disagree with the "
+            "linkage" + (" (contradictory judgements)" if wrong else ""),
+            highlight=False,
+        )
+    if n_sample:
+        console.print(f"{n_sample:,} pairs for review written to {out}", highlight=False)
+
+
+def _print_review(evaluation: list[KindEvaluation], title: str) -> None:
+    """The evaluation on the judged pairs, with 95% Wilson intervals."""
+
+    def show(r: Rate | None) -> str:
+        return "." if r is None else f"{r.value:.3f} ({r.low:.3f}-{r.high:.3f})"
+
+    console.print(f"{title} (95% Wilson intervals):", highlight=False)
+    for e in evaluation:
+        mean = "." if e.mean_probability is None else f"{e.mean_probability:.3f}"
+        console.print(
+            f"  {e.kind} pairs: {e.n:,} judged (TP {e.true_positive}, FP {e.false_positive}, "
+            f"FN {e.false_negative}, TN {e.true_negative}); precision {show(e.precision)}, "
+            f"recall {show(e.recall)}; the model's mean match probability {mean}, judged a "
+            f"match {show(e.share_match)}",
+            highlight=False,
+        )
+    console.print(
+        "  The judged pairs were the most uncertain: these figures describe the hard cases "
+        "and bound the linkage's quality from below.",
+        highlight=False,
+    )

@@ -18,18 +18,9 @@ from thbmonitor.config import Settings
 from thbmonitor.disclosure import CountTable
 from thbmonitor.engine import Store
 from thbmonitor.errors import ConfigError
-from thbmonitor.monitor.regions import PROVINCES, UNKNOWN_REGION
 from thbmonitor.monitor.units import HELP_MEASURES, count_cells, top_nationalities, unit_tables
+from thbmonitor.profiles import Profile, load_profile
 from thbmonitor.report.model import Text
-from thbmonitor.schema import (
-    AgeBand,
-    MonitorGroup,
-    NationalityGroup,
-    ReportingOrganisation,
-    ResidenceStatus,
-    Sector,
-    Sex,
-)
 from thbmonitor.store import resolve_window
 
 __all__ = ["PEOPLE_DIMS", "TOP_NATIONALITIES", "MonitorTable", "build_tables", "categories"]
@@ -84,44 +75,26 @@ class MonitorTable:
         return int(hit.iloc[0])
 
 
-def categories(settings: Settings, top: Sequence[str] = ()) -> dict[str, list[str]]:
-    """The full category list of every dimension (so that true zeros are shown)."""
+def categories(
+    settings: Settings, top: Sequence[str] = (), profile: Profile | None = None
+) -> dict[str, list[str]]:
+    """The full category list of every dimension (so that true zeros are shown), from the
+    country profile (default: the settings' profile)."""
+    p = profile or load_profile(settings.profile)
     return {
         "year": [str(y) for y in range(settings.window_first, settings.window_last + 1)],
-        "group": [g.value for g in MonitorGroup],
-        "sex": [s.value for s in Sex],
-        "age_band": [a.value for a in AgeBand],
-        "nationality_group": [n.value for n in NationalityGroup],
+        "group": list(p.groups),
+        "sex": list(p.field_codes("sex")),
+        "age_band": list(p.age_bands.codes),
+        "nationality_group": list(p.nationality.groups),
         "nationality": [*top, "other"],
-        "residence_status": [r.value for r in ResidenceStatus],
-        "reporting_organisation": [o.value for o in ReportingOrganisation],
-        "sector": [s.value for s in Sector],
-        "region": [*PROVINCES, UNKNOWN_REGION],
+        "residence_status": list(p.field_codes("residence_status")),
+        "reporting_organisation": list(p.field_codes("reporting_organisation")),
+        "sector": list(p.field_codes("sector")),
+        "region": [*p.region_order, p.region_unknown],
         "years_registered": list(YEARS_REGISTERED),
         **{m: list(ANSWERS) for m in HELP_MEASURES},
     }
-
-
-_UNKNOWN_OF = {
-    "group": "other_unknown", "sex": "U", "age_band": "unknown", "nationality_group": "unknown",
-    "residence_status": "Unknown", "reporting_organisation": "Other", "sector": "Unknown",
-    "region": UNKNOWN_REGION, "nationality": "other",
-}  # fmt: skip
-
-
-# The categories that say "not known" (CountTable.unknown): under the setting
-# disclosure_unknown_primary = false their small counts are shown. "other" categories (a group,
-# an organisation, a nationality outside the largest) are real categories and stay sensitive.
-_NOT_KNOWN: dict[str, str] = {
-    "sex": Sex.UNKNOWN.value, "age_band": AgeBand.UNKNOWN.value,
-    "nationality_group": NationalityGroup.UNKNOWN.value,
-    "residence_status": ResidenceStatus.UNKNOWN.value, "sector": Sector.UNKNOWN.value,
-    "region": UNKNOWN_REGION, **{m: "unknown" for m in HELP_MEASURES},
-}  # fmt: skip
-
-
-def _unknown(dims: Sequence[str]) -> dict[str, list[str]]:
-    return {d: [_NOT_KNOWN[d]] for d in dims if d in _NOT_KNOWN}
 
 
 # How costly it is to hide a cell as a complement (disclosure.CountTable.cost_weights):
@@ -129,13 +102,69 @@ def _unknown(dims: Sequence[str]) -> dict[str, list[str]]:
 # and every total (yearly totals, group totals) are kept published unless nothing else works.
 CHEAP = 0.2
 COSTLY = 20.0
-_COST_OF: dict[str, dict[str, float]] = {
-    **{d: {u: CHEAP} for d, u in _UNKNOWN_OF.items()},
-    "group": {MonitorGroup.OTHER_UNKNOWN.value: 0.5},
-    "age_band": {AgeBand.UNKNOWN.value: CHEAP, AgeBand.MINOR.value: COSTLY},
-    "sector": {Sector.UNKNOWN.value: CHEAP, Sector.OTHER.value: CHEAP},
-    **{m: {"unknown": CHEAP} for m in HELP_MEASURES},
-}
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """What the tables take from the profile beyond the category lists."""
+
+    # per dimension, the category that takes values outside the code list
+    unknown_of: dict[str, str]
+    # the categories that say "not known" (CountTable.unknown): under the setting
+    # disclosure_unknown_primary = false their small counts are shown. "other" categories (a
+    # group, an organisation, a nationality outside the largest) are real categories and stay
+    # sensitive.
+    not_known: dict[str, str]
+    cost_of: dict[str, dict[str, float]]
+    # categories in one cell of the other dimension by definition (CountTable.structural)
+    structural: Mapping[frozenset[str], Mapping[str, Sequence[str]]]
+
+
+def _vocabulary(p: Profile) -> _Vocabulary:
+    sex, res, org, sector = (
+        p.code_lists[p.field_lists[f]]
+        for f in ("sex", "residence_status", "reporting_organisation", "sector")
+    )
+
+    def given(pairs: dict[str, str | None]) -> dict[str, str]:
+        return {d: c for d, c in pairs.items() if c is not None}
+
+    unknown_of = given(
+        {
+            "group": p.group_default,
+            "sex": sex.unknown,
+            "age_band": p.age_bands.unknown,
+            "nationality_group": p.nationality.unknown,
+            "residence_status": res.unknown,
+            "reporting_organisation": org.other,
+            "sector": sector.unknown,
+            "region": p.region_unknown,
+            "nationality": "other",
+        }
+    )
+    not_known = given(
+        {
+            "sex": sex.unknown,
+            "age_band": p.age_bands.unknown,
+            "nationality_group": p.nationality.unknown,
+            "residence_status": res.unknown,
+            "sector": sector.unknown,
+            "region": p.region_unknown,
+            **{m: "unknown" for m in HELP_MEASURES},
+        }
+    )
+    cost_of: dict[str, dict[str, float]] = {
+        **{d: {u: CHEAP} for d, u in unknown_of.items()},
+        "group": {p.group_default: 0.5},
+        "age_band": {p.age_bands.unknown: CHEAP, p.age_bands.minor: COSTLY},
+        "sector": {c: CHEAP for c in (sector.unknown, sector.other) if c is not None},
+        **{m: {"unknown": CHEAP} for m in HELP_MEASURES},
+    }
+    return _Vocabulary(unknown_of, not_known, cost_of, p.structural)
+
+
+def _unknown(dims: Sequence[str], vocab: _Vocabulary) -> dict[str, list[str]]:
+    return {d: [vocab.not_known[d]] for d in dims if d in vocab.not_known}
 
 
 # The breakdowns per year that readers (and Eurostat, UNODC, SDG 16.2.2) look for first: in a
@@ -144,14 +173,17 @@ YEARLY_BREAKDOWNS: tuple[str, ...] = ("sex", "age_band", "group")
 
 
 def _cost_weights(
-    dims: Sequence[str], cats: Mapping[str, Sequence[str]], margins: Sequence[str]
+    dims: Sequence[str],
+    cats: Mapping[str, Sequence[str]],
+    margins: Sequence[str],
+    vocab: _Vocabulary,
 ) -> dict[str, dict[str, float]]:
     """The cost weights of a table: cheap unknowns, a costly minors band, costly totals,
     and costly known categories of the yearly breakdowns by sex, age band and group."""
     out: dict[str, dict[str, float]] = {}
     yearly = "year" in dims and len(dims) == 2
     for d in dims:
-        w = {c: f for c, f in _COST_OF.get(d, {}).items() if c in cats[d]}
+        w = {c: f for c, f in vocab.cost_of.get(d, {}).items() if c in cats[d]}
         if yearly and d in YEARLY_BREAKDOWNS:
             w.update({c: COSTLY for c in cats[d] if c not in w or w[c] >= 1})
         if d in margins:
@@ -159,42 +191,6 @@ def _cost_weights(
         if w:
             out[d] = w
     return out
-
-
-# Groups whose members are in one category of the other dimension by definition, so that a
-# 100% share there discloses nothing (disclosure.CountTable.structural): a sector of one group
-# (the HTCDS code lists nest sectors in forms; sexual sectors span two groups), criminal
-# exploitation's only sector, the labour inspectorate (its mandate is labour exploitation),
-# and residence statuses that fix the B8 answer (Dutch nationals need no permit; status B8
-# is the permit).
-_STRUCTURAL: dict[frozenset[str], dict[str, list[str]]] = {
-    frozenset({"group", "sector"}): {
-        "sector": [
-            Sector.AGRICULTURE.value,
-            Sector.CONSTRUCTION.value,
-            Sector.HOSPITALITY.value,
-            Sector.DOMESTIC_WORK.value,
-            Sector.MANUFACTURING.value,
-            Sector.TRANSPORTATION.value,
-            Sector.ILLICIT_ACTIVITIES.value,
-            Sector.BEGGING.value,
-        ],
-        "group": [MonitorGroup.CRIMINAL.value],
-    },
-    # domestic sexual exploitation is that of Dutch victims (the monitor's definition), who
-    # are Dutch nationals by residence status too
-    frozenset({"group", "nationality_group"}): {"group": [MonitorGroup.DOMESTIC_SEXUAL.value]},
-    frozenset({"group", "residence_status"}): {"group": [MonitorGroup.DOMESTIC_SEXUAL.value]},
-    frozenset({"group", "reporting_organisation"}): {
-        "reporting_organisation": [ReportingOrganisation.LABOUR_INSPECTORATE.value]
-    },
-    **{
-        frozenset({"residence_status", m}): {
-            "residence_status": [ResidenceStatus.DUTCH_NATIONAL.value, ResidenceStatus.B8.value]
-        }
-        for m in ("b8_applied", "b8_granted")
-    },
-}
 
 
 def _headline(
@@ -212,18 +208,22 @@ def _headline(
     return out
 
 
-def _structural(dims: Sequence[str]) -> dict[str, list[str]]:
-    """The structural groups of a table with these dimensions (see :data:`_STRUCTURAL`)."""
-    return _STRUCTURAL.get(frozenset(dims), {})
+def _structural(dims: Sequence[str], profile: Profile) -> dict[str, list[str]]:
+    """The structural groups of a table with these dimensions (the profile's ``structural``:
+    groups whose members are in one category of the other dimension by definition, so that a
+    100% share there discloses nothing)."""
+    return {d: list(cs) for d, cs in profile.structural.get(frozenset(dims), {}).items()}
 
 
-def _clean(cells: pd.DataFrame, dims: Sequence[str], cats: dict[str, list[str]]) -> pd.DataFrame:
+def _clean(
+    cells: pd.DataFrame, dims: Sequence[str], cats: dict[str, list[str]], vocab: _Vocabulary
+) -> pd.DataFrame:
     """Map values outside a code list to its unknown category and re-sum."""
     cells = cells.copy()
     for d in dims:
-        if d in _UNKNOWN_OF:
+        if d in vocab.unknown_of:
             known = set(cats[d])
-            cells[d] = cells[d].where(cells[d].isin(known), _UNKNOWN_OF[d])
+            cells[d] = cells[d].where(cells[d].isin(known), vocab.unknown_of[d])
     keys = [c for c in cells.columns if c != "count"]
     return cells.groupby(keys, sort=False)["count"].sum().reset_index()
 
@@ -237,7 +237,9 @@ class _Builder:
         self.window = (settings.window_first, settings.window_last)
         self.span = f"{settings.window_first}-{settings.window_last}"
         top = top_nationalities(store, self.window, TOP_NATIONALITIES)
-        self.cats = categories(settings, top)
+        self.profile = load_profile(settings.profile)
+        self.vocab = _vocabulary(self.profile)
+        self.cats = categories(settings, top, self.profile)
         self.top = top
         self.out: list[MonitorTable] = []
 
@@ -263,7 +265,7 @@ class _Builder:
         one in ``stratify`` keeps all its categories and gets no margin either."""
         only = only or {}
         cells = self.count(unit, dims, where=only)
-        cells = _clean(cells, [d for d in dims if d not in only], self.cats)
+        cells = _clean(cells, [d for d in dims if d not in only], self.cats, self.vocab)
         margins = [d for d in dims if d not in only and d not in stratify]
         cats = {d: list(only.get(d, self.cats[d])) for d in dims}
         table = CountTable.from_cells(
@@ -273,9 +275,9 @@ class _Builder:
             margins=margins,
             categories=cats,
             universe=f"{unit} {self.span}",
-            cost_weights=_cost_weights(dims, cats, margins),
-            structural=_structural(dims),
-            unknown=_unknown(dims),
+            cost_weights=_cost_weights(dims, cats, margins, self.vocab),
+            structural=_structural(dims, self.profile),
+            unknown=_unknown(dims, self.vocab),
             keep=_headline(dims, cats, margins),
         )
         rows = tuple(rows) if rows is not None else tuple(dims[:-1])
@@ -284,13 +286,13 @@ class _Builder:
 
     def nationality(self, key: str, unit: str) -> None:
         """The largest foreign nationalities by group (nationality stratifies: no Total)."""
-        foreign = [c for c in self.top if c != "NL"]
+        foreign = [c for c in self.top if c != self.profile.country]
         if not foreign:
             return
         cells = self.count(unit, ["nationality_primary", "group"],
                            where={"nationality_primary": foreign})  # fmt: skip
         cells = cells.rename(columns={"nationality_primary": "nationality"})
-        cells = _clean(cells, ["group"], self.cats)
+        cells = _clean(cells, ["group"], self.cats, self.vocab)
         table = CountTable.from_cells(
             key,
             cells,
@@ -298,7 +300,7 @@ class _Builder:
             margins=["group"],
             categories={"nationality": foreign, "group": self.cats["group"]},
             universe=f"{unit} {self.span}",
-            cost_weights=_cost_weights(["group"], self.cats, ["group"]),
+            cost_weights=_cost_weights(["group"], self.cats, ["group"], self.vocab),
         )
         self.out.append(MonitorTable(key, "people", unit, ("nationality",), "group", table))
 
@@ -313,7 +315,7 @@ class _Builder:
         n = cells["years_registered"].astype(int)
         cells = cells[n >= 2].copy()
         cells["years_registered"] = "2+"
-        cells = _clean(cells, ["years_registered", "group"], self.cats)
+        cells = _clean(cells, ["years_registered", "group"], self.cats, self.vocab)
         table = CountTable.from_cells(
             "per_years_registered",
             cells,
@@ -321,7 +323,7 @@ class _Builder:
             margins=["group"],
             categories={"years_registered": ["2+"], "group": self.cats["group"]},
             universe=f"persons {self.span}",
-            cost_weights=_cost_weights(["group"], self.cats, ["group"]),
+            cost_weights=_cost_weights(["group"], self.cats, ["group"], self.vocab),
         )
         self.out.append(
             MonitorTable(
@@ -363,7 +365,7 @@ def build_tables(store: Store, settings: Settings) -> list[MonitorTable]:
             f"the store has no registrations in the monitoring window {window[0]}-{window[1]} "
             f"(registration years in the store: {have}); set window_first and window_last"
         )
-    with unit_tables(store, window) as sources:
+    with unit_tables(store, window, load_profile(settings.profile)) as sources:
         return _build(_Builder(store, settings, sources))
 
 
@@ -379,7 +381,7 @@ def _build(b: _Builder) -> list[MonitorTable]:
         b.add(f"{p}_year_group", "victims", unit, ["year", "group"], rows=["group"],
               stratify=by_year)  # fmt: skip
         b.add(f"{p}_minor_year_group", "people", unit, ["age_band", "year", "group"],
-              rows=["group"], only={"age_band": [AgeBand.MINOR.value]},
+              rows=["group"], only={"age_band": [b.profile.age_bands.minor]},
               stratify=by_year)  # fmt: skip
         for dim in (*PEOPLE_DIMS, "reporting_organisation"):
             chapter = "organisations" if dim == "reporting_organisation" else "people"
