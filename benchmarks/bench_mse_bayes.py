@@ -8,6 +8,24 @@ Run:  flock /work/team/heavy.lock .venv/bin/python benchmarks/bench_mse_bayes.py
 R runs in the same benchmark when ``Rscript`` and the packages LCMCR and dga are installed
 (Debian's r-base-core and libgsl-dev, then ``R CMD INSTALL`` of the CRAN sources); otherwise
 its part is skipped and said so.
+
+Measured 2026-12-07 on this 2-core machine while other engineers' jobs ran (load average 5.7;
+the wall times are noisy), R 4.2.2 with LCMCR 0.4.14 and dga 2.0.2 built from their sources:
+
+    LCMCR Kosovo K=10, 20k burn-in, 20k draws thin 50, seed 1: ours 27.1 s (median 10426,
+        9078-14069, ESS 1170); R 31.3 s (median 10376, 8963-13952); R/ours 1.16
+    LCMCR ... seed 2: ours 44.3 s (median 10425, 9007-13782, ESS 654); R 35.1 s (median 10422,
+        8825-14058); R/ours 0.79
+    dga Kosovo: ours 4.69 s (median 12595); R 2.09 s (median 12595)
+    dga UKdat_5: ours 10.01 s (median 22990); R 9.16 s (median 22990)
+    two-class populations (N = 2000), 30 draws: 95% interval covers N in
+        lcmcr 24/30 (mean estimate 1902, -4.9%); stepwise 4/30 (1787, -10.6%);
+        dga 2/30 (1770, -11.5%)
+
+The sampler's CPU time per Gibbs sweep on Kosovo (15 histories, K = 10) is about 17 us; R's
+run of 1,020,500 sweeps in 31-35 s wall is about the same per sweep. LCMCR covers N in 80% of the
+two-class populations, not 95%: its posterior is centred about 5% low there (the low-catchability
+class is weakly identified with five lists), but it is the only method of the three near nominal.
 """
 
 from __future__ import annotations

@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from rich.table import Table
 
 from thbmonitor.errors import EstimationError
-from thbmonitor.mse.bootstrap import bootstrap_progress
-from thbmonitor.mse.covariate_search import search_covariate_model
-from thbmonitor.mse.covariates import CovariateFit
-from thbmonitor.mse.estimator import MultipleSystemsEstimator
 from thbmonitor.mse.table import read_capture_histories
+
+if TYPE_CHECKING:  # imported where used: a command loads only what it runs
+    import pandas as pd
+
+    from thbmonitor.mse.covariates import CovariateFit
+    from thbmonitor.mse.estimator import MultipleSystemsEstimator
 
 __all__ = [
     "BAYES_METHODS",
@@ -57,7 +58,11 @@ def run_mse_file(
     (the BIC-then-AIC path, lowest BIC) or ``main``. ``progress(done, total)`` follows the
     bootstrap.
     """
-    table = read_capture_histories(path, covariates=covariates)
+    table = read_capture_histories(path, covariates=covariates)  # refused input: stop early
+
+    from thbmonitor.mse.bootstrap import bootstrap_progress
+    from thbmonitor.mse.estimator import MultipleSystemsEstimator
+
     with bootstrap_progress(progress):
         est = MultipleSystemsEstimator(
             method=method,
@@ -70,6 +75,8 @@ def run_mse_file(
     cov_fit: CovariateFit | None = None
     cov_err: str | None = None
     if covariates:
+        from thbmonitor.mse.covariate_search import search_covariate_model
+
         try:
             cov_fit = search_covariate_model(table, covariates, method=method)
         except EstimationError as exc:
