@@ -58,8 +58,10 @@ __all__ = ["KINDS", "IngestResult", "detect_kind", "ingest_file", "prepare_rows"
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
-# Rows pseudonymised and inserted at a time (in one transaction for the whole file): three Bloom
-# filters of 1,000 bits travel as text, about 3 KB a row, so a million rows at once took GBs.
+# Rows pseudonymised and inserted at a time, in one transaction for the whole file: the
+# pseudonymised frame of a million rows and DuckDB's copy of it were in memory at once (peak
+# 3.4 GiB for 1M registrations; 2.65 GiB in chunks, most of it DuckDB holding the uncommitted
+# rows: benchmarks/bench_ingest_memory.py).
 CHUNK_ROWS = 50_000
 
 
