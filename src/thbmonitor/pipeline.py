@@ -294,10 +294,10 @@ def prepare_report(
     from thbmonitor.output_folder import check_output_folder
 
     release = Publication(settings)
+    check_output_folder(out, force=force)
     if store_path is not None:
         with open_store(store_path, read_only=True) as store:
             check_linkage(store)
-    check_output_folder(out, force=force)
     return release
 
 
