@@ -21,8 +21,9 @@ validated in a batcher of its own, and the "intake" figure was the first worker'
 run: acknowledged = stored, one registration per key, audit chain verified. Where the time
 goes: validation and pseudonymisation (ingest's, vectorised with pandas) cost 65-90 ms per
 batch whatever its size (1 or 100 submissions), so one batch per window costs about half a
-core; the rest is about 2 ms of Django per request and 1.5-2 ms of PostgreSQL. At 200/s that
-is about 8 ms per submission, 1.6 of the 2 cores, with nothing else running.
+core; the rest is about 2-3 ms of Django per request and 1.5-2 ms of PostgreSQL. At 200/s that
+would be about 8 ms per submission (estimated from these parts, not measured), 1.6 of the 2
+cores, with nothing else running.
 """
 
 from __future__ import annotations
