@@ -14,9 +14,9 @@ Measured 2026-12-07 on the shared 2-core box while other engineers' tests and be
 (load average 5-9 before the run), 2 workers x 16 threads, batch window 50 ms; goal NOT met:
 | code | rate | p50 / p95 ms | CPU ms per submission: workers, intake, PostgreSQL, client |
 |---|---|---|---|
-| main at 748994a (30 s) | 44.8/s | 1,233 / 2,019 | 7.4, 5.9 *, 2.5, 0.5 |
-| + intake process started by serve, group commit | 78.2/s | 596 / 1,127 | 3.3, 4.9, 2.0, 0.4 |
-* at 748994a serve did not start the intake process (its wiring was lost): each worker
+| as landed last session (8172cd4; 30 s) | 44.8/s | 1,233 / 2,019 | 7.4, 5.9 *, 2.5, 0.5 |
+| + intake process, group commit (b641698) | 78.2/s | 596 / 1,127 | 3.3, 4.9, 2.0, 0.4 |
+* as landed, serve did not start the intake process (its wiring was lost): each worker
 validated in a batcher of its own, and the "intake" figure was the first worker's. Every
 run: acknowledged = stored, one registration per key, audit chain verified. Where the time
 goes: validation and pseudonymisation (ingest's, vectorised with pandas) cost 65-90 ms per
