@@ -16,6 +16,10 @@ Measured 2026-12-07 on the shared 2-core box while other engineers' tests and be
 |---|---|---|---|
 | as landed last session (8172cd4; 30 s) | 44.8/s | 1,233 / 2,019 | 7.4, 5.9 *, 2.5, 0.5 |
 | + intake process, group commit (b641698) | 78.2/s | 596 / 1,127 | 3.3, 4.9, 2.0, 0.4 |
+| + a group written in one go (9f79df7) | 80.9/s | 669 / 1,081 | 2.4, 4.7, 1.4, 0.4 |
+Faults (4b92932, ``--seconds 40 --kill-after 15``): killed -9 at 15.2 s, back after 2.2 s;
+2,785 acknowledged, 2,785 stored, none missing under its key, one registration per key
+(1,242 submissions retried after a dropped connection), audit chain verified: goal met.
 * as landed, serve did not start the intake process (its wiring was lost): each worker
 validated in a batcher of its own, and the "intake" figure was the first worker's. Every
 run: acknowledged = stored, one registration per key, audit chain verified. Where the time
