@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -232,5 +233,24 @@ def export_persons(store: Store, path: str) -> int:
     )
     if frame.empty:
         raise LinkageError("no linkage in the store yet; run 'thbmonitor link' first")
-    frame.to_csv(path, index=False)
+    for column in frame.columns:
+        frame[column] = frame[column].map(spreadsheet_safe)
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.writing")  # written whole, then moved into place
+    try:
+        frame.to_csv(tmp, index=False)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return len(frame)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a leading ``'`` if a spreadsheet would read it as a formula (it begins
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return; OWASP's CSV injection rule).
+    A registration id is the reporting organisation's text: opened in Excel, ``=HYPERLINK(..)``
+    would run."""
+    return "'" + text if text.startswith(FORMULA_START) else text

@@ -68,7 +68,8 @@ def chapters(
     protected, withheld, threshold = protect_by_universe(
         tables, protect or default_protect(settings), trial
     )
-    pub = Published(tables, protected, settings.language, threshold)
+    profile = load_profile(settings.profile)
+    pub = Published(tables, protected, settings.language, threshold, profile)
     results = monitor_results(pub, settings)
     results["key_findings"] = _key_figures(results, settings)
     results["withheld_tables"] = withheld
@@ -90,7 +91,6 @@ def chapters(
             ),
         )
     )
-    profile = load_profile(settings.profile)
     by_chapter["change"].append(_change_table(results, settings.language, profile))
     model_rows = _help_model_rows(store, settings, threshold)
     results["help_model"] = help_model_results(model_rows, HELP_MODEL_METHOD)
