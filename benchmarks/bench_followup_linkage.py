@@ -23,8 +23,14 @@ Measured 2026-12-07 03:47 UTC (police threshold 0.95, 10 draws; Aalen-Johansen, 
 | 20211207 | threshold | 42.98 (41.93-44.03) misses 45 | 48.46 (47.35-49.55) misses 50 |
 | 20211207 | draws | 44.74 (43.66-45.84) covers | 50.39 (49.27-51.52) covers |
 | 20211207 | true links | 44.99 (43.93-46.04) covers | 50.56 (49.45-51.65) covers |
+| 1 | threshold | 42.80 (41.74-43.85) misses | 48.91 (47.79-50.01) covers |
+| 1 | draws | 44.12 (43.05-45.20) covers | 50.44 (49.31-51.56) covers |
+| 1 | true links | 44.56 (43.50-45.62) covers | 50.58 (49.47-51.68) covers |
+| 2 | threshold | 43.71 (42.66-44.75) misses | 48.87 (47.78-49.96) misses |
+| 2 | draws | 45.19 (44.13-46.25) covers | 50.55 (49.44-51.66) covers |
+| 2 | true links | 45.40 (44.35-46.45) covers | 50.70 (49.60-51.78) covers |
 
-39,859 links per draw (36,9xx at the threshold); the draws took 11.4 s.
+Seeds 1 and 2 at 04:40 UTC. About 39,800-40,200 links per draw; the draws took 1-11 s.
 """
 
 from __future__ import annotations
