@@ -5,6 +5,8 @@ it builds the monitor's tables, protects them as the report does, and prints:
 
 - count cells, primary (and group) cells, complementary cells, the share hidden and the
   complementary cells per primary cell (goals: at most 12% hidden, at most 2 per primary);
+- the category merges made (a small ``unknown`` into its neighbour) and the small counts shown
+  because the headline figures give them away (unknown sex per year);
 - whether every yearly total of registrations and victims, and female and male victims in
   every year, are published;
 - the time of protection and of the joint audit (goal: under 30 s);
@@ -32,6 +34,7 @@ import pandas as pd
 
 from thbmonitor.config import Settings
 from thbmonitor.disclosure import CellStatus, ProtectedTable, audit_release
+from thbmonitor.monitor.chapters import merges_made
 from thbmonitor.monitor.published import (
     TRIAL_ROUNDS,
     default_protect,
@@ -203,9 +206,17 @@ def main() -> None:
             )
             tables = build_tables(store, settings)
         print(f"{store_path}: {len(tables)} tables")
+        made = merges_made(tables, settings.disclosure_threshold)
+        for m in made["merges"]:
+            print(f"  merged {m['dimension']}: {' + '.join(m['categories'])} -> {m['into']} "
+                  f"({len(m['tables'])} tables)")  # fmt: skip
+        shown = [f"{c['table']} {c.get('year', '')}" for c in made["shown_small"]]
+        print(f"  small counts shown (given away by the headline): {', '.join(shown) or 'none'}")
         ours = run(tables, settings, "optimal (default settings)")
         run(tables, settings.replace(disclosure_time_limit=0.0), "heuristic only")
-        run(tables, settings.replace(disclosure_unknown_primary=False), "unknown categories shown")
+        with open_store(str(store_path)) as store:
+            plain = build_tables(store, settings.replace(disclosure_unknown_primary=False))
+        run(plain, settings.replace(disclosure_unknown_primary=False), "unknown categories shown")
         if args.tauargus_python:
             tau_argus(tables, args.tauargus_python, ours, args.verbose)
 

@@ -208,6 +208,7 @@ def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
 
     step("monitor tables")
     found, found_results = monitor.chapters(store, settings, release)
+    merges = found_results.pop("disclosure_merges")
     chapters += found
     results.update(collect(found_results))
 
@@ -246,6 +247,7 @@ def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
         "audit_passed": audit.passed,
         "threshold": settings.disclosure_threshold,
         "unknown_primary": settings.disclosure_unknown_primary,
+        **merges,
         "information_loss": information_loss(release.tables),
     }
     facts = {

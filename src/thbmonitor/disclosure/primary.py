@@ -54,13 +54,22 @@ def shared_values(grids: Sequence[Grid]) -> dict[str, float]:
     return values
 
 
+def shown_small_cells(grids: Sequence[Grid], rules: DisclosureRules) -> set[str]:
+    """Keys of cells whose small counts are shown: those the tables name as shown, and with
+    ``unknown_primary=False`` every cell of an unknown category."""
+    out = {k for g in grids for k in g.shown}
+    if not rules.unknown_primary:
+        out |= {k for g in grids for k in g.unknown}
+    return out
+
+
 def primary_statuses(
     grids: Sequence[Grid], rules: DisclosureRules
 ) -> tuple[dict[str, CellStatus], list[GroupRisk]]:
     """The status of every cell after primary suppression, and the group risks found."""
     values = shared_values(grids)
     t = rules.threshold
-    shown_small = set() if rules.unknown_primary else {k for g in grids for k in g.unknown}
+    shown_small = shown_small_cells(grids, rules)
     status: dict[str, CellStatus] = {}
     for key, v in values.items():
         if np.isnan(v):

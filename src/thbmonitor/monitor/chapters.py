@@ -10,6 +10,7 @@ change over time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -31,7 +32,7 @@ from thbmonitor.monitor.published import (
 )
 from thbmonitor.monitor.results import GROUPS, help_model_results, monitor_results
 from thbmonitor.monitor.sdg import registered_cells
-from thbmonitor.monitor.tables import MonitorTable, build_tables
+from thbmonitor.monitor.tables import TOTAL, MonitorTable, build_tables
 from thbmonitor.report.model import Chapter, Headline, Table, Text
 from thbmonitor.store import resolve_window
 
@@ -71,6 +72,7 @@ def chapters(
     results = monitor_results(pub, settings)
     results["key_findings"] = _key_figures(results, settings)
     results["withheld_tables"] = withheld
+    results["disclosure_merges"] = merges_made(tables, threshold)
     # published registered victims for SDG 16.2.2; the pipeline adds rates (sdg.sdg_chapter)
     results["sdg_16_2_2"] = registered_cells(pub, settings)
     span = f"{settings.window_first}-{settings.window_last}"
@@ -101,7 +103,7 @@ def chapters(
                 key=f"monitor_{key}",
                 title=texts.TITLES[key],
                 intro=_intro(key, span),
-                method=_method(key, withheld),
+                method=_method(key, withheld, by_chapter_tables(tables, key), threshold),
                 headlines=_headlines(key, results, settings),
                 tables=tuple(by_chapter[key]),
                 charts=_charts(key, pub),
@@ -170,8 +172,73 @@ def _intro(key: str, span: str) -> Text | None:
     return intros.get(key)
 
 
-def _method(key: str, withheld: list[str]) -> Text | None:
+def by_chapter_tables(tables: Sequence[MonitorTable], chapter: str) -> list[MonitorTable]:
+    return [t for t in tables if t.chapter == chapter]
+
+
+def merges_made(tables: Sequence[MonitorTable], threshold: int) -> dict[str, Any]:
+    """What disclosure control changed in the tables instead of hiding headline figures
+    (results.json ``disclosure.merges`` and ``disclosure.shown_small``): the category merges,
+    with the tables they were made in, and the small counts shown because the published
+    headline figures give them away (unknown sex per year)."""
+    merges: dict[Any, dict[str, Any]] = {}
+    for t in tables:
+        for m in t.merges:
+            merges.setdefault(m, {**m.describe, "tables": []})["tables"].append(t.key)
+    shown = []
+    for t in tables:
+        for cell in t.table.shown:
+            n = t.count(**{str(k): str(v) for k, v in cell.items()})
+            if 0 < n < threshold:
+                shown.append({"table": t.key, **{str(k): str(v) for k, v in cell.items()}})
+    return {"merges": list(merges.values()), "shown_small": shown}
+
+
+def _adjustments(tables: Sequence[MonitorTable], threshold: int) -> Text | None:
+    """The method text's account of merges and of small counts shown (en + nl)."""
+    made = merges_made(tables, threshold)
+    en: list[str] = []
+    nl: list[str] = []
+    for m in made["merges"]:
+        parts = [category_label(c, "en") for c in m["categories"]]
+        parts_nl = [category_label(c, "nl") for c in m["categories"]]
+        into = Text(category_label(m["into"], "en"), category_label(m["into"], "nl"))
+        dim = dimension_label(m["dimension"])
+        en.append(
+            f"{dim.en}: the categories {' and '.join(parts)} are merged into '{into.en}', as "
+            f"one of them has fewer than {threshold} persons somewhere (tables "
+            f"{', '.join(m['tables'])})."
+        )
+        nl.append(
+            f"{dim.nl}: de categorieën {' en '.join(parts_nl)} zijn samengevoegd tot "
+            f"'{into.nl}', omdat een ervan ergens minder dan {threshold} personen telt "
+            f"(tabellen {', '.join(m['tables'])})."
+        )
+    years = sorted({c["year"] for c in made["shown_small"] if "year" in c})
+    if years:
+        which = ", ".join("the window" if y == TOTAL else y for y in years)
+        which_nl = ", ".join("de periode" if y == TOTAL else y for y in years)
+        en.append(
+            f"Persons of unknown sex are shown even where fewer than {threshold} ({which}): "
+            "women and men per year are published, and the unknown are the total minus both."
+        )
+        nl.append(
+            f"Personen van onbekend geslacht staan er ook bij minder dan {threshold} ({which_nl}):"
+            " vrouwen en mannen per jaar worden gepubliceerd, en de onbekenden zijn het totaal "
+            "min beide."
+        )
+    if not en:
+        return None
+    return Text(" ".join(en), " ".join(nl))
+
+
+def _method(
+    key: str, withheld: list[str], tables: Sequence[MonitorTable] = (), threshold: int = 10
+) -> Text | None:
     text = _method_text(key)
+    note = _adjustments(tables, threshold)
+    if note is not None:
+        text = note if text is None else _join(text, note)
     if not withheld or key not in ("victims", "people", "organisations", "groups", "help"):
         return text
     note = Text(

@@ -59,6 +59,8 @@ _CATEGORIES: dict[str, Text] = {
     "LabourInspectorate": T("Labour Inspectorate", "Arbeidsinspectie"),
     "NGOCare": T("Care / NGO", "Zorg / ngo"),
     "Other": T("Other", "Overig"),
+    "OtherOrUnknown": T("Other or unknown", "Overig of onbekend"),
+    "no_or_unknown": T("No or unknown", "Nee of onbekend"),
     "Prostitution": T("Prostitution", "Prostitutie"),
     "PrivateSexualServices": T("Private sexual services", "Escort, thuis, hotel"),
     "RemoteInteractiveServices": T("Online sexual services", "Online seksuele diensten"),

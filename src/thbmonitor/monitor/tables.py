@@ -10,12 +10,13 @@ population and coordinates) are audited as one cell, and tables of another windo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from thbmonitor.config import Settings
 from thbmonitor.disclosure import CountTable
+from thbmonitor.disclosure.merge import Merge, merge_tables, small_cells
 from thbmonitor.engine import Store
 from thbmonitor.errors import ConfigError
 from thbmonitor.monitor.regions import PROVINCES, UNKNOWN_REGION
@@ -66,6 +67,7 @@ class MonitorTable:
     rows: tuple[str, ...]  # dimensions shown as rows
     columns: str  # dimension shown as columns
     table: CountTable = field(repr=False)
+    merges: tuple[Merge, ...] = ()  # the category merges made in this table (method text)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -212,6 +214,66 @@ def _headline(
     return out
 
 
+def _sex_headline(
+    cells: pd.DataFrame, dims: Sequence[str], margins: Sequence[str], threshold: int
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Women and men per year (and over the window, where the table has it) are headline
+    figures (Eurostat, UNODC, SDG 16.2.2): kept published where both are at least the
+    threshold. Persons of unknown sex are then that year's total minus women and men, so
+    their count is shown too, small or not (CountTable.shown). Returns (keep, shown)."""
+    if sorted(dims) != ["sex", "year"]:
+        return [], []
+    cells = cells.assign(year=cells["year"].astype(str), sex=cells["sex"].astype(str))
+    by = cells.groupby(["year", "sex"])["count"].sum()
+    years = sorted(set(cells["year"]))
+    keep: list[dict[str, str]] = []
+    shown: list[dict[str, str]] = []
+    lines = [(y, {y}) for y in years]
+    if "year" in margins:
+        lines.append((TOTAL, set(years)))
+    f, m, u = Sex.FEMALE.value, Sex.MALE.value, Sex.UNKNOWN.value
+    for label, ys in lines:
+        n = {s: sum(float(by.get((y, s), 0)) for y in ys) for s in (f, m)}
+        if n[f] >= threshold and n[m] >= threshold:
+            keep += [{"year": label, "sex": f}, {"year": label, "sex": m}]
+            shown.append({"year": label, "sex": u})
+    return keep, shown
+
+
+# Merges of a small unknown into a neighbouring category (disclosure.merge): made in every
+# table of the release that has the dimension when the unknown category has a count from 1 to
+# the threshold - 1 in one of them (and unknowns are primary-sensitive), instead of hiding it
+# and the cells that would protect it. Only where the merged category still reads well:
+# other or unknown sectors, and the answers "no" and "unknown" of help (the share helped, the
+# monitor's figure, is "yes" of all persons either way).
+MERGES: tuple[Merge, ...] = (
+    Merge("sector", (Sector.OTHER.value, Sector.UNKNOWN.value), "OtherOrUnknown"),
+    *(Merge(m, ("no", "unknown"), "no_or_unknown") for m in HELP_MEASURES),
+)
+
+
+def release_merges(tables: Sequence[MonitorTable], threshold: int) -> list[Merge]:
+    """The merges of :data:`MERGES` that a release needs: those whose unknown category is
+    small somewhere."""
+    out = []
+    for m in MERGES:
+        unknown = m.categories[-1]
+        if any(small_cells(t.table, m.dimension, unknown, threshold) for t in tables):
+            out.append(m)
+    return out
+
+
+def apply_merges(tables: Sequence[MonitorTable], merges: Sequence[Merge]) -> list[MonitorTable]:
+    """The tables with the merges made (each table records those that changed it)."""
+    out = []
+    for t in tables:
+        made = tuple(m for m in merges if m.applies(t.table))
+        if made:
+            t = replace(t, table=merge_tables([t.table], made)[0], merges=made)
+        out.append(t)
+    return out
+
+
 def _structural(dims: Sequence[str]) -> dict[str, list[str]]:
     """The structural groups of a table with these dimensions (see :data:`_STRUCTURAL`)."""
     return _STRUCTURAL.get(frozenset(dims), {})
@@ -235,6 +297,7 @@ class _Builder:
         self.store = store
         self.sources = sources or {}
         self.window = (settings.window_first, settings.window_last)
+        self.threshold = settings.disclosure_threshold
         self.span = f"{settings.window_first}-{settings.window_last}"
         top = top_nationalities(store, self.window, TOP_NATIONALITIES)
         self.cats = categories(settings, top)
@@ -266,6 +329,7 @@ class _Builder:
         cells = _clean(cells, [d for d in dims if d not in only], self.cats)
         margins = [d for d in dims if d not in only and d not in stratify]
         cats = {d: list(only.get(d, self.cats[d])) for d in dims}
+        keep, shown_small = _sex_headline(cells, dims, margins, self.threshold)
         table = CountTable.from_cells(
             key,
             cells,
@@ -276,7 +340,8 @@ class _Builder:
             cost_weights=_cost_weights(dims, cats, margins),
             structural=_structural(dims),
             unknown=_unknown(dims),
-            keep=_headline(dims, cats, margins),
+            keep=[*_headline(dims, cats, margins), *keep],
+            shown=shown_small,
         )
         rows = tuple(rows) if rows is not None else tuple(dims[:-1])
         shown = [d for d in dims if d not in rows and len(only.get(d, ())) != 1]
@@ -364,7 +429,10 @@ def build_tables(store: Store, settings: Settings) -> list[MonitorTable]:
             f"(registration years in the store: {have}); set window_first and window_last"
         )
     with unit_tables(store, window) as sources:
-        return _build(_Builder(store, settings, sources))
+        tables = _build(_Builder(store, settings, sources))
+    if not settings.disclosure_unknown_primary:
+        return tables  # small unknowns are shown: nothing to merge
+    return apply_merges(tables, release_merges(tables, settings.disclosure_threshold))
 
 
 def _build(b: _Builder) -> list[MonitorTable]:
