@@ -29,6 +29,7 @@ from thbmonitor.monitor.published import (
     default_protect,
     help_chart,
     protect_by_universe,
+    rules_from_settings,
 )
 from thbmonitor.monitor.results import GROUPS, help_model_results, monitor_results
 from thbmonitor.monitor.sdg import registered_cells
@@ -103,7 +104,9 @@ def chapters(
                 key=f"monitor_{key}",
                 title=texts.TITLES[key],
                 intro=_intro(key, span),
-                method=_method(key, withheld, by_chapter_tables(tables, key), threshold),
+                method=_method(
+                    key, withheld, by_chapter_tables(tables, key), _protection(settings), threshold
+                ),
                 headlines=_headlines(key, results, settings),
                 tables=tuple(by_chapter[key]),
                 charts=_charts(key, pub),
@@ -232,10 +235,25 @@ def _adjustments(tables: Sequence[MonitorTable], threshold: int) -> Text | None:
     return Text(" ".join(en), " ".join(nl))
 
 
+def _protection(settings: Settings) -> Text:
+    rules = rules_from_settings(settings)
+    return texts.protection(
+        rules.threshold,
+        rules.unknown_primary,
+        rules.dominance or 1.0,
+        rules.zeros_disclosive,
+        rules.required_width,
+    )
+
+
 def _method(
-    key: str, withheld: list[str], tables: Sequence[MonitorTable] = (), threshold: int = 10
+    key: str,
+    withheld: list[str],
+    tables: Sequence[MonitorTable],
+    protection: Text,
+    threshold: int,
 ) -> Text | None:
-    text = _method_text(key)
+    text = _method_text(key, protection)
     note = _adjustments(tables, threshold)
     if note is not None:
         text = note if text is None else _join(text, note)
@@ -250,13 +268,13 @@ def _method(
     return note if text is None else _join(text, note)
 
 
-def _method_text(key: str) -> Text | None:
+def _method_text(key: str, protection: Text) -> Text | None:
     if key == "change":
         return texts.CHANGE_METHOD
     if key == "help":
-        return _join(texts.HELP_METHOD, texts.PROTECTION)
+        return _join(texts.HELP_METHOD, protection)
     if key in ("victims", "groups", "people", "organisations"):
-        return _join(texts.DEFINITIONS, texts.PROTECTION)
+        return _join(texts.DEFINITIONS, protection)
     return None
 
 
