@@ -96,7 +96,8 @@ def protection(
         "year and the minors hidden last and unknown or other categories first; the totals "
         f"per year and over the window are never hidden (unless below {t}). Guarantee: all "
         "tables of this report (and of earlier releases in the disclosure ledger) were "
-        "audited together by linear programming, using every sum that ties them (totals, and the same cells in several "
+        "audited together by linear programming, using every sum that ties them (totals, "
+        "and the same cells in several "
         f"tables): from everything published, each hidden small count lies in a range at least "
         f"{width} wide, no hidden count can be derived exactly, and no hidden category can be "
         f"shown to hold {g}% of its group. No percentage, rate or test uses a hidden count.",
