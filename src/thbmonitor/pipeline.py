@@ -8,6 +8,7 @@ CLI can draw a bar while library code stays free of terminal output.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from collections.abc import Callable, Sequence
@@ -19,7 +20,7 @@ from thbmonitor import __version__
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import ConfigError, InputError
-from thbmonitor.pseudonymise import Encoder, new_key
+from thbmonitor.pseudonymise import Encoder
 from thbmonitor.report.model import Chapter, Report, Text
 from thbmonitor.store import (
     begin_linkage,
@@ -209,6 +210,7 @@ def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
     step("monitor tables")
     found, found_results = monitor.chapters(store, settings, release)
     merges = found_results.pop("disclosure_merges")
+    cell_key = found_results.pop("disclosure_cell_key")
     chapters += found
     results.update(collect(found_results))
 
@@ -241,7 +243,7 @@ def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
     from thbmonitor.disclosure import information_loss
 
     results["disclosure"] = {
-        "method": "suppression",
+        "method": settings.disclosure_method,
         "tables": len(release.tables),
         "suppressed_cells": len(audit.intervals),
         "audit_passed": audit.passed,
@@ -250,6 +252,14 @@ def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
         **merges,
         "information_loss": information_loss(release.tables),
     }
+    if cell_key is not None:
+        # the monitor's count tables are perturbed; the other chapters' tables (follow-up,
+        # linkage, hidden numbers: no plain counts of the monitor's units) stay suppressed
+        loss = cell_key.pop("information_loss")
+        results["disclosure"].update(
+            cell_key,
+            information_loss={**loss, "suppressed_chapters": information_loss(release.tables)},
+        )
     facts = {
         "version": __version__,
         "window": [settings.window_first, settings.window_last],
@@ -258,6 +268,13 @@ def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
         "language": settings.language,
     }
     return Report(title=REPORT_TITLE, chapters=chapters, results=results, facts=facts)
+
+
+def demo_key(seed: int) -> bytes:
+    """The demo's throwaway key, from its seed: a demo's output (the record keys of the
+    cell-key method among it) is then reproducible from its settings. Synthetic data only:
+    a real store's key is the secret one of the settings (key_file or key_env)."""
+    return hashlib.sha256(f"thbmonitor demo key {seed}".encode()).hexdigest().encode()
 
 
 DEMO_WINDOW = (2016, 2020)  # the demo reproduces the Victims Monitor 2016-2020 edition
@@ -305,7 +322,7 @@ def run_demo(
     store_path = out / "monitor.duckdb"
     for stale in (store_path, store_path.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
-    encoder = Encoder(new_key(), settings.bloom_bits, settings.bloom_hashes)
+    encoder = Encoder(demo_key(settings.seed), settings.bloom_bits, settings.bloom_hashes)
     inputs = [input_dir / "registrations.csv", input_dir / "police_register.parquet"]
     for optional in ("population_register.parquet", "population_denominators.csv"):
         if (input_dir / optional).exists():

@@ -122,8 +122,12 @@ def ingest_file(
         raise ValidationError(sorted(problems, key=lambda p: p.row))
     say("pseudonymising")
     rows = prepare_rows(kind.name, frame, encoder, sha)
+    keys = None
+    if kind.name == "registrations":  # for the cell-key method (thbmonitor.disclosure.cellkey)
+        ids = rows["registration_id"]
+        keys = pd.DataFrame({"registration_id": ids, "record_key": ids.map(encoder.record_key)})
     say("storing")
-    store_rows(store, kind.name, rows, sha, path.name, encoder.fingerprint)
+    store_rows(store, kind.name, rows, sha, path.name, encoder.fingerprint, keys)
     return IngestResult(path.name, kind.name, len(rows), False)
 
 
@@ -152,14 +156,21 @@ def prepare_rows(kind_name: str, frame: pd.DataFrame, encoder: Encoder, sha: str
 
 
 def store_rows(
-    store: Store, kind_name: str, rows: pd.DataFrame, sha: str, name: str, fingerprint: str
+    store: Store,
+    kind_name: str,
+    rows: pd.DataFrame,
+    sha: str,
+    name: str,
+    fingerprint: str,
+    record_keys: pd.DataFrame | None = None,
 ) -> None:
     """Insert prepared rows (see :func:`prepare_rows`) and record their source, all or nothing.
 
     ``sha`` identifies the source (a file's SHA-256, or a registry extract's digest): a source
     already recorded is refused by the store's primary key, so nothing is added twice.
     ``fingerprint`` is the key's (:func:`thbmonitor.pseudonymise.key_fingerprint`): a store
-    takes rows of one key only.
+    takes rows of one key only. ``record_keys`` (registration_id, record_key) are stored with
+    registrations in the same transaction (see :meth:`Encoder.record_key`).
     """
     kind = KINDS[kind_name]
     columns = list(rows.columns)
@@ -172,6 +183,12 @@ def store_rows(
             store.execute(f"INSERT INTO {kind.table} ({names}) SELECT {select} FROM _incoming")
         finally:
             store.unregister("_incoming")
+        if record_keys is not None:
+            store.register("_keys", record_keys[["registration_id", "record_key"]])
+            try:
+                store.execute("INSERT INTO record_keys SELECT * FROM _keys")
+            finally:
+                store.unregister("_keys")
         store.execute(
             "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?)",
             [sha, kind.name, name, len(rows), datetime.now()],

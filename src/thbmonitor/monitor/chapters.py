@@ -26,8 +26,10 @@ from thbmonitor.monitor.published import (
     TRIAL_ROUNDS,
     Protect,
     Published,
+    cell_key_loss,
     default_protect,
     help_chart,
+    perturb_monitor,
     protect_by_universe,
     rules_from_settings,
 )
@@ -65,12 +67,28 @@ def chapters(
     """
     settings = resolve_window(store, settings)
     tables = build_tables(store, settings)
-    trial = default_protect(settings, max_rounds=TRIAL_ROUNDS, time_limit=0.0)
-    protected, withheld, threshold = protect_by_universe(
-        tables, protect or default_protect(settings), trial
-    )
-    pub = Published(tables, protected, settings.language, threshold)
+    noise: Text | None = None
+    cell_key: dict[str, Any] | None = None
+    if settings.disclosure_method == "cell_key":
+        protected, ptable = perturb_monitor(tables, settings)
+        withheld: list[str] = []
+        threshold = settings.disclosure_threshold
+        d, v = ptable.max_deviation, ptable.variance
+        noise = texts.cell_key_legend(d)
+        cell_key = {
+            "max_deviation": d,
+            "variance": v,
+            "perturbation_table": ptable.describe().round(6).to_dict("records"),
+            "information_loss": cell_key_loss(protected),
+        }
+    else:
+        trial = default_protect(settings, max_rounds=TRIAL_ROUNDS, time_limit=0.0)
+        protected, withheld, threshold = protect_by_universe(
+            tables, protect or default_protect(settings), trial
+        )
+    pub = Published(tables, protected, settings.language, threshold, noise)
     results = monitor_results(pub, settings)
+    results["disclosure_cell_key"] = cell_key
     results["key_findings"] = _key_figures(results, settings)
     results["withheld_tables"] = withheld
     results["disclosure_merges"] = merges_made(tables, threshold)
@@ -236,6 +254,10 @@ def _adjustments(tables: Sequence[MonitorTable], threshold: int) -> Text | None:
 
 
 def _protection(settings: Settings) -> Text:
+    if settings.disclosure_method == "cell_key":
+        return texts.cell_key_method(
+            settings.disclosure_max_deviation, settings.disclosure_variance
+        )
     rules = rules_from_settings(settings)
     return texts.protection(
         rules.threshold,

@@ -18,7 +18,7 @@ from thbmonitor.config import Settings
 from thbmonitor.disclosure import CountTable
 from thbmonitor.disclosure.merge import Merge, merge_tables, small_cells
 from thbmonitor.engine import Store
-from thbmonitor.errors import ConfigError
+from thbmonitor.errors import ConfigError, InputError
 from thbmonitor.monitor.regions import PROVINCES, UNKNOWN_REGION
 from thbmonitor.monitor.units import HELP_MEASURES, count_cells, top_nationalities, unit_tables
 from thbmonitor.report.model import Text
@@ -68,6 +68,8 @@ class MonitorTable:
     columns: str  # dimension shown as columns
     table: CountTable = field(repr=False)
     merges: tuple[Merge, ...] = ()  # the category merges made in this table (method text)
+    # cell-key method: the inner cells' sums of record keys (dims + key_sum), else None
+    key_sums: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -286,8 +288,9 @@ def _clean(cells: pd.DataFrame, dims: Sequence[str], cats: dict[str, list[str]])
         if d in _UNKNOWN_OF:
             known = set(cats[d])
             cells[d] = cells[d].where(cells[d].isin(known), _UNKNOWN_OF[d])
-    keys = [c for c in cells.columns if c != "count"]
-    return cells.groupby(keys, sort=False)["count"].sum().reset_index()
+    sums = [c for c in ("count", "key_sum") if c in cells.columns]
+    keys = [c for c in cells.columns if c not in sums]
+    return cells.groupby(keys, sort=False)[sums].sum().reset_index()
 
 
 class _Builder:
@@ -298,6 +301,15 @@ class _Builder:
         self.sources = sources or {}
         self.window = (settings.window_first, settings.window_last)
         self.threshold = settings.disclosure_threshold
+        self.key_sums = settings.disclosure_method == "cell_key"
+        if self.key_sums and not store.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'record_keys'"
+        ):
+            raise InputError(
+                "this store has no record keys, which the cell-key method needs; open it once "
+                "for writing (e.g. ingest into it) with this version, or use "
+                "disclosure_method = 'suppression'"
+            )
         self.span = f"{settings.window_first}-{settings.window_last}"
         top = top_nationalities(store, self.window, TOP_NATIONALITIES)
         self.cats = categories(settings, top)
@@ -308,8 +320,12 @@ class _Builder:
         self, unit: str, dims: Sequence[str], where: dict[str, Sequence[str]] | None = None
     ) -> pd.DataFrame:
         return count_cells(
-            self.store, unit, dims, self.window, where=where, source=self.sources.get(unit)
-        )
+            self.store, unit, dims, self.window, where=where, source=self.sources.get(unit),
+            key_sums=self.key_sums,
+        )  # fmt: skip
+
+    def sums(self, cells: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame | None:
+        return cells[[*dims, "key_sum"]] if self.key_sums else None
 
     def add(
         self,
@@ -329,7 +345,9 @@ class _Builder:
         cells = _clean(cells, [d for d in dims if d not in only], self.cats)
         margins = [d for d in dims if d not in only and d not in stratify]
         cats = {d: list(only.get(d, self.cats[d])) for d in dims}
-        keep, shown_small = _sex_headline(cells, dims, margins, self.threshold)
+        keep, shown_small = (
+            ([], []) if self.key_sums else _sex_headline(cells, dims, margins, self.threshold)
+        )
         table = CountTable.from_cells(
             key,
             cells,
@@ -345,7 +363,11 @@ class _Builder:
         )
         rows = tuple(rows) if rows is not None else tuple(dims[:-1])
         shown = [d for d in dims if d not in rows and len(only.get(d, ())) != 1]
-        self.out.append(MonitorTable(key, chapter, unit, rows, shown[-1], table))
+        self.out.append(
+            MonitorTable(
+                key, chapter, unit, rows, shown[-1], table, key_sums=self.sums(cells, dims)
+            )
+        )
 
     def nationality(self, key: str, unit: str) -> None:
         """The largest foreign nationalities by group (nationality stratifies: no Total)."""
@@ -365,7 +387,12 @@ class _Builder:
             universe=f"{unit} {self.span}",
             cost_weights=_cost_weights(["group"], self.cats, ["group"]),
         )
-        self.out.append(MonitorTable(key, "people", unit, ("nationality",), "group", table))
+        self.out.append(
+            MonitorTable(
+                key, "people", unit, ("nationality",), "group", table,
+                key_sums=self.sums(cells, ["nationality", "group"]),
+            )
+        )  # fmt: skip
 
     def years_registered(self) -> None:
         """Persons registered in two or more years of the window, by group.
@@ -390,9 +417,10 @@ class _Builder:
         )
         self.out.append(
             MonitorTable(
-                "per_years_registered", "people", "persons", ("years_registered",), "group", table
+                "per_years_registered", "people", "persons", ("years_registered",), "group", table,
+                key_sums=self.sums(cells, ["years_registered", "group"]),
             )
-        )
+        )  # fmt: skip
 
 
 SHORT: dict[str, str] = {
@@ -430,8 +458,8 @@ def build_tables(store: Store, settings: Settings) -> list[MonitorTable]:
         )
     with unit_tables(store, window) as sources:
         tables = _build(_Builder(store, settings, sources))
-    if not settings.disclosure_unknown_primary:
-        return tables  # small unknowns are shown: nothing to merge
+    if not settings.disclosure_unknown_primary or settings.disclosure_method == "cell_key":
+        return tables  # small unknowns are shown, or nothing is hidden: nothing to merge
     return apply_merges(tables, release_merges(tables, settings.disclosure_threshold))
 
 

@@ -119,6 +119,51 @@ def protection(
     )
 
 
+def cell_key_legend(max_deviation: int) -> Text:
+    """The note under every perturbed table (there are no markers to explain)."""
+    d = max_deviation
+    return T(
+        f"Every count is perturbed by a small noise of at most {d} (cell-key method), the same "
+        "for the same cell in every table; totals are perturbed on their own, so a table need "
+        "not add up.",
+        f"Elk aantal is verstoord met een kleine ruis van hooguit {d} (celsleutelmethode), "
+        "dezelfde voor dezelfde cel in elke tabel; totalen zijn apart verstoord, dus een tabel "
+        "hoeft niet op te tellen.",
+    )
+
+
+def cell_key_method(max_deviation: int, variance: float) -> Text:
+    """The method text of the cell-key method (en + nl): what the noise is and what it means
+    for shares, rates and tests."""
+    d, v = max_deviation, variance
+    v_en, v_nl = f"{v:g}", f"{v:g}".replace(".", ",")
+    return T(
+        "Disclosure control by the cell-key method (as the ABS, Destatis and the ONS use it): "
+        "each registration has a random record key, assigned once when it is ingested; a "
+        "cell's key is the sum of its records' keys modulo 1, and the noise added to the cell "
+        f"is read with that key from a published perturbation table: at most {d} up or down, "
+        f"mean 0, variance {v_en}. So the same cell has the same value in every table and "
+        "every run, a zero stays zero, and no count is hidden; small counts may be shown as 0 "
+        "or a little more, and totals are perturbed as cells of their own, so a table need not "
+        f"add up. Shares, rates, changes and tests are computed from the published counts: "
+        f"each count may differ from the true one by up to {d}, which matters for small "
+        "counts and small differences, and adds to their uncertainty the variance "
+        f"{v_en} per count.",
+        "Beveiliging met de celsleutelmethode (zoals het ABS, Destatis en het ONS die "
+        "gebruiken): elke melding heeft een willekeurige recordsleutel, eenmalig toegekend bij "
+        "het inlezen; de sleutel van een cel is de som van de sleutels van haar records modulo "
+        "1, en de ruis op de cel wordt met die sleutel gelezen uit een gepubliceerde "
+        f"verstoringstabel: hooguit {d} omhoog of omlaag, gemiddeld 0, variantie {v_nl}. Zo "
+        "heeft dezelfde cel dezelfde waarde in elke tabel en elke run, blijft een nul nul en "
+        "wordt geen aantal verborgen; kleine aantallen kunnen als 0 of iets meer staan, en "
+        "totalen zijn als eigen cellen verstoord, dus een tabel hoeft niet op te tellen. "
+        "Aandelen, ratio's, veranderingen en toetsen zijn berekend uit de gepubliceerde "
+        f"aantallen: elk aantal kan tot {d} van het ware afwijken, wat telt bij kleine aantallen "
+        f"en kleine verschillen, en voegt per aantal de variantie {v_nl} aan hun onzekerheid "
+        "toe.",
+    )
+
+
 CHANGE_METHOD = T(
     "Year-on-year change of a count: difference with a 95% Wald interval "
     "(d ± 1.96·√(x1 + x2)), and the rate ratio with an exact 95% interval from the conditional "
