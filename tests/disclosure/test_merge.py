@@ -129,3 +129,24 @@ def test_unknown_shown_where_the_headline_gives_it_away() -> None:
 
     with pytest.raises(DisclosureError):
         protect_release([plain])
+
+
+def test_small_unknown_dominating_its_line_is_shown_not_a_contradiction() -> None:
+    """With unknown_primary=False a small unknown is shown; if it is the whole of its line
+    (all unknowns in one year) the group rule must not mark it 'x' (at least T), which no
+    value fits: the release is protected and audited (a demo at scale 0.1 crashed on it)."""
+    from thbmonitor.disclosure import DisclosureRules
+
+    rows = [(y, n, 40 + i) for i, y in enumerate(["2019", "2020"]) for n in ("NL", "EU")]
+    rows.append(("2020", "unknown", 1))
+    cells = pd.DataFrame(rows, columns=["year", "nat", "count"])
+    t = CountTable.from_cells(
+        "year_nat", cells, ["year", "nat"], categories={"year": ["2019", "2020"],
+        "nat": ["NL", "EU", "unknown"]}, unknown={"nat": ["unknown"]},
+        keep=[{"year": "2019"}, {"year": "2020"}, {}],
+    )  # fmt: skip
+    rules = DisclosureRules(unknown_primary=False)
+    release = protect_release([t], rules)
+    assert audit_release(list(release.tables), rules=rules).passed
+    f = release["year_nat"].frame
+    assert (f.loc[f["nat"] == "unknown", "status"].isin(["published", "zero"])).all()

@@ -99,6 +99,8 @@ def primary_statuses(
             if parts[top] < rules.dominance * n:
                 continue
             dom_key, tot_key = str(g.keys[inner[top]]), str(g.keys[total])
+            if dom_key in shown_small and values[dom_key] < t:
+                continue  # a small count the rules show (an unknown): shown as it is
             # zeros on a line whose total is zero are known anyway: a category that is empty
             # in the whole line of the other dimension tells nothing about this group
             zeros = [i for i, p in zip(inner, parts, strict=True) if p == 0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -91,6 +92,8 @@ def chapters(
     results["disclosure_cell_key"] = cell_key
     results["key_findings"] = _key_figures(results, settings)
     results["withheld_tables"] = withheld
+    # the tables as protected: their shown cells are those kept (protect_by_universe may relax)
+    tables = [replace(t, table=protected[t.key].table) if t.key in protected else t for t in tables]
     results["disclosure_merges"] = merges_made(tables, threshold)
     # published registered victims for SDG 16.2.2; the pipeline adds rates (sdg.sdg_chapter)
     results["sdg_16_2_2"] = registered_cells(pub, settings)

@@ -185,6 +185,17 @@ def protect_by_universe(
         try:
             release = run(protect, group)
         except DisclosureError:
+            release = None
+        if release is None and any(_relax(t) is not t for t in group):
+            # no safe pattern keeps women and men per year: they become costly cells again
+            # and the unknown sex is protected like any other small count
+            log.warning("monitor: women and men per year of '%s' cannot all be kept", universe)
+            group = [_relax(t) for t in group]
+            try:
+                release = run(protect, group)
+            except DisclosureError:
+                release = None
+        if release is None:
             seconds = budget * len(universe.split(", "))  # the budget is per universe
             keep = _largest_safe_set(group, lambda m: run(trial, m), time.monotonic() + seconds)
             dropped = [t.key for t in group if t not in keep]
@@ -199,6 +210,15 @@ def protect_by_universe(
         threshold = release.rules.threshold
         out.update({pt.name: pt for pt in release.tables if pt.name in {t.key for t in group}})
     return out, withheld, threshold
+
+
+def _relax(t: MonitorTable) -> MonitorTable:
+    """The table without its kept sex cells and its shown unknown sex (see
+    :func:`thbmonitor.monitor.tables._sex_headline`), or the table itself if it has none."""
+    keep = [c for c in t.table.keep if "sex" not in c]
+    if len(keep) == len(t.table.keep) and not t.table.shown:
+        return t
+    return replace(t, table=replace(t.table, keep=tuple(keep), shown=(), _grid=None))
 
 
 def _priority(t: MonitorTable) -> int:
