@@ -7,6 +7,7 @@
     ├── KeyMissingError             no pseudonymisation key could be found
     ├── InputError                  an input file cannot be read at all (format, missing columns)
     │   └── ValidationError         rows that break the schema; carries every problem at once
+    │       └── ReviewFileError     rows of a clerical-review file that cannot be used
     ├── StoreError                  the monitoring store is missing, locked or of another version
     ├── LinkageError                linkage cannot run (no registrations, no model, ...)
     ├── EstimationError             an estimator cannot produce a result (MSE, follow-up)
@@ -63,6 +64,21 @@ class ValidationError(InputError):
         super().__init__(
             f"{len(self.problems)} problem(s) found; nothing was imported. "
             f"Fix the rows below and ingest the file again.\n{shown}{tail}"
+        )
+
+
+class ReviewFileError(ValidationError):
+    """Rows of a clerical-review (labels) file cannot be used; nothing was stored."""
+
+    def __init__(self, problems: list[Problem], max_shown: int = 50) -> None:
+        super().__init__(problems, max_shown)
+        shown = "\n".join(f"  - {p}" for p in self.problems[:max_shown])
+        more = len(self.problems) - max_shown
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        self.args = (
+            f"{len(self.problems)} problem(s) found in the review file; no judgement was "
+            f"stored and nothing was linked. Fix the rows below and give the file again.\n"
+            f"{shown}{tail}",
         )
 
 

@@ -175,8 +175,10 @@ def link(
 
     The store is marked as linking until both are written (:func:`begin_linkage`), so that a
     run cut short between them is never reported on; ``police=False`` links persons only
-    (a report then asks for a full link). ``say`` gets the linkage's detailed progress."""
+    (a report then asks for a full link). ``say`` gets the linkage's detailed progress.
+    Clerical-review judgements kept in the store hold in both linkages."""
     from thbmonitor import linkage
+    from thbmonitor.linkage.review import apply_police_labels
 
     begin_linkage(store)
     step("link registrations into persons")
@@ -185,6 +187,7 @@ def link(
     if police:
         step("link persons to the police and population registers")
         found["police"] = linkage.link_police(store, settings, say)
+        found["police_review"] = apply_police_labels(store)
     end_linkage(store, police=police)
     return found
 

@@ -13,6 +13,14 @@ Tables
 ``registration_person``  the linkage: registration_id -> person_id (written by ``link``)
 ``registration_person_sensitivity``  the same linkage at other thresholds: threshold,
                          registration_id -> cluster label (for the hidden number's sensitivity)
+``registration_pairs``   the scored registration pairs of the last ``link`` (replaced by each
+                         run): registration_id_l < registration_id_r, the model's match weight
+                         and probability, and whether the clustering put them in one person;
+                         record ids and scores only (for review and for linkage error in MSE)
+``review_labels``        clerical-review judgements (``link --labels``): pair_kind
+                         ('registration' | 'police'), left_id, right_id, label ('match' |
+                         'non-match'), the model's probability when judged, when, and the
+                         review file's SHA-256; every later ``link`` keeps them
 ``person_police``        persons linked to police events, with the match probability
 ``person_population``    persons linked to population-register events (death, emigration)
 ``person_ids``           every person id ever issued, with the run that issued it (stable ids)
@@ -106,6 +114,15 @@ CREATE TABLE IF NOT EXISTS registration_person (
 );
 CREATE TABLE IF NOT EXISTS registration_person_sensitivity (
     threshold DOUBLE, registration_id VARCHAR, cluster BIGINT
+);
+CREATE TABLE IF NOT EXISTS registration_pairs (
+    run_id INTEGER, registration_id_l VARCHAR, registration_id_r VARCHAR,
+    match_weight DOUBLE, match_probability DOUBLE, same_person BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS review_labels (
+    pair_kind VARCHAR, left_id VARCHAR, right_id VARCHAR, label VARCHAR,
+    match_probability DOUBLE, labelled_at TIMESTAMP, source_sha256 VARCHAR,
+    PRIMARY KEY (pair_kind, left_id, right_id)
 );
 CREATE TABLE IF NOT EXISTS person_police (
     person_id VARCHAR, event_id VARCHAR, match_probability DOUBLE

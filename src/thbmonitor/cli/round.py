@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from thbmonitor.cli.common import (
     progress,
     settings_from,
 )
+
+if TYPE_CHECKING:
+    from thbmonitor.linkage.review import KindEvaluation, Rate
 
 
 @app.command("settings")
@@ -194,21 +197,61 @@ def link_command(
     skip_police: Annotated[
         bool, typer.Option("--skip-police", help="Link registrations into persons only.")
     ] = False,
+    review_sample: Annotated[
+        int | None,
+        typer.Option(
+            "--review-sample",
+            help="After linking, write the N most uncertain registration pairs and the N most "
+            "uncertain person-event links (ids and scores only) to --out, for clerical review.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="The CSV file of the review sample.")
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            help="A judged review file (pair_kind,left_id,right_id,label = match | non-match): "
+            "evaluate the linkage on it, keep the judgements in the store, and link with them.",
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Link registrations into persons (stable ids), then persons to the police register."""
     from thbmonitor.linkage import export_persons as write_persons
+    from thbmonitor.linkage import review
     from thbmonitor.pipeline import link
     from thbmonitor.store import open_store
 
+    if (review_sample is None) != (out is None):
+        raise typer.BadParameter("--review-sample N and --out FILE.csv go together")
+    if out is not None and not out.parent.is_dir():
+        raise typer.BadParameter(f"the folder of {out} does not exist", param_hint="--out")
     settings = settings_from(config)
-    with open_store(store) as db, progress() as bar:
-        task = bar.add_task("linking registrations", total=None)
-        say = lambda m: bar.update(task, description=m)  # noqa: E731
-        found = link(db, settings, say, police=not skip_police, say=say)
+    with open_store(store) as db:
+        before: list[KindEvaluation] = []
+        if labels is not None:
+            judged = review.read_labels(labels)
+            review.check_labels(db, judged, labels.name)
+            if db.scalar("SELECT count(*) FROM registration_person"):
+                before = review.evaluate(db, judged)
+            with db.transaction():
+                review.record_labels(db, judged, labels)
+            console.print(
+                f"{len(judged):,} judged pairs of {labels.name} kept in the store", highlight=False
+            )
+        with progress() as bar:
+            task = bar.add_task("linking registrations", total=None)
+            say = lambda m: bar.update(task, description=m)  # noqa: E731
+            found = link(db, settings, say, police=not skip_police, say=say)
+            bar.update(task, total=1, completed=1, description="linked")
         persons, police = found["persons"], found["police"]
-        bar.update(task, total=1, completed=1, description="linked")
         n_rows = write_persons(db, str(export_persons)) if export_persons else 0
+        after = review.evaluate(db, judged) if labels is not None else []
+        n_sample = 0
+        if review_sample is not None and out is not None:
+            n_sample = review.write_sample(review.review_sample(db, review_sample, settings), out)
     console.print(
         f"{persons.n_registrations:,} registrations -> {persons.n_persons:,} persons "
         f"({persons.n_persons_kept:,} ids kept, {persons.n_persons_new:,} new, "
@@ -224,3 +267,37 @@ def link_command(
         )
     if export_persons:
         console.print(f"{n_rows:,} rows written to {export_persons}", highlight=False)
+    if before:
+        _print_review(before, "The linkage before this review, on the judged pairs")
+    if after:
+        wrong = sum(e.false_positive + e.false_negative for e in after)
+        console.print(
+            f"after linking with the judgements: {wrong:,} judged pairs disagree with the "
+            "linkage" + (" (contradictory judgements)" if wrong else ""),
+            highlight=False,
+        )
+    if n_sample:
+        console.print(f"{n_sample:,} pairs for review written to {out}", highlight=False)
+
+
+def _print_review(evaluation: list[KindEvaluation], title: str) -> None:
+    """The evaluation on the judged pairs, with 95% Wilson intervals."""
+
+    def show(r: Rate | None) -> str:
+        return "." if r is None else f"{r.value:.3f} ({r.low:.3f}-{r.high:.3f})"
+
+    console.print(f"{title} (95% Wilson intervals):", highlight=False)
+    for e in evaluation:
+        mean = "." if e.mean_probability is None else f"{e.mean_probability:.3f}"
+        console.print(
+            f"  {e.kind} pairs: {e.n:,} judged (TP {e.true_positive}, FP {e.false_positive}, "
+            f"FN {e.false_negative}, TN {e.true_negative}); precision {show(e.precision)}, "
+            f"recall {show(e.recall)}; the model's mean match probability {mean}, judged a "
+            f"match {show(e.share_match)}",
+            highlight=False,
+        )
+    console.print(
+        "  The judged pairs were the most uncertain: these figures describe the hard cases "
+        "and bound the linkage's quality from below.",
+        highlight=False,
+    )

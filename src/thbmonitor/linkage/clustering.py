@@ -6,6 +6,11 @@ component is not a clique of links above the threshold, it re-clusters that comp
 agglomeration with an average-linkage veto: two groups join only through a link above the
 threshold *and* when the mean match weight over all pairs between them (missing pairs scored by
 the model) is at least ``veto_weight``. Components that are cliques are kept as they are.
+
+Pairs judged in clerical review are constraints: a pair judged a match (``must``) is always
+joined, with whatever else that brings along, and two groups holding a pair judged a non-match
+(``cannot``) are never joined. Contradictory judgements (A = B, B = C, A != C) leave the
+non-match standing; :attr:`ClusterResult.conflicts` counts the match judgements not kept.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class ClusterResult:
     components: int  # number of connected components at the threshold
     checked: int  # components that were not cliques and were re-clustered
     split: int  # of those, how many were split
+    conflicts: int = 0  # pairs judged a match left apart (their judgements contradict others)
 
 
 def weight_of(probability: float) -> float:
@@ -57,26 +63,30 @@ def cluster(
     veto_weight: float | None = 0.0,
     scorer: PairScorer | None = None,
     max_component: int = 60,
+    must: tuple[np.ndarray, np.ndarray] | None = None,
+    cannot: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ClusterResult:
     """Cluster nodes ``0..n-1`` from scored edges (match weights), see the module docstring.
 
     ``scorer`` scores pairs inside a component that blocking did not produce; without it those
-    pairs count as ``veto_weight`` (neutral). ``veto_weight=None`` gives connected components.
-    Components larger than ``max_component`` are not re-clustered as a whole but first cut at
-    successively higher thresholds.
+    pairs count as ``veto_weight`` (neutral). ``veto_weight=None`` gives connected components
+    (with ``must`` links added and ``cannot`` links removed, not enforced). Components larger
+    than ``max_component`` are not re-clustered as a whole but first cut at successively higher
+    thresholds. ``must`` and ``cannot`` are node pairs judged a match and a non-match.
     """
+    left, right, weight, hard = _constrained(left, right, weight, threshold_weight, must, cannot)
     strong = weight >= threshold_weight
     labels = components(n, left[strong], right[strong])
     n_comp = int(labels.max()) + 1 if n else 0
     if veto_weight is None or n == 0:
-        return ClusterResult(labels, n_comp, 0, 0)
+        return ClusterResult(labels, n_comp, 0, 0, _conflicts(labels, must))
     size = np.bincount(labels)
     edge_comp = labels[left[strong]]
     strong_edges = np.bincount(edge_comp, minlength=len(size))
     need = size * (size - 1) // 2
     suspect = np.flatnonzero((size >= 3) & (strong_edges < need))
     if len(suspect) == 0:
-        return ClusterResult(labels, n_comp, 0, 0)
+        return ClusterResult(labels, n_comp, 0, 0, _conflicts(labels, must))
 
     # all pair weights inside suspect components: scored edges first, then the missing ones
     in_suspect = np.zeros(len(size), dtype=bool)
@@ -114,6 +124,7 @@ def cluster(
             group["w"].to_numpy(),
             threshold_weight,
             veto_weight,
+            hard,
         )
         if parts.max() > 0:
             n_split += 1
@@ -125,8 +136,96 @@ def cluster(
         nodes = np.flatnonzero(labels == comp)
         n_split += _cut_large(out, nodes, left, right, weight, threshold_weight, next_label)
         next_label = int(out.max()) + 1
+    if cannot is not None and len(cannot[0]):
+        n_split += _enforce_cannot(out, left, right, weight, threshold_weight, veto_weight, hard)
     log.debug("re-clustered %d non-clique components, split %d", len(suspect), n_split)
-    return ClusterResult(out, n_comp, len(suspect), n_split)
+    return ClusterResult(out, n_comp, len(suspect), n_split, _conflicts(out, must))
+
+
+MUST, CANNOT = 1, -1
+
+
+def _constrained(
+    left: np.ndarray,
+    right: np.ndarray,
+    weight: np.ndarray,
+    threshold_weight: float,
+    must: tuple[np.ndarray, np.ndarray] | None,
+    cannot: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[tuple[int, int], int]]:
+    """The edges with judged pairs replaced: a match gets a weight above every other (joined
+    first, kept by every raised threshold), a non-match one below the threshold; and the
+    judgements as ``{(a, b): MUST | CANNOT}`` with ``a < b``."""
+    hard: dict[tuple[int, int], int] = {}
+    for pairs, kind in ((must, MUST), (cannot, CANNOT)):
+        if pairs is not None:
+            for a, b in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
+                if a != b:
+                    hard[(min(a, b), max(a, b))] = kind
+    if not hard:
+        return left, right, weight, hard
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    judged = np.array(list(hard), dtype=np.int64).reshape(-1, 2)
+    kinds = np.array(list(hard.values()), dtype=np.int64)
+    keep = ~pd.MultiIndex.from_arrays([lo, hi]).isin(
+        pd.MultiIndex.from_arrays([judged[:, 0], judged[:, 1]])
+    )
+    top = max(float(weight.max()) if len(weight) else 0.0, threshold_weight) + 20.0
+    added = np.where(kinds == MUST, top, min(threshold_weight, 0.0) - 20.0)
+    return (
+        np.concatenate([lo[keep], judged[:, 0]]),
+        np.concatenate([hi[keep], judged[:, 1]]),
+        np.concatenate([weight[keep], added]),
+        hard,
+    )
+
+
+def _conflicts(labels: np.ndarray, must: tuple[np.ndarray, np.ndarray] | None) -> int:
+    if must is None or not len(must[0]):
+        return 0
+    return int((labels[must[0]] != labels[must[1]]).sum())
+
+
+def _enforce_cannot(
+    out: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    weight: np.ndarray,
+    threshold_weight: float,
+    veto_weight: float,
+    hard: dict[tuple[int, int], int],
+) -> int:
+    """Re-cluster, with the judgements, any cluster still holding a pair judged a non-match
+    (possible only in a component cut by :func:`_cut_large`); pairs not scored are neutral."""
+    bad = sorted({int(out[a]) for (a, b), k in hard.items() if k == CANNOT and out[a] == out[b]})
+    n_split = 0
+    for label in bad:
+        nodes = np.flatnonzero(out == label)
+        member = np.zeros(len(out), dtype=bool)
+        member[nodes] = True
+        inside = member[left] & member[right]
+        known = pd.DataFrame(
+            {"a": left[inside], "b": right[inside], "w": weight[inside]}
+        ).drop_duplicates(["a", "b"])
+        grid = np.array([(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1 :]])
+        pairs = pd.DataFrame({"a": grid[:, 0], "b": grid[:, 1]}).merge(
+            known, on=["a", "b"], how="left"
+        )
+        pairs["w"] = pairs["w"].fillna(veto_weight)
+        parts = _average_veto(
+            nodes,
+            pairs["a"].to_numpy(),
+            pairs["b"].to_numpy(),
+            pairs["w"].to_numpy(),
+            threshold_weight,
+            veto_weight,
+            hard,
+        )
+        nxt = int(out.max()) + 1
+        for p in range(1, int(parts.max()) + 1):
+            out[nodes[parts == p]] = nxt + p - 1
+        n_split += int(parts.max() > 0)
+    return n_split
 
 
 def _average_veto(
@@ -136,8 +235,10 @@ def _average_veto(
     w: np.ndarray,
     threshold_weight: float,
     veto_weight: float,
+    hard: dict[tuple[int, int], int] | None = None,
 ) -> np.ndarray:
-    """Agglomerate one component: strongest link first, joined only if the mean passes."""
+    """Agglomerate one component: strongest link first, joined only if the mean passes; a
+    pair judged a match is joined regardless, groups holding a judged non-match never."""
     k = len(nodes)
     index = {int(v): i for i, v in enumerate(nodes)}
     mat = np.full((k, k), np.nan)
@@ -145,6 +246,10 @@ def _average_veto(
     ib = np.array([index[int(x)] for x in b])
     mat[ia, ib] = w
     mat[ib, ia] = w
+    judged = np.zeros((k, k), dtype=np.int8)
+    for (x, y), kind in (hard or {}).items():
+        if x in index and y in index:
+            judged[index[x], index[y]] = judged[index[y], index[x]] = kind
     group = np.arange(k)
     for e in np.argsort(-w, kind="stable"):
         if w[e] < threshold_weight:
@@ -153,7 +258,10 @@ def _average_veto(
         if ga == gb:
             continue
         sa, sb = group == ga, group == gb
-        if np.nanmean(mat[np.ix_(sa, sb)]) >= veto_weight:
+        between = judged[np.ix_(sa, sb)]
+        if (between == CANNOT).any():
+            continue
+        if judged[ia[e], ib[e]] == MUST or np.nanmean(mat[np.ix_(sa, sb)]) >= veto_weight:
             group[sb] = ga
     _, parts = np.unique(group, return_inverse=True)
     # part 0 keeps the component's label: the part holding the first node

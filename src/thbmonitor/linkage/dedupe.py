@@ -45,6 +45,8 @@ class DedupeResult:
     seconds: dict[str, float] = field(default_factory=dict)
     # clusterings of the same scored pairs at the ``sensitivity`` thresholds (labels per record)
     sensitivity: dict[float, ClusterResult] = field(default_factory=dict)
+    # the scored pairs: record_id_l < record_id_r, match_weight, match_probability
+    pairs: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
 
 def dedupe(
@@ -60,6 +62,7 @@ def dedupe(
     nationality_column: str | None = "nationality_primary",
     extra_columns: tuple[str, ...] = ("municipality",),
     sensitivity: tuple[float, ...] = (),
+    labels: pd.DataFrame | None = None,
     progress: Progress | None = None,
 ) -> DedupeResult:
     """Deduplicate the rows of ``source`` (a table or view name, qualified if need be).
@@ -67,6 +70,9 @@ def dedupe(
     ``threshold`` is the match probability of a link; ``veto_weight`` the mean match weight a
     merge must keep (``None``: plain connected components). The same scored pairs are also
     clustered (same veto and scorer) at each ``sensitivity`` threshold other than ``threshold``.
+    ``labels`` (``left_id``, ``right_id``, ``label`` = ``match`` | ``non-match``: clerical
+    review judgements) are kept by every clustering; pairs naming an id not in ``source`` are
+    left out.
     """
     say = progress or (lambda _msg: None)
     model = model or PersonModel(lsh=LshSpec())
@@ -95,7 +101,7 @@ def dedupe(
         say("scoring candidate pairs")
         edges_table = model.predict()
         edges = con.execute(
-            f"SELECT unique_id_l, unique_id_r, match_weight FROM {edges_table}"
+            f"SELECT unique_id_l, unique_id_r, match_weight, match_probability FROM {edges_table}"
         ).fetchnumpy()
         seconds["predict"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -105,19 +111,31 @@ def dedupe(
         right = np.asarray(edges["unique_id_r"], dtype=np.int64) - 1
         weight = np.asarray(edges["match_weight"], dtype=np.float64)
         scorer = _scorer(con, model)
-        result = cluster(
-            n, left, right, weight, weight_of(threshold), veto_weight=veto_weight, scorer=scorer
-        )
+        ids = con.execute(f"SELECT unique_id, record_id FROM {INPUT} ORDER BY unique_id").df()
+        must, cannot = judged_nodes(ids["record_id"], labels)
+        options: dict[str, Any] = {
+            "veto_weight": veto_weight,
+            "scorer": scorer,
+            "must": must,
+            "cannot": cannot,
+        }
+        result = cluster(n, left, right, weight, weight_of(threshold), **options)
         others = {
-            float(t): cluster(
-                n, left, right, weight, weight_of(t), veto_weight=veto_weight, scorer=scorer
-            )
+            float(t): cluster(n, left, right, weight, weight_of(t), **options)
             for t in sorted(set(sensitivity) - {threshold})
         }
-        ids = con.execute(f"SELECT unique_id, record_id FROM {INPUT} ORDER BY unique_id").df()
         seconds["cluster"] = time.perf_counter() - t0
-    clusters = pd.DataFrame(
-        {"record_id": ids["record_id"].to_numpy(), "cluster": result.labels[: len(ids)]}
+    record_ids = ids["record_id"].to_numpy()
+    clusters = pd.DataFrame({"record_id": record_ids, "cluster": result.labels[: len(ids)]})
+    # a pair is named by its two record ids, the smaller (as text) first
+    a, b = record_ids[left].astype(str), record_ids[right].astype(str)
+    pairs = pd.DataFrame(
+        {
+            "record_id_l": np.where(a < b, a, b),
+            "record_id_r": np.where(a < b, b, a),
+            "match_weight": weight,
+            "match_probability": np.asarray(edges["match_probability"], dtype=np.float64),
+        }
     )
     return DedupeResult(
         clusters=clusters,
@@ -129,6 +147,26 @@ def dedupe(
         components=components_of(n, left, right, weight, weight_of(threshold)),
         seconds=seconds,
         sensitivity=others,
+        pairs=pairs,
+    )
+
+
+def judged_nodes(
+    record_ids: pd.Series, labels: pd.DataFrame | None
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Node pairs (0-based positions in ``record_ids``) judged a match and a non-match."""
+    empty = np.zeros(0, dtype=np.int64)
+    if labels is None or labels.empty:
+        return (empty, empty), (empty, empty)
+    position = pd.Series(np.arange(len(record_ids), dtype=np.int64), index=record_ids.astype(str))
+    a = position.reindex(labels["left_id"].astype(str)).to_numpy()
+    b = position.reindex(labels["right_id"].astype(str)).to_numpy()
+    known = ~(np.isnan(a) | np.isnan(b))
+    is_match = labels["label"].to_numpy() == "match"
+    sel_m, sel_c = known & is_match, known & ~is_match
+    return (
+        (a[sel_m].astype(np.int64), b[sel_m].astype(np.int64)),
+        (a[sel_c].astype(np.int64), b[sel_c].astype(np.int64)),
     )
 
 

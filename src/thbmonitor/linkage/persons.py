@@ -19,6 +19,7 @@ from thbmonitor.linkage.dedupe import SENSITIVITY_THRESHOLDS, DedupeResult, Prog
 from thbmonitor.linkage.identity import next_id_number, reconcile
 from thbmonitor.linkage.model import PersonModel
 from thbmonitor.linkage.prepare import REGISTRATION_AGE, LshSpec
+from thbmonitor.linkage.review import REGISTRATION, stored_labels
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,15 @@ def link_registrations(
     ``person_id_changes`` and one ``linkage_runs`` row holding the trained Splink model and the
     clustering options as JSON. Ids of persons known from earlier runs are kept. The same scored
     pairs clustered at :data:`~thbmonitor.linkage.dedupe.SENSITIVITY_THRESHOLDS` go to
-    ``registration_person_sensitivity`` (replaced; cluster labels, not person ids).
+    ``registration_person_sensitivity`` (replaced; cluster labels, not person ids). The
+    scored pairs go to ``registration_pairs`` (replaced; see :func:`pairs_frame`). Pairs judged
+    in clerical review (``review_labels``) are kept: joined when judged a match, apart when not.
     """
     n = int(store.scalar("SELECT count(*) FROM registrations") or 0)
     if n < 2:
         raise LinkageError("fewer than two registrations in the store; ingest some first")
     t0 = time.perf_counter()
+    labels = stored_labels(store, REGISTRATION)
     result = dedupe(
         store.con,
         "registrations",
@@ -78,6 +82,7 @@ def link_registrations(
         model=build_model(settings),
         age_column=REGISTRATION_AGE,
         sensitivity=SENSITIVITY_THRESHOLDS,
+        labels=labels,
         progress=progress,
     )
     clusters = result.clusters.rename(columns={"record_id": "registration_id"})
@@ -100,6 +105,8 @@ def link_registrations(
         "components": result.clustering.components,
         "components_rechecked": result.clustering.checked,
         "components_split": result.clustering.split,
+        "review_labels": len(labels),
+        "review_conflicts": result.clustering.conflicts,
         "n_persons_split": rec.n_split,
         "sensitivity_persons": {
             str(t): len(np.unique(c.labels)) for t, c in result.sensitivity.items()
@@ -107,18 +114,26 @@ def link_registrations(
         "seconds": seconds,
     }
     sensitivity = _sensitivity_frame(result)
+    pairs = pairs_frame(result.pairs, rec.assignment)
     with store.transaction():
         store.execute("DELETE FROM registration_person")
         store.execute("DELETE FROM registration_person_sensitivity")
+        store.execute("DELETE FROM registration_pairs")
         store.register("_lk_assignment", rec.assignment)
         store.register("_lk_new_ids", pd.DataFrame({"person_id": rec.new_ids}))
         store.register("_lk_changes", rec.changes)
         store.register("_lk_sensitivity", sensitivity)
+        store.register("_lk_pairs_scored", pairs)
         try:
             store.execute("INSERT INTO registration_person SELECT * FROM _lk_assignment")
             store.execute(
                 "INSERT INTO registration_person_sensitivity "
                 "SELECT threshold, registration_id, cluster FROM _lk_sensitivity"
+            )
+            store.execute(
+                "INSERT INTO registration_pairs SELECT ?, registration_id_l, registration_id_r, "
+                "match_weight, match_probability, same_person FROM _lk_pairs_scored",
+                [run_id],
             )
             store.execute("INSERT INTO person_ids SELECT person_id, ? FROM _lk_new_ids", [run_id])
             store.execute(
@@ -127,7 +142,13 @@ def link_registrations(
                 [run_id],
             )
         finally:
-            for name in ("_lk_assignment", "_lk_new_ids", "_lk_changes", "_lk_sensitivity"):
+            for name in (
+                "_lk_assignment",
+                "_lk_new_ids",
+                "_lk_changes",
+                "_lk_sensitivity",
+                "_lk_pairs_scored",
+            ):
                 store.unregister(name)
         store.execute(
             "INSERT INTO linkage_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -159,6 +180,25 @@ def link_registrations(
         seconds=seconds,
         dedupe=result,
     )
+
+
+def pairs_frame(pairs: pd.DataFrame, assignment: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``registration_pairs``: the scored pairs (``record_id_l/_r``, as from
+    :class:`~thbmonitor.linkage.dedupe.DedupeResult`) named by registration id, with
+    ``same_person`` from the assignment (``registration_id``, ``person_id``)."""
+    person = assignment.set_index("registration_id")["person_id"]
+    out = pd.DataFrame(
+        {
+            "registration_id_l": pairs["record_id_l"].to_numpy(),
+            "registration_id_r": pairs["record_id_r"].to_numpy(),
+            "match_weight": pairs["match_weight"].to_numpy(dtype=np.float64),
+            "match_probability": pairs["match_probability"].to_numpy(dtype=np.float64),
+        }
+    )
+    left = person.reindex(out["registration_id_l"]).to_numpy()
+    right = person.reindex(out["registration_id_r"]).to_numpy()
+    out["same_person"] = left == right
+    return out
 
 
 def _sensitivity_frame(result: DedupeResult) -> pd.DataFrame:

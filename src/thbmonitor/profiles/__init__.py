@@ -1,0 +1,256 @@
+"""Country profiles: a country's code lists, file layout and monitor groupings, as data.
+
+A profile is a folder holding ``profile.toml`` (layout, field -> code list, groups, age bands,
+nationality groups), ``codes.csv`` (every code list: code, HTCDS 2.0 code, labels, accepted
+spellings), ``eu.csv`` (EU membership by date) and ``regions.csv`` (municipality -> region).
+The package ships some (``nl``, ``htcds``: :func:`profile_names`); a user's copy is any folder
+(``thbmonitor profile copy``). Other parts keep their own files in the folder (the delivery codes
+in ``deliveries.toml``) and find it as :attr:`Profile.path`.
+
+>>> from thbmonitor.profiles import load_profile
+>>> nl = load_profile("nl")
+>>> nl.monitor_group(["SexualExploitation"], ["NL"])
+'domestic_sexual'
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from collections.abc import Mapping
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from thbmonitor.errors import ConfigError
+from thbmonitor.profiles.model import (
+    AgeBands,
+    CodeList,
+    GroupRule,
+    InputLayout,
+    Nationality,
+    Profile,
+    normalise,
+    region_key,
+)
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "FILES",
+    "KINDS",
+    "CodeList",
+    "Profile",
+    "default_profile",
+    "load_profile",
+    "profile_names",
+]
+
+DEFAULT_PROFILE = "nl"
+PACKAGE_DIR = Path(__file__).parent
+FILES: tuple[str, ...] = ("profile.toml", "codes.csv", "eu.csv", "regions.csv")
+KINDS: tuple[str, ...] = ("registrations", "police", "population", "population_denominators")
+
+
+def profile_names() -> tuple[str, ...]:
+    """The profiles the package ships."""
+    return tuple(sorted(p.parent.name for p in PACKAGE_DIR.glob("*/profile.toml")))
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """A shipped profile by name (``nl``, ``htcds``) or a profile folder (a user's copy)."""
+    folder = _folder(name_or_path)
+    return _load(folder.resolve())
+
+
+def default_profile() -> Profile:
+    return load_profile(DEFAULT_PROFILE)
+
+
+def _folder(name_or_path: str | Path) -> Path:
+    text = str(name_or_path)
+    if text in profile_names():
+        return PACKAGE_DIR / text
+    folder = Path(name_or_path)
+    if folder.is_file() and folder.name == "profile.toml":
+        folder = folder.parent
+    if not (folder / "profile.toml").is_file():
+        raise ConfigError(
+            f"profile {text!r}: not a shipped profile ({', '.join(profile_names())}) nor a "
+            "folder holding profile.toml; copy one with 'thbmonitor profile copy NAME DIR'"
+        )
+    return folder
+
+
+@lru_cache(maxsize=16)
+def _load(folder: Path) -> Profile:
+    where = f"profile {folder.name} ({folder})"
+    try:
+        with open(folder / "profile.toml", "rb") as fh:
+            doc = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: profile.toml is not valid TOML ({exc})") from None
+    try:
+        return _build(folder, doc, where)
+    except (LookupError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {_why(exc)}") from None
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing key {exc.args[0]!r}"
+    if isinstance(exc, LookupError):
+        return f"unknown text encoding ({exc})"
+    return str(exc)
+
+
+def _build(folder: Path, doc: Mapping[str, Any], where: str) -> Profile:
+    code_lists = _code_lists(folder / "codes.csv")
+    fields = {str(k): str(v) for k, v in doc.get("fields", {}).items()}
+    for field_name, list_name in fields.items():
+        if list_name not in code_lists:
+            raise ValueError(f"field {field_name} names code list {list_name!r}, not in codes.csv")
+    country = str(doc["country"])
+    nat = doc["nationality"]
+    nationality = Nationality(
+        country=country,
+        unknown_codes=frozenset(str(c) for c in nat.get("unknown", [])),
+        own=str(nat["own"]),
+        other_eu=str(nat["other_eu"]),
+        non_eu=str(nat["non_eu"]),
+        unknown=str(nat["unknown_group"]),
+        eu=_eu(folder / "eu.csv"),
+    )
+    ages = doc["age_bands"]
+    bands = tuple(
+        (str(b["code"]), int(b["below"]) if "below" in b else None) for b in ages["bands"]
+    )
+    if not bands or bands[-1][1] is not None or any(b is None for _, b in bands[:-1]):
+        raise ValueError("age_bands: every band but the last needs 'below'; the last none")
+    if bands[0][1] != 18:
+        raise ValueError("age_bands: the first band must be the minors (below = 18)")
+    groups = doc["groups"]
+    order = tuple(str(g) for g in groups["order"])
+    rules = tuple(
+        GroupRule(str(r["form"]), str(r["group"]), r.get("own_nationality"))
+        for r in groups.get("rules", [])
+    )
+    forms = code_lists[fields["forms_of_exploitation"]].codes
+    for rule in rules:
+        if rule.group not in order or rule.form not in forms:
+            raise ValueError(f"groups: the rule for {rule.form} names an unknown form or group")
+    if groups["default"] not in order:
+        raise ValueError("groups: 'default' is not one of 'order'")
+    layout_doc = doc.get("input", {})
+    layout = InputLayout(
+        delimiter=str(layout_doc.get("delimiter", ",")),
+        encoding=str(layout_doc.get("encoding", "utf-8")),
+        date_formats=tuple(layout_doc.get("date_formats", ["%Y-%m-%d"])),
+        multi_separator=str(layout_doc.get("multi_separator", ";")),
+        true=tuple(str(v) for v in layout_doc.get("true", ["1"])),
+        false=tuple(str(v) for v in layout_doc.get("false", ["0"])),
+        columns={
+            kind: {str(k): str(v) for k, v in doc.get("columns", {}).get(kind, {}).items()}
+            for kind in KINDS
+        },
+    )
+    if len(layout.delimiter) != 1:
+        raise ValueError("input.delimiter must be one character")
+    "".encode(layout.encoding)  # an unknown encoding raises LookupError -> caught below
+    regions, region_order = _regions(folder / "regions.csv")
+    organisations = code_lists[fields["reporting_organisation"]].codes
+    consent = frozenset(
+        str(c) for c in doc.get("reporting_organisation", {}).get("consent_not_required", [])
+    )
+    if not consent <= set(organisations):
+        raise ValueError("reporting_organisation.consent_not_required names an unknown code")
+    return Profile(
+        name=str(doc.get("name", folder.name)),
+        title=str(doc.get("title", folder.name)),
+        path=folder,
+        country=country,
+        layout=layout,
+        code_lists=code_lists,
+        field_lists=fields,
+        consent_not_required=consent,
+        nationality=nationality,
+        age_bands=AgeBands(bands, str(ages["unknown"])),
+        groups=order,
+        group_default=str(groups["default"]),
+        group_rules=rules,
+        group_labels={str(k): (str(v[0]), str(v[1])) for k, v in groups.get("labels", {}).items()},
+        regions=regions,
+        region_order=region_order,
+        region_unknown=str(doc.get("regions", {}).get("unknown", "unknown")),
+    )
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise ValueError(f"{path.name} is missing")
+    with open(path, encoding="utf-8", newline="") as fh:
+        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def _code_lists(path: Path) -> dict[str, CodeList]:
+    """codes.csv: ``list, code, htcds, label_en, label_nl, spellings``.
+
+    ``spellings`` (``|``-separated) are the values a file may hold for the code, the first one
+    being how files of this profile write it; empty means the code itself."""
+    gathered: dict[str, dict[str, Any]] = {}
+    for number, row in enumerate(_rows(path), start=1):
+        name, code = row["list"], row["code"]
+        if not name or not code:
+            raise ValueError(f"codes.csv row {number}: 'list' and 'code' are required")
+        entry = gathered.setdefault(
+            name, {"codes": [], "htcds": {}, "labels": {}, "spellings": {}, "written": {}}
+        )
+        if code in entry["codes"]:
+            raise ValueError(f"codes.csv row {number}: code {code!r} twice in list {name}")
+        entry["codes"].append(code)
+        if row.get("htcds"):
+            entry["htcds"][code] = row["htcds"]
+        if row.get("label_en") or row.get("label_nl"):
+            entry["labels"][code] = (row.get("label_en") or code, row.get("label_nl") or code)
+        spellings = [s.strip() for s in (row.get("spellings") or "").split("|") if s.strip()]
+        if spellings:
+            entry["written"][code] = spellings[0]
+        for spelling in (code, *spellings):
+            known = entry["spellings"].get(normalise(spelling))
+            if known is not None and known != code:
+                raise ValueError(
+                    f"codes.csv row {number}: spelling {spelling!r} of list {name} stands for "
+                    f"both {known} and {code}"
+                )
+            entry["spellings"][normalise(spelling)] = code
+    return {
+        name: CodeList(
+            name,
+            tuple(e["codes"]),
+            e["htcds"],
+            e["labels"],
+            e["spellings"],
+            e["written"],
+        )
+        for name, e in gathered.items()
+    }
+
+
+def _eu(path: Path) -> dict[str, tuple[date, date | None]]:
+    """eu.csv: ``country, joined, left`` (left: the first day outside the EU, or empty)."""
+    out: dict[str, tuple[date, date | None]] = {}
+    for row in _rows(path):
+        left = date.fromisoformat(row["left"]) if row.get("left") else None
+        out[row["country"]] = (date.fromisoformat(row["joined"]), left)
+    return out
+
+
+def _regions(path: Path) -> tuple[dict[str, str], tuple[str, ...]]:
+    """regions.csv: ``municipality, region``; regions in the order they first appear."""
+    regions: dict[str, str] = {}
+    order: list[str] = []
+    for row in _rows(path):
+        regions[region_key(row["municipality"])] = row["region"]
+        if row["region"] not in order:
+            order.append(row["region"])
+    return regions, tuple(order)
