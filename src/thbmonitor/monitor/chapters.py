@@ -229,14 +229,15 @@ def _adjustments(tables: Sequence[MonitorTable], threshold: int) -> Text | None:
         into = Text(category_label(m["into"], "en"), category_label(m["into"], "nl"))
         dim = dimension_label(m["dimension"])
         en.append(
-            f"{dim.en}: the categories {' and '.join(parts)} are merged into '{into.en}', as "
-            f"one of them has fewer than {threshold} persons somewhere (tables "
-            f"{', '.join(m['tables'])})."
+            f"{dim.en}: the categories {' and '.join(parts)} are merged into '{into.en}' "
+            f"(tables {', '.join(m['tables'])}): the last counts less than {threshold} "
+            "somewhere, and would otherwise be hidden together with the cells that protect it."
         )
         nl.append(
             f"{dim.nl}: de categorieën {' en '.join(parts_nl)} zijn samengevoegd tot "
-            f"'{into.nl}', omdat een ervan ergens minder dan {threshold} personen telt "
-            f"(tabellen {', '.join(m['tables'])})."
+            f"'{into.nl}' (tabellen {', '.join(m['tables'])}): de laatste telt ergens minder "
+            f"dan {threshold} en zou anders verborgen zijn, samen met de cellen die haar "
+            "beschermen."
         )
     years = sorted({c["year"] for c in made["shown_small"] if "year" in c})
     if years:
