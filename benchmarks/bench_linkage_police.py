@@ -140,27 +140,35 @@ def _pad_copy(base: str, target: str, events: int) -> int:
     return n
 
 
+def prepare_store(world: Path, events: int = 0) -> Path:
+    """The world ingested with a fixed key and its registrations linked
+    (``<world>/bench_police.duckdb``), padded to ``events`` rows when given (in a child
+    process, so that the peak RSS printed is that of the linkage alone); built once."""
+    base = world / "bench_police.duckdb"
+    if not base.exists():
+        t = time.perf_counter()
+        with open_store(str(base), create=True) as store:
+            ingest_file(store, world / "registrations.csv", Encoder(KEY))
+            ingest_file(store, world / "police_register.parquet", Encoder(KEY))
+            link_registrations(store, Settings())
+        print(f"ingest and link registrations: {time.perf_counter() - t:.1f} s")
+    if not events:
+        return base
+    source = world / f"bench_police_{events}.duckdb"
+    if not source.exists():
+        t = time.perf_counter()
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            n = pool.apply(_pad_copy, (str(base), str(source), events))
+        print(f"padded register to {n:,} events in {time.perf_counter() - t:.1f} s")
+    return source
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--world", type=Path, required=True)
     ap.add_argument("--events", type=int, default=0, help="pad the register to this many rows")
     args = ap.parse_args()
-    base = args.world / "bench_police.duckdb"
-    if not base.exists():
-        t = time.perf_counter()
-        with open_store(str(base), create=True) as store:
-            ingest_file(store, args.world / "registrations.csv", Encoder(KEY))
-            ingest_file(store, args.world / "police_register.parquet", Encoder(KEY))
-            link_registrations(store, Settings())
-        print(f"ingest and link registrations: {time.perf_counter() - t:.1f} s")
-    source = base
-    if args.events:  # padded once, in a child process: its memory is not the linkage's
-        source = args.world / f"bench_police_{args.events}.duckdb"
-        if not source.exists():
-            t = time.perf_counter()
-            with multiprocessing.get_context("spawn").Pool(1) as pool:
-                n = pool.apply(_pad_copy, (str(base), str(source), args.events))
-            print(f"padded register to {n:,} events in {time.perf_counter() - t:.1f} s")
+    source = prepare_store(args.world, args.events)
     run = args.world / "bench_police_run.duckdb"
     shutil.copy(source, run)
     with open_store(str(run), create=True) as store:

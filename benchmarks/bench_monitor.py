@@ -32,38 +32,38 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from thbmonitor.config import Settings
 from thbmonitor.monitor import build_tables, chapters
-from thbmonitor.schema import (MonitorGroup, ReportingOrganisation, ResidenceStatus, Sector,
-                               age_band, nationality_group)
+from thbmonitor.profiles import load_profile
 from thbmonitor.store import open_store
 
 per_year, path = int(sys.argv[1]), sys.argv[2]
+nl = load_profile("nl")
 rng = np.random.default_rng(20211207)
 n = per_year * 10
 n_persons = int(n / 1.4)
 person = rng.integers(0, n_persons, n)
 year = rng.integers(2012, 2022, n)
 nat = rng.choice(["NL"] * 5 + ["PL", "RO", "BG", "NG", "UA", "VN", "ER", "HU", "MA", "XX"], n)
-groups = rng.choice([g.value for g in MonitorGroup], n, p=[.2, .3, .25, .15, .1])
+groups = rng.choice(list(nl.groups), n, p=[.2, .3, .25, .15, .1])
 groups = np.where(np.isin(groups, ["domestic_sexual", "cross_border_sexual"]),
                   np.where(nat == "NL", "domestic_sexual", "cross_border_sexual"), groups)
 age = rng.integers(12, 60, n)
 regs = pd.DataFrame({
     "registration_id": [f"R{i:08d}" for i in range(n)],
-    "reporting_organisation": rng.choice([o.value for o in ReportingOrganisation], n),
+    "reporting_organisation": rng.choice(list(nl.field_codes("reporting_organisation")), n),
     "registration_date": pd.to_datetime(year.astype(str) + "-01-01")
         + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
     "registration_year": year,
     "sex": rng.choice(["F", "F", "F", "M", "U"], n),
     "nationality_primary": nat,
-    "nationality_group": [nationality_group(c).value for c in nat],
-    "residence_status": rng.choice([s.value for s in ResidenceStatus], n),
+    "nationality_group": [nl.nationality.group_of(c) for c in nat],
+    "residence_status": rng.choice(list(nl.field_codes("residence_status")), n),
     "municipality": rng.choice(["Amsterdam", "Rotterdam", "Den Haag", "Utrecht", "Venlo",
                                 "Eindhoven", "Groningen", "Zwolle", "Elders"], n),
     "monitor_group": groups,
-    "sector": rng.choice([s.value for s in Sector], n),
+    "sector": rng.choice(list(nl.field_codes("sector")), n),
     "shelter": rng.random(n) < 0.35, "b8_applied": rng.random(n) < 0.2,
     "b8_granted": rng.random(n) < 0.1, "care_referral": rng.random(n) < 0.5,
-    "age_band": [age_band(int(a)).value for a in age],
+    "age_band": [nl.age_band(int(a)) for a in age],
 })
 store = open_store(path, create=True)
 store.register("r", regs)

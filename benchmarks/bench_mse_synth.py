@@ -200,6 +200,22 @@ def _chapter(table: CaptureTable, seed: int, fit: dict[str, Any]) -> pd.DataFram
     return series.by_year
 
 
+def _per_year_bayes(table: CaptureTable, method: str, seed: int) -> pd.DataFrame:
+    """LCMCR (K = 10, LCMCR's default 10,000 burn-in and 1,000 draws thinned by 10) or dga
+    (delta 1/2^k) on each year's histories pooled over the strata."""
+    from thbmonitor.mse.dga import fit_dga
+    from thbmonitor.mse.lcmcr import fit_lcmcr
+
+    rows = []
+    years = table.covariates["year"].to_numpy()
+    for year in sorted(set(years)):
+        part = table.subset(years == year).collapse()
+        res = fit_lcmcr(part, seed=seed) if method == "lcmcr" else fit_dga(part)
+        iv = res.interval
+        rows.append({"year": year, "estimate": res.estimate, "lower": iv.lower, "upper": iv.upper})
+    return pd.DataFrame(rows)
+
+
 def _models(seed: int) -> dict[str, Callable[[CaptureTable], pd.DataFrame]]:
     s = Settings(seed=seed)
     fit = {"method": s.mse_method, "maxorder": s.mse_maxorder, "pthresh": s.mse_pthresh}
@@ -217,6 +233,8 @@ def _models(seed: int) -> dict[str, Callable[[CaptureTable], pd.DataFrame]]:
         "per year, main": lambda t: estimate_by_stratum(
             t, "year", method="main", maxorder=s.mse_maxorder, seed=seed
         ),
+        "per year, lcmcr": lambda t: _per_year_bayes(t, "lcmcr", seed),
+        "per year, dga": lambda t: _per_year_bayes(t, "dga", seed),
     }
 
 

@@ -44,6 +44,11 @@ class Settings:
         "2023-12-31", "Data end date (YYYY-MM-DD): censoring date of the follow-up."
     )
     language: str = setting("en", "Language of the report: 'en' or 'nl'.")
+    profile: str = setting(
+        "nl",
+        "Country profile: code lists, file layout and the monitor's groups; a shipped profile "
+        "(nl, htcds) or a profile folder (see 'thbmonitor profile').",
+    )
     # -- pseudonymisation -------------------------------------------------------------------
     key_file: str = setting("", "File holding the secret pseudonymisation key (hex or text).")
     key_env: str = setting(
@@ -56,7 +61,7 @@ class Settings:
         0.9, "Match probability above which two registrations are the same person."
     )
     police_link_threshold: float = setting(
-        0.99, "Match probability above which a person is linked to a police-register event."
+        0.95, "Match probability above which a person is linked to a police-register event."
     )
     # -- follow-up --------------------------------------------------------------------------
     followup_entry: str = setting(
@@ -196,6 +201,9 @@ def _check(s: Settings) -> None:
         raise ConfigError("give window_last too when window_first is set")
     if s.language not in ("en", "nl"):
         raise ConfigError("language must be 'en' or 'nl'")
+    from thbmonitor.profiles import load_profile
+
+    load_profile(s.profile)  # a profile that does not load is a ConfigError naming it
     if not 1 <= s.followup_years <= 30:
         raise ConfigError("followup_years must be a whole number of years from 1 to 30")
     if s.followup_entry not in ("first", "episode"):

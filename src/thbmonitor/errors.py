@@ -21,6 +21,7 @@ dates, identifiers): rows are referred to by number and fields by name.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -56,13 +57,17 @@ class Problem:
 class ValidationError(InputError):
     """Rows of an input file break the schema. Carries every problem found, not only the first."""
 
-    def __init__(self, problems: list[Problem], max_shown: int = 50) -> None:
+    def __init__(
+        self, problems: list[Problem], max_shown: int = 50, notes: Sequence[str] = ()
+    ) -> None:
         self.problems = list(problems)
+        self.notes = list(notes)  # e.g. the values a country profile cannot map, by column
         shown = "\n".join(f"  - {p}" for p in self.problems[:max_shown])
         more = len(self.problems) - max_shown
         tail = f"\n  ... and {more} more" if more > 0 else ""
+        head = "".join(f"{n}\n" for n in self.notes)
         super().__init__(
-            f"{len(self.problems)} problem(s) found; nothing was imported. "
+            f"{len(self.problems)} problem(s) found; nothing was imported. {head}"
             f"Fix the rows below and ingest the file again.\n{shown}{tail}"
         )
 

@@ -155,12 +155,21 @@ class Publication:
         )
 
 
-def ingest_files(store: Store, files: list[Path], encoder: Encoder, step: Step = _quiet) -> None:
+def ingest_files(
+    store: Store,
+    files: list[Path],
+    encoder: Encoder,
+    step: Step = _quiet,
+    profile: str | Path | None = None,
+) -> None:
+    """Ingest files written in a country profile's layout (default: the default profile)."""
     from thbmonitor.ingest import ingest_file
+    from thbmonitor.profiles import DEFAULT_PROFILE, load_profile
 
+    country = load_profile(profile or DEFAULT_PROFILE)
     for path in files:
         step(f"ingest {path.name}")
-        ingest_file(store, path, encoder)
+        ingest_file(store, path, encoder, profile=country)
 
 
 def link(
@@ -305,10 +314,12 @@ def run_demo(
 ) -> RunResult:
     """synth -> ingest -> link -> analyse -> report, in ``out``, with a throwaway key.
 
-    ``out/input/`` gets the synthetic world, ``out/monitor.duckdb`` the store, and ``out`` the
-    report, results.json, tables/*.csv and tables.xlsx. A store left by an earlier demo in the
-    same folder is replaced.
+    ``out/input/`` gets the synthetic world in the layout of the settings' country profile,
+    ``out/monitor.duckdb`` the store, and ``out`` the report, results.json, tables/*.csv and
+    tables.xlsx. A store left by an earlier demo in the same folder is replaced.
     """
+    from thbmonitor.profiles import load_profile
+    from thbmonitor.profiles.write import write_world
     from thbmonitor.synth import WorldParams, generate
 
     if not settings.window_last:
@@ -322,6 +333,7 @@ def run_demo(
     if background_events is not None:
         params = params.replace(background_events=background_events)
     generate(params, input_dir)
+    write_world(input_dir, load_profile(settings.profile))
     store_path = out / "monitor.duckdb"
     for stale in (store_path, store_path.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
@@ -331,6 +343,6 @@ def run_demo(
         if (input_dir / optional).exists():
             inputs.append(input_dir / optional)
     with open_store(store_path, create=True) as store:
-        ingest_files(store, inputs, encoder, step)
+        ingest_files(store, inputs, encoder, step, settings.profile)
         link(store, settings, step)
     return run_report(store_path, settings, out, step)

@@ -11,17 +11,11 @@ import pytest
 
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
-from thbmonitor.schema import (
-    MonitorGroup,
-    ReportingOrganisation,
-    ResidenceStatus,
-    Sector,
-    age_band,
-    nationality_group,
-)
+from thbmonitor.profiles import load_profile
 from thbmonitor.store import begin_linkage, end_linkage, open_store
 
 NATIONALITIES = ["NL"] * 6 + ["PL"] * 3 + ["RO", "BG", "NG", "UA", "VN", "ER", "XX", "HU"]
+NL = load_profile("nl")
 MUNICIPALITIES = ["Amsterdam", "rotterdam ", "Den Haag", "Eindhoven", "Nowhere", None, "Venlo"]
 
 
@@ -40,9 +34,7 @@ def make_registrations(seed: int = 7, n_persons: int = 900) -> tuple[pd.DataFram
                 days=int(rng.integers(0, 28))
             )
             nat = str(rng.choice(NATIONALITIES))
-            form_group = str(
-                rng.choice([g.value for g in MonitorGroup], p=[0.2, 0.25, 0.3, 0.15, 0.1])
-            )
+            form_group = str(rng.choice(list(NL.groups), p=[0.2, 0.25, 0.3, 0.15, 0.1]))
             if form_group in ("domestic_sexual", "cross_border_sexual"):
                 form_group = "domestic_sexual" if nat == "NL" else "cross_border_sexual"
             age = None if rng.random() < 0.05 else int(rng.integers(12, 60))
@@ -52,25 +44,25 @@ def make_registrations(seed: int = 7, n_persons: int = 900) -> tuple[pd.DataFram
                 {
                     "registration_id": rid,
                     "reporting_organisation": str(
-                        rng.choice([o.value for o in ReportingOrganisation])
+                        rng.choice(list(NL.field_codes("reporting_organisation")))
                     ),
                     "registration_date": day.date(),
                     "registration_year": year,
                     "sex": str(rng.choice(["F", "F", "M", "U"])),
                     "nationality": nat,
                     "nationality_primary": nat,
-                    "nationality_group": nationality_group(nat).value,
-                    "residence_status": str(rng.choice([s.value for s in ResidenceStatus])),
+                    "nationality_group": NL.nationality.group_of(nat),
+                    "residence_status": str(rng.choice(list(NL.field_codes("residence_status")))),
                     "municipality": rng.choice(np.array(MUNICIPALITIES, dtype=object)),
                     "monitor_group": form_group,
                     "sector": None
                     if rng.random() < 0.1
-                    else str(rng.choice([s.value for s in Sector])),
+                    else str(rng.choice(list(NL.field_codes("sector")))),
                     "shelter": None if rng.random() < 0.1 else bool(rng.random() < 0.4),
                     "b8_applied": None if rng.random() < 0.1 else bool(rng.random() < 0.3),
                     "b8_granted": None if rng.random() < 0.1 else bool(rng.random() < 0.2),
                     "care_referral": bool(rng.random() < 0.5),
-                    "age_band": age_band(age).value,
+                    "age_band": NL.age_band(age),
                 }
             )
             if rng.random() > 0.03:  # a few registrations were never linked

@@ -16,7 +16,8 @@ import statsmodels.api as sm
 
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
-from thbmonitor.monitor.help_model import BIG_CITIES, HelpModel, help_persons, publishable
+from thbmonitor.monitor.help_model import HelpModel, help_persons, publishable
+from thbmonitor.profiles import load_profile
 from thbmonitor.synth import WorldParams, population
 
 from .conftest import WINDOW
@@ -39,7 +40,7 @@ def victims() -> tuple[WorldParams, pd.DataFrame]:
         {
             "minor": np.where(py["age_band"] == "minor", "yes", "no"),
             "residence_status": py["residence_status"].astype(str),
-            "big_city": np.where(mun.isin(BIG_CITIES), "yes", "no"),
+            "big_city": np.where(mun.isin(load_profile("nl").big_cities), "yes", "no"),
             "sex": py["sex"].astype(str),
             "group": py["monitor_group"].astype(str),
         }

@@ -19,6 +19,7 @@ from thbmonitor.engine import Store
 from thbmonitor.monitor import build_tables
 from thbmonitor.monitor.published import _is_headline, rules_from_settings
 from thbmonitor.monitor.tables import COSTLY, MonitorTable, _structural
+from thbmonitor.profiles import load_profile
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +94,7 @@ def test_structural_sector_lines_raise_no_group_risk(tables: list[MonitorTable])
         _, risks = primary_statuses([table.grid()], rules)
         return {"=".join(p) for r in risks for p in json.loads(r.total)[1]}
 
-    declared = _structural(["group", "sector"])
+    declared = _structural(["group", "sector"], load_profile("nl"))
     # the sexual groups (all prostitution here) are observed shares and stay checked
     sexual = {"group=domestic_sexual", "group=cross_border_sexual"}
     assert flagged(declared) == {"sector=Prostitution", *sexual}
@@ -109,10 +110,11 @@ def test_structural_sector_lines_raise_no_group_risk(tables: list[MonitorTable])
 
 def test_headline_cells() -> None:
     key = json.dumps(["victims 2016-2020", [["age_band", "minor"], ["year", "2020"]]])
-    assert _is_headline(key)
-    assert _is_headline(json.dumps(["persons 2016-2020", []]))
-    assert not _is_headline(json.dumps(["victims 2016-2020", [["group", "labour"]]]))
-    assert not _is_headline(json.dumps(["victims 2016-2020", [["age_band", "18-22"]]]))
+    minors = {"minor"}
+    assert _is_headline(key, minors)
+    assert _is_headline(json.dumps(["persons 2016-2020", []]), minors)
+    assert not _is_headline(json.dumps(["victims 2016-2020", [["group", "labour"]]]), minors)
+    assert not _is_headline(json.dumps(["victims 2016-2020", [["age_band", "18-22"]]]), minors)
 
 
 def test_every_yearly_total_and_the_minors_are_published(tables: list[MonitorTable]) -> None:

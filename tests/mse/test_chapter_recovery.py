@@ -20,6 +20,7 @@ from thbmonitor.linkage import capture_histories, link_registrations
 from thbmonitor.linkage.capture import LISTS
 from thbmonitor.mse import CaptureTable
 from thbmonitor.mse.chapter import report_chapter
+from thbmonitor.mse.linkage_propagation import propagate_linkage
 from thbmonitor.mse.series import YEARLY_COVARIATES, estimate_series, group_series
 from thbmonitor.mse.strata import estimate_by_stratum
 from thbmonitor.mse.yearly import estimate_yearly
@@ -171,6 +172,13 @@ def test_yearly_intervals_cover_the_truth_on_the_linked_store(tmp_path: Path) ->
         histories = capture_histories(store, covariates=("year", *YEARLY_COVARIATES))
         window = settings.replace(window_first=2016, window_last=2020)
         chapter, results = report_chapter(store, window, Publication(window))
+        # linkage error: make the scored pairs of 2020 uncertain (probability 0.5); the draws
+        # then differ and the propagated interval is wider than the one given the linkage
+        store.execute(
+            "UPDATE registration_pairs SET match_probability = 0.5 WHERE registration_id_l IN "
+            "(SELECT registration_id FROM registrations WHERE registration_year = 2020)"
+        )
+        uncertain = propagate_linkage(store, window, 2020)
     table = CaptureTable.from_frame(
         histories, lists=list(LISTS), covariates=["year", *YEARLY_COVARIATES]
     )
@@ -195,6 +203,27 @@ def test_yearly_intervals_cover_the_truth_on_the_linked_store(tmp_path: Path) ->
         "hidden_number_by_group",
         "hidden_number_sensitivity",
     }
+    # the Bayesian rows and the linkage-propagated interval of the last year
+    sens = next(t for t in chapter.tables if t.key == "hidden_number_sensitivity").frame
+    rows = sens.set_index("method")
+    assert {"lcmcr", "dga", "linkage-propagated"} <= set(rows.index)
+    for method in ("lcmcr", "dga"):
+        assert (
+            rows.loc[method, "lower"] <= rows.loc[method, "estimate"] <= rows.loc[method, "upper"]
+        )
+        assert rows.loc[method, "interval"] == "posterior (credible)"
+    prop = results["linkage_propagated"]
+    assert set(prop) == {"estimate", "lower", "upper", "draws", "method", "level"}
+    assert prop["draws"] == 20 and prop["lower"] <= prop["estimate"] <= prop["upper"]
+    last = results["last_year"]
+    # few within-year pairs are uncertain in this world: close to the conditional interval
+    assert prop["estimate"] == pytest.approx(last["estimate"], rel=0.05)
+    assert "linkage-propagated interval" in chapter.method.en
+    assert "koppelonzekerheid" in chapter.method.nl
+    assert uncertain is not None and len(set(uncertain.persons)) > 1
+    width = uncertain.upper / uncertain.lower
+    given = last["conditional_interval"]
+    assert width > given["upper"] / given["lower"]
 
 
 def test_series_falls_back_to_one_model_per_year_and_says_why() -> None:

@@ -29,7 +29,9 @@ ORGS = {
     "Inspectie": "LabourInspectorate",
     "Registratiecentrum": "Other",
     "Marechaussee": "KMar",
+    "Partner HTCDS": "NGOCare",
 }
+PROFILES = {"Partner HTCDS": "htcds"}  # its uploads are in the HTCDS profile's layout
 USERS = {
     "police": ("politie@example.org", "Politie Oost", "submitter"),
     "care": ("zorg@example.org", "Zorg Zuid", "submitter"),
@@ -38,6 +40,7 @@ USERS = {
     "analyst": ("analist@example.org", "Registratiecentrum", "analyst"),
     "auditor": ("auditor@example.org", "Registratiecentrum", "auditor"),
     "kmar": ("kmar@example.org", "Marechaussee", "submitter"),
+    "htcds": ("partner@example.org", "Partner HTCDS", "submitter"),
 }
 
 
@@ -76,14 +79,46 @@ def admin(sql: str, db: str, params: Any = None) -> list[tuple[Any, ...]]:
         return cur.fetchall() if cur.description else []
 
 
-def new_database(prefix: str = "thb_registry") -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin(f'CREATE DATABASE "{name}"', "postgres")
+TEST_PREFIX = "thb_test_"  # every database the tests make: thb_test_<pid>_<what>_<random>
+
+
+def new_database(what: str = "registry", template: str | None = None) -> str:
+    """A new database (a copy of ``template`` when given: CREATE DATABASE ... TEMPLATE copies
+    a migrated registry in a fraction of a second). Its name carries this process's id, so
+    that :func:`drop_stale_databases` can tell a leftover of a killed run."""
+    name = f"{TEST_PREFIX}{os.getpid()}_{what}_{uuid.uuid4().hex[:8]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    admin(f'CREATE DATABASE "{name}"{copy}', "postgres")
     return name
 
 
 def drop_database(name: str) -> None:
     admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', "postgres")
+
+
+def drop_stale_databases() -> list[str]:
+    """Drop the test databases of test processes that no longer run (a run killed before it
+    could drop its own); another live run's databases are left alone."""
+    stale = []
+    for (name,) in admin(
+        "SELECT datname FROM pg_database WHERE datname LIKE %s", "postgres", [TEST_PREFIX + "%"]
+    ):
+        pid = name[len(TEST_PREFIX) :].split("_", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            admin(f'ALTER DATABASE "{name}" IS_TEMPLATE false', "postgres")
+            drop_database(name)
+            stale.append(name)
+    return stale
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def free_port() -> int:
@@ -134,6 +169,10 @@ class Registry:
                     "--threads",
                     str(threads),
                     "--access-log",
+                    # a short validation window: the tests submit one at a time, and each
+                    # submission waits the window out (the default, 50 ms, is for load)
+                    "--batch-window",
+                    "5",
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -166,9 +205,9 @@ import json, sys
 from thbmonitor.registry.settings import Registry, configure
 configure(sys.argv[1], Registry(None))
 from thbmonitor.registry.accounts import add_org, add_user
-orgs, users = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+orgs, users, profiles = (json.loads(a) for a in sys.argv[2:5])
 for name, kind in orgs.items():
-    add_org(name, kind, "test")
+    add_org(name, kind, "test", profiles.get(name, ""))
 out = {}
 for who, (email, org, role) in users.items():
     new = add_user(email, org, role, "test")
@@ -177,24 +216,44 @@ print(json.dumps(out))
 """
 
 
-def make_registry(tmp: Path) -> Registry:
-    """A migrated database with the organisations and users above (the service not started).
+@dataclass(frozen=True)
+class Template:
+    """A migrated registry with the organisations and users above, never served: the tests'
+    registries are copies of it."""
 
-    The schema comes from ``thbmonitor intake migrate``; organisations and users are added by
-    the functions behind ``intake add-org`` and ``add-user`` in one process (the commands
-    themselves are tested in test_cli)."""
-    db = new_database()
+    db: str
+    users: dict[str, dict[str, str]]
+
+    def copy(self, what: str) -> str:
+        return new_database(what, template=self.db)
+
+
+def make_template() -> Template:
+    """Migrate a new database with ``thbmonitor intake migrate`` and add the organisations and
+    users with the functions behind ``intake add-org`` and ``add-user``, in one process (the
+    commands themselves are tested in test_extract)."""
+    db = new_database("template")
     url = f"{PG}/{db}"
-    cli("intake", "migrate", "--database", url)
-    done = subprocess.run(
-        [sys.executable, "-c", SETUP, url, json.dumps(ORGS), json.dumps(USERS)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return Registry(db, free_port(), json.loads(done.stdout), tmp / "serve.log")
+    try:
+        cli("intake", "migrate", "--database", url)
+        done = subprocess.run(
+            [sys.executable, "-c", SETUP, url, *map(json.dumps, (ORGS, USERS, PROFILES))],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    except BaseException:
+        drop_database(db)
+        raise
+    return Template(db, json.loads(done.stdout))
+
+
+def make_registry(template: Template, tmp: Path) -> Registry:
+    """A copy of the template, to be served (the service not started)."""
+    users = {who: dict(user) for who, user in template.users.items()}
+    return Registry(template.copy("registry"), free_port(), users, tmp / "serve.log")
 
 
 class Browserless:

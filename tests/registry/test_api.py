@@ -3,9 +3,12 @@ bad input, with the same validation as ingest and never a submitted value in an 
 
 from __future__ import annotations
 
+import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import tests.registry.service as svc
 from tests.registry.service import Registry
 
 pytestmark = pytest.mark.xdist_group("registry")
@@ -199,3 +202,92 @@ def test_openapi_description_names_the_endpoints(registry: Registry) -> None:
     spec = httpx.get(f"{registry.base}/api/openapi.json").json()
     assert set(spec["paths"]) == {"/api/registrations", "/api/registrations/{reg_id}"}
     assert set(spec["paths"]["/api/registrations/{reg_id}"]) == {"get", "patch"}
+
+
+def test_concurrent_submissions_commit_together_each_under_its_own_organisation(
+    registry: Registry,
+) -> None:
+    """Concurrent submissions share a transaction (group commit): each keeps its submitter's
+    organisation and audit entry, and a reused reference refuses that submission only."""
+    orgs = {"police": "Politie Oost", "inspection": "Inspectie"}
+    ids = dict(svc.admin("SELECT username, id FROM registry_user", registry.db))
+
+    def who(i: int) -> str:
+        return "police" if i % 2 else "inspection"
+
+    def submit(run: str, i: int) -> tuple[int, str]:
+        ref = f"{run}-{i}" if i != 5 else f"{run}-taken"  # 5 reuses a police reference
+        with registry.api(who(i)) as api:
+            answer = api.post("/api/registrations", json={**VALID, "registration_id": ref})
+        return answer.status_code, answer.text
+
+    shared = 0
+    for _ in range(3):  # until a group held two registrations (almost always the first time)
+        run = uuid.uuid4().hex[:8]
+        with registry.api("police") as api:
+            taken = {**VALID, "registration_id": f"{run}-taken"}
+            assert api.post("/api/registrations", json=taken).status_code == 201
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(lambda i, run=run: submit(run, i), range(12)))
+        assert [code for code, _ in answers] == [422 if i == 5 else 201 for i in range(12)]
+        assert "registration_id" in answers[5][1]
+        rows = svc.admin(
+            "SELECT r.reference, o.name, r.created_at, u.username, a.actor "
+            "FROM registry_registration r JOIN registry_organisation o ON o.id = r.org_id "
+            "JOIN registry_user u ON u.id = r.created_by JOIN registry_audit a "
+            "ON a.object_id = r.id::text AND a.action = 'registration.insert' "
+            "WHERE r.reference LIKE %s AND r.reference <> %s",
+            registry.db,
+            [f"{run}-%", f"{run}-taken"],
+        )
+        assert len(rows) == 11
+        for ref, org, _, username, actor in rows:
+            submitter = who(int(ref.rsplit("-", 1)[1]))
+            assert org == orgs[submitter]
+            assert username == registry.users[submitter]["user"]
+            assert actor == f"user:{ids[username]}"
+        shared = len(rows) - len(
+            {began for _, _, began, _, _ in rows}
+        )  # now(): one per transaction
+        if shared:
+            break
+    assert shared > 0, "no two concurrent submissions were committed in one transaction"
+
+
+def test_submissions_are_validated_in_the_intake_process(registry: Registry) -> None:
+    """The service's intake process (forked by serve before its workers) validates and
+    pseudonymises the workers' submissions: its CPU time grows with them."""
+    from pathlib import Path
+
+    found = re.findall(r"intake process (\d+) validates", registry.log.read_text())
+    assert found, "serve did not start its intake process"
+    stat = Path(f"/proc/{found[-1]}/stat")
+
+    def ppid_and_cpu() -> tuple[int, int]:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return int(fields[1]), int(fields[11]) + int(fields[12])
+
+    parent, before = ppid_and_cpu()
+    assert registry.process is not None and parent == registry.process.pid
+    with registry.api("police") as api:
+        for _ in range(5):
+            assert api.post("/api/registrations", json=VALID).status_code == 201
+    assert ppid_and_cpu()[1] > before
+
+
+def test_concurrent_retries_of_one_key_store_it_once(registry: Registry) -> None:
+    key = uuid.uuid4().hex
+    body = {**VALID, "last_name": "Retry" + key[:8]}
+
+    def post(_: int) -> tuple[int, str]:
+        with registry.api("police") as api:
+            answer = api.post("/api/registrations", json=body, headers={"Idempotency-Key": key})
+        return answer.status_code, answer.json().get("id", "")
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(post, range(8)))
+    assert {code for code, _ in answers} == {201} and len({i for _, i in answers}) == 1
+    stored = svc.admin(
+        "SELECT count(*) FROM registry_idempotencykey WHERE key = %s", registry.db, [key]
+    )
+    assert stored == [(1,)]

@@ -84,10 +84,11 @@ def test_extract_equals_ingest(registry: Registry, tmp_path: Path) -> None:
 
     from thbmonitor.store import IDENTIFIER_COLUMNS, REGISTRATION_COLUMNS
 
+    # the submitted registration ids are kept, as ingest keeps a file's
     compared = [
         c
         for c in (*REGISTRATION_COLUMNS, *IDENTIFIER_COLUMNS)
-        if c not in ("registration_id", "source_sha256", "source_row")
+        if c not in ("source_sha256", "source_row")
     ]
     query = f"SELECT {', '.join(compared)} FROM registrations ORDER BY registration_date, tok_last"
     with (
@@ -114,6 +115,35 @@ def test_extract_equals_ingest(registry: Registry, tmp_path: Path) -> None:
         check=False,
     )
     assert again.returncode == 2
+    # an id that another organisation submitted too is not kept (the registry's own instead)
+    with registry.api("police") as api:
+        clash = {
+            k: v
+            for k, v in ROWS[1].items()
+            if v != "" and k not in ("reporting_organisation", "shelter")
+        }
+        clash.update(municipality="Arnhem", age_at_exploitation=20)
+        answer = api.post("/api/registrations", json=clash)
+        assert answer.status_code == 201, answer.text
+    second = tmp_path / "second.duckdb"
+    svc.cli(
+        "intake",
+        "extract",
+        "--database",
+        registry.owner_url,
+        "--round",
+        "2020",
+        "--store",
+        str(second),
+    )
+    with duckdb.connect(str(second), read_only=True) as c:
+        ids = c.execute(
+            "SELECT municipality, registration_id FROM registrations "
+            "WHERE municipality IN ('Venlo', 'Arnhem') ORDER BY registration_id"
+        ).fetchall()
+    kept = [i for _, i in ids if i.startswith("X")]
+    registrys = [m for m, i in ids if not i.startswith("X") and len(i) == 36]
+    assert kept == ["X2", "X3"] and sorted(registrys) == ["Arnhem", "Venlo"]
 
 
 def test_purge_deletes_what_retention_no_longer_allows(registry: Registry) -> None:
@@ -183,3 +213,20 @@ def test_add_user_prints_password_and_token_once(registry: Registry) -> None:
         check=False,
     )
     assert twice.returncode == 2 and "exists already" in twice.stderr
+
+
+def test_an_organisation_profile_that_does_not_load_is_refused(registry: Registry) -> None:
+    done = svc.cli(
+        "intake",
+        "add-org",
+        "Nergens",
+        "--type",
+        "Other",
+        "--profile",
+        "no-such-profile",
+        "--database",
+        registry.owner_url,
+        check=False,
+    )
+    assert done.returncode == 2 and "not a shipped profile" in done.stderr
+    assert not svc.admin("SELECT 1 FROM registry_organisation WHERE name = 'Nergens'", registry.db)

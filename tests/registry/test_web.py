@@ -4,6 +4,7 @@ throttling, one-time passwords, escaping, the form's errors (nl, en), upload, ro
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 import tests.registry.service as svc
@@ -212,7 +213,55 @@ def test_upload_all_or_nothing(registry: Registry) -> None:
     assert "uploaded before" in web.get("/en/registrations/").text
 
 
+def test_upload_in_the_organisations_profile_layout(registry: Registry) -> None:
+    """An organisation with the HTCDS profile uploads HTCDS column names and values (Yes/No,
+    Feminine, ...): they are read into the registrations file's layout; a value the profile
+    cannot map is a problem of its row and field."""
+    web = signed_in(registry, "htcds")
+    assert "htcds" in web.get("/en/upload/").text
+    head = (
+        "ext_RegistrationId,cas_IncomingReferralDate,prs_FirstName,prs_SecondName,"
+        "prs_Birthdate,prs_Gender,prs_Citizenship,ext_ResidenceStatus,"
+        "vic_TypeOfExploitation,ext_Shelter,con_Consent\n"
+    )
+    rows = (
+        "h1,2019-02-05,Ana,Lopes,1990-01-01,Feminine,BR,NoLegalStatus,ForcedLabour,Yes,Yes\n"
+        "h2,2019-02-06,Ion,Popescu,1985-11-01,Masculine,RO,EUCitizen,ForcedLabour,No,Yes\n"
+    )
+    token = web.csrf("/en/upload/")
+
+    def send(text: str) -> Any:
+        return web.post(
+            "/en/upload/",
+            {"csrfmiddlewaretoken": token},
+            files={"file": ("htcds.csv", text.encode(), "text/csv")},
+        )
+
+    refused = send(head + rows.replace("Masculine", "Mannish"))
+    assert refused.status_code == 422
+    assert re.findall(r"<tr><td>(\d+)</td><td>([^<]+)</td>", refused.text) == [("2", "Sex")]
+    assert send(head + rows).status_code == 302
+    stored = svc.admin(
+        "SELECT reference, sex, shelter, consent, residence_status FROM registry_registration "
+        "WHERE reference IN ('h1', 'h2') ORDER BY reference",
+        registry.db,
+    )
+    assert stored == [
+        ("h1", "F", True, True, "NoLegalStatus"),
+        ("h2", "M", False, True, "EUCitizen"),
+    ]
+
+
 def test_no_identifier_in_any_log_line(registry: Registry) -> None:
+    # submissions of its own (the test may run first): stored, refused, and as a form
+    with registry.api("police") as api:
+        assert api.post("/api/registrations", json=VALID).status_code == 201
+        wrong = {**VALID, "last_name": "Bakker", "date_of_birth": "1990-01-01", "sex": "X"}
+        assert api.post("/api/registrations", json=wrong).status_code == 422
+    web = signed_in(registry, "police")
+    token = web.csrf("/en/registrations/new/")
+    form = {**wrong, "csrfmiddlewaretoken": token, "first_names": "Lopes", "shelter": ""}
+    assert web.post("/en/registrations/new/", form).status_code == 422
     log = registry.log.read_text()
     assert "POST /api/registrations" in log  # the access log is on
     for value in ("Eva", "Dijk", "2004-02-03", "Lopes", "Popescu", "Bakker", "1990-01-01"):

@@ -8,6 +8,7 @@ command imports its stage lazily so that ``thbmonitor --help`` stays fast.
 - :mod:`.round`: settings, synth, ingest, link, report, demo, monitor
 - :mod:`.analysis`: survival, mse, compare-counts on one's own files
 - :mod:`.publication`: protect, check-report
+- :mod:`.profile`: country profiles (profile list, show, copy, check)
 - :mod:`.intake`: the registry (intake migrate, add-org, add-user, extract, purge,
   verify-audit) and serve
 """
@@ -17,7 +18,13 @@ from __future__ import annotations
 import logging
 import sys
 
-from thbmonitor.cli import analysis, intake, publication, round  # noqa: F401  (register commands)
+from thbmonitor.cli import (  # noqa: F401  (register commands)
+    analysis,
+    intake,
+    profile,
+    publication,
+    round,
+)
 from thbmonitor.cli.common import app, console
 from thbmonitor.errors import ThbMonitorError
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from thbmonitor.cli.common import app, progress
+from thbmonitor.cli.common import app, console, progress
 
 
 @app.command()
@@ -58,7 +58,9 @@ def mse_command(
         str,
         typer.Option(
             "--method",
-            help="Model selection: stepwise, bic, aic or main. With --covariates the model is "
+            help="Model selection: stepwise, bic, aic or main; or a Bayesian model: lcmcr "
+            "(latent classes, as R's LCMCR) or dga (averaging over decomposable graphs, as "
+            "R's dga::bma.cr). With --covariates the model is "
             "searched with the covariates in it (Cruyff's model_search: R step() over all "
             "two-way terms): bic = BIC steps; aic = BIC steps continued by AIC; stepwise = "
             "that BIC-then-AIC path, lowest BIC taken; main = main effects only.",
@@ -80,10 +82,29 @@ def mse_command(
         list[str] | None,
         typer.Option("--covariates", help="Covariate column (repeatable): estimates per level."),
     ] = None,
+    classes: Annotated[
+        int, typer.Option("--classes", help="lcmcr: truncation K (most latent classes).")
+    ] = 10,
+    samples: Annotated[
+        int, typer.Option("--samples", help="lcmcr: posterior draws kept after the burn-in.")
+    ] = 1000,
+    burnin: Annotated[int, typer.Option("--burnin", help="lcmcr: burn-in iterations.")] = 10000,
+    thin: Annotated[int, typer.Option("--thin", help="lcmcr: keep one draw every T.")] = 10,
+    delta: Annotated[
+        float | None,
+        typer.Option("--delta", help="dga: hyper-Dirichlet prior parameter (default 1/2^k)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Multiple systems estimation of the hidden number (log-linear capture-recapture)."""
+    """Multiple systems estimation of the hidden number (log-linear capture-recapture, or
+    Bayesian: latent classes or model averaging)."""
     import json
+
+    from thbmonitor.mse.report import BAYES_METHODS
+
+    if method in BAYES_METHODS:
+        _bayes(file, method, classes, samples, burnin, thin, seed, delta, covariates, as_json)
+        return
 
     from thbmonitor.mse.report import mse_json, mse_rich_tables, run_mse_file
 
@@ -108,9 +129,60 @@ def mse_command(
     if as_json:
         typer.echo(json.dumps(mse_json(result)))
         return
-    out = Console()
+    out = Console(emoji=False)
     for table in mse_rich_tables(result):
         out.print(table)
+
+
+def _bayes(
+    file: Path,
+    method: str,
+    classes: int,
+    samples: int,
+    burnin: int,
+    thin: int,
+    seed: int | None,
+    delta: float | None,
+    covariates: list[str] | None,
+    as_json: bool,
+) -> None:
+    import json
+
+    from thbmonitor.errors import EstimationError
+    from thbmonitor.mse.report import bayes_rich_tables, run_bayes_file
+
+    if covariates:
+        raise EstimationError(
+            f"--covariates works with the log-linear methods, not with --method {method}."
+        )
+    bar = progress()
+    bar.disable = method != "lcmcr"
+    with bar:
+        task = bar.add_task("Gibbs sampler (burn-in, then draws)", total=None)
+
+        def step(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = run_bayes_file(
+            file,
+            method,
+            classes=classes,
+            samples=samples,
+            burnin=burnin,
+            thin=thin,
+            seed=seed,
+            delta=delta,
+            progress=step,
+        )
+    if as_json:
+        typer.echo(json.dumps(result.to_dict()))
+    else:
+        out = Console(emoji=False)
+        for table in bayes_rich_tables(result):
+            out.print(table)
+    warning = result.to_dict().get("convergence", {}).get("warning")
+    if warning:
+        console.print(f"[bold yellow]warning:[/bold yellow] {warning}")
 
 
 @app.command("compare-counts")

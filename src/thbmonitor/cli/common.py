@@ -52,6 +52,13 @@ def progress() -> Progress:
 
 
 LangOption = Annotated[str | None, typer.Option("--lang", help="Language of the report: nl or en.")]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="Country profile: a shipped one (nl, htcds) or a profile folder (setting profile).",
+    ),
+]
 ReleaseOption = Annotated[
     str | None,
     typer.Option(
@@ -90,6 +97,7 @@ def print_outputs(files: dict[str, Path]) -> None:
 __all__ = [
     "ConfigOption",
     "LangOption",
+    "ProfileOption",
     "ReleaseOption",
     "Steps",
     "TaskID",

@@ -101,7 +101,14 @@ def add_org_command(
         str, typer.Option("--type", help="Police, KMar, LabourInspectorate, NGOCare or Other.")
     ],
     database: DatabaseOption,
-    profile: Annotated[str, typer.Option("--profile", help="Country profile of its files.")] = "",
+    profile: Annotated[
+        str,
+        typer.Option(
+            "--profile",
+            help="Country profile of its uploads: a shipped profile (nl, htcds) or a profile "
+            "folder (default: the default profile).",
+        ),
+    ] = "",
 ) -> None:
     """Add a reporting organisation (or the registry's own staff organisation)."""
     _configure(database)

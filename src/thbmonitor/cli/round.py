@@ -11,6 +11,7 @@ from rich.console import Console
 from thbmonitor.cli.common import (
     ConfigOption,
     LangOption,
+    ProfileOption,
     ReleaseOption,
     Steps,
     TaskID,
@@ -37,14 +38,20 @@ def settings_command(config: ConfigOption = None) -> None:
 def ingest_command(
     files: Annotated[list[Path], typer.Argument(help="Registrations or police-register files.")],
     store: Annotated[Path, typer.Option("--store", help="The monitoring store (DuckDB file).")],
+    profile: ProfileOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Validate, pseudonymise and import CSV, XLSX or Parquet files into the store."""
+    """Validate, pseudonymise and import CSV, XLSX or Parquet files into the store.
+
+    Files are read in the country profile's layout (--profile, or the setting 'profile'); a
+    file with values the profile cannot map is refused whole, listing them by column."""
     from thbmonitor.ingest import ingest_file
+    from thbmonitor.profiles import load_profile
     from thbmonitor.pseudonymise import Encoder, load_key
     from thbmonitor.store import open_store
 
-    settings = settings_from(config)
+    settings = settings_from(config, profile=profile)
+    country = load_profile(settings.profile)
     key = load_key(settings.key_file, settings.key_env)
     encoder = Encoder(key, settings.bloom_bits, settings.bloom_hashes)
     with open_store(store, create=True) as db, progress() as bar:
@@ -54,7 +61,7 @@ def ingest_command(
             def say(message: str, task: TaskID = task) -> None:
                 bar.update(task, description=message)
 
-            result = ingest_file(db, path, encoder, say)
+            result = ingest_file(db, path, encoder, say, profile=country)
             bar.update(task, total=1, completed=1, description=path.name)
             if result.already_ingested:
                 console.print(f"{path.name}: ingested before; nothing added")
@@ -88,12 +95,17 @@ def demo_command(
     scale: Annotated[float, typer.Option("--scale", help="Multiplies the population.")] = 1.0,
     lang: LangOption = None,
     release: ReleaseOption = None,
+    profile: ProfileOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Synthetic world -> ingest -> link -> monitor -> report, with a throwaway key."""
+    """Synthetic world -> ingest -> link -> monitor -> report, with a throwaway key.
+
+    With --profile the world is written in that country profile's layout and read through it."""
     from thbmonitor.pipeline import DEMO_STEPS, run_demo
 
-    settings = settings_from(config, language=lang, seed=seed, disclosure_release=release)
+    settings = settings_from(
+        config, language=lang, seed=seed, disclosure_release=release, profile=profile
+    )
     with progress() as bar:
         steps = Steps(bar, DEMO_STEPS)
         result = run_demo(out, settings, scale=scale, step=steps)
@@ -113,8 +125,12 @@ def synth_command(
         int | None,
         typer.Option("--background-events", help="Police events of non-victims (default 1M)."),
     ] = None,
+    profile: ProfileOption = None,
 ) -> None:
-    """Generate the synthetic Netherlands: registrations, police register and ground truth."""
+    """Generate the synthetic Netherlands: registrations, police register and ground truth.
+
+    With --profile the input files are written in that country profile's layout (column
+    names, code spellings, dates, CSV delimiter and encoding); the truth files are not."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
@@ -133,6 +149,13 @@ def synth_command(
             bar.update(task, description=label, completed=fraction)
 
         summary = generate(params, out, progress)
+    if profile is not None:
+        from thbmonitor.profiles import load_profile
+        from thbmonitor.profiles.write import write_world
+
+        country = load_profile(profile)
+        for path in write_world(out, country):
+            console.print(f"{path.name}: written in profile {country.name}", highlight=False)
     table = Table(title=f"Synthetic world in {summary.out} (seed {summary.seed})")
     table.add_column("year", justify="right")
     table.add_column("registered persons", justify="right")

@@ -15,31 +15,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from thbmonitor.engine import Store
 from thbmonitor.errors import InputError, Problem, ValidationError
-from thbmonitor.ingest.readers import TEXT, file_sha256, read_text_frame
+from thbmonitor.ingest.readers import TEXT, file_sha256
 from thbmonitor.ingest.validate import parse_bool, parse_dates, validate
+from thbmonitor.profiles import Profile, default_profile
 from thbmonitor.pseudonymise import Encoder, encode_identifiers
 from thbmonitor.schema import (
     MULTI_SEPARATOR,
-    POLICE_FIELDS,
-    POPULATION_DENOMINATOR_FIELDS,
     POPULATION_DENOMINATOR_KEY,
-    POPULATION_FIELDS,
-    REGISTRATION_FIELDS,
     Field,
-    NationalityGroup,
     PopulationEvent,
-    age_band,
-    monitor_group,
-    nationality_group,
+    denominator_fields,
+    police_fields,
+    population_fields,
+    registration_fields,
 )
 from thbmonitor.store import (
     BIT_COLUMNS,
@@ -52,6 +50,9 @@ from thbmonitor.store import (
     check_key,
     new_data,
 )
+
+if TYPE_CHECKING:
+    from thbmonitor.profiles.translate import Translated
 
 __all__ = ["KINDS", "IngestResult", "detect_kind", "ingest_file", "prepare_rows", "store_rows"]
 
@@ -72,12 +73,12 @@ class _Kind:
     """One kind of input file: its layout, its table and how its rows are derived."""
 
     name: str
-    fields: tuple[Field, ...]
+    layout: Callable[[Profile], tuple[Field, ...]]  # its fields under a profile's code lists
     table: str
     id_column: str
     date_column: str  # the date ages (bands) are taken at
     columns: tuple[str, ...]
-    derive: Callable[[pd.DataFrame, str], pd.DataFrame]
+    derive: Callable[[pd.DataFrame, str, Profile], pd.DataFrame]
     key: tuple[str, ...] | None = None  # columns identifying a row, if not id_column alone
     identifiers: bool = True  # rows carry a person's identifiers (pseudonymised at the door)
 
@@ -102,26 +103,31 @@ def ingest_file(
     encoder: Encoder,
     progress: Progress | None = None,
     today: date | None = None,
+    profile: Profile | None = None,
 ) -> IngestResult:
     """Import one file into the store, all or nothing. No date may lie after ``today`` (by
-    default the day of ingest)."""
+    default the day of ingest). ``profile``: the country profile whose code lists the file
+    uses (default: the default profile)."""
+    from thbmonitor.profiles.translate import read_in_profile
+
+    profile = profile or default_profile()
     say = progress or (lambda _msg: None)
     path = Path(path)
     sha = file_sha256(path)
     say(f"reading {path.name}")
-    frame = read_text_frame(path)
-    kind = KINDS[detect_kind(frame, path.name)]
+    translated = read_in_profile(path, profile)
+    frame, kind = translated.frame, KINDS[translated.kind]
     if store.scalar("SELECT count(*) FROM ingested_files WHERE sha256 = ?", [sha]):
         log.info("%s was ingested before; nothing added", path.name)
         return IngestResult(path.name, kind.name, 0, True)
     check_key(store, encoder.fingerprint)  # before any work: a store takes one key only
     say(f"validating {len(frame):,} rows")
-    problems = validate(path.name, frame, kind.fields, kind.key, today)
+    problems = validate(path.name, frame, kind.layout(profile), kind.key, today)
     problems += _clashes_with_store(store, path.name, frame, kind)
     if problems:
-        raise ValidationError(sorted(problems, key=lambda p: p.row))
+        raise ValidationError(sorted(problems, key=lambda p: p.row), notes=_notes(translated))
     say("pseudonymising")
-    rows = prepare_rows(kind.name, frame, encoder, sha)
+    rows = prepare_rows(kind.name, frame, encoder, sha, profile)
     keys = None
     if kind.name == "registrations":  # for the cell-key method (thbmonitor.disclosure.cellkey)
         ids = rows["registration_id"]
@@ -131,15 +137,35 @@ def ingest_file(
     return IngestResult(path.name, kind.name, len(rows), False)
 
 
-def prepare_rows(kind_name: str, frame: pd.DataFrame, encoder: Encoder, sha: str) -> pd.DataFrame:
-    """The store's rows of a validated frame: derived columns, identifiers pseudonymised.
+def _notes(translated: Translated) -> list[str]:
+    """What the profile could not map, by column and number of rows, without the values (an
+    ingest message holds none: ``thbmonitor profile check`` shows the coded ones)."""
+    if not translated.unmapped:
+        return []
+    lines = [str(replace(u, value=None)) for u in translated.unmapped]
+    return [
+        "Values the country profile cannot map ('thbmonitor profile check' lists the codes):",
+        *(f"  * {line}" for line in lines),
+    ]
+
+
+def prepare_rows(
+    kind_name: str,
+    frame: pd.DataFrame,
+    encoder: Encoder,
+    sha: str,
+    profile: Profile | None = None,
+) -> pd.DataFrame:
+    """The store's rows of a validated frame: derived columns (the profile's groups and age
+    bands; default: the default profile's), identifiers pseudonymised.
 
     Shared by ``ingest_file`` and the registry, which validates and pseudonymises its
     submissions the same way before anything reaches its database. The frame's plaintext
     identifiers are not among the returned columns.
     """
     kind = KINDS[kind_name]
-    rows = kind.derive(frame, sha)
+    profile = profile or default_profile()
+    rows = kind.derive(frame, sha, profile)
     if not kind.identifiers:
         return rows[list(kind.columns)]
     estimated = None
@@ -148,7 +174,7 @@ def prepare_rows(kind_name: str, frame: pd.DataFrame, encoder: Encoder, sha: str
     ids = encode_identifiers(frame, encoder, rows[kind.date_column], estimated)
     age = ids.pop("age")  # never stored: see encode_identifiers
     if kind.name == "registrations":
-        rows["age_band"] = [age_band(None if pd.isna(a) else int(a)).value for a in age]
+        rows["age_band"] = [profile.age_band(None if pd.isna(a) else int(a)) for a in age]
     for col in ids.columns:
         rows[col] = ids[col]
     rows["dob_missing"] = _text(frame, "date_of_birth").eq("")
@@ -256,7 +282,7 @@ def _split(text: pd.Series) -> pd.Series:
     return text.str.split(MULTI_SEPARATOR).map(lambda xs: [x.strip() for x in xs if x.strip()])
 
 
-def _registrations(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
+def _registrations(frame: pd.DataFrame, sha: str, profile: Profile) -> pd.DataFrame:
     # the columns are gathered first and framed once (a column added at a time costs about a
     # millisecond each, which the registry pays per batch of submissions)
     out: dict[str, object] = {}
@@ -272,11 +298,14 @@ def _registrations(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
     forms = _split(_text(frame, "forms_of_exploitation"))
     out["nationality"] = nats.map(MULTI_SEPARATOR.join)
     out["nationality_primary"] = nats.map(lambda xs: xs[0] if xs else None)
-    out["nationality_group"] = nats.map(_group_of)
+    # EU membership on the registration date (dual nationals with the own nationality: own)
+    on = [None if pd.isna(d) else d.date() for d in dates]
+    group_of = profile.nationality.group_of_all
+    out["nationality_group"] = [group_of(n, d) for n, d in zip(nats, on, strict=True)]
     out["residence_status"] = _text(frame, "residence_status")
     out["municipality"] = _text(frame, "municipality").replace("", None)
     out["forms_of_exploitation"] = forms.map(MULTI_SEPARATOR.join)
-    out["monitor_group"] = [monitor_group(f, n).value for f, n in zip(forms, nats, strict=True)]
+    out["monitor_group"] = [profile.monitor_group(f, n) for f, n in zip(forms, nats, strict=True)]
     out["sector"] = _text(frame, "sector").replace("", None)
     # the age at exploitation is kept only where the birth date is missing (the linkage's age
     # then); beside a birth year and a date it would tell on which side of the birthday the
@@ -286,13 +315,6 @@ def _registrations(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
     for flag in ("shelter", "b8_applied", "b8_granted", "care_referral", "consent"):
         out[flag] = parse_bool(_text(frame, flag))
     return pd.DataFrame(out, index=frame.index)
-
-
-def _group_of(nats: list[str]) -> str:
-    """Dual nationals with a Dutch nationality count as NL; otherwise the first one listed."""
-    if "NL" in nats:
-        return NationalityGroup.NL.value
-    return nationality_group(nats[0] if nats else None).value
 
 
 def _events(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
@@ -308,14 +330,14 @@ def _events(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
     return out
 
 
-def _police(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
+def _police(frame: pd.DataFrame, sha: str, _profile: Profile) -> pd.DataFrame:
     out = _events(frame, sha)
     out["role"] = _text(frame, "role")
     out["crime_type"] = _text(frame, "crime_type")
     return out
 
 
-def _population(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
+def _population(frame: pd.DataFrame, sha: str, _profile: Profile) -> pd.DataFrame:
     out = _events(frame, sha)
     out["event_type"] = _text(frame, "event_type")
     # a resident record keeps the year from which the person is resident, not the date: for
@@ -325,7 +347,7 @@ def _population(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
     return out
 
 
-def _denominators(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
+def _denominators(frame: pd.DataFrame, sha: str, _profile: Profile) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     out["year"] = pd.to_numeric(_text(frame, "year")).astype("int32")
     out["sex"] = _text(frame, "sex")
@@ -339,7 +361,7 @@ def _denominators(frame: pd.DataFrame, sha: str) -> pd.DataFrame:
 KINDS: dict[str, _Kind] = {
     "registrations": _Kind(
         "registrations",
-        REGISTRATION_FIELDS,
+        registration_fields,
         "registrations",
         "registration_id",
         "registration_date",
@@ -348,7 +370,7 @@ KINDS: dict[str, _Kind] = {
     ),
     "police": _Kind(
         "police",
-        POLICE_FIELDS,
+        police_fields,
         "police_events",
         "event_id",
         "event_date",
@@ -357,7 +379,7 @@ KINDS: dict[str, _Kind] = {
     ),
     "population": _Kind(
         "population",
-        POPULATION_FIELDS,
+        population_fields,
         "population_events",
         "event_id",
         "event_date",
@@ -366,7 +388,7 @@ KINDS: dict[str, _Kind] = {
     ),
     "population_denominators": _Kind(
         "population_denominators",
-        POPULATION_DENOMINATOR_FIELDS,
+        denominator_fields,
         "population_denominators",
         "",
         "",

@@ -27,8 +27,11 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_text_frame(path: Path) -> pd.DataFrame:
-    """Every cell as text ('' for empty), columns as in the file, rows in file order."""
+def read_text_frame(path: Path, delimiter: str = ",", encoding: str = "utf-8") -> pd.DataFrame:
+    """Every cell as text ('' for empty), columns as in the file, rows in file order.
+
+    ``delimiter`` and ``encoding`` apply to CSV files (a country profile's layout, e.g. a
+    Dutch Excel export: ``;`` and ``cp1252``)."""
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise InputError(f"{path.name}: unknown file type; use .csv, .xlsx or .parquet")
@@ -36,7 +39,7 @@ def read_text_frame(path: Path) -> pd.DataFrame:
         raise InputError(f"{path.name}: no such file")
     try:
         if kind == "csv":
-            frame = _read_csv(path)
+            frame = _read_csv(path, delimiter, encoding)
         elif kind == "xlsx":
             frame = _read_xlsx(path)
         else:
@@ -44,7 +47,7 @@ def read_text_frame(path: Path) -> pd.DataFrame:
     except InputError:
         raise
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path.name}: not UTF-8 text; save the file as UTF-8 CSV") from exc
+        raise InputError(_not_text(path, encoding)) from exc
     except (ValueError, OSError, pa.ArrowException) as exc:
         raise InputError(f"{path.name}: cannot be read as {kind} ({type(exc).__name__})") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -55,15 +58,25 @@ _COLUMN_COUNT = re.compile(r"Expected \d+ columns, got \d+")
 SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    """A comma-separated UTF-8 file, every cell as text, NUL and all (the C reader of pandas
-    cut values at a NUL). Rows with more or fewer fields than the header and a quote that is
-    never closed are refused, saying where (never what)."""
-    names = _header(path)
+def _not_text(path: Path, encoding: str) -> str:
+    if _sig(encoding) == "utf-8-sig":
+        return f"{path.name}: not UTF-8 text; save the file as UTF-8 CSV"
+    return (
+        f"{path.name}: not {encoding.upper()} text; set the profile's input.encoding to the "
+        "file's encoding"
+    )
+
+
+def _read_csv(path: Path, delimiter: str = ",", encoding: str = "utf-8") -> pd.DataFrame:
+    """A delimited text file (by default comma-separated UTF-8), every cell as text, NUL and
+    all (the C reader of pandas cut values at a NUL). Rows with more or fewer fields than the
+    header and a quote that is never closed are refused, saying where (never what)."""
+    names = _header(path, delimiter, encoding)
     try:
         table = pcsv.read_csv(
             path,
-            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            read_options=pcsv.ReadOptions(encoding=encoding),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
                 strings_can_be_null=False,
@@ -72,40 +85,47 @@ def _read_csv(path: Path) -> pd.DataFrame:
         )
     except pa.ArrowInvalid as exc:  # its message quotes the row: it is not passed on
         if _COLUMN_COUNT.search(str(exc)):
-            row, got = _ragged_row(path, len(names))
+            row, got = _ragged_row(path, len(names), delimiter, encoding)
             raise InputError(
                 f"{path.name}: row {row} has {got} fields where the header has {len(names)} "
                 "(a separator too many or too few, or a value with a comma that is not in "
                 "quotes); nothing was imported"
             ) from None
         if "UTF8" in str(exc) or "UTF-8" in str(exc):
-            raise InputError(f"{path.name}: not UTF-8 text; save the file as UTF-8 CSV") from None
+            raise InputError(_not_text(path, encoding)) from None
         raise InputError(f"{path.name}: cannot be read as CSV; nothing was imported") from None
     frame = table.to_pandas(types_mapper={pa.string(): TEXT}.get)
     _check_quotes(path, frame)
     return frame
 
 
-def _ragged_row(path: Path, expected: int) -> tuple[int, int]:
+def _ragged_row(
+    path: Path, expected: int, delimiter: str = ",", encoding: str = "utf-8"
+) -> tuple[int, int]:
     """(data row, number of fields) of the first row whose field count is not ``expected``."""
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        for number, fields in enumerate(csv.reader(fh)):
+    with open(path, encoding=_sig(encoding), newline="") as fh:
+        for number, fields in enumerate(csv.reader(fh, delimiter=delimiter)):
             if number and fields and len(fields) != expected:
                 return number, len(fields)
     return 0, expected  # not found again: the row number is unknown
 
 
-def _header(path: Path) -> list[str]:
+def _sig(encoding: str) -> str:
+    """UTF-8 is read with its byte-order mark removed (Excel writes one)."""
+    return "utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding
+
+
+def _header(path: Path, delimiter: str = ",", encoding: str = "utf-8") -> list[str]:
     """The column names of the first line; a file separated by something else is refused."""
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    with open(path, encoding=_sig(encoding), newline="") as fh:
         line = fh.readline()
     try:
-        names = next(csv.reader([line]))
+        names = next(csv.reader([line], delimiter=delimiter))
     except (StopIteration, csv.Error):
         names = []
     if not names or not "".join(names).strip():
         raise InputError(f"{path.name}: the file is empty or its first line holds no column names")
-    if len(names) == 1:
+    if len(names) == 1 and delimiter == ",":
         for sep, what in SEPARATORS.items():
             if sep in names[0]:
                 raise InputError(

@@ -11,9 +11,10 @@ import pandas as pd
 
 from thbmonitor.engine import Store
 from thbmonitor.errors import LinkageError
-from thbmonitor.schema import ReportingOrganisation
+from thbmonitor.profiles import default_profile
 
-LISTS: tuple[str, ...] = tuple(o.value for o in ReportingOrganisation)
+# the lists of capture-recapture: the default profile's reporting organisations
+LISTS: tuple[str, ...] = default_profile().field_codes("reporting_organisation")
 COVARIATES = frozenset(
     {
         "year",

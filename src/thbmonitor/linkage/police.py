@@ -61,6 +61,45 @@ _PREFILTER_KEYS: tuple[tuple[str, ...], ...] = (
     ("tok_dob", "tok_last_sdx>tok_first_sdx"),
     ("bf_full", "tok_birth_year"),
 )
+# rules of the police model only, with their prefilter keys ("a>b" as above; a key may be an
+# expression of the event's columns). Found by benchmarks/bench_police_recall.py on the
+# default world: of 41,858 recoverable events (police_oracle.py), 2,140 shared no blocking key
+# with any of their person's registrations; these rules bring together one exact name and the
+# other's phonetic code with the birth year or day and month (a 1 January default or a year
+# off by one, and a typo), and both names exact with birth years one apart (an error on each
+# side). Each keeps a name exact and a birth-date part, so strangers rarely meet.
+EXTRA_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("tok_first", "tok_last_sdx", "tok_birth_year"),
+        "l.tok_first = r.tok_first AND l.tok_last_sdx = r.tok_last_sdx"
+        " AND l.tok_birth_year = r.tok_birth_year",
+    ),
+    (
+        ("tok_last", "tok_first_sdx", "tok_birth_year"),
+        "l.tok_last = r.tok_last AND l.tok_first_sdx = r.tok_first_sdx"
+        " AND l.tok_birth_year = r.tok_birth_year",
+    ),
+    (
+        ("tok_first", "tok_last_sdx", "tok_birth_md"),
+        "l.tok_first = r.tok_first AND l.tok_last_sdx = r.tok_last_sdx"
+        " AND l.tok_birth_md = r.tok_birth_md",
+    ),
+    (
+        ("tok_last", "tok_first_sdx", "tok_birth_md"),
+        "l.tok_last = r.tok_last AND l.tok_first_sdx = r.tok_first_sdx"
+        " AND l.tok_birth_md = r.tok_birth_md",
+    ),
+    (
+        ("tok_first", "tok_last", "birth_year + 1>birth_year"),
+        "l.tok_first = r.tok_first AND l.tok_last = r.tok_last"
+        " AND l.birth_year_approx + 1 = r.birth_year_approx",
+    ),
+    (
+        ("tok_first", "tok_last", "birth_year - 1>birth_year"),
+        "l.tok_first = r.tok_first AND l.tok_last = r.tok_last"
+        " AND l.birth_year_approx - 1 = r.birth_year_approx",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +123,7 @@ class PoliceLinkSummary:
 def _prefilter_keys() -> list[tuple[list[str], list[str], str]]:
     """Per key combination: the event's columns, the registration's, and an event condition."""
     out = []
-    for keys in _PREFILTER_KEYS:
+    for keys in (*_PREFILTER_KEYS, *(k for k, _ in EXTRA_RULES)):
         pairs = [k.split(">") if ">" in k else [k, k] for k in keys]
         out.append(([a for a, _ in pairs], [b for _, b in pairs], "true"))
     # events without a birth date meet registrations on first and last name, and events
@@ -105,7 +144,7 @@ def _prefilter(con: duckdb.DuckDBPyConnection, home: str, table: str) -> str:
     for i, (_, rg, _cond) in enumerate(_prefilter_keys()):
         present = " AND ".join(f"{c} IS NOT NULL" for c in rg)
         parts.append(f"SELECT hash({i}, {', '.join(rg)}) AS k FROM {regs} WHERE {present}")
-    last = len(_PREFILTER_KEYS)
+    last = len(_PREFILTER_KEYS) + len(EXTRA_RULES)
     parts.append(
         f"SELECT hash({last + 1}, tok_first, tok_last) FROM {regs} "
         "WHERE tok_dob IS NULL AND tok_first IS NOT NULL AND tok_last IS NOT NULL"
@@ -146,9 +185,10 @@ def _rule_sql(rule: Any) -> str:
 
 def register_rules() -> list[Any]:
     """The registration model's blocking rules (no MinHash bands) without
-    :data:`DROPPED_RULES`: phonetic names with a birth year or day alone meet many strangers
-    in a register and almost never reach the threshold."""
-    return [r for r in blocking_rules(0) if _rule_sql(r).strip("()") not in DROPPED_RULES]
+    :data:`DROPPED_RULES` (phonetic names with a birth year or day alone meet many strangers
+    in a register and almost never reach the threshold), and :data:`EXTRA_RULES`."""
+    kept = [r for r in blocking_rules(0) if _rule_sql(r).strip("()") not in DROPPED_RULES]
+    return kept + [rule for _, rule in EXTRA_RULES]
 
 
 class _RegisterModel(PersonModel):

@@ -34,9 +34,10 @@ from thbmonitor.monitor.published import (
     protect_by_universe,
     rules_from_settings,
 )
-from thbmonitor.monitor.results import GROUPS, help_model_results, monitor_results
+from thbmonitor.monitor.results import help_model_results, monitor_results
 from thbmonitor.monitor.sdg import registered_cells
 from thbmonitor.monitor.tables import TOTAL, MonitorTable, build_tables
+from thbmonitor.profiles import Profile, load_profile
 from thbmonitor.report.model import Chapter, Headline, Table, Text
 from thbmonitor.store import resolve_window
 
@@ -113,7 +114,8 @@ def chapters(
             ),
         )
     )
-    by_chapter["change"].append(_change_table(results, settings.language))
+    profile = load_profile(settings.profile)
+    by_chapter["change"].append(_change_table(results, settings.language, profile))
     model_rows = _help_model_rows(store, settings, threshold)
     results["help_model"] = help_model_results(model_rows, HELP_MODEL_METHOD)
     if not model_rows.empty:
@@ -130,7 +132,7 @@ def chapters(
                 ),
                 headlines=_headlines(key, results, settings),
                 tables=tuple(by_chapter[key]),
-                charts=_charts(key, pub),
+                charts=_charts(key, pub, profile),
             )
         )
     log.info("monitor: %d tables in %d chapters", len(tables), len(out))
@@ -394,7 +396,8 @@ def _headlines(key: str, results: dict[str, Any], settings: Settings) -> tuple[H
 def _help_model_rows(store: Store, settings: Settings, threshold: int) -> pd.DataFrame:
     """The help model's rows that describe no group smaller than the threshold."""
     try:
-        model = help_model(store, (settings.window_first, settings.window_last))
+        window = (settings.window_first, settings.window_last)
+        model = help_model(store, window, profile=load_profile(settings.profile))
     except EstimationError as exc:
         log.warning("monitor: help model not fitted (%s)", exc)
         return pd.DataFrame()
@@ -441,10 +444,11 @@ def _help_model_table(rows: pd.DataFrame, lang: str, threshold: int) -> Table:
 # ---- change table and charts ----------------------------------------------------------------
 
 
-def _change_table(results: dict[str, Any], lang: str) -> Table:
+def _change_table(results: dict[str, Any], lang: str, profile: Profile) -> Table:
     rows = []
-    names = {"registrations": "registrations", "victims": "victims", "victims_minors": "minor"}
-    names.update({f"victims_{g}": g for g in GROUPS})
+    minor = profile.age_bands.minor
+    names = {"registrations": "registrations", "victims": "victims", "victims_minors": minor}
+    names.update({f"victims_{g}": g for g in profile.groups})
     for series, label in names.items():
         entry = results["change"].get(series) or {}
         yoy, tr = entry.get("year_on_year"), entry.get("trend")
@@ -502,7 +506,7 @@ def _ci(entry: dict[str, Any] | None, lo: str, hi: str, lang: str) -> str:
     return f"{_fmt(entry[lo], lang, 3)} – {_fmt(entry[hi], lang, 3)}"
 
 
-def _charts(key: str, pub: Published) -> tuple[Any, ...]:
+def _charts(key: str, pub: Published, profile: Profile) -> tuple[Any, ...]:
     if key == "victims":
         return (
             pub.year_chart(
@@ -513,7 +517,7 @@ def _charts(key: str, pub: Published) -> tuple[Any, ...]:
             pub.year_chart(
                 "monitor_victims_by_group",
                 Text("Victims per year by group", "Slachtoffers per jaar naar groep"),
-                {g: ("vic_year_group", f"group={g}") for g in GROUPS},
+                {g: ("vic_year_group", f"group={g}") for g in profile.groups},
             ),
         )
     if key == "help":
@@ -528,7 +532,7 @@ def _charts(key: str, pub: Published) -> tuple[Any, ...]:
             pub.year_chart(
                 "monitor_victims_by_age",
                 Text("Victims per year by age band", "Slachtoffers per jaar naar leeftijdsgroep"),
-                {a: ("vic_year_age", f"age_band={a}") for a in ("minor", "18-22", "23+")},
+                {a: ("vic_year_age", f"age_band={a}") for a in profile.age_bands.known},
             ),
         )
     return ()

@@ -30,12 +30,11 @@ import pandas as pd
 from thbmonitor.engine import Store
 from thbmonitor.errors import EstimationError
 from thbmonitor.monitor.units import count_cells
-from thbmonitor.schema import AgeBand, ResidenceStatus
+from thbmonitor.profiles import Profile, default_profile
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "BIG_CITIES",
     "HELP_MODEL_MEASURES",
     "HelpModel",
     "help_model",
@@ -43,19 +42,10 @@ __all__ = [
     "publishable",
 ]
 
-# lower-cased municipality names (monitor/regions.py spellings) of the four big cities
-BIG_CITIES: frozenset[str] = frozenset(
-    {"amsterdam", "rotterdam", "'s-gravenhage", "den haag", "the hague", "utrecht"}
-)
 HELP_MODEL_MEASURES: tuple[str, ...] = ("shelter", "b8_applied", "b8_granted", "care_referral")
 TERMS: tuple[str, ...] = ("minor", "residence_status", "big_city", "sex", "group")
-REFERENCE: dict[str, str] = {
-    "minor": "no",
-    "big_city": "no",
-    "residence_status": ResidenceStatus.DUTCH_NATIONAL.value,
-}
-# statuses whose B8 answer is fixed (tables._STRUCTURAL): left out of the B8 models
-B8_FIXED: tuple[str, ...] = (ResidenceStatus.DUTCH_NATIONAL.value, ResidenceStatus.B8.value)
+# reference levels (the residence status's is the profile's help.reference_residence_status)
+REFERENCE: dict[str, str] = {"minor": "no", "big_city": "no"}
 METHOD = "modified Poisson (log-link GLM, HC0 sandwich SE; Zou 2004)"
 _COLUMNS = [
     "measure",
@@ -71,12 +61,20 @@ _COLUMNS = [
 ]
 
 
-def help_persons(store: Store, window: tuple[int, int], source: str | None = None) -> pd.DataFrame:
+def help_persons(
+    store: Store,
+    window: tuple[int, int],
+    source: str | None = None,
+    profile: Profile | None = None,
+) -> pd.DataFrame:
     """One row per person in the window: model covariates and the help answers.
 
-    Columns: ``minor`` (yes/no/unknown), ``residence_status``, ``big_city`` (yes/no/unknown),
-    ``sex``, ``group`` and one column per help measure (yes/no/unknown).
+    Columns: ``minor`` (yes/no/unknown), ``residence_status``, ``big_city`` (yes/no/unknown:
+    the profile's ``help.big_cities``), ``sex``, ``group`` and one column per help measure
+    (yes/no/unknown).
     """
+    profile = profile or default_profile()
+    bands = profile.age_bands
     dims = ["age_band", "residence_status", "municipality_key", "sex", "group",
             *HELP_MODEL_MEASURES]  # fmt: skip
     cells = count_cells(store, "persons", dims, window, source=source)
@@ -86,13 +84,13 @@ def help_persons(store: Store, window: tuple[int, int], source: str | None = Non
     out = pd.DataFrame(
         {
             "minor": np.where(
-                band == AgeBand.MINOR.value,
+                band == bands.minor,
                 "yes",
-                np.where(band == AgeBand.UNKNOWN.value, "unknown", "no"),
+                np.where(band == bands.unknown, "unknown", "no"),
             ),
             "residence_status": rows["residence_status"].astype(str),
             "big_city": np.where(
-                mun.isna(), "unknown", np.where(mun.isin(BIG_CITIES), "yes", "no")
+                mun.isna(), "unknown", np.where(mun.isin(profile.big_cities), "yes", "no")
             ),
             "sex": rows["sex"].astype(str),
             "group": rows["group"].astype(str),
@@ -140,6 +138,14 @@ class HelpModel:
     measures: Sequence[str] = HELP_MODEL_MEASURES
     terms: Sequence[str] = TERMS
     alpha: float = 0.05
+    # the reference residence status, and the statuses whose residence-scheme (b8) answer is
+    # fixed, left out of the b8 models (the profile's help settings; see tables._structural)
+    reference_status: str | None = field(
+        default_factory=lambda: default_profile().help_reference_status
+    )
+    scheme_fixed: Sequence[str] = field(
+        default_factory=lambda: default_profile().scheme_fixed_statuses
+    )
     summary: pd.DataFrame = field(init=False, repr=False)
     n_fit_: dict[str, int] = field(init=False, default_factory=dict)
     n_unknown_: dict[str, int] = field(init=False, default_factory=dict)
@@ -162,7 +168,7 @@ class HelpModel:
             if m == "b8_granted" and "b8_applied" in persons.columns:
                 d = d[d["b8_applied"] == "yes"]  # granted among applicants
             if m.startswith("b8") and "residence_status" in self.terms:
-                d = d[~d["residence_status"].isin(B8_FIXED)]
+                d = d[~d["residence_status"].isin(list(self.scheme_fixed))]
             y = (d[m] == "yes").to_numpy(dtype=float)
             d = self._drop_empty_levels(m, d, y)
             y = (d[m] == "yes").to_numpy(dtype=float)
@@ -213,7 +219,7 @@ class HelpModel:
         for term in self.terms:
             values = d[term].astype(str)
             counts = values.value_counts()
-            ref = REFERENCE.get(term)
+            ref = self.reference_status if term == "residence_status" else REFERENCE.get(term)
             if ref is None or ref not in counts.index:
                 ref = str(sorted(counts.index, key=lambda v: (-counts[v], v))[0])
             refs[term] = ref
@@ -228,9 +234,17 @@ def help_model(
     window: tuple[int, int],
     measures: Sequence[str] = HELP_MODEL_MEASURES,
     source: str | None = None,
+    profile: Profile | None = None,
 ) -> HelpModel:
-    """Fit the help model on the store's persons in ``window``."""
-    return HelpModel(measures=measures).fit(help_persons(store, window, source))
+    """Fit the help model on the store's persons in ``window`` (the profile's reference
+    levels; default: the default profile)."""
+    profile = profile or default_profile()
+    model = HelpModel(
+        measures=measures,
+        reference_status=profile.help_reference_status,
+        scheme_fixed=profile.scheme_fixed_statuses,
+    )
+    return model.fit(help_persons(store, window, source, profile))
 
 
 def publishable(summary: pd.DataFrame, min_n: int = 10) -> pd.DataFrame:

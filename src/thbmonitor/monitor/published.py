@@ -41,7 +41,6 @@ from thbmonitor.errors import ConfigError, DisclosureError
 from thbmonitor.monitor.labels import category_label, dimension_label
 from thbmonitor.monitor.tables import TOTAL, UNIT_TEXT, MonitorTable
 from thbmonitor.report.model import Chart, Table, Text
-from thbmonitor.schema import AgeBand
 
 __all__ = [
     "CORE",
@@ -238,8 +237,12 @@ def _largest_safe_set(
     hides none of the headline cells (:func:`_headline_cells`) that the core tables alone
     publish: a table whose protection costs a yearly total or the minors is not worth them."""
     keep = [t for t in group if t.key in CORE]
+    # the minors' band: the one age band of the minors' tables (the profile's first band)
+    minors = {
+        str(c) for t in group if t.key.endswith("minor_year_group") for c in t.frame["age_band"]
+    }
     try:
-        headline = _headline_cells(trial(keep))
+        headline = _headline_cells(trial(keep), minors)
     except DisclosureError:
         headline = set()
     for t in sorted((t for t in group if t.key not in CORE), key=_priority):
@@ -249,25 +252,25 @@ def _largest_safe_set(
             release = trial([*keep, t])
         except DisclosureError:
             continue
-        if not headline <= _headline_cells(release):
+        if not headline <= _headline_cells(release, minors):
             continue
         keep.append(t)
     return [t for t in group if t in keep]
 
 
-def _headline_cells(release: Release) -> set[str]:
+def _headline_cells(release: Release, minors: set[str]) -> set[str]:
     """Keys of the published headline cells of a release: totals by year or over the window,
     of everyone or of the minors (every other coordinate is a Total)."""
     out: set[str] = set()
     for pt in release.tables:
         shown = pt.frame["status"].isin([CellStatus.PUBLISHED, CellStatus.ZERO])
-        out.update(k for k, s in zip(pt.keys, shown, strict=True) if s and _is_headline(k))
+        out.update(k for k, s in zip(pt.keys, shown, strict=True) if s and _is_headline(k, minors))
     return out
 
 
-def _is_headline(key: str) -> bool:
+def _is_headline(key: str, minors: set[str]) -> bool:
     _, pairs = json.loads(key)
-    return all(d == "year" or (d == "age_band" and v == AgeBand.MINOR) for d, v in pairs)
+    return all(d == "year" or (d == "age_band" and v in minors) for d, v in pairs)
 
 
 class Published:

@@ -16,11 +16,9 @@ from thbmonitor.monitor.change import compare_counts, compare_shares, count_tren
 from thbmonitor.monitor.published import Published
 from thbmonitor.monitor.tables import HELP_DIMS
 from thbmonitor.monitor.units import HELP_MEASURES
-from thbmonitor.schema import AgeBand, MonitorGroup
+from thbmonitor.profiles import load_profile
 
 __all__ = ["help_model_results", "monitor_results"]
-
-GROUPS = [g.value for g in MonitorGroup]
 
 
 def _finite(x: float) -> float | None:
@@ -97,17 +95,17 @@ def share_change(
 def monitor_results(pub: Published, settings: Settings) -> dict[str, Any]:
     """The results.json entries of the monitor (keys fixed by the foundation issue)."""
     years = [str(y) for y in range(settings.window_first, settings.window_last + 1)]
+    profile = load_profile(settings.profile)
+    groups, minor = profile.groups, profile.age_bands.minor
     reg = {y: pub.count("reg_year_group", year=y) for y in years}
     vic = {y: pub.count("vic_year_group", year=y) for y in years}
     by_group = {
-        unit: {y: {g: pub.count(f"{unit}_year_group", year=y, group=g) for g in GROUPS}
+        unit: {y: {g: pub.count(f"{unit}_year_group", year=y, group=g) for g in groups}
                for y in years}
         for unit in ("reg", "vic")
     }  # fmt: skip
-    minors = {y: pub.count("vic_minor_year_group", year=y, age_band=AgeBand.MINOR) for y in years}
-    reg_minors = {
-        y: pub.count("reg_minor_year_group", year=y, age_band=AgeBand.MINOR) for y in years
-    }
+    minors = {y: pub.count("vic_minor_year_group", year=y, age_band=minor) for y in years}
+    reg_minors = {y: pub.count("reg_minor_year_group", year=y, age_band=minor) for y in years}
     persons = pub.count("per_group_sex")
     more = pub.count("per_years_registered", years_registered="2+")
     out: dict[str, Any] = {
@@ -128,7 +126,7 @@ def monitor_results(pub: Published, settings: Settings) -> dict[str, Any]:
     if len(years) >= 2:
         earlier, later = years[-2], years[-1]
         series = {"registrations": reg, "victims": vic, "victims_minors": minors}
-        for g in GROUPS:
+        for g in groups:
             series[f"victims_{g}"] = {y: by_group["vic"][y][g] for y in years}
         for name, counts in series.items():
             change[name] = {
@@ -137,7 +135,7 @@ def monitor_results(pub: Published, settings: Settings) -> dict[str, Any]:
             }
         change["victims_group_share"] = {
             g: share_change({y: by_group["vic"][y][g] for y in years}, vic, earlier, later)
-            for g in GROUPS
+            for g in groups
         }
         change["victims_minor_share"] = share_change(minors, vic, earlier, later)
     out["change"] = change

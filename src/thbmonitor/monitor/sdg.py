@@ -26,8 +26,9 @@ from thbmonitor.engine import Store
 from thbmonitor.monitor.labels import category_label
 from thbmonitor.monitor.published import Published
 from thbmonitor.monitor.tables import TOTAL
+from thbmonitor.profiles import load_profile
 from thbmonitor.report.model import Chapter, Table, Text
-from thbmonitor.schema import POPULATION_AGE_BANDS, POPULATION_SEXES, MonitorGroup
+from thbmonitor.schema import POPULATION_AGE_BANDS, POPULATION_SEXES
 
 __all__ = [
     "DEFINITION",
@@ -101,7 +102,8 @@ def registered_cells(pub: Published, settings: Settings) -> dict[str, Any]:
             a: _display(pub, "vic_year_age", year=last, age_band=a) for a in POPULATION_AGE_BANDS
         },
         "by_group": {
-            g.value: _display(pub, "vic_year_group", year=last, group=g.value) for g in MonitorGroup
+            g: _display(pub, "vic_year_group", year=last, group=g)
+            for g in load_profile(settings.profile).groups
         },
     }
 

@@ -19,18 +19,9 @@ from thbmonitor.disclosure import CountTable
 from thbmonitor.disclosure.merge import Merge, merge_tables, small_cells
 from thbmonitor.engine import Store
 from thbmonitor.errors import ConfigError, InputError
-from thbmonitor.monitor.regions import PROVINCES, UNKNOWN_REGION
 from thbmonitor.monitor.units import HELP_MEASURES, count_cells, top_nationalities, unit_tables
+from thbmonitor.profiles import Profile, load_profile
 from thbmonitor.report.model import Text
-from thbmonitor.schema import (
-    AgeBand,
-    MonitorGroup,
-    NationalityGroup,
-    ReportingOrganisation,
-    ResidenceStatus,
-    Sector,
-    Sex,
-)
 from thbmonitor.store import resolve_window
 
 __all__ = ["PEOPLE_DIMS", "TOP_NATIONALITIES", "MonitorTable", "build_tables", "categories"]
@@ -88,44 +79,26 @@ class MonitorTable:
         return int(hit.iloc[0])
 
 
-def categories(settings: Settings, top: Sequence[str] = ()) -> dict[str, list[str]]:
-    """The full category list of every dimension (so that true zeros are shown)."""
+def categories(
+    settings: Settings, top: Sequence[str] = (), profile: Profile | None = None
+) -> dict[str, list[str]]:
+    """The full category list of every dimension (so that true zeros are shown), from the
+    country profile (default: the settings' profile)."""
+    p = profile or load_profile(settings.profile)
     return {
         "year": [str(y) for y in range(settings.window_first, settings.window_last + 1)],
-        "group": [g.value for g in MonitorGroup],
-        "sex": [s.value for s in Sex],
-        "age_band": [a.value for a in AgeBand],
-        "nationality_group": [n.value for n in NationalityGroup],
+        "group": list(p.groups),
+        "sex": list(p.field_codes("sex")),
+        "age_band": list(p.age_bands.codes),
+        "nationality_group": list(p.nationality.groups),
         "nationality": [*top, "other"],
-        "residence_status": [r.value for r in ResidenceStatus],
-        "reporting_organisation": [o.value for o in ReportingOrganisation],
-        "sector": [s.value for s in Sector],
-        "region": [*PROVINCES, UNKNOWN_REGION],
+        "residence_status": list(p.field_codes("residence_status")),
+        "reporting_organisation": list(p.field_codes("reporting_organisation")),
+        "sector": list(p.field_codes("sector")),
+        "region": [*p.region_order, p.region_unknown],
         "years_registered": list(YEARS_REGISTERED),
         **{m: list(ANSWERS) for m in HELP_MEASURES},
     }
-
-
-_UNKNOWN_OF = {
-    "group": "other_unknown", "sex": "U", "age_band": "unknown", "nationality_group": "unknown",
-    "residence_status": "Unknown", "reporting_organisation": "Other", "sector": "Unknown",
-    "region": UNKNOWN_REGION, "nationality": "other",
-}  # fmt: skip
-
-
-# The categories that say "not known" (CountTable.unknown): under the setting
-# disclosure_unknown_primary = false their small counts are shown. "other" categories (a group,
-# an organisation, a nationality outside the largest) are real categories and stay sensitive.
-_NOT_KNOWN: dict[str, str] = {
-    "sex": Sex.UNKNOWN.value, "age_band": AgeBand.UNKNOWN.value,
-    "nationality_group": NationalityGroup.UNKNOWN.value,
-    "residence_status": ResidenceStatus.UNKNOWN.value, "sector": Sector.UNKNOWN.value,
-    "region": UNKNOWN_REGION, **{m: "unknown" for m in HELP_MEASURES},
-}  # fmt: skip
-
-
-def _unknown(dims: Sequence[str]) -> dict[str, list[str]]:
-    return {d: [_NOT_KNOWN[d]] for d in dims if d in _NOT_KNOWN}
 
 
 # How costly it is to hide a cell as a complement (disclosure.CountTable.cost_weights):
@@ -133,13 +106,76 @@ def _unknown(dims: Sequence[str]) -> dict[str, list[str]]:
 # and every total (yearly totals, group totals) are kept published unless nothing else works.
 CHEAP = 0.2
 COSTLY = 20.0
-_COST_OF: dict[str, dict[str, float]] = {
-    **{d: {u: CHEAP} for d, u in _UNKNOWN_OF.items()},
-    "group": {MonitorGroup.OTHER_UNKNOWN.value: 0.5},
-    "age_band": {AgeBand.UNKNOWN.value: CHEAP, AgeBand.MINOR.value: COSTLY},
-    "sector": {Sector.UNKNOWN.value: CHEAP, Sector.OTHER.value: CHEAP},
-    **{m: {"unknown": CHEAP} for m in HELP_MEASURES},
-}
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """What the tables take from the profile beyond the category lists."""
+
+    # per dimension, the category that takes values outside the code list
+    unknown_of: dict[str, str]
+    # the categories that say "not known" (CountTable.unknown): under the setting
+    # disclosure_unknown_primary = false their small counts are shown. "other" categories (a
+    # group, an organisation, a nationality outside the largest) are real categories and stay
+    # sensitive.
+    not_known: dict[str, str]
+    cost_of: dict[str, dict[str, float]]
+    # categories in one cell of the other dimension by definition (CountTable.structural)
+    structural: Mapping[frozenset[str], Mapping[str, Sequence[str]]]
+    # the known sexes (women and men per year are headline figures: see _sex_headline)
+    known_sexes: tuple[str, ...] = ()
+    # the sector codes 'other' and 'unknown', which a release may merge (see _merges)
+    sector_other_unknown: tuple[str, str] | None = None
+
+
+def _vocabulary(p: Profile) -> _Vocabulary:
+    sex, res, org, sector = (
+        p.code_lists[p.field_lists[f]]
+        for f in ("sex", "residence_status", "reporting_organisation", "sector")
+    )
+
+    def given(pairs: dict[str, str | None]) -> dict[str, str]:
+        return {d: c for d, c in pairs.items() if c is not None}
+
+    unknown_of = given(
+        {
+            "group": p.group_default,
+            "sex": sex.unknown,
+            "age_band": p.age_bands.unknown,
+            "nationality_group": p.nationality.unknown,
+            "residence_status": res.unknown,
+            "reporting_organisation": org.other,
+            "sector": sector.unknown,
+            "region": p.region_unknown,
+            "nationality": "other",
+        }
+    )
+    not_known = given(
+        {
+            "sex": sex.unknown,
+            "age_band": p.age_bands.unknown,
+            "nationality_group": p.nationality.unknown,
+            "residence_status": res.unknown,
+            "sector": sector.unknown,
+            "region": p.region_unknown,
+            **{m: "unknown" for m in HELP_MEASURES},
+        }
+    )
+    cost_of: dict[str, dict[str, float]] = {
+        **{d: {u: CHEAP} for d, u in unknown_of.items()},
+        "group": {p.group_default: 0.5},
+        "age_band": {p.age_bands.unknown: CHEAP, p.age_bands.minor: COSTLY},
+        "sector": {c: CHEAP for c in (sector.unknown, sector.other) if c is not None},
+        **{m: {"unknown": CHEAP} for m in HELP_MEASURES},
+    }
+    known_sexes = tuple(c for c in p.field_codes("sex") if c != sex.unknown)
+    pair = (sector.other, sector.unknown)
+    other_unknown = (pair[0], pair[1]) if pair[0] is not None and pair[1] is not None else None
+    return _Vocabulary(unknown_of, not_known, cost_of, p.structural, known_sexes, other_unknown)
+
+
+def _unknown(dims: Sequence[str], vocab: _Vocabulary) -> dict[str, list[str]]:
+    return {d: [vocab.not_known[d]] for d in dims if d in vocab.not_known}
 
 
 # The breakdowns per year that readers (and Eurostat, UNODC, SDG 16.2.2) look for first: in a
@@ -148,14 +184,17 @@ YEARLY_BREAKDOWNS: tuple[str, ...] = ("sex", "age_band", "group")
 
 
 def _cost_weights(
-    dims: Sequence[str], cats: Mapping[str, Sequence[str]], margins: Sequence[str]
+    dims: Sequence[str],
+    cats: Mapping[str, Sequence[str]],
+    margins: Sequence[str],
+    vocab: _Vocabulary,
 ) -> dict[str, dict[str, float]]:
     """The cost weights of a table: cheap unknowns, a costly minors band, costly totals,
     and costly known categories of the yearly breakdowns by sex, age band and group."""
     out: dict[str, dict[str, float]] = {}
     yearly = "year" in dims and len(dims) == 2
     for d in dims:
-        w = {c: f for c, f in _COST_OF.get(d, {}).items() if c in cats[d]}
+        w = {c: f for c, f in vocab.cost_of.get(d, {}).items() if c in cats[d]}
         if yearly and d in YEARLY_BREAKDOWNS:
             w.update({c: COSTLY for c in cats[d] if c not in w or w[c] >= 1})
         if d in margins:
@@ -163,42 +202,6 @@ def _cost_weights(
         if w:
             out[d] = w
     return out
-
-
-# Groups whose members are in one category of the other dimension by definition, so that a
-# 100% share there discloses nothing (disclosure.CountTable.structural): a sector of one group
-# (the HTCDS code lists nest sectors in forms; sexual sectors span two groups), criminal
-# exploitation's only sector, the labour inspectorate (its mandate is labour exploitation),
-# and residence statuses that fix the B8 answer (Dutch nationals need no permit; status B8
-# is the permit).
-_STRUCTURAL: dict[frozenset[str], dict[str, list[str]]] = {
-    frozenset({"group", "sector"}): {
-        "sector": [
-            Sector.AGRICULTURE.value,
-            Sector.CONSTRUCTION.value,
-            Sector.HOSPITALITY.value,
-            Sector.DOMESTIC_WORK.value,
-            Sector.MANUFACTURING.value,
-            Sector.TRANSPORTATION.value,
-            Sector.ILLICIT_ACTIVITIES.value,
-            Sector.BEGGING.value,
-        ],
-        "group": [MonitorGroup.CRIMINAL.value],
-    },
-    # domestic sexual exploitation is that of Dutch victims (the monitor's definition), who
-    # are Dutch nationals by residence status too
-    frozenset({"group", "nationality_group"}): {"group": [MonitorGroup.DOMESTIC_SEXUAL.value]},
-    frozenset({"group", "residence_status"}): {"group": [MonitorGroup.DOMESTIC_SEXUAL.value]},
-    frozenset({"group", "reporting_organisation"}): {
-        "reporting_organisation": [ReportingOrganisation.LABOUR_INSPECTORATE.value]
-    },
-    **{
-        frozenset({"residence_status", m}): {
-            "residence_status": [ResidenceStatus.DUTCH_NATIONAL.value, ResidenceStatus.B8.value]
-        }
-        for m in ("b8_applied", "b8_granted")
-    },
-}
 
 
 def _headline(
@@ -217,13 +220,18 @@ def _headline(
 
 
 def _sex_headline(
-    cells: pd.DataFrame, dims: Sequence[str], margins: Sequence[str], threshold: int
+    cells: pd.DataFrame,
+    dims: Sequence[str],
+    margins: Sequence[str],
+    threshold: int,
+    vocab: _Vocabulary,
 ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """Women and men per year (and over the window, where the table has it) are headline
     figures (Eurostat, UNODC, SDG 16.2.2): kept published where both are at least the
     threshold. Persons of unknown sex are then that year's total minus women and men, so
     their count is shown too, small or not (CountTable.shown). Returns (keep, shown)."""
-    if sorted(dims) != ["sex", "year"]:
+    u = vocab.not_known.get("sex")
+    if sorted(dims) != ["sex", "year"] or u is None:
         return [], []
     cells = cells.assign(year=cells["year"].astype(str), sex=cells["sex"].astype(str))
     by = cells.groupby(["year", "sex"])["count"].sum()
@@ -233,11 +241,11 @@ def _sex_headline(
     lines = [(y, {y}) for y in years]
     if "year" in margins:
         lines.append((TOTAL, set(years)))
-    f, m, u = Sex.FEMALE.value, Sex.MALE.value, Sex.UNKNOWN.value
+    known = vocab.known_sexes
     for label, ys in lines:
-        n = {s: sum(float(by.get((y, s), 0)) for y in ys) for s in (f, m)}
-        if n[f] >= threshold and n[m] >= threshold:
-            keep += [{"year": label, "sex": f}, {"year": label, "sex": m}]
+        n = {s: sum(float(by.get((y, s), 0)) for y in ys) for s in known}
+        if known and all(v >= threshold for v in n.values()):
+            keep += [{"year": label, "sex": s} for s in known]
             shown.append({"year": label, "sex": u})
     return keep, shown
 
@@ -248,17 +256,21 @@ def _sex_headline(
 # and the cells that would protect it. Only where the merged category still reads well:
 # other or unknown sectors, and the answers "no" and "unknown" of help (the share helped, the
 # monitor's figure, is "yes" of all persons either way).
-MERGES: tuple[Merge, ...] = (
-    Merge("sector", (Sector.OTHER.value, Sector.UNKNOWN.value), "OtherOrUnknown"),
-    *(Merge(m, ("no", "unknown"), "no_or_unknown") for m in HELP_MEASURES),
-)
+def _merges(vocab: _Vocabulary) -> tuple[Merge, ...]:
+    """The merges a release may make (see above), with the profile's codes."""
+    out = [Merge(m, ("no", "unknown"), "no_or_unknown") for m in HELP_MEASURES]
+    if vocab.sector_other_unknown is not None:
+        out.insert(0, Merge("sector", vocab.sector_other_unknown, "OtherOrUnknown"))
+    return tuple(out)
 
 
-def release_merges(tables: Sequence[MonitorTable], threshold: int) -> list[Merge]:
-    """The merges of :data:`MERGES` that a release needs: those whose unknown category is
-    small somewhere."""
+def release_merges(
+    tables: Sequence[MonitorTable], threshold: int, merges: Sequence[Merge]
+) -> list[Merge]:
+    """The merges that a release needs: those whose unknown category (the last) is small
+    somewhere."""
     out = []
-    for m in MERGES:
+    for m in merges:
         unknown = m.categories[-1]
         if any(small_cells(t.table, m.dimension, unknown, threshold) for t in tables):
             out.append(m)
@@ -276,18 +288,22 @@ def apply_merges(tables: Sequence[MonitorTable], merges: Sequence[Merge]) -> lis
     return out
 
 
-def _structural(dims: Sequence[str]) -> dict[str, list[str]]:
-    """The structural groups of a table with these dimensions (see :data:`_STRUCTURAL`)."""
-    return _STRUCTURAL.get(frozenset(dims), {})
+def _structural(dims: Sequence[str], profile: Profile) -> dict[str, list[str]]:
+    """The structural groups of a table with these dimensions (the profile's ``structural``:
+    groups whose members are in one category of the other dimension by definition, so that a
+    100% share there discloses nothing)."""
+    return {d: list(cs) for d, cs in profile.structural.get(frozenset(dims), {}).items()}
 
 
-def _clean(cells: pd.DataFrame, dims: Sequence[str], cats: dict[str, list[str]]) -> pd.DataFrame:
+def _clean(
+    cells: pd.DataFrame, dims: Sequence[str], cats: dict[str, list[str]], vocab: _Vocabulary
+) -> pd.DataFrame:
     """Map values outside a code list to its unknown category and re-sum."""
     cells = cells.copy()
     for d in dims:
-        if d in _UNKNOWN_OF:
+        if d in vocab.unknown_of:
             known = set(cats[d])
-            cells[d] = cells[d].where(cells[d].isin(known), _UNKNOWN_OF[d])
+            cells[d] = cells[d].where(cells[d].isin(known), vocab.unknown_of[d])
     sums = [c for c in ("count", "key_sum") if c in cells.columns]
     keys = [c for c in cells.columns if c not in sums]
     return cells.groupby(keys, sort=False)[sums].sum().reset_index()
@@ -312,7 +328,9 @@ class _Builder:
             )
         self.span = f"{settings.window_first}-{settings.window_last}"
         top = top_nationalities(store, self.window, TOP_NATIONALITIES)
-        self.cats = categories(settings, top)
+        self.profile = load_profile(settings.profile)
+        self.vocab = _vocabulary(self.profile)
+        self.cats = categories(settings, top, self.profile)
         self.top = top
         self.out: list[MonitorTable] = []
 
@@ -342,11 +360,13 @@ class _Builder:
         one in ``stratify`` keeps all its categories and gets no margin either."""
         only = only or {}
         cells = self.count(unit, dims, where=only)
-        cells = _clean(cells, [d for d in dims if d not in only], self.cats)
+        cells = _clean(cells, [d for d in dims if d not in only], self.cats, self.vocab)
         margins = [d for d in dims if d not in only and d not in stratify]
         cats = {d: list(only.get(d, self.cats[d])) for d in dims}
         keep, shown_small = (
-            ([], []) if self.key_sums else _sex_headline(cells, dims, margins, self.threshold)
+            ([], [])
+            if self.key_sums
+            else _sex_headline(cells, dims, margins, self.threshold, self.vocab)
         )
         table = CountTable.from_cells(
             key,
@@ -355,9 +375,9 @@ class _Builder:
             margins=margins,
             categories=cats,
             universe=f"{unit} {self.span}",
-            cost_weights=_cost_weights(dims, cats, margins),
-            structural=_structural(dims),
-            unknown=_unknown(dims),
+            cost_weights=_cost_weights(dims, cats, margins, self.vocab),
+            structural=_structural(dims, self.profile),
+            unknown=_unknown(dims, self.vocab),
             keep=[*_headline(dims, cats, margins), *keep],
             shown=shown_small,
         )
@@ -371,13 +391,13 @@ class _Builder:
 
     def nationality(self, key: str, unit: str) -> None:
         """The largest foreign nationalities by group (nationality stratifies: no Total)."""
-        foreign = [c for c in self.top if c != "NL"]
+        foreign = [c for c in self.top if c != self.profile.country]
         if not foreign:
             return
         cells = self.count(unit, ["nationality_primary", "group"],
                            where={"nationality_primary": foreign})  # fmt: skip
         cells = cells.rename(columns={"nationality_primary": "nationality"})
-        cells = _clean(cells, ["group"], self.cats)
+        cells = _clean(cells, ["group"], self.cats, self.vocab)
         table = CountTable.from_cells(
             key,
             cells,
@@ -385,7 +405,7 @@ class _Builder:
             margins=["group"],
             categories={"nationality": foreign, "group": self.cats["group"]},
             universe=f"{unit} {self.span}",
-            cost_weights=_cost_weights(["group"], self.cats, ["group"]),
+            cost_weights=_cost_weights(["group"], self.cats, ["group"], self.vocab),
         )
         self.out.append(
             MonitorTable(
@@ -405,7 +425,7 @@ class _Builder:
         n = cells["years_registered"].astype(int)
         cells = cells[n >= 2].copy()
         cells["years_registered"] = "2+"
-        cells = _clean(cells, ["years_registered", "group"], self.cats)
+        cells = _clean(cells, ["years_registered", "group"], self.cats, self.vocab)
         table = CountTable.from_cells(
             "per_years_registered",
             cells,
@@ -413,7 +433,7 @@ class _Builder:
             margins=["group"],
             categories={"years_registered": ["2+"], "group": self.cats["group"]},
             universe=f"persons {self.span}",
-            cost_weights=_cost_weights(["group"], self.cats, ["group"]),
+            cost_weights=_cost_weights(["group"], self.cats, ["group"], self.vocab),
         )
         self.out.append(
             MonitorTable(
@@ -456,11 +476,13 @@ def build_tables(store: Store, settings: Settings) -> list[MonitorTable]:
             f"the store has no registrations in the monitoring window {window[0]}-{window[1]} "
             f"(registration years in the store: {have}); set window_first and window_last"
         )
-    with unit_tables(store, window) as sources:
+    profile = load_profile(settings.profile)
+    with unit_tables(store, window, profile) as sources:
         tables = _build(_Builder(store, settings, sources))
     if not settings.disclosure_unknown_primary or settings.disclosure_method == "cell_key":
         return tables  # small unknowns are shown, or nothing is hidden: nothing to merge
-    return apply_merges(tables, release_merges(tables, settings.disclosure_threshold))
+    merges = _merges(_vocabulary(profile))
+    return apply_merges(tables, release_merges(tables, settings.disclosure_threshold, merges))
 
 
 def _build(b: _Builder) -> list[MonitorTable]:
@@ -475,7 +497,7 @@ def _build(b: _Builder) -> list[MonitorTable]:
         b.add(f"{p}_year_group", "victims", unit, ["year", "group"], rows=["group"],
               stratify=by_year)  # fmt: skip
         b.add(f"{p}_minor_year_group", "people", unit, ["age_band", "year", "group"],
-              rows=["group"], only={"age_band": [AgeBand.MINOR.value]},
+              rows=["group"], only={"age_band": [b.profile.age_bands.minor]},
               stratify=by_year)  # fmt: skip
         for dim in (*PEOPLE_DIMS, "reporting_organisation"):
             chapter = "organisations" if dim == "reporting_organisation" else "people"

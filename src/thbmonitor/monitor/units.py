@@ -30,6 +30,7 @@ from thbmonitor.disclosure.cellkey import KEY_SCALE
 from thbmonitor.engine import Store
 from thbmonitor.errors import InputError
 from thbmonitor.monitor.regions import regions_frame
+from thbmonitor.profiles import Profile
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +118,12 @@ def unit_sql(unit: str) -> str:
 class _Regions:
     """Expose the municipality -> region code list to SQL for the duration of a block."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, profile: Profile | None = None) -> None:
         self.store = store
+        self.profile = profile
 
     def __enter__(self) -> Store:
-        self.store.register(REGIONS_VIEW, regions_frame())
+        self.store.register(REGIONS_VIEW, regions_frame(self.profile))
         return self.store
 
     def __exit__(self, *exc: object) -> None:
@@ -129,10 +131,13 @@ class _Regions:
 
 
 @contextmanager
-def unit_tables(store: Store, window: tuple[int, int]) -> Iterator[dict[str, str]]:
-    """Materialise the three units once as temporary tables (dropped on exit)."""
+def unit_tables(
+    store: Store, window: tuple[int, int], profile: Profile | None = None
+) -> Iterator[dict[str, str]]:
+    """Materialise the three units once as temporary tables (dropped on exit); regions are
+    the profile's (default: the default profile's)."""
     names = {unit: f"monitor_unit_{unit}" for unit in UNITS}
-    with _Regions(store):
+    with _Regions(store, profile):
         for unit, name in names.items():
             store.execute(
                 f"CREATE OR REPLACE TEMP TABLE {name} AS {unit_sql(unit)}", [window[0], window[1]]

@@ -7,41 +7,38 @@ per-stratum estimates, rates and heterogeneity sensitivity.
 Anchored on the R packages SparseMSE, MultipleSystemsEstimation, Rcapture and Cruyff's mse.
 """
 
-from thbmonitor.mse.covariates import CovariateFit, fit_covariate_model
-from thbmonitor.mse.estimator import MultipleSystemsEstimator
-from thbmonitor.mse.existence import ExistenceResult, check_model
-from thbmonitor.mse.heterogeneity import (
-    HeterogeneityResult,
-    chao_lower_bound,
-    heterogeneity_model,
-    sensitivity_table,
-)
-from thbmonitor.mse.intervals import Interval
-from thbmonitor.mse.loglinear import LoglinearFit, fit_loglinear
-from thbmonitor.mse.results import hidden_number_results
-from thbmonitor.mse.strata import estimate_by_stratum, rates_per_100k, remove_noninformative_lists
-from thbmonitor.mse.table import CaptureTable, read_capture_histories
-from thbmonitor.mse.yearly import YearlyFit, estimate_yearly
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "CaptureTable",
-    "CovariateFit",
-    "ExistenceResult",
-    "HeterogeneityResult",
-    "Interval",
-    "LoglinearFit",
-    "MultipleSystemsEstimator",
-    "YearlyFit",
-    "chao_lower_bound",
-    "check_model",
-    "estimate_by_stratum",
-    "estimate_yearly",
-    "fit_covariate_model",
-    "fit_loglinear",
-    "heterogeneity_model",
-    "hidden_number_results",
-    "rates_per_100k",
-    "read_capture_histories",
-    "remove_noninformative_lists",
-    "sensitivity_table",
-]
+# name -> module: imported on first use, so that a command imports only what it needs
+_EXPORTS = {
+    "CaptureTable": "table",
+    "CovariateFit": "covariates",
+    "ExistenceResult": "existence",
+    "HeterogeneityResult": "heterogeneity",
+    "Interval": "intervals",
+    "LoglinearFit": "loglinear",
+    "MultipleSystemsEstimator": "estimator",
+    "YearlyFit": "yearly",
+    "chao_lower_bound": "heterogeneity",
+    "check_model": "existence",
+    "estimate_by_stratum": "strata",
+    "estimate_yearly": "yearly",
+    "fit_covariate_model": "covariates",
+    "fit_loglinear": "loglinear",
+    "heterogeneity_model": "heterogeneity",
+    "hidden_number_results": "results",
+    "rates_per_100k": "strata",
+    "read_capture_histories": "table",
+    "remove_noninformative_lists": "strata",
+    "sensitivity_table": "heterogeneity",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'thbmonitor.mse' has no attribute {name!r}")
+    return getattr(import_module(f"thbmonitor.mse.{module}"), name)

@@ -15,6 +15,7 @@ by side with the heterogeneity models (sensitivity), and at other linkage thresh
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ from thbmonitor.engine import Store
 from thbmonitor.errors import EstimationError
 from thbmonitor.mse.estimator import MultipleSystemsEstimator
 from thbmonitor.mse.heterogeneity import sensitivity_table
+from thbmonitor.mse.linkage_propagation import METHOD_SENTENCE as PROPAGATED_SENTENCE
+from thbmonitor.mse.linkage_propagation import Propagated, propagate_linkage
 from thbmonitor.mse.linkage_sensitivity import METHOD_SENTENCE, linkage_rows, linkage_table
 from thbmonitor.mse.results import records
 from thbmonitor.mse.series import (
@@ -40,6 +43,8 @@ from thbmonitor.mse.strata import estimate_by_stratum
 from thbmonitor.mse.table import CaptureTable
 from thbmonitor.report.model import Chapter, Chart, Headline, Table, Text
 from thbmonitor.store import resolve_window
+
+log = logging.getLogger(__name__)
 
 Protect = Callable[[Sequence[CountTable]], Release]
 
@@ -204,8 +209,44 @@ def _series_table(
     return table, frame
 
 
+def _bayes_rows(table: CaptureTable, seed: int | None) -> list[dict[str, Any]]:
+    """LCMCR (latent classes; LCMCR's default sampler settings, K = 10) and dga (model
+    averaging over decomposable graphs, 3-5 lists) on the last year, for the sensitivity
+    table."""
+    from thbmonitor.mse.dga import fit_dga
+    from thbmonitor.mse.lcmcr import fit_lcmcr
+
+    rows: list[dict[str, Any]] = []
+    fits = (
+        ("lcmcr", "latent classes (K = 10)", lambda: fit_lcmcr(table, seed=seed or 0)),
+        ("dga", "average over decomposable graphs", lambda: fit_dga(table)),
+    )
+    for method, model, fit in fits:
+        try:
+            res = fit()
+        except EstimationError as exc:
+            log.warning("no %s estimate for the sensitivity table: %s", method, exc)
+            continue
+        iv = res.interval
+        rows.append(
+            {
+                "method": method,
+                "model": model,
+                "estimate": res.estimate,
+                "lower": iv.lower,
+                "upper": iv.upper,
+                "interval_method": "posterior (credible)",
+            }
+        )
+    return rows
+
+
 def _sensitivity(
-    collapsed: CaptureTable, settings: Settings, year: int, series: YearlySeries
+    collapsed: CaptureTable,
+    settings: Settings,
+    year: int,
+    series: YearlySeries,
+    propagated: Propagated | None = None,
 ) -> Table:
     found = sensitivity_table(
         collapsed, maxorder=settings.mse_maxorder, pthresh=settings.mse_pthresh
@@ -224,6 +265,28 @@ def _sensitivity(
                 "interval_method": series.fit.interval_method,
             }
             found = pd.concat([pd.DataFrame([extra]), found], ignore_index=True)
+    found = pd.concat([found, pd.DataFrame(_bayes_rows(collapsed, settings.seed))])
+    if propagated is not None:
+        found = pd.concat(
+            [
+                found,
+                pd.DataFrame(
+                    [
+                        {
+                            "method": "linkage-propagated",
+                            "model": f"{settings.mse_method}, per linkage draw",
+                            "estimate": propagated.estimate,
+                            "lower": propagated.lower,
+                            "upper": propagated.upper,
+                            "interval_method": f"multiple imputation ({propagated.draws} "
+                            "linkages), Rubin",
+                        }
+                    ]
+                ),
+            ],
+            ignore_index=True,
+        )
+    found = found.reset_index(drop=True)
     frame = pd.DataFrame(
         {
             "method": found["method"],
@@ -246,11 +309,18 @@ def _sensitivity(
             "covariates: the model of the yearly series (all years, list-by-covariate "
             "interactions); the other rows fit this year alone without covariates. main: "
             "independence of lists; stepwise, bic, aic: model selection; heterogeneity: "
-            "models for catchability that differs between persons.",
+            "models for catchability that differs between persons; lcmcr: Bayesian latent "
+            "classes of persons with their own catchability (as R's LCMCR); dga: Bayesian "
+            "average over decomposable models (as R's dga); linkage-propagated: the "
+            "selected model over linkages drawn from the match probabilities.",
             "covariates: het model van de jaarreeks (alle jaren, interacties tussen lijst en "
             "covariaat); de andere rijen schatten dit jaar apart zonder covariaten. main: "
             "onafhankelijke lijsten; stepwise, bic, aic: modelselectie; heterogeneity: "
-            "modellen voor vangstkansen die tussen personen verschillen.",
+            "modellen voor vangstkansen die tussen personen verschillen; lcmcr: Bayesiaanse "
+            "latente klassen van personen met een eigen vangstkans (zoals R's LCMCR); dga: "
+            "Bayesiaans gemiddelde over decomposeerbare modellen (zoals R's dga); "
+            "linkage-propagated: het gekozen model over koppelingen getrokken volgens de "
+            "koppelkansen.",
         ),
         columns={
             "method": Text("Method", "Methode"),
@@ -313,12 +383,14 @@ def report_chapter(
     last_year = table.subset((table.covariates["year"] == last).to_numpy()).collapse()
     overall: dict[str, Any] = {}
     estimator: MultipleSystemsEstimator | None = None
+    propagated: Propagated | None = None
     try:
         estimator = MultipleSystemsEstimator(
             bootstrap=settings.mse_bootstrap, seed=settings.seed, **fit
         ).fit(last_year)
         overall = estimator.to_dict()
-        tables.append(_sensitivity(last_year, settings, last, series))
+        propagated = propagate_linkage(store, settings, last)
+        tables.append(_sensitivity(last_year, settings, last, series, propagated))
     except EstimationError as exc:
         overall = {"error": str(exc)}
     link_table, by_linkage = linkage_table(
@@ -354,6 +426,11 @@ def report_chapter(
         )
     method = _method_text(settings, series, first, last)
     method = Text(f"{method.en} {METHOD_SENTENCE.en}", f"{method.nl} {METHOD_SENTENCE.nl}")
+    if propagated is not None:
+        method = Text(
+            f"{method.en} {PROPAGATED_SENTENCE.en.format(draws=propagated.draws)}",
+            f"{method.nl} {PROPAGATED_SENTENCE.nl.format(draws=propagated.draws)}",
+        )
     chapter = Chapter(
         key="hidden_number",
         title=Text(
@@ -381,6 +458,7 @@ def report_chapter(
         "last_year": {"year": last, **_clean(overall)},
         "yearly_model": _model_entry(series),
         "linkage_sensitivity": by_linkage,
+        "linkage_propagated": None if propagated is None else propagated.to_dict(),
     }
     return chapter, results
 

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 
 from thbmonitor.mse.loglinear import Term, canonical, reduce_model
 
@@ -54,6 +53,8 @@ def lp_exists_full(x: np.ndarray, y: np.ndarray) -> bool:
     c[-1] = -1.0
     a_eq = np.hstack([x.T, np.zeros((n_par, 1))])
     a_ub = np.hstack([-np.eye(n_cells), np.ones((n_cells, 1))])
+    from scipy.optimize import linprog
+
     res = linprog(
         c, A_ub=a_ub, b_ub=np.zeros(n_cells), A_eq=a_eq, b_eq=t, bounds=(0, None), method="highs"
     )
@@ -91,6 +92,8 @@ def lp_exists(x: np.ndarray, y: np.ndarray) -> bool:
         return bool((v > 1e-9).any() and (v < -1e-9).any())
     # maximise sum(-b u) subject to -1 <= b u <= 0, u free
     m = b.shape[0]
+    from scipy.optimize import linprog
+
     res = linprog(
         b.sum(axis=0),
         A_ub=np.vstack([b, -b]),

@@ -19,9 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq, minimize_scalar
-from scipy.special import gammaln
-from scipy.stats import chi2, norm
+from scipy.special import chdtri, gammaln, ndtr, ndtri
 
 from thbmonitor.errors import EstimationError
 from thbmonitor.mse.loglinear import LoglinearFit, poisson_irls
@@ -57,7 +55,7 @@ def lognormal_interval(fit: LoglinearFit, level: float = 0.95) -> Interval:
     """SparseMSE ``estimatepopulation.0``: observed + exp(N(b0, se(b0)^2)) quantiles."""
     b0 = float(fit.coef[0])
     se = math.sqrt(max(float(fit.cov[0, 0]), 0.0))
-    z = norm.ppf(0.5 + level / 2.0)
+    z = ndtri(0.5 + level / 2.0)
     return Interval(
         "log-normal (model-conditional)",
         level,
@@ -89,6 +87,8 @@ def _profile_loglik_factory(fit: LoglinearFit) -> Callable[[float], float]:
 
 def profile_interval(fit: LoglinearFit, level: float = 0.95) -> Interval:
     """Rcapture-style profile-likelihood interval for N, conditional on the model."""
+    from scipy.optimize import brentq, minimize_scalar
+
     loglik = _profile_loglik_factory(fit)
     hidden = fit.hidden
     upper_search = max(10.0 * hidden, 100.0)
@@ -100,7 +100,7 @@ def profile_interval(fit: LoglinearFit, level: float = 0.95) -> Interval:
     )
     n0_hat = float(opt.x)
     lmax = -float(opt.fun)
-    target = lmax - chi2.ppf(level, 1) / 2.0
+    target = lmax - chdtri(1, 1.0 - level) / 2.0
 
     def g(v: float) -> float:
         return loglik(v) - target
@@ -139,13 +139,13 @@ def bca_interval(boot: np.ndarray, estimate: float, ahat: float, level: float = 
     if reps.size < 2:
         raise EstimationError("Too few usable bootstrap replicates for a BCa interval.")
     alpha = np.array([(1.0 - level) / 2.0, (1.0 + level) / 2.0])
-    z0 = norm.ppf(np.mean(reps < estimate))
+    z0 = ndtri(np.mean(reps < estimate))
     if not np.isfinite(z0):
         raise EstimationError(
             "All bootstrap replicates fall on one side of the estimate; BCa is undefined."
         )
-    za = norm.ppf(alpha)
+    za = ndtri(alpha)
     za0 = za + z0
-    zq = norm.cdf(z0 + za0 / (1.0 - ahat * za0))
+    zq = ndtr(z0 + za0 / (1.0 - ahat * za0))
     lo, hi = np.quantile(reps, zq, method="median_unbiased")
     return Interval("BCa bootstrap (model selection repeated)", level, float(lo), float(hi))

@@ -5,20 +5,31 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from rich.table import Table
 
 from thbmonitor.errors import EstimationError
-from thbmonitor.mse.bootstrap import bootstrap_progress
-from thbmonitor.mse.covariate_search import search_covariate_model
-from thbmonitor.mse.covariates import CovariateFit
-from thbmonitor.mse.estimator import MultipleSystemsEstimator
 from thbmonitor.mse.table import read_capture_histories
 
-__all__ = ["MseRun", "mse_json", "mse_rich_tables", "run_mse_file"]
+if TYPE_CHECKING:  # imported where used: a command loads only what it runs
+    import pandas as pd
+
+    from thbmonitor.mse.covariates import CovariateFit
+    from thbmonitor.mse.estimator import MultipleSystemsEstimator
+
+__all__ = [
+    "BAYES_METHODS",
+    "MseRun",
+    "bayes_rich_tables",
+    "mse_json",
+    "mse_rich_tables",
+    "run_bayes_file",
+    "run_mse_file",
+]
+
+BAYES_METHODS = ("lcmcr", "dga")
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,11 @@ def run_mse_file(
     (the BIC-then-AIC path, lowest BIC) or ``main``. ``progress(done, total)`` follows the
     bootstrap.
     """
-    table = read_capture_histories(path, covariates=covariates)
+    table = read_capture_histories(path, covariates=covariates)  # refused input: stop early
+
+    from thbmonitor.mse.bootstrap import bootstrap_progress
+    from thbmonitor.mse.estimator import MultipleSystemsEstimator
+
     with bootstrap_progress(progress):
         est = MultipleSystemsEstimator(
             method=method,
@@ -60,11 +75,83 @@ def run_mse_file(
     cov_fit: CovariateFit | None = None
     cov_err: str | None = None
     if covariates:
+        from thbmonitor.mse.covariate_search import search_covariate_model
+
         try:
             cov_fit = search_covariate_model(table, covariates, method=method)
         except EstimationError as exc:
             cov_err = str(exc)
     return MseRun(est, cov_fit, cov_err)
+
+
+def run_bayes_file(
+    path: str | Path,
+    method: str,
+    classes: int = 10,
+    samples: int = 1000,
+    burnin: int = 10000,
+    thin: int = 10,
+    seed: int | None = None,
+    delta: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Any:
+    """Read a capture-history CSV and fit a Bayesian model: ``lcmcr`` (latent classes, R's
+    LCMCR) or ``dga`` (model averaging over decomposable graphs, R's dga). The result has
+    ``to_dict()`` (the JSON object) and ``estimate``/``interval``."""
+    table = read_capture_histories(path)
+    if method == "lcmcr":
+        from thbmonitor.mse.lcmcr import fit_lcmcr
+
+        return fit_lcmcr(
+            table,
+            classes=classes,
+            samples=samples,
+            burnin=burnin,
+            thin=thin,
+            seed=seed,
+            progress=progress,
+        )
+    if method == "dga":
+        from thbmonitor.mse.dga import fit_dga
+
+        return fit_dga(table, delta=delta)
+    raise EstimationError(f"Unknown Bayesian method '{method}'; use one of {BAYES_METHODS}.")
+
+
+def bayes_rich_tables(result: Any) -> list[Table]:
+    """The posterior estimate, and the top models (dga) or the sampler's diagnostics (lcmcr)."""
+    d = result.to_dict()
+    iv = d["interval"]
+    head = Table(title=f"Hidden number: {d['method']} (Bayesian)")
+    for col in ("observed", "estimate", "hidden", f"{iv['level']:.0%} lower", "upper", "interval"):
+        head.add_column(col, justify="right" if col != "interval" else "left")
+    head.add_row(
+        _fmt(d["observed"]),
+        _fmt(d["estimate"]),
+        _fmt(d["hidden"]),
+        _fmt(iv["lower"]),
+        _fmt(iv["upper"]),
+        "posterior median, equal-tailed credible interval",
+    )
+    out = [head]
+    conv = d.get("convergence")
+    if conv is not None:
+        s = d["settings"]
+        head.caption = (
+            f"K = {s['classes']} classes, {s['burnin']:,} burn-in, {s['samples']:,} draws "
+            f"thinned by {s['thin']}, seed {s['seed']}; ESS {conv['ess']:.0f}, "
+            f"split R-hat {conv['split_rhat']:.3f}, Geweke z {conv['geweke_z']:.2f}"
+        )
+        if conv["warning"]:
+            head.caption += f"\nwarning: {conv['warning']}"
+    if d["models"]:
+        models = Table(title="Decomposable models (posterior weight)")
+        for col in ("model", "weight", "estimate"):
+            models.add_column(col, justify="left" if col == "model" else "right")
+        for m in d["models"]:
+            models.add_row(m["model"], f"{m['weight']:.3f}", _fmt(m["estimate"]))
+        out.append(models)
+    return out
 
 
 def _clean(v: Any) -> Any:

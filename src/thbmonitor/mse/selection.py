@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import poisson
+from scipy.special import pdtr, pdtrc
 
 from thbmonitor.errors import EstimationError
 from thbmonitor.mse.existence import ExistenceResult, check_model, has_empty_list, lp_exists
@@ -91,7 +91,9 @@ def select_stepwise(full: np.ndarray, k: int, pthresh: float = 0.02) -> Selectio
     included: list[Term] = []
     for _cycle in range(len(pairs)):
         pstar = np.array([fit.mu[(fit.cells & m) == m].sum() for m in masks])
-        pvals = np.minimum(poisson.cdf(nstar, pstar), poisson.sf(nstar - 1, pstar))
+        # Poisson cdf(n*) and sf(n* - 1) (scipy.special: lighter to import than scipy.stats)
+        upper = np.where(nstar >= 1, pdtrc(np.maximum(nstar - 1, 0), pstar), 1.0)
+        pvals = np.minimum(pdtr(nstar, pstar), upper)
         pvals[[pairs.index(p) for p in included]] = 1.0
         chosen = None
         for j in sorted(range(len(pairs)), key=lambda j: (pvals[j], j)):

@@ -16,6 +16,7 @@ in ``deliveries.toml``) and find it as :attr:`Profile.path`.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import tomllib
 from collections.abc import Mapping
 from datetime import date
@@ -59,8 +60,20 @@ def profile_names() -> tuple[str, ...]:
 
 def load_profile(name_or_path: str | Path) -> Profile:
     """A shipped profile by name (``nl``, ``htcds``) or a profile folder (a user's copy)."""
-    folder = _folder(name_or_path)
-    return _load(folder.resolve())
+    folder = _folder(name_or_path).resolve()
+    return _load(folder, _stamp(folder))
+
+
+def _stamp(folder: Path) -> tuple[tuple[int, int], ...]:
+    """When and how large each file is: an edited profile is loaded again, not cached."""
+    out = []
+    for name in FILES:
+        try:
+            st = (folder / name).stat()
+            out.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((0, -1))
+    return tuple(out)
 
 
 def default_profile() -> Profile:
@@ -83,7 +96,7 @@ def _folder(name_or_path: str | Path) -> Path:
 
 
 @lru_cache(maxsize=16)
-def _load(folder: Path) -> Profile:
+def _load(folder: Path, _stamp: tuple[tuple[int, int], ...]) -> Profile:
     where = f"profile {folder.name} ({folder})"
     try:
         with open(folder / "profile.toml", "rb") as fh:
@@ -106,6 +119,11 @@ def _why(exc: Exception) -> str:
 
 def _build(folder: Path, doc: Mapping[str, Any], where: str) -> Profile:
     code_lists = _code_lists(folder / "codes.csv")
+    for which in ("unknown", "other"):
+        for list_name, code in doc.get(which, {}).items():
+            if list_name not in code_lists or code not in code_lists[list_name].codes:
+                raise ValueError(f"[{which}] {list_name} = {code!r}: no such code in codes.csv")
+            code_lists[list_name] = dataclasses.replace(code_lists[list_name], **{which: code})
     fields = {str(k): str(v) for k, v in doc.get("fields", {}).items()}
     for field_name, list_name in fields.items():
         if list_name not in code_lists:
@@ -164,6 +182,18 @@ def _build(folder: Path, doc: Mapping[str, Any], where: str) -> Profile:
     )
     if not consent <= set(organisations):
         raise ValueError("reporting_organisation.consent_not_required names an unknown code")
+    structural = {
+        frozenset(str(d) for d in item["dims"]): {
+            str(d): tuple(str(c) for c in cs) for d, cs in item["cells"].items()
+        }
+        for item in doc.get("structural", [])
+    }
+    help_doc = doc.get("help", {})
+    statuses = code_lists[fields["residence_status"]].codes
+    reference = help_doc.get("reference_residence_status")
+    fixed = tuple(str(c) for c in help_doc.get("scheme_fixed_statuses", []))
+    if (reference is not None and reference not in statuses) or not set(fixed) <= set(statuses):
+        raise ValueError("help: a residence status that is not in codes.csv")
     return Profile(
         name=str(doc.get("name", folder.name)),
         title=str(doc.get("title", folder.name)),
@@ -182,6 +212,10 @@ def _build(folder: Path, doc: Mapping[str, Any], where: str) -> Profile:
         regions=regions,
         region_order=region_order,
         region_unknown=str(doc.get("regions", {}).get("unknown", "unknown")),
+        structural=structural,
+        help_reference_status=None if reference is None else str(reference),
+        scheme_fixed_statuses=fixed,
+        big_cities=frozenset(region_key(str(m)) for m in help_doc.get("big_cities", [])),
     )
 
 

@@ -46,6 +46,8 @@ class CodeList:
     labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # code -> (en, nl)
     spellings: Mapping[str, str] = field(default_factory=dict)  # normalised spelling -> code
     written: Mapping[str, str] = field(default_factory=dict)  # code -> spelling files use
+    unknown: str | None = None  # the code that says "not known"
+    other: str | None = None  # the code that says "other"
 
     def code_of(self, value: str) -> str | None:
         """The code a file's value stands for (the code itself or a listed spelling), or None."""
@@ -184,10 +186,19 @@ class Profile:
     regions: Mapping[str, str]  # municipality key (see region_key) -> region
     region_order: tuple[str, ...]
     region_unknown: str
+    # dimension pair -> {dimension: categories} that lie in one cell by definition
+    structural: Mapping[frozenset[str], Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    help_reference_status: str | None = None
+    scheme_fixed_statuses: tuple[str, ...] = ()
+    big_cities: frozenset[str] = frozenset()  # region keys (see region_key)
 
     def codes(self, list_name: str) -> tuple[str, ...]:
         """The codes of one code list, in order."""
         return self.code_lists[list_name].codes
+
+    def field_codes(self, field_name: str) -> tuple[str, ...]:
+        """The codes of a coded field (e.g. ``sex``, ``residence_status``)."""
+        return self.code_lists[self.field_lists[field_name]].codes
 
     def list_of(self, field_name: str) -> CodeList | None:
         """The code list of a coded field (None for a field that is not coded)."""

@@ -38,6 +38,10 @@ def add_org(name: str, org_type: str, actor: str, profile: str = "") -> Organisa
         raise InputError(f"--type must be one of: {', '.join(types)}")
     if not name.strip():
         raise InputError("the organisation needs a name")
+    if profile:
+        from thbmonitor.profiles import load_profile
+
+        load_profile(profile)  # a profile that does not load is refused now, not at upload
     try:
         with scoped(Scope(None, "admin", actor, "cli")):
             org = Organisation.objects.create(name=name.strip(), type=org_type, profile=profile)

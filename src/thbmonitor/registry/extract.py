@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 from django.db import connection
+from django.db.models import Count
 
 from thbmonitor.errors import StoreError
 from thbmonitor.ingest import store_rows
@@ -43,18 +44,42 @@ class Extracted:
     digest: str
 
 
+def shared_references() -> set[str]:
+    """The submitted registration ids that more than one organisation uses (each organisation's
+    own are unique): those registrations keep the registry's id in an extract."""
+    return set(
+        Registration.objects.exclude(reference="")
+        .values("reference")
+        .annotate(orgs=Count("organisation", distinct=True))
+        .filter(orgs__gt=1)
+        .values_list("reference", flat=True)
+    )
+
+
 def round_frame(year: int) -> pd.DataFrame:
-    """The round's registrations with the monitoring store's columns, in a stable order."""
+    """The round's registrations with the monitoring store's columns, in a stable order.
+
+    A registration keeps the registration id its organisation submitted (as ``ingest`` keeps a
+    file's), so that the extract links and reports as the organisations' own files would
+    (``link`` breaks ties by registration id) and its ids name the submitters' records; one
+    submitted without an id, or with an id another organisation uses too, gets the registry's
+    own (a UUID)."""
     kept = [
         c
         for c in (*REGISTRATION_COLUMNS, *IDENTIFIER_COLUMNS)
         if c not in ("registration_id", "source_sha256", "source_row")
     ]
     records = list(
-        Registration.objects.filter(registration_year=year).order_by("id").values("id", *kept)
+        Registration.objects.filter(registration_year=year)
+        .order_by("id")
+        .values("id", "reference", *kept)
     )
-    frame = pd.DataFrame.from_records(records, columns=["id", *kept])
-    frame.insert(0, "registration_id", frame.pop("id").astype(str))
+    frame = pd.DataFrame.from_records(records, columns=["id", "reference", *kept])
+    shared = shared_references()
+    own = frame.pop("reference").astype(str)
+    registry_id = frame.pop("id").astype(str)
+    frame.insert(0, "registration_id", own.where((own != "") & ~own.isin(shared), registry_id))
+    frame = frame.sort_values("registration_id", kind="stable", ignore_index=True)
     for col in ("bf_first", "bf_last", "bf_full"):
         frame[col] = [None if v is None else bytes(v) for v in frame[col]]
     return frame

@@ -14,9 +14,9 @@ import uuid
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from thbmonitor.schema import ReportingOrganisation
+from thbmonitor.profiles import default_profile
 
-ORG_TYPES = [(c.value, c.value) for c in ReportingOrganisation]
+ORG_TYPES = [(c, c) for c in default_profile().field_codes("reporting_organisation")]
 ROLES = [
     ("submitter", "submitter"),
     ("org_admin", "org_admin"),

@@ -100,6 +100,23 @@ def refuse_oversized(application: Any, api_limit: int, page_limit: int) -> Any:
     return app
 
 
+def start_intake(window: float) -> None:
+    """Fork the service's intake process (before gunicorn forks its workers) and tell the
+    registry's settings its address: every worker's submissions are then validated and
+    pseudonymised there, in batches that close ``window`` seconds after their first
+    submission, rather than in each worker."""
+    from dataclasses import replace
+
+    from django.conf import settings
+
+    from thbmonitor.registry import intake_process
+    from thbmonitor.registry.submit import validate_batch
+
+    address = intake_process.start(validate_batch, window)
+    settings.REGISTRY = replace(settings.REGISTRY, intake=address, batch_window=window)
+    log.info("intake process %d validates every worker's submissions", address.pid)
+
+
 def serve(options: ServeOptions) -> None:
     """Run the configured registry under gunicorn until stopped."""
     from django.core.wsgi import get_wsgi_application
@@ -111,6 +128,7 @@ def serve(options: ServeOptions) -> None:
 
     application = refuse_oversized(get_wsgi_application(), MAX_API_BODY, MAX_UPLOAD + 65536)
     connections.close_all()  # no connection crosses the fork into the workers
+    start_intake(options.batch_window)
 
     config: dict[str, Any] = {
         "bind": f"{options.host}:{options.port}",

@@ -19,7 +19,15 @@ from uuid import UUID
 
 import pandas as pd
 from django.conf import settings
-from django.db import IntegrityError, connection
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
+from psycopg.errors import DeadlockDetected, SerializationFailure
 
 from thbmonitor.errors import Problem
 from thbmonitor.ingest.validate import check_columns
@@ -36,7 +44,7 @@ from thbmonitor.registry.intake import (
 )
 from thbmonitor.registry.intake_process import IntakeClient
 from thbmonitor.registry.models import IdempotencyKey, Registration
-from thbmonitor.registry.tenancy import Actor, Scope, scoped
+from thbmonitor.registry.tenancy import Actor, Scope, scoped, set_scope
 from thbmonitor.schema import REGISTRATION_FIELDS
 from thbmonitor.store import IDENTIFIER_COLUMNS
 
@@ -122,50 +130,140 @@ def _store_sql(columns: tuple[str, ...]) -> str:
     return _STORE.format(columns=", ".join(columns), values=", ".join(f"%({c})s" for c in columns))
 
 
-def create(
-    actor: Actor, values: Mapping[str, str], channel: str, key: str | None = None
-) -> Outcome:
-    """Validate, pseudonymise and store one registration of the actor's organisation.
+@dataclass(frozen=True)
+class _Store:
+    """One validated submission on its way to the database."""
 
-    With an Idempotency-Key, a registration stored before under the same key (and body) is
-    answered again, and nothing is stored twice: the key is looked up in the same transaction
-    that stores, and its unique constraint settles a race between two retries."""
-    scope = Scope.of(actor, channel)
-    digest = request_digest(values) if key is not None else ""
-    prepared = _batcher()(Submission(values, actor.org_type))
-    new_id = uuid.uuid4()
+    scope: Scope
+    actor: Actor
+    prepared: Prepared
+    key: str | None
+    digest: str
+    reference: str
+
+
+_RETRIED = (DeadlockDetected, SerializationFailure)  # the whole group is tried again
+
+
+def _store_group(items: Sequence[_Store]) -> list[Outcome | BaseException]:
+    """Store a group of concurrent submissions in one transaction (group commit).
+
+    Every registration is written under its own scope (set anew where it changes from the
+    previous submission's), so row-level security and the audit trigger see each submitter's
+    organisation and user. One commit, and one turn of the audit chain's lock, serve the whole
+    group. The group is first written in one go, each new registration with its key in one
+    statement; when any statement fails (a retried key, a reused reference: rare), the group
+    is rolled back and written again with each submission in a savepoint of its own and its
+    key looked up first, so that a conflict answers that submission only. A deadlock with
+    another worker's group (two retries of one key, each in a group) rolls the group back,
+    and it is tried again."""
+    close_old_connections()  # a connection that broke (PostgreSQL restarted) is replaced
+    for attempt in range(3):
+        try:
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    return _write_all(cursor, items)
+            except DatabaseError as exc:
+                if isinstance(exc.__cause__, _RETRIED):
+                    raise
+            with transaction.atomic():
+                return [_store_one(item) for item in items]
+        except OperationalError as exc:
+            if attempt == 2 or not isinstance(exc.__cause__, _RETRIED):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _write_all(cursor: Any, items: Sequence[_Store]) -> list[Outcome | BaseException]:
+    """The group in one go (no savepoints, keys not looked up first): any conflict raises."""
+    out: list[Outcome | BaseException] = []
+    scope = None
+    for item in items:
+        if item.scope != scope:
+            set_scope(cursor, item.scope)
+            scope = item.scope
+        out.append(_insert(cursor, item, look_up=item.prepared.row is None))
+    return out
+
+
+def _store_one(item: _Store) -> Outcome | BaseException:
+    """One submission, in a savepoint of the group's transaction."""
     try:
-        with scoped(scope), connection.cursor() as cursor:
-            if key is not None:
-                seen = _seen(cursor, actor, key, digest)
-                if seen is not None:
-                    return seen
-            if prepared.row is None:
-                return Outcome(problems=prepared.problems)
-            row = prepared.row
-            params = dict(row)
-            params.update(
-                id=new_id,
-                org=actor.organisation_id,
-                user=actor.pk,
-                key=key,
-                digest=digest,
-                reference=values.get("registration_id", "").strip(),
-            )
-            cursor.execute(_store_sql(tuple(row)), params)
-            matches = int(cursor.fetchone()[0])
+        with transaction.atomic(), connection.cursor() as cursor:
+            set_scope(cursor, item.scope)
+            return _insert(cursor, item, look_up=True)
     except IntegrityError as exc:
-        if _constraint(exc) == "idempotency_key_unique" and key is not None:
-            with scoped(scope), connection.cursor() as cursor:  # a concurrent retry stored it
-                seen = _seen(cursor, actor, key, digest)
+        if _constraint(exc) == "idempotency_key_unique" and item.key is not None:
+            # a concurrent retry stored it (committed now: its key was waited for)
+            with transaction.atomic(), connection.cursor() as cursor:
+                set_scope(cursor, item.scope)
+                seen = _seen(cursor, item.actor, item.key, item.digest)
             if seen is not None:
                 return seen
         if _constraint(exc) == "registration_reference_unique":
             return Outcome(
                 problems=_problem("registration_id", "is already registered by your organisation")
             )
-        raise
-    return Outcome(id=new_id, matches=matches, rows=1)
+        return exc
+    except DatabaseError as exc:  # this submission's alone: the others go on
+        if isinstance(exc.__cause__, _RETRIED):
+            raise
+        return exc
+
+
+def _insert(cursor: Any, item: _Store, look_up: bool) -> Outcome:
+    """Store one submission (``look_up``: answer a key seen before first, as before)."""
+    if look_up and item.key is not None:
+        seen = _seen(cursor, item.actor, item.key, item.digest)
+        if seen is not None:
+            return seen
+    if item.prepared.row is None:
+        return Outcome(problems=item.prepared.problems)
+    row = item.prepared.row
+    new_id = uuid.uuid4()
+    params = dict(row)
+    params.update(
+        id=new_id,
+        org=item.actor.organisation_id,
+        user=item.actor.pk,
+        key=item.key,
+        digest=item.digest,
+        reference=item.reference,
+    )
+    cursor.execute(_store_sql(tuple(row)), params)
+    return Outcome(id=new_id, matches=int(cursor.fetchone()[0]), rows=1)
+
+
+@cache
+def _committer() -> Batcher[_Store, Outcome | BaseException]:
+    """This process's group commit: a thread with its own connection stores the submissions
+    that arrive while it stores the previous group (no wait when it is idle)."""
+    return Batcher(_store_group, window=0.0)
+
+
+def create(
+    actor: Actor, values: Mapping[str, str], channel: str, key: str | None = None
+) -> Outcome:
+    """Validate, pseudonymise and store one registration of the actor's organisation.
+
+    With an Idempotency-Key, a registration stored before under the same key (and body) is
+    answered again, and nothing is stored twice: the key is looked up in the transaction that
+    stores, and its unique constraint settles a race between two retries. The answer comes
+    once the registration is committed (with the concurrent ones, :func:`_store_group`)."""
+    digest = request_digest(values) if key is not None else ""
+    prepared = _batcher()(Submission(values, actor.org_type))
+    item = _Store(
+        Scope.of(actor, channel),
+        actor,
+        prepared,
+        key,
+        digest,
+        values.get("registration_id", "").strip(),
+    )
+    outcome = _committer()(item)
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 def _seen(cursor: Any, actor: Actor, key: str, digest: str) -> Outcome | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -51,18 +52,24 @@ class Scope:
         return cls(org, str(getattr(user, "role", "")), f"user:{getattr(user, 'pk', '')}", channel)
 
 
+def set_scope(cursor: Any, scope: Scope) -> None:
+    """Set the scope until the end of the transaction (it may be set anew within it: each
+    statement sees the scope last set)."""
+    cursor.execute(
+        "SELECT set_config('app.org_id', %s, true), set_config('app.role', %s, true), "
+        "set_config('app.user_id', %s, true), set_config('app.channel', %s, true)",
+        [
+            "" if scope.org_id is None else str(scope.org_id),
+            scope.role,
+            scope.actor,
+            scope.channel,
+        ],
+    )
+
+
 @contextmanager
 def scoped(scope: Scope) -> Iterator[None]:
     """A transaction with the scope set locally; all or nothing."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('app.org_id', %s, true), set_config('app.role', %s, true), "
-            "set_config('app.user_id', %s, true), set_config('app.channel', %s, true)",
-            [
-                "" if scope.org_id is None else str(scope.org_id),
-                scope.role,
-                scope.actor,
-                scope.channel,
-            ],
-        )
+        set_scope(cursor, scope)
         yield

@@ -45,6 +45,10 @@ PAGES: dict[str, tuple[str, str]] = {
     "save": ("Save registration", "Registratie opslaan"),
     "save_changes": ("Save corrections", "Correcties opslaan"),
     "send": ("Upload", "Uploaden"),
+    "upload_layout": (
+        "A CSV or XLSX file of registrations in the layout of your organisation's country profile:",
+        "Een CSV- of XLSX-bestand met registraties in de indeling van het landprofiel van uw organisatie:",
+    ),
     "add_user": ("Add user", "Gebruiker toevoegen"),
     "problems": ("There is a problem", "Er is een probleem"),
     "problems_intro": (

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pandas as pd
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
@@ -22,8 +23,9 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
-from thbmonitor.errors import InputError, Problem
-from thbmonitor.ingest.readers import SUFFIXES, file_sha256, read_text_frame
+from thbmonitor.errors import ConfigError, InputError, Problem
+from thbmonitor.ingest.readers import SUFFIXES, file_sha256
+from thbmonitor.profiles import DEFAULT_PROFILE
 from thbmonitor.registry import accounts, forms, submit
 from thbmonitor.registry.accounts import ORG_ROLES
 from thbmonitor.registry.intake import IDENTIFIER_GROUP, needs_consent
@@ -216,10 +218,25 @@ def edit_registration(request: HttpRequest, reg_id: UUID) -> HttpResponse:
     return redirect("registrations")
 
 
+def read_upload(path: Path, profile: str) -> pd.DataFrame:
+    """An uploaded registrations file (CSV or XLSX) in the organisation's country profile's
+    layout (its delimiter, encoding, column names, date formats, yes/no and code spellings;
+    the default profile's where none is set), in the registrations file's own layout. What the
+    profile cannot map is left as it was, so that validation names its row and field."""
+    from thbmonitor.profiles import default_profile, load_profile
+    from thbmonitor.profiles.translate import read_in_profile
+
+    translated = read_in_profile(path, load_profile(profile) if profile else default_profile())
+    if translated.kind != "registrations":
+        raise InputError(f"{path.name}: not a registrations file (it reads as {translated.kind})")
+    return translated.frame
+
+
 @roles("submitter")
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
-    context: dict[str, Any] = {"problems": [], "error": ""}
+    profile = request.user.organisation.profile
+    context: dict[str, Any] = {"problems": [], "error": "", "profile": profile or DEFAULT_PROFILE}
     lang = language(request)
     if request.method == "POST":
         sent = request.FILES.get("file")
@@ -233,11 +250,11 @@ def upload(request: HttpRequest) -> HttpResponse:
                     for chunk in sent.chunks():
                         fh.write(chunk)
                 try:
-                    frame = read_text_frame(path)
+                    frame = read_upload(path, profile)
                     outcome = submit.upload(
                         Actor.of(request.user), frame, sent.name, file_sha256(path)
                     )
-                except InputError as exc:
+                except (InputError, ConfigError) as exc:
                     context["error"] = str(exc).replace(str(path), sent.name)
                     outcome = None
             if outcome is not None and outcome.problems:

@@ -1,0 +1,179 @@
+"""Benchmark: where the police-register linkage loses events, against what is recoverable.
+
+    python benchmarks/bench_police_recall.py --world DIR [--events N]
+
+``DIR`` is a world of ``thbmonitor synth``. The registrations and the police register are
+ingested with a fixed key and the registrations linked once (``DIR/bench_police.duckdb``, shared
+with bench_linkage_police.py; ``--events`` pads the register as that benchmark does). Then:
+
+1. ``link_police`` with the default settings: its time, and event-level precision and recall
+   against the world's truth, of all true events of registered persons and of those the
+   oracle (police_oracle.py) judges recoverable from the identifiers themselves;
+2. the oracle's ceiling and its reasons, against the world's ``linkable`` flag;
+3. a diagnostic run with a low threshold (0.05): per missed recoverable event, why it was
+   missed: never compared (no blocking key shared with any of the person's registrations, and
+   which identifiers agree), compared but scored below the threshold, or given to another
+   person; and precision and recall at other thresholds.
+
+Goal (issue 15): recall at least 0.95 of the recoverable and 0.92 of all events, precision at
+least 0.99, under 30 s for a register of 10M events (``synth --scale 10``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_linkage_police import prepare_store
+from police_oracle import oracle
+
+from thbmonitor.config import Settings
+from thbmonitor.linkage import link_police
+from thbmonitor.linkage.police import _prefilter_keys, link_events
+from thbmonitor.store import open_store
+
+DIAGNOSTIC_THRESHOLD = 0.05
+# token agreements reported for events no blocking key brought to their person
+AGREE = ("tok_first", "tok_last", "tok_first_sdx", "tok_last_sdx", "tok_dob", "tok_birth_year",
+         "tok_birth_md", "tok_dob_swap", "tok_identity")  # fmt: skip
+
+
+def owners(store, world: Path) -> pd.Series:  # type: ignore[no-untyped-def]
+    """True person of each predicted person (the most common one among its registrations)."""
+    pred = store.df("SELECT registration_id, person_id FROM registration_person")
+    truth = pd.read_csv(world / "truth" / "registration_person.csv")
+    merged = pred.merge(truth, on="registration_id", suffixes=("", "_true"))
+    return merged.groupby("person_id")["person_id_true"].agg(lambda s: s.mode().iloc[0])
+
+
+def score(links: pd.DataFrame, owner: pd.Series, truth: pd.DataFrame) -> pd.DataFrame:
+    """Links with ``true_person`` (the event's owner) and ``right`` (owner of the linked person)."""
+    out = links.merge(truth, on="event_id", how="left")
+    out["right"] = out["person_id"].map(owner).eq(out["true_person"])
+    return out
+
+
+def blocking_agreement(store, world: Path, events: pd.DataFrame) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Per event (event_id, person_id = true person): whether any prefilter key combination of
+    the police model is shared with one of the person's registrations, and which tokens agree
+    with the best such registration."""
+    truth_r = pd.read_csv(world / "truth" / "registration_person.csv")
+    store.register("_ev", events[["event_id", "person_id"]])
+    store.register("_tr", truth_r)
+    keys = []
+    for ev_cols, rg_cols, cond in _prefilter_keys():
+        same = " AND ".join(f"e.{a} = r.{b}" for a, b in zip(ev_cols, rg_cols, strict=True))
+        keys.append(f"({same} AND {cond.replace('e.', 'e.')})")
+    agree = ", ".join(f"coalesce(e.{c} = r.{c}, false) AS {c}" for c in AGREE)
+    try:
+        frame = store.df(
+            f"""
+            WITH p AS (
+                SELECT x.event_id, coalesce({" OR ".join(keys)}, false) AS blocked, {agree}
+                FROM _ev x JOIN police_events e USING (event_id)
+                JOIN _tr t ON t.person_id = x.person_id
+                JOIN registrations r ON r.registration_id = t.registration_id
+            )
+            SELECT * FROM (
+                SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY blocked DESC,
+                    ({" + ".join(f"{c}::int" for c in AGREE)}) DESC) AS k FROM p
+            ) WHERE k = 1
+            """
+        )
+    finally:
+        store.unregister("_ev")
+        store.unregister("_tr")
+    return frame.drop(columns="k")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--world", type=Path, required=True)
+    ap.add_argument("--events", type=int, default=0, help="pad the register to this many rows")
+    args = ap.parse_args()
+    settings = Settings()
+    source = prepare_store(args.world, args.events)
+    run = args.world / "bench_police_recall_run.duckdb"
+    shutil.copy(source, run)
+    t = time.perf_counter()
+    ora = oracle(args.world)
+    print(f"oracle: {time.perf_counter() - t:.1f} s")
+    truth = ora[["event_id", "person_id"]].rename(columns={"person_id": "true_person"})
+    n_all, n_rec = len(ora), int(ora["recoverable"].sum())
+    recoverable = set(ora.loc[ora["recoverable"], "event_id"])
+    with open_store(str(run), create=True) as store:
+        n_register = int(store.scalar("SELECT count(*) FROM police_events"))
+        t = time.perf_counter()
+        summary = link_police(store, settings)
+        seconds = time.perf_counter() - t
+        owner = owners(store, args.world)
+        links = score(store.df("SELECT * FROM person_police"), owner, truth)
+        right = links[links["right"]]
+        print(
+            f"register events {n_register:,}; persons {summary.n_persons:,}; considered "
+            f"{summary.n_events_considered:,}; link_police {seconds:.1f} s "
+            f"(threshold {settings.police_link_threshold})"
+        )
+        print(
+            f"links {len(links):,}; precision {len(right) / max(len(links), 1):.4f}; recall "
+            f"{len(right) / n_all:.4f} of {n_all:,} true events; "
+            f"{right['event_id'].isin(recoverable).sum() / n_rec:.4f} of {n_rec:,} recoverable "
+            f"({n_rec / n_all:.3f} of all)"
+        )
+        flags = pd.read_csv(args.world / "truth" / "persons.csv", usecols=["person_id", "linkable"])
+        ora = ora.merge(flags, on="person_id", how="left")
+        print("\noracle reasons (events) by the world's linkable flag:")
+        print(pd.crosstab(ora["reason"], ora["linkable"], margins=True).to_string())
+
+        t = time.perf_counter()
+        low, _, _ = link_events(
+            store.con, "police_events", threshold=DIAGNOSTIC_THRESHOLD, seed=settings.seed
+        )
+        print(f"\ndiagnostic run at {DIAGNOSTIC_THRESHOLD}: {time.perf_counter() - t:.1f} s")
+        low = score(low, owner, truth)
+        print("threshold  links  precision  recall(all)  recall(recoverable)")
+        for thr in (0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995):
+            kept = low[low["match_probability"] >= thr]
+            ok = kept[kept["right"]]
+            print(
+                f"{thr:9.3f} {len(kept):6,} {len(ok) / max(len(kept), 1):10.4f} "
+                f"{len(ok) / n_all:12.4f} {ok['event_id'].isin(recoverable).sum() / n_rec:20.4f}"
+            )
+        missed = ora[ora["recoverable"] & ~ora["event_id"].isin(set(right["event_id"]))]
+        best = low.set_index("event_id")
+        cause = []
+        for event in missed["event_id"]:
+            if event not in best.index:
+                cause.append("no candidate at 0.05")
+            elif not best.at[event, "right"]:
+                p = best.at[event, "match_probability"]
+                above = p >= settings.police_link_threshold
+                cause.append("given to another person" + ("" if above else " (below threshold)"))
+            else:
+                cause.append("right person, below threshold")
+        missed = missed.assign(cause=cause)
+        print(f"\n{len(missed):,} recoverable events missed, by cause and oracle reason:")
+        print(pd.crosstab(missed["reason"], missed["cause"], margins=True).to_string())
+        print("\nmissed recoverable events by identifier agreement (oracle levels):")
+        levels = missed.groupby(["cause", "dob", "first_close", "last_close", "swapped"]).size()
+        print(levels.sort_values(ascending=False).head(20).to_string())
+        none = missed[missed["cause"] == "no candidate at 0.05"]
+        if len(none):
+            agree = blocking_agreement(store, args.world, none)
+            print(
+                f"\n{len(none):,} without a candidate: {int((~agree['blocked']).sum()):,} share "
+                "no blocking key with any of the person's registrations; token agreements:"
+            )
+            pattern = agree.groupby(["blocked", *AGREE]).size().sort_values(ascending=False)
+            print(pattern.head(15).to_string())
+
+
+if __name__ == "__main__":
+    main()
