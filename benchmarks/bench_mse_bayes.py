@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -91,23 +92,29 @@ def _have_r(pkgs: tuple[str, ...]) -> bool:
     return subprocess.run(["Rscript", "-e", test], capture_output=True).returncode == 0
 
 
-def _rscript(code: str) -> tuple[float, list[str]]:
-    """Run R code; the whole process's wall time and the printed fields."""
+def _timed(cmd: list[str]) -> tuple[float, float, str]:
+    """A whole process: wall seconds, CPU seconds (user + system) and its output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, out.stdout
+
+
+def _rscript(code: str) -> tuple[float, float, list[str]]:
+    """Run R code; the whole process's wall and CPU time and the printed fields."""
     with tempfile.NamedTemporaryFile("w", suffix=".R", delete=False) as f:
         f.write(code)
-    t0 = time.perf_counter()
-    out = subprocess.run(["Rscript", f.name], capture_output=True, text=True, check=True)
-    wall = time.perf_counter() - t0
+    wall, cpu, out = _timed(["Rscript", f.name])
     os.unlink(f.name)
-    return wall, out.stdout.split()
+    return wall, cpu, out.split()
 
 
-def _ours(args: list[str]) -> tuple[float, str]:
-    """Our whole process (``thbmonitor mse ... --json``) and its output."""
-    exe = Path(sys.executable).with_name("thbmonitor")
-    t0 = time.perf_counter()
-    out = subprocess.run([str(exe), *args], capture_output=True, text=True, check=True)
-    return time.perf_counter() - t0, out.stdout
+def _ours(args: list[str]) -> tuple[float, float, str]:
+    """Our whole process (``thbmonitor mse ... --json``): wall, CPU and its output."""
+    return _timed([str(Path(sys.executable).with_name("thbmonitor")), *args])
 
 
 def two_class_population(rng: np.random.Generator, n: int = 2000) -> CaptureTable:
@@ -128,6 +135,7 @@ def main() -> None:
     parser.add_argument("--reference", default="/work/shared/reference/mse", type=Path)
     parser.add_argument("--populations", default=30, type=int)
     parser.add_argument("--no-r", action="store_true", help="Skip R even where installed.")
+    parser.add_argument("--seeds", default="1,2", help="Seeds of the Kosovo runs.")
     args = parser.parse_args()
     ref: Path = args.reference
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
@@ -139,33 +147,40 @@ def main() -> None:
     kosovo = ref / "Kosovo.csv"
     fit_lcmcr(read_capture_histories(kosovo), samples=10, burnin=10, seed=1)  # numba cache
     opts = [f"--{k}={v}" for k, v in KOSOVO.items()]
-    for seed in (1, 2):
-        wall, out = _ours(
+    for seed in (int(x) for x in args.seeds.split(",")):
+        wall, cpu, out = _ours(
             ["mse", str(kosovo), "--method", "lcmcr", *opts, f"--seed={seed}", "--json"]
         )
         d = json.loads(out)
         iv = d["interval"]
         line = (
             f"LCMCR Kosovo K=10, 20k burn-in, 20k draws thin 50, seed {seed}: ours {wall:.1f} s "
+            f"wall, {cpu:.1f} s CPU "
             f"(median {d['estimate']:.0f}, {iv['lower']:.0f}-{iv['upper']:.0f}, "
             f"ESS {d['convergence']['ess']:.0f})"
         )
         if with_r:
-            r_wall, (_el, med, lo, hi) = _rscript(R_LCMCR.format(path=kosovo, seed=seed, **KOSOVO))
+            r_wall, r_cpu, (_el, med, lo, hi) = _rscript(
+                R_LCMCR.format(path=kosovo, seed=seed, **KOSOVO)
+            )
             line += (
-                f"; R {r_wall:.1f} s (median {float(med):.0f}, {float(lo):.0f}-{float(hi):.0f})"
-                f"; R/ours {r_wall / wall:.2f}"
+                f"; R {r_wall:.1f} s wall, {r_cpu:.1f} s CPU (median {float(med):.0f}, "
+                f"{float(lo):.0f}-{float(hi):.0f}); R/ours wall {r_wall / wall:.2f}, "
+                f"CPU {r_cpu / cpu:.2f}"
             )
         print(line, flush=True)
 
     # --- dga, whole processes
     for name in ("Kosovo", "UKdat_5"):
         path = ref / f"{name}.csv"
-        wall, out = _ours(["mse", str(path), "--method", "dga", "--json"])
-        line = f"dga {name}: ours {wall:.2f} s (median {json.loads(out)['estimate']:.0f})"
+        wall, cpu, out = _ours(["mse", str(path), "--method", "dga", "--json"])
+        line = (
+            f"dga {name}: ours {wall:.2f} s wall, {cpu:.2f} s CPU "
+            f"(median {json.loads(out)['estimate']:.0f})"
+        )
         if with_r:
-            r_wall, (_el, med) = _rscript(R_DGA.format(path=path))
-            line += f"; R {r_wall:.2f} s (median {med}); R/ours {r_wall / wall:.2f}"
+            r_wall, r_cpu, (_el, med) = _rscript(R_DGA.format(path=path))
+            line += f"; R {r_wall:.2f} s wall, {r_cpu:.2f} s CPU (median {med})"
         print(line, flush=True)
 
     # --- coverage on two-class populations of N = 2000

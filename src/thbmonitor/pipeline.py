@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from thbmonitor import __version__
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
-from thbmonitor.errors import ConfigError, InputError
+from thbmonitor.errors import ConfigError, DisclosureError, InputError
 from thbmonitor.pseudonymise import Encoder
 from thbmonitor.report.model import Chapter, Report, Text
 from thbmonitor.store import (
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
         Relations,
         Release,
     )
+    from thbmonitor.synth import WorldParams
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +70,10 @@ class Publication:
     Stages call it with their :class:`~thbmonitor.disclosure.CountTable` objects and get the
     protected release back; :meth:`audit` then checks every published table of the run jointly,
     with the earlier releases of the ledger (setting ``disclosure_ledger``), and raises rather
-    than let a disclosure through. With the setting ``disclosure_release`` as well, a passed
-    audit adds this release to the ledger (written atomically); a release name already in the
-    ledger is refused here, before any table is protected or any output written.
+    than let a disclosure through. With the setting ``disclosure_release`` as well,
+    :meth:`record` adds this release to the ledger (written atomically) once the audit passed;
+    :func:`run_report` calls it only after every output is in place. A release name already in
+    the ledger is refused here, before any table is protected or any output written.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -103,6 +104,7 @@ class Publication:
             (self.ledger or Ledger()).check_new(self.release_name)
         self.tables: list[ProtectedTable] = []
         self.relations = Relations()
+        self.audited = False
         self.recorded = False
 
     def __call__(self, tables: Sequence[CountTable], relations: Relations | None = None) -> Release:
@@ -118,22 +120,28 @@ class Publication:
         self.tables.extend(release.tables)
         return release
 
-    def audit(self) -> AuditResult:
+    def audit(self, *, record: bool = True) -> AuditResult:
         """The joint audit of everything protected so far; raises if anything is disclosed.
 
-        If the audit passes and a release name is set, the release is added to the ledger
-        (once)."""
+        If the audit passes, a release name is set and ``record``, the release is added to the
+        ledger (once); with ``record=False`` call :meth:`record` when the outputs are written."""
         from thbmonitor.disclosure import audit_release
 
         result = audit_release(self.tables, self.ledger, self.rules, self.relations)
         result.raise_if_disclosive()
-        if self.release_name and not self.recorded:
-            self._record()
+        self.audited = True
+        if record:
+            self.record()
         return result
 
-    def _record(self) -> None:
+    def record(self) -> None:
+        """Add the audited release to the ledger (once); nothing without a release name."""
         from thbmonitor.disclosure import Ledger
 
+        if not self.release_name or self.recorded:
+            return
+        if not self.audited:
+            raise DisclosureError("a release is recorded in the ledger only after its audit")
         assert self.ledger_path is not None
         path = self.ledger_path
         try:
@@ -201,14 +209,19 @@ def link(
     return found
 
 
-def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
-    """Every chapter of the report, protected as one release."""
+def analyse(
+    store: Store, settings: Settings, step: Step = _quiet, release: Publication | None = None
+) -> Report:
+    """Every chapter of the report, protected and audited as one release.
+
+    The release is not recorded in the disclosure ledger here: :func:`run_report` records it
+    (``release.record()``) once every output is in place."""
     from thbmonitor import linkage, monitor
     from thbmonitor.followup.chapter import report_chapter as followup_chapter
     from thbmonitor.monitor.sdg import sdg_chapter
     from thbmonitor.mse.chapter import report_chapter as hidden_number_chapter
 
-    release = Publication(settings)
+    release = release or Publication(settings)
     chapters: list[Chapter] = []
     results: dict[str, Any] = {}
 
@@ -251,7 +264,7 @@ def analyse(store: Store, settings: Settings, step: Step = _quiet) -> Report:
     results["key_findings"] = key_findings
 
     step("disclosure audit of the whole release")
-    audit = release.audit()
+    audit = release.audit(record=False)
     from thbmonitor.disclosure import information_loss
 
     results["disclosure"] = {
@@ -292,16 +305,65 @@ def demo_key(seed: int) -> bytes:
 DEMO_WINDOW = (2016, 2020)  # the demo reproduces the Victims Monitor 2016-2020 edition
 
 
-def run_report(store_path: Path, settings: Settings, out: Path, step: Step = _quiet) -> RunResult:
-    """Analyse a linked store and write the publication into ``out``."""
+def prepare_report(
+    settings: Settings, out: Path, *, force: bool = False, store_path: Path | None = None
+) -> Publication:
+    """The checks of :func:`run_report`, for a caller to run before it starts (a progress bar,
+    say): the release name, the output folder and, given ``store_path``, the store's linkage."""
+    from thbmonitor.output_folder import check_output_folder
+
+    release = Publication(settings)
+    check_output_folder(out, force=force)
+    if store_path is not None:
+        with open_store(store_path, read_only=True) as store:
+            check_linkage(store)
+    return release
+
+
+DEMO_FILES = ("input", "monitor.duckdb", "monitor.duckdb.wal")
+
+
+def prepare_demo(
+    out: Path,
+    settings: Settings,
+    scale: float = 1.0,
+    background_events: int | None = None,
+    *,
+    force: bool = False,
+) -> WorldParams:
+    """The checks of :func:`run_demo`, before any work: the world's parameters (seed, scale),
+    the release name and the output folder. Returns the world's parameters."""
+    from thbmonitor.output_folder import check_output_folder
+    from thbmonitor.synth import WorldParams
+
+    params = WorldParams(seed=settings.seed, scale=scale)
+    if background_events is not None:
+        params = params.replace(background_events=background_events)
+    params.check()
+    Publication(settings)  # a release name already in the ledger
+    check_output_folder(out, force=force, names=DEMO_FILES)
+    return params
+
+
+def run_report(
+    store_path: Path, settings: Settings, out: Path, step: Step = _quiet, *, force: bool = False
+) -> RunResult:
+    """Analyse a linked store and write the publication into ``out``.
+
+    Before any work: a release name already in the ledger, an output folder that cannot be
+    written or holds the user's files (unless ``force``) and a store whose linkage is missing,
+    cut short or stale are refused. The release is recorded in the ledger only after every
+    output is in place."""
     from thbmonitor.report import write_report
 
+    release = prepare_report(settings, out, force=force)
     with open_store(store_path, read_only=True) as store:
         check_linkage(store)
         settings = resolve_window(store, settings)
-        report = analyse(store, settings, step)
+        report = analyse(store, settings, step, release)
     step("write report")
-    files = write_report(report, out, settings.language)
+    files = write_report(report, out, settings.language, force=force)
+    release.record()
     return RunResult(out, files, report.results)
 
 
@@ -311,31 +373,32 @@ def run_demo(
     scale: float = 1.0,
     background_events: int | None = None,
     step: Step = _quiet,
+    *,
+    force: bool = False,
 ) -> RunResult:
     """synth -> ingest -> link -> analyse -> report, in ``out``, with a throwaway key.
 
     ``out/input/`` gets the synthetic world in the layout of the settings' country profile,
     ``out/monitor.duckdb`` the store, and ``out`` the report, results.json, tables/*.csv and
-    tables.xlsx. A store left by an earlier demo in the same folder is replaced.
+    tables.xlsx. ``out`` must be new, empty or written by thbmonitor, unless ``force``
+    (:mod:`thbmonitor.output_folder`); a store an earlier demo left there is replaced, and no
+    file the demo did not write is deleted.
     """
+    from thbmonitor.output_folder import locked, mark
     from thbmonitor.profiles import load_profile
     from thbmonitor.profiles.write import write_world
-    from thbmonitor.synth import WorldParams, generate
+    from thbmonitor.synth import generate
 
     if not settings.window_last:
         settings = settings.replace(window_first=DEMO_WINDOW[0], window_last=DEMO_WINDOW[1])
-    out.mkdir(parents=True, exist_ok=True)
-    input_dir = out / "input"
-    if input_dir.exists():
-        shutil.rmtree(input_dir)
+    params = prepare_demo(out, settings, scale, background_events, force=force)
+    input_dir, store_path, wal = (out / name for name in DEMO_FILES)
+    with locked(out):
+        mark(out, "writing", add=DEMO_FILES)
     step("generate the synthetic world")
-    params = WorldParams(seed=settings.seed, scale=scale)
-    if background_events is not None:
-        params = params.replace(background_events=background_events)
     generate(params, input_dir)
     write_world(input_dir, load_profile(settings.profile))
-    store_path = out / "monitor.duckdb"
-    for stale in (store_path, store_path.with_suffix(".duckdb.wal")):
+    for stale in (store_path, wal):
         stale.unlink(missing_ok=True)
     encoder = Encoder(demo_key(settings.seed), settings.bloom_bits, settings.bloom_hashes)
     inputs = [input_dir / "registrations.csv", input_dir / "police_register.parquet"]
@@ -345,4 +408,4 @@ def run_demo(
     with open_store(store_path, create=True) as store:
         ingest_files(store, inputs, encoder, step, settings.profile)
         link(store, settings, step)
-    return run_report(store_path, settings, out, step)
+    return run_report(store_path, settings, out, step, force=force)

@@ -60,6 +60,8 @@ def test_bayes_refuses_covariates_and_bad_settings(ref_path) -> None:  # type: i
         app, ["mse", str(ref_path / "Korea.csv"), "--method", "lcmcr", "--thin", "0"]
     )
     assert "--thin" in str(res.exception)
+    res = runner.invoke(app, ["mse", str(ref_path / "Korea.csv"), "--method", "lcmcrx"])
+    assert "use one of stepwise, bic, aic, main, lcmcr, dga" in str(res.exception)
 
 
 def test_dga_cli_table_and_delta(ref_path) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from thbmonitor.errors import ReportError
+from thbmonitor.output_folder import MARKER
 from thbmonitor.report import publish, write_report
 from thbmonitor.report.jsonsafe import to_jsonable
 from thbmonitor.report.model import Chapter, Headline, Report, Table, Text
@@ -40,7 +41,7 @@ def test_files_are_written(written: dict[str, dict[str, Path]], report: Report) 
     assert all(p.is_file() for p in paths.values())
     out = paths["html"].parent
     assert sorted(p.name for p in (out / "tables").iterdir()) == sorted(f"{k}.csv" for k in keys)
-    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [MARKER]
 
 
 def test_csv_holds_counts_markers_and_percent_columns(
@@ -210,10 +211,10 @@ def test_a_failed_run_leaves_the_previous_report_untouched(
         write_report(changed, out, "en")
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
-    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no staging left
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [MARKER]  # no staging left
 
     monkeypatch.undo()
-    write_report(changed, out, "en")  # a good run replaces the tables folder whole
+    write_report(changed, out, "en")  # a good run removes the tables the last one wrote
     assert sorted(p.name for p in (out / "tables").iterdir()) == [
         "victims_by_form.csv",
         "victims_by_year.csv",

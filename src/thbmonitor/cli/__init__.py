@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from rich.markup import escape
+
 from thbmonitor.cli import (  # noqa: F401  (register commands)
     analysis,
     intake,
@@ -37,7 +39,14 @@ def main() -> None:
     try:
         app()
     except ThbMonitorError as exc:
-        console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        console.print(
+            "[bold red]error:[/bold red]", escape(str(exc)), highlight=False, soft_wrap=True
+        )
+        sys.exit(2)
+    except OSError as exc:  # a file or folder the system refused (full disk, permissions, ...)
+        where = f": {exc.filename}" if exc.filename else ""
+        message = escape(f"{exc.strerror or exc}{where}")
+        console.print("[bold red]error:[/bold red]", message, highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

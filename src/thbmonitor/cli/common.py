@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -67,6 +68,42 @@ ReleaseOption = Annotated[
         "(setting disclosure_release; needs disclosure_ledger).",
     ),
 ]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Write into an output folder that holds files thbmonitor did not write (files of "
+        "the names it writes are replaced; no other file is touched).",
+    ),
+]
+
+
+def check_input_files(files: list[Path]) -> None:
+    """Refuse input files that are missing, folders or unreadable, before any work starts."""
+    from thbmonitor.errors import InputError
+
+    if not files:
+        raise InputError("no input files given")
+    for path in files:
+        if path.is_dir():
+            raise InputError(f"{path} is a folder; give the input files themselves")
+        if not path.is_file():
+            raise InputError(f"no input file {path}; nothing was imported")
+        if not os.access(path, os.R_OK):
+            raise InputError(f"cannot read the input file {path}; nothing was imported")
+
+
+def check_output_file(path: Path, option: str) -> None:
+    """Refuse an output file whose folder is missing or that is a folder, before any work."""
+    from thbmonitor.errors import ConfigError
+
+    if path.is_dir():
+        raise ConfigError(f"{option} {path} is a folder; give a file name")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ConfigError(f"{option}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"{option}: cannot write into the folder {folder}")
 
 
 class Steps:
@@ -96,12 +133,15 @@ def print_outputs(files: dict[str, Path]) -> None:
 
 __all__ = [
     "ConfigOption",
+    "ForceOption",
     "LangOption",
     "ProfileOption",
     "ReleaseOption",
     "Steps",
     "TaskID",
     "app",
+    "check_input_files",
+    "check_output_file",
     "console",
     "print_outputs",
     "progress",

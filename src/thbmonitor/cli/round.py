@@ -10,12 +10,15 @@ from rich.console import Console
 
 from thbmonitor.cli.common import (
     ConfigOption,
+    ForceOption,
     LangOption,
     ProfileOption,
     ReleaseOption,
     Steps,
     TaskID,
     app,
+    check_input_files,
+    check_output_file,
     console,
     print_outputs,
     progress,
@@ -23,7 +26,10 @@ from thbmonitor.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from thbmonitor.engine import Store
     from thbmonitor.linkage.review import KindEvaluation, Rate
+    from thbmonitor.profiles import Profile
+    from thbmonitor.pseudonymise import Encoder
 
 
 @app.command("settings")
@@ -45,16 +51,24 @@ def ingest_command(
 
     Files are read in the country profile's layout (--profile, or the setting 'profile'); a
     file with values the profile cannot map is refused whole, listing them by column."""
-    from thbmonitor.ingest import ingest_file
     from thbmonitor.profiles import load_profile
     from thbmonitor.pseudonymise import Encoder, load_key
-    from thbmonitor.store import open_store
+    from thbmonitor.store import check_key, open_store
 
     settings = settings_from(config, profile=profile)
+    check_input_files(files)
     country = load_profile(settings.profile)
     key = load_key(settings.key_file, settings.key_env)
     encoder = Encoder(key, settings.bloom_bits, settings.bloom_hashes)
-    with open_store(store, create=True) as db, progress() as bar:
+    with open_store(store, create=True) as db:
+        check_key(db, encoder.fingerprint)  # another key than the store's: before any work
+        _ingest(db, files, encoder, country)
+
+
+def _ingest(db: Store, files: list[Path], encoder: Encoder, country: Profile) -> None:
+    from thbmonitor.ingest import ingest_file
+
+    with progress() as bar:
         for path in files:
             task = bar.add_task(path.name, total=None)
 
@@ -75,15 +89,17 @@ def report_command(
     out: Annotated[Path, typer.Option("--out", help="Folder for the publication.")],
     lang: LangOption = None,
     release: ReleaseOption = None,
+    force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Compute every table, protect and audit the release, and write the report."""
-    from thbmonitor.pipeline import REPORT_STEPS, run_report
+    from thbmonitor.pipeline import REPORT_STEPS, prepare_report, run_report
 
     settings = settings_from(config, language=lang, disclosure_release=release)
+    prepare_report(settings, out, force=force, store_path=store)
     with progress() as bar:
         steps = Steps(bar, REPORT_STEPS)
-        result = run_report(store, settings, out, steps)
+        result = run_report(store, settings, out, steps, force=force)
         steps.finish()
     print_outputs(result.files)
 
@@ -96,19 +112,21 @@ def demo_command(
     lang: LangOption = None,
     release: ReleaseOption = None,
     profile: ProfileOption = None,
+    force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Synthetic world -> ingest -> link -> monitor -> report, with a throwaway key.
 
     With --profile the world is written in that country profile's layout and read through it."""
-    from thbmonitor.pipeline import DEMO_STEPS, run_demo
+    from thbmonitor.pipeline import DEMO_STEPS, prepare_demo, run_demo
 
     settings = settings_from(
         config, language=lang, seed=seed, disclosure_release=release, profile=profile
     )
+    prepare_demo(out, settings, scale, force=force)
     with progress() as bar:
         steps = Steps(bar, DEMO_STEPS)
-        result = run_demo(out, settings, scale=scale, step=steps)
+        result = run_demo(out, settings, scale=scale, step=steps, force=force)
         steps.finish()
     print_outputs(result.files)
     console.print(f"Open {out / 'report.html'} in a browser.", highlight=False)
@@ -141,6 +159,7 @@ def synth_command(
         params = params.replace(seed=seed)
     if background_events is not None:
         params = params.replace(background_events=background_events)
+    params.check()
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
         task = bar.add_task("synthetic world", total=1.0)
@@ -252,6 +271,8 @@ def link_command(
     if out is not None and not out.parent.is_dir():
         raise typer.BadParameter(f"the folder of {out} does not exist", param_hint="--out")
     settings = settings_from(config)
+    if export_persons:
+        check_output_file(export_persons, "--export-persons")
     with open_store(store) as db:
         before: list[KindEvaluation] = []
         if labels is not None:

@@ -232,5 +232,18 @@ def export_persons(store: Store, path: str) -> int:
     )
     if frame.empty:
         raise LinkageError("no linkage in the store yet; run 'thbmonitor link' first")
+    for column in frame.columns:
+        frame[column] = frame[column].map(spreadsheet_safe)
     frame.to_csv(path, index=False)
     return len(frame)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a leading ``'`` if a spreadsheet would read it as a formula (it begins
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return; OWASP's CSV injection rule).
+    A registration id is the reporting organisation's text: opened in Excel, ``=HYPERLINK(..)``
+    would run."""
+    return "'" + text if text.startswith(FORMULA_START) else text

@@ -3,8 +3,11 @@
 Log-linear models with the extended MLE for empty overlaps and the Fienberg-Rinaldo existence
 check, stepwise / AIC / BIC selection, profile-likelihood and BCa bootstrap intervals,
 list-by-covariate models, yearly estimates from one list-by-covariate model over all years,
-per-stratum estimates, rates and heterogeneity sensitivity.
-Anchored on the R packages SparseMSE, MultipleSystemsEstimation, Rcapture and Cruyff's mse.
+per-stratum estimates, rates and heterogeneity sensitivity; Bayesian latent classes
+(:mod:`.lcmcr`, as R's LCMCR) and model averaging over decomposable graphs (:mod:`.dga`, as R's
+dga); linkage error carried into the interval (:mod:`.linkage_propagation`).
+Anchored on the R packages SparseMSE, MultipleSystemsEstimation, Rcapture, Cruyff's mse, LCMCR
+and dga.
 """
 
 from importlib import import_module

@@ -60,6 +60,13 @@ def run_mse_file(
     """
     table = read_capture_histories(path, covariates=covariates)  # refused input: stop early
 
+    from thbmonitor.mse.selection import METHODS
+
+    if method not in METHODS:
+        raise EstimationError(
+            f"Unknown method '{method}'; use one of {', '.join((*METHODS, *BAYES_METHODS))}."
+        )
+
     from thbmonitor.mse.bootstrap import bootstrap_progress
     from thbmonitor.mse.estimator import MultipleSystemsEstimator
 

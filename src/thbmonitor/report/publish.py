@@ -2,9 +2,11 @@
 
 Everything is first written into a hidden staging directory in ``out_dir`` and moved into place
 only when all files are complete, so a failed run never leaves half a report (an earlier
-report in ``out_dir`` stays as it was). Before anything is written the report is checked:
-language, table keys, chart data, and that every headline figure equals its value in
-``results`` (the browser test compares the page with results.json the same way).
+report in ``out_dir`` stays as it was). The folder must be new, empty or thbmonitor's own
+(:mod:`thbmonitor.output_folder`); the user's files in it are never deleted. Before anything
+is written the report is checked: language, table keys, chart data, and that every headline
+figure equals its value in ``results`` (the browser test compares the page with results.json
+the same way).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from thbmonitor.errors import ReportError
+from thbmonitor.output_folder import check_output_folder, locked, mark, owned_files
 from thbmonitor.report.jsonsafe import dumps, lookup, results_document, to_jsonable
 from thbmonitor.report.model import Report, Table
 from thbmonitor.report.page import check_language, render_html
@@ -85,30 +88,38 @@ def check_report(report: Report, lang: str) -> None:
                 )
 
 
-def write_report(report: Report, out_dir: Path, lang: str) -> dict[str, Path]:
+def write_report(
+    report: Report, out_dir: Path, lang: str, *, force: bool = False
+) -> dict[str, Path]:
     """Write the report's files into ``out_dir`` (created if needed); return their paths.
 
     Keys of the returned dict: ``html``, ``results``, ``xlsx`` and ``csv:<table key>``.
+    ``out_dir`` must be new, empty or written by thbmonitor, unless ``force``
+    (:mod:`thbmonitor.output_folder`); files the user put there are never deleted.
     """
     check_report(report, lang)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     tables: list[Table] = [t for chapter in report.chapters for t in chapter.tables]
-    # Staged inside out_dir so that every move is a rename on one file system.
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
-    try:
-        (staging / TABLES_DIR).mkdir()
-        for table in tables:
-            header, rows = table_cells(table)
-            path = staging / TABLES_DIR / f"{table.key}.csv"
-            path.write_text(csv_text(header, rows), encoding="utf-8", newline="")
-        write_workbook(tables, staging / XLSX_NAME, lang)
-        document = results_document(report.results, report.facts)
-        (staging / RESULTS_NAME).write_text(dumps(document), encoding="utf-8")
-        (staging / HTML_NAME).write_text(render_html(report, lang), encoding="utf-8")
-        _move_into_place(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    names = [f"{TABLES_DIR}/{table.key}.csv" for table in tables]
+    names += [XLSX_NAME, RESULTS_NAME, HTML_NAME]  # the page last: it links the rest
+    check_output_folder(out_dir, force=force, names=names)
+    with locked(out_dir):
+        check_output_folder(out_dir, force=force, names=names)  # again, now that it is ours
+        # Staged inside out_dir so that every move is a rename on one file system.
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+        try:
+            (staging / TABLES_DIR).mkdir()
+            for table in tables:
+                header, rows = table_cells(table)
+                path = staging / TABLES_DIR / f"{table.key}.csv"
+                path.write_text(csv_text(header, rows), encoding="utf-8", newline="")
+            write_workbook(tables, staging / XLSX_NAME, lang)
+            document = results_document(report.results, report.facts)
+            (staging / RESULTS_NAME).write_text(dumps(document), encoding="utf-8")
+            (staging / HTML_NAME).write_text(render_html(report, lang), encoding="utf-8")
+            _move_into_place(staging, out_dir, names)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     paths: dict[str, Path] = {
         "html": out_dir / HTML_NAME,
         "results": out_dir / RESULTS_NAME,
@@ -120,15 +131,17 @@ def write_report(report: Report, out_dir: Path, lang: str) -> dict[str, Path]:
     return paths
 
 
-def _move_into_place(staging: Path, out_dir: Path) -> None:
-    """Swap the staged tables directory in whole, then replace the files one by one."""
-    target = out_dir / TABLES_DIR
-    old: Path | None = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=".tables.old-", dir=out_dir))
-        os.replace(target, old / TABLES_DIR)
-    os.replace(staging / TABLES_DIR, target)
-    for name in (XLSX_NAME, RESULTS_NAME, HTML_NAME):  # the page last: it links the rest
+def _move_into_place(staging: Path, out_dir: Path, names: list[str]) -> None:
+    """Move the staged files in one by one (each a rename), then remove the tables an earlier
+    report wrote that this one does not. The marker says ``writing`` until all is in place, so
+    a folder cut short in between can be told (and is completed by the next run)."""
+    stale = sorted(
+        f for f in owned_files(out_dir) if f.startswith(f"{TABLES_DIR}/") and f not in names
+    )
+    mark(out_dir, "writing", add=names)
+    (out_dir / TABLES_DIR).mkdir(exist_ok=True)
+    for name in names:
         os.replace(staging / name, out_dir / name)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    for name in stale:
+        (out_dir / name).unlink(missing_ok=True)
+    mark(out_dir, "complete", remove=stale)

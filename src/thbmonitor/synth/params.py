@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -298,6 +299,9 @@ def _background_nationality() -> dict[str, float]:
     }
 
 
+MAX_SCALE = 100.0  # about 1.3 million registrations; more does not fit one machine's memory
+
+
 @dataclass(frozen=True)
 class WorldParams:
     """All assumptions of the synthetic world. See the module docstring for provenance."""
@@ -394,8 +398,13 @@ class WorldParams:
 
     def check(self) -> None:
         """Raise ConfigError when the parameters are inconsistent."""
-        if self.scale <= 0:
-            raise ConfigError("scale must be positive; pass e.g. --scale 1")
+        if not math.isfinite(self.scale) or not 0 < self.scale <= MAX_SCALE:
+            raise ConfigError(
+                f"scale must be a number above 0 and at most {MAX_SCALE:g} (1 is the size of the "
+                "Netherlands); pass e.g. --scale 1"
+            )
+        if self.seed < 0:
+            raise ConfigError("seed must be a whole number of 0 or more; pass e.g. --seed 11")
         if self.background_events < 0:
             raise ConfigError("background_events must be zero or more")
         for y in self.years:

@@ -1,0 +1,150 @@
+"""Issue 11, replayed through the CLI: two keys, weak keys, a key file others can read, ``--store``
+on a file that is not a store, a missing store, stale linkage, and bad files. Each ends in one
+line and exit status 2, and leaves the store as it was.
+
+(Items 4, 6, 9 and 10 are replayed in test_cli_errors.py, test_output_folder.py and
+test_kill.py; item 1 in test_store_privacy.py.)
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from thbmonitor.store import open_store
+
+from .cli import one_clean_line, run
+from .conftest import KEY
+
+
+def ingest(capsys, store: Path, *files: Path):  # type: ignore[no-untyped-def]
+    return run(capsys, "ingest", *map(str, files), "--store", str(store))
+
+
+@pytest.fixture
+def small_csv(tiny_world: Path, tmp_path: Path) -> Path:
+    """The first 40 registrations of the tiny world."""
+    lines = (tiny_world / "registrations.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "small.csv"
+    path.write_text("\n".join(lines[:41]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_second_key_is_refused(small_csv, tmp_path, capsys, monkeypatch):
+    store = tmp_path / "round.duckdb"
+    monkeypatch.setenv("THBMONITOR_KEY", KEY)
+    assert ingest(capsys, store, small_csv).code == 0
+    other = tmp_path / "other.csv"
+    other.write_text(
+        small_csv.read_text(encoding="utf-8").replace("R0", "S0"), encoding="utf-8"
+    )  # new registration ids, the same people
+    monkeypatch.setenv("THBMONITOR_KEY", "another-key-0123456789abcdef-0123456789")
+    before = store.read_bytes()
+    ran = ingest(capsys, store, other)
+    assert ran.code == 2
+    assert "another pseudonymisation key" in one_clean_line(ran.err)
+    assert store.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [("short-key", "shorter than 32 bytes"), ("a" * 64, "fewer than 8 different")],
+)
+def test_weak_keys_are_refused(small_csv, tmp_path, capsys, monkeypatch, key, says):
+    monkeypatch.setenv("THBMONITOR_KEY", key)
+    store = tmp_path / "round.duckdb"
+    ran = ingest(capsys, store, small_csv)
+    assert ran.code == 2
+    assert says in one_clean_line(ran.err)
+    assert not store.exists()
+
+
+def test_a_key_file_others_can_read_is_refused_by_its_resolved_path(
+    small_csv, tmp_path, capsys, monkeypatch
+):
+    key_file = tmp_path / "keys" / "round.key"
+    key_file.parent.mkdir()
+    key_file.write_text(KEY, encoding="utf-8")
+    key_file.chmod(0o644)
+    config = tmp_path / "settings.toml"
+    config.write_text('key_file = "keys/../keys/round.key"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("THBMONITOR_KEY", raising=False)
+    ran = run(capsys, "ingest", str(small_csv), "--store", "round.duckdb", "--config", str(config))
+    assert ran.code == 2
+    line = one_clean_line(ran.err)
+    assert str(key_file.resolve()) in line and "chmod 600" in line
+    assert not (tmp_path / "round.duckdb").exists()
+
+
+def test_store_on_a_csv_file_is_refused_and_the_file_is_unchanged(
+    small_csv, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("THBMONITOR_KEY", KEY)
+    target = tmp_path / "not_a_store.csv"
+    shutil.copy(small_csv, target)
+    before = target.read_bytes()
+    ran = ingest(capsys, target, small_csv)
+    assert ran.code == 2
+    assert "not a thbmonitor store" in one_clean_line(ran.err)
+    assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["link", "report"])
+def test_link_and_report_on_a_missing_store_create_nothing(tmp_path, capsys, command):
+    store = tmp_path / "missing.duckdb"
+    out = ["--out", str(tmp_path / "out")] if command == "report" else []
+    ran = run(capsys, command, "--store", str(store), *out)
+    assert ran.code == 2
+    assert "no monitoring store" in one_clean_line(ran.err)
+    assert not store.exists()
+
+
+def test_report_refuses_stale_linkage_naming_the_command(
+    linked, small_csv, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("THBMONITOR_KEY", KEY)
+    store = tmp_path / "round.duckdb"
+    shutil.copy(linked, store)
+    new = tmp_path / "new.csv"
+    new.write_text(small_csv.read_text(encoding="utf-8").replace("R0", "N0"), encoding="utf-8")
+    assert ingest(capsys, store, new).code == 0
+    ran = run(capsys, "report", "--store", str(store), "--out", str(tmp_path / "out"))
+    assert ran.code == 2
+    line = one_clean_line(ran.err)
+    assert "stale" in line and f"thbmonitor link --store {store}" in line
+    assert not (tmp_path / "out" / "report.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "secret"),
+    [
+        ("registration_date", "2099-12-15", "2099"),  # item 3: it moved the window to 2095-2099
+        ("first_names", "Ams\0garbage", "garbage"),  # item 8: a NUL cut the value short
+        ("date_of_birth", "1850-03-01", "1850"),
+    ],
+)
+def test_a_bad_row_is_refused_by_row_and_field_never_by_value(
+    small_csv, tmp_path, capsys, monkeypatch, field, value, secret
+):
+    monkeypatch.setenv("THBMONITOR_KEY", KEY)
+    with open(small_csv, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[2][field] = value
+    bad = tmp_path / "bad.csv"
+    with open(bad, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    store = tmp_path / "round.duckdb"
+    ran = ingest(capsys, store, bad)
+    assert ran.code == 2
+    assert "Traceback" not in ran.err
+    assert f"row 3, field '{field}'" in ran.err
+    assert secret not in ran.err
+    with open_store(store, read_only=True) as db:  # made, but nothing imported
+        assert db.scalar("SELECT count(*) FROM registrations") == 0
+        assert db.scalar("SELECT count(*) FROM ingested_files") == 0

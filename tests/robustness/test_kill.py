@@ -1,0 +1,130 @@
+"""Issue 11: kill -9 at several points of ``ingest``, ``link`` and ``report`` (the CLI, in its own
+process) never leaves the store or the output folder half-written, and a rerun finishes.
+
+Points are reached by time (ingest, link) or by what the process leaves on disk (report: its
+staging folder, its marker saying ``writing``); whatever point a kill hits, the same checks hold.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from thbmonitor.errors import StoreError
+from thbmonitor.output_folder import MARKER, read_marker
+from thbmonitor.store import check_linkage, open_store
+
+from .conftest import FILES, KEY
+
+MAIN = "from thbmonitor.cli import main; main()"
+ENV = {**os.environ, "THBMONITOR_KEY": KEY}
+
+
+def cli(*args: str) -> subprocess.Popen[bytes]:
+    """``thbmonitor ARGS...`` in its own process (to be killed)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", MAIN, *args],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def finish(*args: str, timeout: float = 600) -> None:
+    """``thbmonitor ARGS...`` to its end; it must succeed."""
+    done = subprocess.run(
+        [sys.executable, "-c", MAIN, *args], env=ENV, capture_output=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+
+
+def kill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool], limit: float) -> bool:
+    """kill -9 ``proc`` once ``ready()`` holds (polled); False if it ended first."""
+    end = time.monotonic() + limit
+    while proc.poll() is None and time.monotonic() < end:
+        if ready():
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return True
+        time.sleep(0.01)
+    proc.wait()
+    return False
+
+
+def after(seconds: float) -> Callable[[], bool]:
+    start = time.monotonic()
+    return lambda: time.monotonic() - start >= seconds
+
+
+def stored(path: Path) -> dict[str, int]:
+    """Rows per ingested file, checked against the rows stored from it (all or nothing)."""
+    if not path.exists():
+        return {}
+    with open_store(path, read_only=True) as store:
+        files = dict(store.rows("SELECT file_name, n_rows FROM ingested_files"))
+        for table in ("registrations", "police_events", "population_events"):
+            for sha, n in store.rows(
+                f"SELECT f.sha256, count(t.source_sha256) FROM ingested_files f "
+                f"LEFT JOIN {table} t ON t.source_sha256 = f.sha256 GROUP BY f.sha256, f.kind"
+            ):
+                assert n in (0, *files.values()), (table, sha, n)
+        total = {
+            t: store.scalar(f"SELECT count(*) FROM {t}")
+            for t in ("registrations", "police_events", "population_events")
+        }
+    assert sum(total.values()) == sum(files.values())  # no row without its file, no file short
+    return {str(k): int(v) for k, v in files.items()}
+
+
+@pytest.mark.parametrize("delay", [3.0, 4.5, 6.0])
+def test_kill_during_ingest_leaves_whole_files_or_none(tiny_world, tmp_path, delay):
+    store = tmp_path / "round.duckdb"
+    inputs = [str(tiny_world / f) for f in FILES]
+    killed = kill_when(cli("ingest", *inputs, "--store", str(store)), after(delay), 60)
+    before = stored(store)
+    assert set(before) <= set(FILES)
+    finish("ingest", *inputs, "--store", str(store))
+    assert set(stored(store)) == set(FILES)
+    assert killed or before  # a kill that came too late still proves the rerun adds nothing
+
+
+def test_kill_during_link_is_never_reported_on_and_a_rerun_finishes(ingested, tmp_path):
+    store = tmp_path / "round.duckdb"
+    shutil.copy(ingested, store)
+    killed = kill_when(cli("link", "--store", str(store)), after(5.0), 120)
+    if killed:
+        with open_store(store, read_only=True) as db, pytest.raises(StoreError):
+            check_linkage(db)  # not linked yet, or cut short: a report is refused
+    finish("link", "--store", str(store))
+    with open_store(store, read_only=True) as db:
+        check_linkage(db)
+
+
+def staging_exists(out: Path) -> Callable[[], bool]:
+    return lambda: out.is_dir() and any(p.name.startswith(".staging-") for p in out.iterdir())
+
+
+def test_kill_during_report_leaves_the_earlier_report_or_a_marked_folder(linked, tmp_path):
+    out = tmp_path / "publication"
+    finish("report", "--store", str(linked), "--out", str(out))
+    before = (out / "report.html").read_bytes()
+    killed = kill_when(
+        cli("report", "--store", str(linked), "--out", str(out)), staging_exists(out), 600
+    )
+    assert killed, "the report ended before its staging folder was seen"
+    marker = read_marker(out)
+    assert marker is not None
+    if marker["state"] == "complete":  # killed while staging: the earlier report is untouched
+        assert (out / "report.html").read_bytes() == before
+    finish("report", "--store", str(linked), "--out", str(out))
+    marker = read_marker(out)
+    assert marker is not None and marker["state"] == "complete"
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [MARKER]
