@@ -202,8 +202,9 @@ def _check(s: Settings) -> None:
     if s.language not in ("en", "nl"):
         raise ConfigError("language must be 'en' or 'nl'")
     from thbmonitor.profiles import load_profile
+    from thbmonitor.schema import check_profile
 
-    load_profile(s.profile)  # a profile that does not load is a ConfigError naming it
+    check_profile(load_profile(s.profile))  # a profile that does not load: a ConfigError
     if not 1 <= s.followup_years <= 30:
         raise ConfigError("followup_years must be a whole number of years from 1 to 30")
     if s.followup_entry not in ("first", "episode"):

@@ -295,13 +295,6 @@ def analyse(
     return Report(title=REPORT_TITLE, chapters=chapters, results=results, facts=facts)
 
 
-def demo_key(seed: int) -> bytes:
-    """The demo's throwaway key, from its seed: a demo's output (the record keys of the
-    cell-key method among it) is then reproducible from its settings. Synthetic data only:
-    a real store's key is the secret one of the settings (key_file or key_env)."""
-    return hashlib.sha256(f"thbmonitor demo key {seed}".encode()).hexdigest().encode()
-
-
 DEMO_WINDOW = (2016, 2020)  # the demo reproduces the Victims Monitor 2016-2020 edition
 
 
@@ -365,6 +358,14 @@ def run_report(
     files = write_report(report, out, settings.language, force=force)
     release.record()
     return RunResult(out, files, report.results)
+
+
+def demo_key(seed: int) -> bytes:
+    """The demo's throwaway key, derived from its seed: the Bloom-filter encodings, and so the
+    linkage, depend on the key, and a demo must be reproducible from its settings (the same
+    seed, the same report, in any profile's layout). Only for the synthetic world: real data
+    needs a secret key (settings key_file / key_env)."""
+    return hashlib.sha256(f"thbmonitor demo key, seed {seed}".encode()).hexdigest().encode()
 
 
 def run_demo(

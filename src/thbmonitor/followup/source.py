@@ -22,6 +22,7 @@ import pandas as pd
 
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
+from thbmonitor.profiles import load_profile
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,13 @@ def cohort_source(store: Store, settings: Settings) -> CohortSource:
             log.warning("%d %s(s) before entry ignored (false links)", int(early.sum()), column)
             persons.loc[early, column] = pd.NaT
     events["event_date"] = pd.to_datetime(events["event_date"])
+    # the follow-up's age covariate: minor, adult or unknown (the profile's first band is the
+    # minors')
+    bands = load_profile(settings.profile).age_bands
     persons["minor"] = persons["age_band"].map(
-        lambda band: band if band in ("minor", "unknown") else "adult"
+        lambda band: (
+            "minor" if band == bands.minor else "unknown" if band == bands.unknown else "adult"
+        )
     )
     if episodes:
         entry = persons["person_id"] + "/" + persons["registration_id"]

@@ -88,7 +88,8 @@ def chapters(
         protected, withheld, threshold = protect_by_universe(
             tables, protect or default_protect(settings), trial
         )
-    pub = Published(tables, protected, settings.language, threshold, noise)
+    profile = load_profile(settings.profile)
+    pub = Published(tables, protected, settings.language, threshold, profile, noise)
     results = monitor_results(pub, settings)
     results["disclosure_cell_key"] = cell_key
     results["key_findings"] = _key_figures(results, settings)
@@ -114,7 +115,6 @@ def chapters(
             ),
         )
     )
-    profile = load_profile(settings.profile)
     by_chapter["change"].append(_change_table(results, settings.language, profile))
     model_rows = _help_model_rows(store, settings, threshold)
     results["help_model"] = help_model_results(model_rows, HELP_MODEL_METHOD)

@@ -40,6 +40,7 @@ from thbmonitor.disclosure.cellkey import (
 from thbmonitor.errors import ConfigError, DisclosureError
 from thbmonitor.monitor.labels import category_label, dimension_label
 from thbmonitor.monitor.tables import TOTAL, UNIT_TEXT, MonitorTable
+from thbmonitor.profiles import Profile
 from thbmonitor.report.model import Chart, Table, Text
 
 __all__ = [
@@ -285,15 +286,24 @@ class Published:
         protected: Mapping[str, ProtectedTable],
         lang: str,
         threshold: int,
+        profile: Profile | None = None,
         noise: Text | None = None,
     ) -> None:
         self.tables = {t.key: t for t in tables}
         self.noise = noise  # the cell-key method's legend (a note; no markers), else None
         self.published = dict(protected)
         self.lang = lang
+        self.profile = profile  # labels the country's codes (default: the default profile's)
         self.threshold = threshold
         self._cells: dict[str, dict[tuple[str, ...], tuple[str, Any]]] = {}
         self._pcts: dict[tuple[str, str], dict[tuple[str, ...], Any]] = {}
+
+    def label(self, code: object, lang: str | None = None) -> str:
+        """The display name of a category (the profile labels the country's codes)."""
+        return category_label(code, lang or self.lang, self.profile)
+
+    def text(self, code: object) -> Text:
+        return Text(self.label(code, "en"), self.label(code, "nl"))
 
     def protected(self, key: str) -> ProtectedTable:
         return self.published[key]
@@ -351,17 +361,17 @@ class Published:
             yes = pct[pct[mt.columns] == "yes"].set_index(list(mt.rows))["shown"]
             wide["yes_pct"] = yes.reindex(wide.index).to_numpy()
         wide.index = pd.MultiIndex.from_tuples(
-            [tuple(category_label(v, self.lang) for v in _as_tuple(i)) for i in wide.index],
+            [tuple(self.label(v) for v in _as_tuple(i)) for i in wide.index],
             names=list(mt.rows),
         ) if len(mt.rows) > 1 else pd.Index(
-            [category_label(v, self.lang) for v in wide.index], name=mt.rows[0]
+            [self.label(v) for v in wide.index], name=mt.rows[0]
         )  # fmt: skip
         columns: dict[str, Text] = {d: dimension_label(d) for d in mt.rows}
         for c in wide.columns:
             if c == "yes_pct":
                 columns[c] = Text("Yes (%)", "Ja (%)")
             else:
-                columns[str(c)] = Text(category_label(c, "en"), category_label(c, "nl"))
+                columns[str(c)] = self.text(c)
         unit = UNIT_TEXT[mt.unit]
         notes = [n for n in (note, self.noise) if n is not None]
         full_note = Text(
@@ -392,10 +402,10 @@ class Published:
         wide = wide.loc[[c for c in cats[over] if c in wide.index and c != TOTAL]]
         wide = wide[[c for c in cats[cols] if c in wide.columns]]
         wide.columns = [f"{c}_pct" for c in wide.columns]
-        wide.index = pd.Index([category_label(v, self.lang) for v in wide.index], name=over)
+        wide.index = pd.Index([self.label(v) for v in wide.index], name=over)
         columns = {over: dimension_label(over)}
-        columns.update({f"{c}_pct": Text(f"{category_label(c, 'en')} (%)",
-                                         f"{category_label(c, 'nl')} (%)")
+        columns.update({f"{c}_pct": Text(f"{self.label(c, 'en')} (%)",
+                                         f"{self.label(c, 'nl')} (%)")
                         for c in cats[cols]})  # fmt: skip
         unit = UNIT_TEXT[mt.unit]
         extra = [self.noise] if self.noise is not None else []
@@ -433,11 +443,7 @@ class Published:
             for y in years:
                 n = self.count(table, year=str(y), **coords)
                 rows.append({"x": int(y), "series": name, "y": np.nan if n is None else n})
-            labels[name] = (
-                Text(category_label(value, "en"), category_label(value, "nl"))
-                if dim
-                else UNIT_TEXT[mt.unit]
-            )
+            labels[name] = self.text(value) if dim else UNIT_TEXT[mt.unit]
         return Chart(
             key=key,
             title=title,
@@ -460,7 +466,7 @@ def help_chart(pub: Published, dim: str, short: str, title: Text) -> Chart:
         for c in cats:
             pct = pub.share_pct(mt.key, m, **{dim: str(c), m: "yes"})
             rows.append(
-                {"x": category_label(c, pub.lang), "series": m,
+                {"x": pub.label(c), "series": m,
                  "y": np.nan if pct is None else pct}
             )  # fmt: skip
     return Chart(
