@@ -71,6 +71,11 @@ class Settings:
         30, "Police victim events of trafficking within this many days of entry are the index case."
     )
     followup_years: int = setting(7, "Longest follow-up horizon, in years.")
+    followup_link_draws: int = setting(
+        10,
+        "Link sets drawn from the police match probabilities to carry linkage error into the "
+        "follow-up's overall intervals (Rubin's rules); 0: the links at the threshold only.",
+    )
     # -- hidden numbers ---------------------------------------------------------------------
     mse_method: str = setting("stepwise", "Model selection for MSE: stepwise, bic, aic or main.")
     mse_maxorder: int = setting(2, "Highest order of list interactions in MSE models.")
@@ -207,6 +212,8 @@ def _check(s: Settings) -> None:
     check_profile(load_profile(s.profile))  # a profile that does not load: a ConfigError
     if not 1 <= s.followup_years <= 30:
         raise ConfigError("followup_years must be a whole number of years from 1 to 30")
+    if s.followup_link_draws != 0 and not 2 <= s.followup_link_draws <= 1000:
+        raise ConfigError("followup_link_draws must be 0 or a whole number from 2 to 1000")
     if s.followup_entry not in ("first", "episode"):
         raise ConfigError("followup_entry must be 'first' or 'episode'")
     if s.mse_method not in ("stepwise", "bic", "aic", "main"):
