@@ -71,12 +71,29 @@ class Settings:
         30, "Police victim events of trafficking within this many days of entry are the index case."
     )
     followup_years: int = setting(7, "Longest follow-up horizon, in years.")
+    followup_link_draws: int = setting(
+        10,
+        "Link sets drawn from the police match probabilities to carry linkage error into the "
+        "follow-up's overall intervals (Rubin's rules); 0: the links at the threshold only.",
+    )
     # -- hidden numbers ---------------------------------------------------------------------
     mse_method: str = setting("stepwise", "Model selection for MSE: stepwise, bic, aic or main.")
     mse_maxorder: int = setting(2, "Highest order of list interactions in MSE models.")
     mse_pthresh: float = setting(0.02, "p-value threshold of stepwise MSE selection.")
     mse_bootstrap: int = setting(0, "Bootstrap replicates for MSE intervals (0: profile only).")
     # -- disclosure control -----------------------------------------------------------------
+    disclosure_method: str = setting(
+        "suppression",
+        "How the monitor's count tables are protected: 'suppression' (small counts hidden, "
+        "audited jointly) or 'cell_key' (every count perturbed by a small noise from record "
+        "keys; nothing hidden).",
+    )
+    disclosure_max_deviation: int = setting(
+        3, "Cell-key method: the largest noise added to or taken from a count (D)."
+    )
+    disclosure_variance: float = setting(
+        1.0, "Cell-key method: the variance of the noise (V), above 0 and below D."
+    )
     disclosure_threshold: int = setting(10, "Counts from 1 to this minus one are suppressed.")
     disclosure_zeros_disclosive: bool = setting(
         False, "Whether a zero cell is disclosive (and suppressed) or shown as a true zero."
@@ -190,16 +207,25 @@ def _check(s: Settings) -> None:
     if s.language not in ("en", "nl"):
         raise ConfigError("language must be 'en' or 'nl'")
     from thbmonitor.profiles import load_profile
+    from thbmonitor.schema import check_profile
 
-    load_profile(s.profile)  # a profile that does not load is a ConfigError naming it
+    check_profile(load_profile(s.profile))  # a profile that does not load: a ConfigError
     if not 1 <= s.followup_years <= 30:
         raise ConfigError("followup_years must be a whole number of years from 1 to 30")
+    if s.followup_link_draws != 0 and not 2 <= s.followup_link_draws <= 1000:
+        raise ConfigError("followup_link_draws must be 0 or a whole number from 2 to 1000")
     if s.followup_entry not in ("first", "episode"):
         raise ConfigError("followup_entry must be 'first' or 'episode'")
     if s.mse_method not in ("stepwise", "bic", "aic", "main"):
         raise ConfigError("mse_method must be one of stepwise, bic, aic, main")
     if s.disclosure_threshold < 2:
         raise ConfigError("disclosure_threshold must be at least 2")
+    if s.disclosure_method not in ("suppression", "cell_key"):
+        raise ConfigError("disclosure_method must be 'suppression' or 'cell_key'")
+    if not 1 <= s.disclosure_max_deviation <= 20:
+        raise ConfigError("disclosure_max_deviation must be a whole number from 1 to 20")
+    if not 0 < s.disclosure_variance < s.disclosure_max_deviation:
+        raise ConfigError("disclosure_variance must lie above 0 and below disclosure_max_deviation")
     if not 0.5 < s.disclosure_dominance <= 1.0:
         raise ConfigError("disclosure_dominance must lie above 0.5 and at most 1")
     if not 0 <= s.disclosure_time_limit <= 3600:

@@ -8,6 +8,7 @@ CLI can draw a bar while library code stays free of terminal output.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from thbmonitor import __version__
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import ConfigError, DisclosureError, InputError
-from thbmonitor.pseudonymise import Encoder, new_key
+from thbmonitor.pseudonymise import Encoder
 from thbmonitor.report.model import Chapter, Report, Text
 from thbmonitor.store import (
     begin_linkage,
@@ -233,6 +234,8 @@ def analyse(
 
     step("monitor tables")
     found, found_results = monitor.chapters(store, settings, release)
+    merges = found_results.pop("disclosure_merges")
+    cell_key = found_results.pop("disclosure_cell_key")
     chapters += found
     results.update(collect(found_results))
 
@@ -265,14 +268,23 @@ def analyse(
     from thbmonitor.disclosure import information_loss
 
     results["disclosure"] = {
-        "method": "suppression",
+        "method": settings.disclosure_method,
         "tables": len(release.tables),
         "suppressed_cells": len(audit.intervals),
         "audit_passed": audit.passed,
         "threshold": settings.disclosure_threshold,
         "unknown_primary": settings.disclosure_unknown_primary,
+        **merges,
         "information_loss": information_loss(release.tables),
     }
+    if cell_key is not None:
+        # the monitor's count tables are perturbed; the other chapters' tables (follow-up,
+        # linkage, hidden numbers: no plain counts of the monitor's units) stay suppressed
+        loss = cell_key.pop("information_loss")
+        results["disclosure"].update(
+            cell_key,
+            information_loss={**loss, "suppressed_chapters": information_loss(release.tables)},
+        )
     facts = {
         "version": __version__,
         "window": [settings.window_first, settings.window_last],
@@ -348,6 +360,14 @@ def run_report(
     return RunResult(out, files, report.results)
 
 
+def demo_key(seed: int) -> bytes:
+    """The demo's throwaway key, derived from its seed: the Bloom-filter encodings, and so the
+    linkage, depend on the key, and a demo must be reproducible from its settings (the same
+    seed, the same report, in any profile's layout). Only for the synthetic world: real data
+    needs a secret key (settings key_file / key_env)."""
+    return hashlib.sha256(f"thbmonitor demo key, seed {seed}".encode()).hexdigest().encode()
+
+
 def run_demo(
     out: Path,
     settings: Settings,
@@ -381,7 +401,7 @@ def run_demo(
     write_world(input_dir, load_profile(settings.profile))
     for stale in (store_path, wal):
         stale.unlink(missing_ok=True)
-    encoder = Encoder(new_key(), settings.bloom_bits, settings.bloom_hashes)
+    encoder = Encoder(demo_key(settings.seed), settings.bloom_bits, settings.bloom_hashes)
     inputs = [input_dir / "registrations.csv", input_dir / "police_register.parquet"]
     for optional in ("population_register.parquet", "population_denominators.csv"):
         if (input_dir / optional).exists():

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from thbmonitor.errors import ConfigError
 from thbmonitor.profiles import Profile, default_profile
 
 
@@ -62,12 +63,27 @@ class Field:
     identifying: bool = False  # a direct identifier: pseudonymised at the door, never stored
 
 
+# coded fields whose codes the code relies on: a profile spells them as it likes (codes.csv,
+# column spellings) but keeps these codes
+_FIXED: dict[str, tuple[str, ...]] = {
+    "role": tuple(r.value for r in PoliceRole),
+    "event_type": tuple(e.value for e in PopulationEvent),
+}
+
+
 def _coded(profile: Profile, fields: tuple[Field, ...]) -> tuple[Field, ...]:
     """The fields with the codes of the profile's code lists."""
     out = []
     for f in fields:
         codes = profile.list_of(f.name)
         if f.kind in ("code", "codes") and codes is not None:
+            fixed = _FIXED.get(f.name)
+            if fixed is not None and set(codes.codes) != set(fixed):
+                raise ConfigError(
+                    f"profile {profile.name}: the code list of {f.name} must hold the codes "
+                    f"{', '.join(fixed)} (the follow-up relies on them); give your files' "
+                    "values as their spellings in codes.csv"
+                )
             f = replace(f, codes=codes.codes)
         out.append(f)
     return tuple(out)
@@ -188,6 +204,13 @@ def denominator_fields(profile: Profile) -> tuple[Field, ...]:
         Field("age_band", "code", True, f"Age band: {', '.join(bands)}.", bands),
         Field("population", "count", True, "Resident population (whole number of persons)."),
     )
+
+
+def check_profile(profile: Profile) -> Profile:
+    """The profile, if every layout can be built from it (else a ConfigError naming why)."""
+    for layout in (registration_fields, police_fields, population_fields, denominator_fields):
+        layout(profile)
+    return profile
 
 
 def registration_fields(profile: Profile) -> tuple[Field, ...]:

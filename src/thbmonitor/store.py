@@ -22,6 +22,9 @@ Tables
                          'non-match'), the model's probability when judged, when, and the
                          review file's SHA-256; every later ``link`` keeps them
 ``person_police``        persons linked to police events, with the match probability
+``person_police_candidates``  every person scoring at least 0.1 for a police event (the
+                         links and the runners-up below the threshold): the follow-up draws
+                         link sets from them to carry linkage error into its intervals
 ``person_population``    persons linked to population-register events (death, emigration)
 ``person_ids``           every person id ever issued, with the run that issued it (stable ids)
 ``linkage_runs``         one row per linkage run: method, parameters (JSON), counts
@@ -106,6 +109,9 @@ CREATE TABLE IF NOT EXISTS population_denominators (
 CREATE TABLE IF NOT EXISTS person_population (
     person_id VARCHAR, event_id VARCHAR, match_probability DOUBLE
 );
+CREATE TABLE IF NOT EXISTS record_keys (
+    registration_id VARCHAR PRIMARY KEY, record_key DOUBLE NOT NULL
+);
 CREATE TABLE IF NOT EXISTS registration_person (
     registration_id VARCHAR PRIMARY KEY, person_id VARCHAR NOT NULL
 );
@@ -122,6 +128,9 @@ CREATE TABLE IF NOT EXISTS review_labels (
     PRIMARY KEY (pair_kind, left_id, right_id)
 );
 CREATE TABLE IF NOT EXISTS person_police (
+    person_id VARCHAR, event_id VARCHAR, match_probability DOUBLE
+);
+CREATE TABLE IF NOT EXISTS person_police_candidates (
     person_id VARCHAR, event_id VARCHAR, match_probability DOUBLE
 );
 CREATE TABLE IF NOT EXISTS person_ids (

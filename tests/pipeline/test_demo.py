@@ -45,6 +45,24 @@ def test_results_json_keys_and_types(demo_run: RunResult) -> None:
         assert key in results, key
 
 
+def test_followup_publishes_the_figures_over_link_draws(demo_run: RunResult) -> None:
+    """The overall re-victimisation in results.json is the combination over the police link
+    draws (followup_linkage, settings.followup_link_draws), not the threshold links alone."""
+    results = json.loads((demo_run.out / "results.json").read_text())
+    linkage = results["followup_linkage"]["revictimisation"]
+    assert linkage["draws"] == 10 and linkage["candidate_links"] >= linkage["mean_links_per_draw"]
+    for name in ("kaplan_meier", "aalen_johansen"):
+        drawn, published = linkage[name], results["revictimisation"][name]
+        assert drawn["t"] == published["t"]
+        for i, value in enumerate(published["estimate"]):
+            if value is not None:
+                assert value == pytest.approx(drawn["estimate"][i])
+                assert published["lower"][i] == pytest.approx(drawn["lower"][i])
+        assert (
+            "threshold_links" in linkage and "suspect_registration" in results["followup_linkage"]
+        )
+
+
 def test_victims_per_year_recover_the_truth(demo_run: RunResult) -> None:
     """Distinct victims per year against the world's truth (registration_person.csv).
 

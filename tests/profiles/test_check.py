@@ -73,17 +73,17 @@ def encoder() -> Encoder:
 
 def _bad_file(tmp_path: Path) -> Path:
     """Two rows misspell sexual exploitation, one the police, one holds a code the nl profile
-    lacks (surrogacy, a form added by Directive 2024/1712)."""
+    lacks (HTCDS's ChildLabour: Dutch law counts it as labour exploitation)."""
     rows = [dict(r) for r in ROWS]
     rows[0]["forms_of_exploitation"] = "SexualExplotation"
     rows[1]["forms_of_exploitation"] = "ForcedLabour;SexualExplotation"
     rows[2]["reporting_organisation"] = "Polise"
-    rows[3]["forms_of_exploitation"] = "Surrogacy"
+    rows[3]["forms_of_exploitation"] = "ChildLabour"
     return _write(tmp_path / "bad.csv", rows)
 
 
 def test_check_lists_misspelt_and_extra_codes_by_column_and_rows(tmp_path: Path) -> None:
-    """Hand-counted: 'SexualExplotation' in 2 rows, 'Surrogacy' in 1, 'Polise' in 1."""
+    """Hand-counted: 'SexualExplotation' in 2 rows, 'ChildLabour' in 1, 'Polise' in 1."""
     bad = _bad_file(tmp_path)
     good = _write(tmp_path / "good.csv", ROWS)
     result = CliRunner().invoke(app, ["profile", "check", str(good), str(bad), "--profile", "nl"])
@@ -94,7 +94,7 @@ def test_check_lists_misspelt_and_extra_codes_by_column_and_rows(tmp_path: Path)
         "reporting_organisation",
         "bad.csv: column 'forms_of_exploitation': 'SexualExplotation' in 2 rows not in the "
         "code list exploitation",
-        "bad.csv: column 'forms_of_exploitation': 'Surrogacy' in 1 row not in the code list "
+        "bad.csv: column 'forms_of_exploitation': 'ChildLabour' in 1 row not in the code list "
         "exploitation",
     ]
     assert not any(line.startswith("good.csv") for line in result.stdout.splitlines())
@@ -115,7 +115,7 @@ def test_ingest_refuses_the_file_whole_with_the_same_list(tmp_path: Path, encode
     assert "column 'forms_of_exploitation': in 2 rows not in the code list exploitation" in message
     assert "column 'reporting_organisation': in 1 row not in the code list" in message
     assert "profile check" in message
-    for value in ("Polise", "SexualExplotation", "Surrogacy", *NAMES):
+    for value in ("Polise", "SexualExplotation", "ChildLabour", *NAMES):
         assert value not in message  # an ingest message holds no value
     assert {(p.row, p.field) for p in info.value.problems} == {
         (1, "forms_of_exploitation"),

@@ -29,6 +29,13 @@ def test_nl_code_lists() -> None:
     )
     assert "B8" in nl.codes("residence_status")
     assert "CriminalExploitation" in nl.codes("exploitation")
+    # Directive (EU) 2024/1712 art. 2(3): forced marriage, illegal adoption and surrogacy
+    forms = nl.code_lists["exploitation"]
+    assert {f: forms.htcds[f] for f in ("ForcedMarriage", "IllegalAdoption", "Surrogacy")} == {
+        "ForcedMarriage": "ForcedMarriage",
+        "IllegalAdoption": "ForcedAdoption",
+        "Surrogacy": "Surrogacy",
+    }
     assert nl.groups == (
         "domestic_sexual",
         "cross_border_sexual",
@@ -128,6 +135,18 @@ def test_a_broken_profile_is_a_clear_error(
     with pytest.raises(ConfigError, match=said) as err:
         load_profile(folder)
     assert "mine" in str(err.value)
+
+
+def test_the_register_codes_the_follow_up_relies_on_are_kept(tmp_path: Path) -> None:
+    """A profile may spell 'death' as it likes, but not drop the code."""
+    from thbmonitor.config import load_settings
+
+    folder = _copy(tmp_path)
+    codes = folder / "codes.csv"
+    text = codes.read_text(encoding="utf-8")
+    codes.write_text(text.replace("population_event,death,", "population_event,died,"))
+    with pytest.raises(ConfigError, match="event_type must hold the codes resident, death"):
+        load_settings(None, {"profile": str(folder)})
 
 
 def test_an_unknown_profile_names_the_shipped_ones(tmp_path: Path) -> None:

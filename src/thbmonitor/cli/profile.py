@@ -33,8 +33,9 @@ def list_command() -> None:
 def show_command(profile: ProfileArgument = "nl") -> None:
     """A profile's layout, code lists and groups."""
     from thbmonitor.profiles import load_profile
+    from thbmonitor.schema import check_profile
 
-    p = load_profile(profile)
+    p = check_profile(load_profile(profile))
     lay = p.layout
     typer.echo(f"{p.name}: {p.title}\nfolder: {p.path}\ncountry: {p.country}")
     typer.echo(
@@ -64,6 +65,7 @@ def copy_command(
 
     from thbmonitor.errors import ConfigError
     from thbmonitor.profiles import load_profile
+    from thbmonitor.schema import check_profile
 
     source = load_profile(name)
     if folder.exists():
@@ -74,7 +76,7 @@ def copy_command(
     toml.write_text(
         text.replace(f'name = "{source.name}"', f'name = "{folder.name}"', 1), encoding="utf-8"
     )
-    load_profile(folder)  # the copy loads
+    check_profile(load_profile(folder))  # the copy loads
     console.print(f"copied profile {source.name} to {folder}; edit its files, then use "
                   f"--profile {folder}", highlight=False)  # fmt: skip
 
@@ -91,8 +93,9 @@ def check_command(
     """
     from thbmonitor.profiles import load_profile
     from thbmonitor.profiles.translate import read_in_profile
+    from thbmonitor.schema import check_profile
 
-    p = load_profile(profile)
+    p = check_profile(load_profile(profile))
     found = 0
     for path in files:
         translated = read_in_profile(path, p)

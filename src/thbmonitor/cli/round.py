@@ -89,13 +89,15 @@ def report_command(
     out: Annotated[Path, typer.Option("--out", help="Folder for the publication.")],
     lang: LangOption = None,
     release: ReleaseOption = None,
+    profile: ProfileOption = None,
     force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """Compute every table, protect and audit the release, and write the report."""
+    """Compute every table, protect and audit the release, and write the report (with the
+    groups, categories and labels of the country profile the store was ingested with)."""
     from thbmonitor.pipeline import REPORT_STEPS, prepare_report, run_report
 
-    settings = settings_from(config, language=lang, disclosure_release=release)
+    settings = settings_from(config, language=lang, disclosure_release=release, profile=profile)
     prepare_report(settings, out, force=force, store_path=store)
     with progress() as bar:
         steps = Steps(bar, REPORT_STEPS)

@@ -8,6 +8,7 @@ go through the release's disclosure control like every other count.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,11 +18,17 @@ import pandas as pd
 from thbmonitor.config import Settings
 from thbmonitor.disclosure import CountTable, Release
 from thbmonitor.engine import Store
-from thbmonitor.followup.analysis import analyse_followup, results_section
+from thbmonitor.followup.analysis import FollowUpResult, analyse_followup, results_section
 from thbmonitor.followup.cohort import CohortRule
+from thbmonitor.followup.linkdraws import followup_over_draws
 from thbmonitor.followup.overlap import suspect_flags
 from thbmonitor.followup.risk_tables import competing_table, risk_table
-from thbmonitor.followup.source import cohort_source, population_register_present
+from thbmonitor.followup.source import (
+    CohortSource,
+    candidate_events,
+    cohort_source,
+    population_register_present,
+)
 from thbmonitor.report.model import Chapter, Chart, Headline, Table, Text
 
 Protect = Callable[[Sequence[CountTable]], Release]
@@ -64,6 +71,32 @@ METHOD = Text(
         "politieregister zijn gevonden, tellen niet mee in de schattingen en staan in de "
         "dekkingstabel. Aandelen op minder dan {threshold} personen of gebeurtenissen worden "
         "niet getoond."
+    ),
+)
+
+
+LINK_DRAWS = Text(
+    en=(
+        " The overall figures and their intervals carry the uncertainty of the police "
+        "linkage: the cohort is estimated {draws} times, each time on a set of links drawn "
+        "from the linkage's match probabilities (an event goes to a candidate person with that "
+        "person's probability, to nobody with the rest; pairs judged in clerical review are "
+        "fixed), and the {draws} results are combined by Rubin's rules on the logit scale, so "
+        "that the interval widens by what the linkage leaves uncertain. Breakdowns by group "
+        "and crime type use the links at or above the threshold ({threshold}). Events whose "
+        "identifiers link to nobody at all cannot be drawn and still lower the figures."
+    ),
+    nl=(
+        " De totaalcijfers en hun intervallen houden rekening met de onzekerheid van de "
+        "koppeling met het politieregister: het cohort wordt {draws} keer geschat, telkens op "
+        "een set koppelingen getrokken uit de koppelkansen (een gebeurtenis gaat naar een "
+        "kandidaat-persoon met diens kans, met de rest naar niemand; paren die bij handmatige "
+        "controle zijn beoordeeld liggen vast), en de {draws} uitkomsten worden met de regels "
+        "van Rubin op logitschaal gecombineerd, zodat het interval breder wordt naarmate de "
+        "koppeling onzekerder is. Uitsplitsingen naar groep en soort misdrijf gebruiken de "
+        "koppelingen op of boven de drempel ({threshold}). Gebeurtenissen waarvan de "
+        "identificerende gegevens met niemand koppelen, kunnen niet getrokken worden en "
+        "drukken de cijfers nog steeds."
     ),
 )
 
@@ -261,6 +294,70 @@ def _masked_results(masked: pd.DataFrame, threshold: int) -> dict[str, Any]:
     return section
 
 
+def _method(settings: Settings, end: str, threshold: int, draws: bool) -> Text:
+    text = _format(METHOD, days=settings.index_exclusion_days, end=end, threshold=threshold)
+    if not draws:
+        return text
+    extra = _format(
+        LINK_DRAWS, draws=settings.followup_link_draws, threshold=settings.police_link_threshold
+    )
+    return Text(text.en + extra.en, text.nl + extra.nl)
+
+
+def _over_link_draws(
+    store: Store,
+    settings: Settings,
+    source: CohortSource,
+    found: FollowUpResult,
+    rule: CohortRule,
+) -> tuple[FollowUpResult, dict[str, Any]]:
+    """The overall rows of both cohorts over link draws (:mod:`.linkdraws`), and
+    results.json ``followup_linkage``; ``found`` unchanged when there is nothing to draw."""
+    candidates = candidate_events(store, source.persons)
+    if candidates.empty:
+        return found, {}
+    times = tuple(float(t) for t in range(1, settings.followup_years + 1))
+    suspect_rule = CohortRule(
+        role="suspect", exclusion_days=rule.exclusion_days, exclusion_types=rule.exclusion_types
+    )
+    section: dict[str, Any] = {
+        "method": "rubin-over-link-draws",
+        "police_link_threshold": settings.police_link_threshold,
+    }
+    tables = {}
+    for key, cohort_rule, table in (
+        ("revictimisation", rule, found.revictimisation),
+        ("suspect_registration", suspect_rule, found.suspect_registration),
+    ):
+        drawn = followup_over_draws(
+            source.persons,
+            candidates,
+            settings.data_end,
+            rule=cohort_rule,
+            times=times,
+            draws=settings.followup_link_draws,
+            seed=settings.seed,
+            covered_by_police=not population_register_present(store),
+        )
+        at_threshold = results_section(table)
+        section[key] = drawn.results() | {
+            "threshold_links": {
+                name: {c: rows[c] for c in ("t", "estimate", "lower", "upper")}
+                for name, rows in at_threshold.items()
+            }
+        }
+        overall = table["breakdown"] == "all"
+        tables[key] = pd.concat(
+            [drawn.table[table.columns], table.loc[~overall]], ignore_index=True
+        )
+    found = dataclasses.replace(
+        found,
+        revictimisation=tables["revictimisation"],
+        suspect_registration=tables["suspect_registration"],
+    )
+    return found, section
+
+
 def report_chapter(
     store: Store, settings: Settings, protect: Protect
 ) -> tuple[Chapter, dict[str, Any]]:
@@ -281,6 +378,9 @@ def report_chapter(
         times=tuple(float(t) for t in range(1, settings.followup_years + 1)),
         min_level=threshold,
     )
+    linkage: dict[str, Any] = {}
+    if settings.followup_link_draws:
+        found, linkage = _over_link_draws(store, settings, source, found, rule)
     victim_inc = _mask(found.revictimisation, threshold, marker)
     suspect_inc = _mask(found.suspect_registration, threshold, marker)
     type_inc = _mask(found.by_crime_type, threshold, marker)
@@ -401,7 +501,7 @@ def report_chapter(
             f"{found.n_cohort:,} van de {found.n_persons:,} slachtoffers zijn gevonden in "
             f"{covered_nl} en worden gevolgd vanaf hun eerste registratie.",
         ),
-        method=_format(METHOD, days=settings.index_exclusion_days, end=end, threshold=threshold),
+        method=_method(settings, end, threshold, bool(linkage)),
         headlines=tuple(headlines),
         tables=tuple(tables),
         charts=charts,
@@ -414,4 +514,6 @@ def report_chapter(
         **competing_results,
         "followup_cohort": {"persons": found.n_persons, "covered": found.n_cohort},
     }
+    if linkage:
+        results["followup_linkage"] = linkage
     return chapter, results

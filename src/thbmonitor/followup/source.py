@@ -22,6 +22,7 @@ import pandas as pd
 
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
+from thbmonitor.profiles import load_profile
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,45 @@ FROM person_police pp JOIN police_events e USING (event_id)
 """
 
 
+# every candidate owner of a police event (person_police_candidates), with the clerical
+# review's judgements fixed: an event judged a match belongs to that person only (probability
+# 1), a pair judged a non-match is no candidate
+_CANDIDATES_SQL = """
+WITH judged AS (
+    SELECT left_id AS person_id, right_id AS event_id, label FROM review_labels
+    WHERE pair_kind = 'police'
+),
+pairs AS (
+    SELECT c.person_id, c.event_id, c.match_probability FROM person_police_candidates c
+    WHERE NOT EXISTS (SELECT 1 FROM judged j WHERE j.event_id = c.event_id
+                      AND (j.label = 'match' OR j.person_id = c.person_id))
+    UNION ALL
+    SELECT person_id, event_id, 1.0 FROM judged
+    WHERE label = 'match' AND person_id IN (SELECT person_id FROM registration_person)
+)
+SELECT p.person_id, p.event_id, p.match_probability, e.event_date, e.role, e.crime_type
+FROM pairs p JOIN police_events e USING (event_id)
+"""
+
+
+def _by_entry(events: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
+    """Events of persons as events of their entries (``episode`` entry: ids person/registration)."""
+    entries = pd.DataFrame({"person_id": persons["person"], "entry_id": persons["person_id"]})
+    events = events.merge(entries, on="person_id")
+    return events.drop(columns="person_id").rename(columns={"entry_id": "person_id"})
+
+
+def candidate_events(store: Store, persons: pd.DataFrame) -> pd.DataFrame:
+    """Candidate person-event links with their probabilities and the events' columns, for the
+    follow-up over link draws (:mod:`thbmonitor.followup.linkdraws`); ``persons`` as
+    :func:`cohort_source` returns them (entries map events in ``episode`` mode)."""
+    frame = store.df(_CANDIDATES_SQL)
+    frame["event_date"] = pd.to_datetime(frame["event_date"])
+    if "person" in persons.columns:
+        frame = _by_entry(frame, persons)
+    return frame.reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class CohortSource:
     """What the store holds for the follow-up: one row per entry, and the linked events."""
@@ -100,14 +140,16 @@ def cohort_source(store: Store, settings: Settings) -> CohortSource:
             log.warning("%d %s(s) before entry ignored (false links)", int(early.sum()), column)
             persons.loc[early, column] = pd.NaT
     events["event_date"] = pd.to_datetime(events["event_date"])
+    # the follow-up's age covariate: minor, adult or unknown (the profile's first band is the
+    # minors')
+    bands = load_profile(settings.profile).age_bands
     persons["minor"] = persons["age_band"].map(
-        lambda band: band if band in ("minor", "unknown") else "adult"
+        lambda band: (
+            "minor" if band == bands.minor else "unknown" if band == bands.unknown else "adult"
+        )
     )
     if episodes:
         entry = persons["person_id"] + "/" + persons["registration_id"]
-        events = events.merge(
-            pd.DataFrame({"person_id": persons["person_id"], "entry_id": entry}), on="person_id"
-        )
-        events = events.drop(columns="person_id").rename(columns={"entry_id": "person_id"})
         persons = persons.assign(person=persons["person_id"], person_id=entry)
+        events = _by_entry(events, persons)
     return CohortSource(persons.reset_index(drop=True), events.reset_index(drop=True))

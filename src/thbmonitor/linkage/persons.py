@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -234,7 +235,13 @@ def export_persons(store: Store, path: str) -> int:
         raise LinkageError("no linkage in the store yet; run 'thbmonitor link' first")
     for column in frame.columns:
         frame[column] = frame[column].map(spreadsheet_safe)
-    frame.to_csv(path, index=False)
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.writing")  # written whole, then moved into place
+    try:
+        frame.to_csv(tmp, index=False)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return len(frame)
 
 

@@ -200,6 +200,8 @@ class _RegisterModel(PersonModel):
         return settings
 
 
+# lowest match probability of a person-event pair kept as a candidate (person_police_candidates)
+CANDIDATE_FLOOR = 0.1
 IDENTITIES = "lk_event_identity"
 REG_KEYS = "lk_registration_keys"
 # what the comparisons read of an event; events equal on all of it are one identity to link
@@ -239,11 +241,14 @@ def link_events(
     threshold: float,
     seed: int,
     progress: Progress | None = None,
+    candidate_floor: float | None = None,
 ) -> tuple[pd.DataFrame, int, dict[str, Any]]:
     """Link the store's linked registrations to ``event_table``.
 
     Returns the links (``person_id``, ``event_id``, ``match_probability``), the number of
-    events compared, and the trained model's parameters.
+    events compared, and the trained model's parameters. With ``candidate_floor`` the frame
+    holds every person scoring at least that for an event (the candidates from which the
+    follow-up draws link sets), with a column ``linked``: the link kept at ``threshold``.
     """
     say = progress or (lambda _msg: None)
     model = _RegisterModel(
@@ -251,7 +256,7 @@ def link_events(
         lsh=LshSpec(bands=0),
         fields=("sex", "tok_identity"),  # dates and places of events say nothing here
         seed=seed,
-        predict_floor=min(threshold, 0.5),
+        predict_floor=min(threshold, 0.5, candidate_floor or 1.0),
         u_max_pairs=3e5,
     )
     with workspace(con) as home:
@@ -318,13 +323,20 @@ def link_events(
                 ) AS rank
                 FROM scored
             )
-            SELECT r.person_id, i.event_id, r.match_probability
+            SELECT r.person_id, i.event_id, r.match_probability,
+                   r.rank = 1 AND r.match_probability >= $threshold AS linked
             FROM ranked r JOIN {IDENTITIES} i USING (identity_id)
-            WHERE r.rank = 1 AND r.match_probability >= ?
+            WHERE r.match_probability >= $floor AND (r.rank = 1 OR $candidates)
             ORDER BY r.person_id, i.event_id
             """,
-            [threshold],
+            {
+                "threshold": threshold,
+                "floor": threshold if candidate_floor is None else candidate_floor,
+                "candidates": candidate_floor is not None,
+            },
         ).df()
+        if candidate_floor is None:
+            links = links.drop(columns="linked")
     return links, n_events, {**model.parameters_, "cohort_prior": prior}
 
 
@@ -401,26 +413,31 @@ def link_police(
 ) -> PoliceLinkSummary:
     """Link persons to the police register (and the population register, when ingested).
 
-    Replaces ``person_police`` (and ``person_population``) and records the run in
-    ``linkage_runs``. Needs :func:`thbmonitor.linkage.link_registrations` to have run.
+    Replaces ``person_police`` (and ``person_population``) and ``person_police_candidates``
+    (every person scoring at least :data:`CANDIDATE_FLOOR` for an event, from which the
+    follow-up draws link sets) and records the run in ``linkage_runs``. Needs
+    :func:`thbmonitor.linkage.link_registrations` to have run.
     """
     n_persons = int(store.scalar("SELECT count(DISTINCT person_id) FROM registration_person"))
     if n_persons == 0:
         raise LinkageError("no persons yet: link the registrations first ('thbmonitor link')")
     t0 = time.perf_counter()
-    links, n_events = _empty_links(), 0
+    candidates, n_events = _empty_links().assign(linked=pd.Series([], dtype=bool)), 0
     parameters: dict[str, Any] = {}
     if store.scalar("SELECT count(*) FROM police_events"):
-        links, n_events, parameters = link_events(
+        candidates, n_events, parameters = link_events(
             store.con,
             "police_events",
             threshold=settings.police_link_threshold,
             seed=settings.seed,
             progress=progress,
+            candidate_floor=CANDIDATE_FLOOR,
         )
     else:
         log.warning("the police register is empty: no person is linked to it")
     seconds = {"police": time.perf_counter() - t0}
+    links = candidates.loc[candidates["linked"], ["person_id", "event_id", "match_probability"]]
+    links = links.reset_index(drop=True)
     n_population = 0
     population: pd.DataFrame | None = None
     if store.has_table("population_events") and store.scalar(
@@ -447,6 +464,15 @@ def link_police(
             )
         finally:
             store.unregister("_lk_police")
+        store.execute("DELETE FROM person_police_candidates")
+        store.register("_lk_candidates", candidates)
+        try:
+            store.execute(
+                "INSERT INTO person_police_candidates SELECT person_id, event_id, "
+                "match_probability FROM _lk_candidates"
+            )
+        finally:
+            store.unregister("_lk_candidates")
         if population is not None:
             store.execute("DELETE FROM person_population")
             store.register("_lk_population", population)

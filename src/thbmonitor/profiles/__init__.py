@@ -213,6 +213,11 @@ def _build(folder: Path, doc: Mapping[str, Any], where: str) -> Profile:
         region_order=region_order,
         region_unknown=str(doc.get("regions", {}).get("unknown", "unknown")),
         structural=structural,
+        extra_labels={
+            str(k): (str(v[0]), str(v[1]))
+            for table in (nat, ages)
+            for k, v in table.get("labels", {}).items()
+        },
         help_reference_status=None if reference is None else str(reference),
         scheme_fixed_statuses=fixed,
         big_cities=frozenset(region_key(str(m)) for m in help_doc.get("big_cities", [])),

@@ -188,6 +188,8 @@ class Profile:
     region_unknown: str
     # dimension pair -> {dimension: categories} that lie in one cell by definition
     structural: Mapping[frozenset[str], Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    # display names (en, nl) of age bands and nationality groups
+    extra_labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     help_reference_status: str | None = None
     scheme_fixed_statuses: tuple[str, ...] = ()
     big_cities: frozenset[str] = frozenset()  # region keys (see region_key)
@@ -229,6 +231,8 @@ class Profile:
         index = 1 if lang == "nl" else 0
         if code in self.group_labels:
             return self.group_labels[code][index]
+        if code in self.extra_labels:
+            return self.extra_labels[code][index]
         for codes in self.code_lists.values():
             if code in codes.labels:
                 return codes.labels[code][index]

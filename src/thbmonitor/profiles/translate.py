@@ -120,7 +120,8 @@ def _kind(frame: pd.DataFrame, file: str, profile: Profile) -> tuple[str, pd.Dat
         f"{file}: not a file of profile {profile.name}: a registrations file has column(s) "
         f"{names['registrations']}, a police register {names['police']}, a population "
         f"register {names['population']}, population denominators "
-        f"{names['population_denominators']}"
+        f"{names['population_denominators']}. If the file is in another layout, give its "
+        "profile (--profile; 'thbmonitor profile list')"
     )
 
 
