@@ -5,10 +5,16 @@ it builds the monitor's tables, protects them as the report does, and prints:
 
 - count cells, primary (and group) cells, complementary cells, the share hidden and the
   complementary cells per primary cell (goals: at most 12% hidden, at most 2 per primary);
+- the category merges made (a small ``unknown`` into its neighbour) and the small counts shown
+  because the headline figures give them away (unknown sex per year);
 - whether every yearly total of registrations and victims, and female and male victims in
   every year, are published;
 - the time of protection and of the joint audit (goal: under 30 s);
 - the same with the heuristic alone (the fallback) and with unknown categories not primary;
+- the cell-key method (``disclosure_method = "cell_key"``): registrations per year within D of
+  the true count, every table complete, the same cell equal across tables (the cell-key
+  audit), the mean absolute deviation and the time. A store made before record keys existed
+  gets keys drawn here from a seeded generator (as ingest would assign them) in a copy;
 - with ``--tauargus-python PY`` (an interpreter that has ``pytauargus`` installed; it is not
   a dependency of thbmonitor): every table protected on its own by tau-Argus (OPT, FREQ(10,30))
   from its unit records, the cells it hides, and whether its patterns pass our joint audit.
@@ -23,18 +29,23 @@ import argparse
 import collections
 import dataclasses
 import json
+import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from thbmonitor.config import Settings
 from thbmonitor.disclosure import CellStatus, ProtectedTable, audit_release
+from thbmonitor.disclosure.cellkey import audit_cell_key
+from thbmonitor.monitor.chapters import merges_made
 from thbmonitor.monitor.published import (
     TRIAL_ROUNDS,
     default_protect,
+    perturb_monitor,
     protect_by_universe,
     rules_from_settings,
 )
@@ -46,6 +57,7 @@ WINDOW = (2016, 2020)
 
 TAU_SCRIPT = r"""
 import json, sys
+import numpy as np
 import pandas as pd
 import pytauargus
 job = json.load(open(sys.argv[1]))
@@ -94,6 +106,11 @@ def status_of(pt: ProtectedTable, **coords: str) -> str:
     return str(f.loc[mask, "status"].iloc[0])
 
 
+def status_count(tables: list[MonitorTable], year: int) -> int:
+    """The true number of registrations in a year (reg_year_group)."""
+    return next(t for t in tables if t.key == "reg_year_group").count(year=str(year))
+
+
 def goals(protected: dict[str, ProtectedTable]) -> dict[str, bool]:
     years = [str(y) for y in range(WINDOW[0], WINDOW[1] + 1)]
     out = {}
@@ -126,6 +143,54 @@ def run(tables: list[MonitorTable], settings: Settings, label: str) -> dict[str,
     )
     print(f"  {'':<34} " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in g.items()))
     return protected
+
+
+def cell_key(store_path: Path, settings: Settings, true: dict[str, int]) -> None:
+    """The cell-key goals on one store (record keys drawn here if the store has none)."""
+    ckm = settings.replace(disclosure_method="cell_key")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = store_path
+        with open_store(str(store_path), read_only=True) as store:
+            has = store.scalar(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'record_keys'"
+            ) and store.scalar("SELECT count(*) FROM record_keys")
+        if not has:
+            path = Path(tmp) / "store.duckdb"
+            shutil.copy(store_path, path)
+            with open_store(str(path)) as store:
+                ids = store.df("SELECT registration_id FROM registrations ORDER BY 1")
+                ids["record_key"] = np.random.default_rng(settings.seed).random(len(ids))
+                store.register("k_in", ids)
+                store.execute("INSERT INTO record_keys SELECT * FROM k_in")
+                store.unregister("k_in")
+        with open_store(str(path), read_only=True) as store:
+            t0 = time.perf_counter()
+            tables = build_tables(store, ckm)
+            protected, ptable = perturb_monitor(tables, ckm)
+            seconds = time.perf_counter() - t0
+    d = ptable.max_deviation
+    reg = protected["reg_year_group"].frame
+    years = [str(y) for y in range(WINDOW[0], WINDOW[1] + 1)]
+    dev = {
+        y: int(reg[(reg["year"].astype(str) == y) & (reg["group"] == "Total")]["count"].iloc[0])
+        - true[y]
+        for y in years
+    }
+    hidden = sum(int(pt.frame["status"].isin(HIDDEN).sum()) for pt in protected.values())
+    problems = audit_cell_key([(p.table, p.frame) for p in protected.values()], ptable)
+    frames = [p.frame for p in protected.values()]
+    cells = sum(len(f) for f in frames)
+    mad = float(np.mean(np.concatenate([
+        np.abs(f["count"].to_numpy(float) - f["true_count"].to_numpy(float)) for f in frames
+    ])))  # fmt: skip
+    print(
+        f"  cell-key (D={d}, V={ptable.variance:g}){' keys drawn here' if not has else ''}: "
+        f"registrations per year minus true {dev} (goal: within {d}: "
+        f"{'yes' if all(abs(v) <= d for v in dev.values()) else 'NO'}); hidden cells {hidden} "
+        f"of {cells}; same cell equal across tables and within D: "
+        f"{'yes' if not problems else 'NO ' + problems[0]}; mean |deviation| {mad:.3f}; "
+        f"{seconds:.1f} s"
+    )
 
 
 def tau_argus(
@@ -203,9 +268,19 @@ def main() -> None:
             )
             tables = build_tables(store, settings)
         print(f"{store_path}: {len(tables)} tables")
+        made = merges_made(tables, settings.disclosure_threshold)
+        for m in made["merges"]:
+            print(f"  merged {m['dimension']}: {' + '.join(m['categories'])} -> {m['into']} "
+                  f"({len(m['tables'])} tables)")  # fmt: skip
+        shown = [f"{c['table']} {c.get('year', '')}" for c in made["shown_small"]]
+        print(f"  small counts shown (given away by the headline): {', '.join(shown) or 'none'}")
         ours = run(tables, settings, "optimal (default settings)")
         run(tables, settings.replace(disclosure_time_limit=0.0), "heuristic only")
-        run(tables, settings.replace(disclosure_unknown_primary=False), "unknown categories shown")
+        with open_store(str(store_path)) as store:
+            plain = build_tables(store, settings.replace(disclosure_unknown_primary=False))
+        run(plain, settings.replace(disclosure_unknown_primary=False), "unknown categories shown")
+        true = {y: status_count(tables, y) for y in range(WINDOW[0], WINDOW[1] + 1)}
+        cell_key(store_path, settings, {str(y): n for y, n in true.items()})
         if args.tauargus_python:
             tau_argus(tables, args.tauargus_python, ours, args.verbose)
 

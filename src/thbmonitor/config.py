@@ -82,6 +82,18 @@ class Settings:
     mse_pthresh: float = setting(0.02, "p-value threshold of stepwise MSE selection.")
     mse_bootstrap: int = setting(0, "Bootstrap replicates for MSE intervals (0: profile only).")
     # -- disclosure control -----------------------------------------------------------------
+    disclosure_method: str = setting(
+        "suppression",
+        "How the monitor's count tables are protected: 'suppression' (small counts hidden, "
+        "audited jointly) or 'cell_key' (every count perturbed by a small noise from record "
+        "keys; nothing hidden).",
+    )
+    disclosure_max_deviation: int = setting(
+        3, "Cell-key method: the largest noise added to or taken from a count (D)."
+    )
+    disclosure_variance: float = setting(
+        1.0, "Cell-key method: the variance of the noise (V), above 0 and below D."
+    )
     disclosure_threshold: int = setting(10, "Counts from 1 to this minus one are suppressed.")
     disclosure_zeros_disclosive: bool = setting(
         False, "Whether a zero cell is disclosive (and suppressed) or shown as a true zero."
@@ -208,6 +220,12 @@ def _check(s: Settings) -> None:
         raise ConfigError("mse_method must be one of stepwise, bic, aic, main")
     if s.disclosure_threshold < 2:
         raise ConfigError("disclosure_threshold must be at least 2")
+    if s.disclosure_method not in ("suppression", "cell_key"):
+        raise ConfigError("disclosure_method must be 'suppression' or 'cell_key'")
+    if not 1 <= s.disclosure_max_deviation <= 20:
+        raise ConfigError("disclosure_max_deviation must be a whole number from 1 to 20")
+    if not 0 < s.disclosure_variance < s.disclosure_max_deviation:
+        raise ConfigError("disclosure_variance must lie above 0 and below disclosure_max_deviation")
     if not 0.5 < s.disclosure_dominance <= 1.0:
         raise ConfigError("disclosure_dominance must lie above 0.5 and at most 1")
     if not 0 <= s.disclosure_time_limit <= 3600:

@@ -234,6 +234,8 @@ def analyse(
 
     step("monitor tables")
     found, found_results = monitor.chapters(store, settings, release)
+    merges = found_results.pop("disclosure_merges")
+    cell_key = found_results.pop("disclosure_cell_key")
     chapters += found
     results.update(collect(found_results))
 
@@ -266,14 +268,23 @@ def analyse(
     from thbmonitor.disclosure import information_loss
 
     results["disclosure"] = {
-        "method": "suppression",
+        "method": settings.disclosure_method,
         "tables": len(release.tables),
         "suppressed_cells": len(audit.intervals),
         "audit_passed": audit.passed,
         "threshold": settings.disclosure_threshold,
         "unknown_primary": settings.disclosure_unknown_primary,
+        **merges,
         "information_loss": information_loss(release.tables),
     }
+    if cell_key is not None:
+        # the monitor's count tables are perturbed; the other chapters' tables (follow-up,
+        # linkage, hidden numbers: no plain counts of the monitor's units) stay suppressed
+        loss = cell_key.pop("information_loss")
+        results["disclosure"].update(
+            cell_key,
+            information_loss={**loss, "suppressed_chapters": information_loss(release.tables)},
+        )
     facts = {
         "version": __version__,
         "window": [settings.window_first, settings.window_last],

@@ -222,6 +222,12 @@ class Encoder:
         mac.update(f"{purpose}\x1f{value}".encode())
         return mac.hexdigest()[: 2 * TOKEN_BYTES]
 
+    def record_key(self, registration_id: str) -> float:
+        """The record key of a registration for the cell-key method: uniform on [0, 1),
+        secret (keyed) and the same for the same registration in every round and store made
+        with this key (52 bits of the keyed hash, exact in a double)."""
+        return int(self.token("record_key", registration_id)[:13], 16) / 16**13
+
     @property
     def _keyed(self) -> hmac.HMAC:
         keyed = self._cache.get("\x00hmac")

@@ -109,6 +109,9 @@ CREATE TABLE IF NOT EXISTS population_denominators (
 CREATE TABLE IF NOT EXISTS person_population (
     person_id VARCHAR, event_id VARCHAR, match_probability DOUBLE
 );
+CREATE TABLE IF NOT EXISTS record_keys (
+    registration_id VARCHAR PRIMARY KEY, record_key DOUBLE NOT NULL
+);
 CREATE TABLE IF NOT EXISTS registration_person (
     registration_id VARCHAR PRIMARY KEY, person_id VARCHAR NOT NULL
 );

@@ -233,3 +233,37 @@ def test_unprotectable_universe_falls_back_to_core_tables(
     assert r["victims_by_year"]["2020"] is not None
     people = next(ch for ch in chs if ch.key == "monitor_people")
     assert people.method is not None and "not published" in people.method.en
+
+
+def test_method_text_says_what_is_sensitive_merged_and_guaranteed(
+    monitor: tuple[list[Chapter], dict[str, Any], list[str]],
+) -> None:
+    """The protection method text (nl and en) states the threshold, the unknown setting and
+    the joint audit's guarantee; each merge made and each small count shown is named in the
+    method text of the chapter that holds its table."""
+    chs, r, _ = monitor
+    by_key = {c.key: c for c in chs}
+    people = by_key["monitor_people"].method
+    assert people is not None
+    assert "1 to 9" in people.en and "1 tot en met 9" in people.nl
+    assert "disclosure_unknown_primary = true" in people.en
+    assert "disclosure_unknown_primary = true" in people.nl
+    assert "at least 3 wide" in people.en and "ten minste 3 breed" in people.nl
+    made = r["disclosure_merges"]
+    chapter_of = {t: c.key for c in chs for t in (tb.key for tb in c.tables)}
+    for m in made["merges"]:
+        label = {"OtherOrUnknown": "Other or unknown", "no_or_unknown": "No or unknown"}[m["into"]]
+        for table in m["tables"]:
+            text = by_key[chapter_of[table]].method
+            assert text is not None and label in text.en and table in text.nl
+    for cell in made["shown_small"]:
+        text = by_key[chapter_of[cell["table"]]].method
+        assert text is not None and "unknown sex" in text.en and cell["year"] in text.en
+
+
+def test_method_text_when_unknowns_are_shown() -> None:
+    from thbmonitor.monitor.texts import protection
+
+    text = protection(threshold=5, unknown_primary=False)
+    assert "1 to 4" in text.en and "disclosure_unknown_primary = false" in text.en
+    assert "disclosure_unknown_primary = false" in text.nl and "<5" in text.nl

@@ -54,13 +54,22 @@ def shared_values(grids: Sequence[Grid]) -> dict[str, float]:
     return values
 
 
+def shown_small_cells(grids: Sequence[Grid], rules: DisclosureRules) -> set[str]:
+    """Keys of cells whose small counts are shown: those the tables name as shown, and with
+    ``unknown_primary=False`` every cell of an unknown category."""
+    out = {k for g in grids for k in g.shown}
+    if not rules.unknown_primary:
+        out |= {k for g in grids for k in g.unknown}
+    return out
+
+
 def primary_statuses(
     grids: Sequence[Grid], rules: DisclosureRules
 ) -> tuple[dict[str, CellStatus], list[GroupRisk]]:
     """The status of every cell after primary suppression, and the group risks found."""
     values = shared_values(grids)
     t = rules.threshold
-    shown_small = set() if rules.unknown_primary else {k for g in grids for k in g.unknown}
+    shown_small = shown_small_cells(grids, rules)
     status: dict[str, CellStatus] = {}
     for key, v in values.items():
         if np.isnan(v):
@@ -90,6 +99,8 @@ def primary_statuses(
             if parts[top] < rules.dominance * n:
                 continue
             dom_key, tot_key = str(g.keys[inner[top]]), str(g.keys[total])
+            if dom_key in shown_small and values[dom_key] < t:
+                continue  # a small count the rules show (an unknown): shown as it is
             # zeros on a line whose total is zero are known anyway: a category that is empty
             # in the whole line of the other dimension tells nothing about this group
             zeros = [i for i, p in zip(inner, parts, strict=True) if p == 0]

@@ -19,7 +19,7 @@ from thbmonitor.disclosure.audit import AuditResult
 from thbmonitor.disclosure.auditor import Auditor
 from thbmonitor.disclosure.ledger import Ledger
 from thbmonitor.disclosure.optimal import optimal_pattern
-from thbmonitor.disclosure.primary import primary_statuses, shared_values
+from thbmonitor.disclosure.primary import primary_statuses, shared_values, shown_small_cells
 from thbmonitor.disclosure.protected import ProtectedTable, concat_display
 from thbmonitor.disclosure.relations import Relations
 from thbmonitor.disclosure.rules import CellStatus, DisclosureRules
@@ -223,7 +223,7 @@ def audit_release(
     Relations(equations).check(auditor.values)
     result = auditor.audit(status, risks)
     values = shared_values(grids)
-    shown_small = set() if rules.unknown_primary else {k for g in grids for k in g.unknown}
+    shown_small = shown_small_cells(grids, rules)
     unsafe = tuple(
         k
         for k, s in status.items()

@@ -22,6 +22,10 @@ categories). A small count is hidden all the same.
 
 A table names its ``unknown`` categories (per dimension: "unknown", "not stated"): with the
 rule ``unknown_primary=False`` a small count of persons whose attribute is unknown is shown.
+A table may also name cells (``shown``, by coordinates like ``keep``) whose small counts are
+shown whatever the rule: those that the published headline cells give away anyway (persons of
+unknown sex in a year are that year's total minus its women and men); the caller says so in
+the method text.
 
 A ``latent`` table is never published: its cells are counts that an intruder knows only to be
 non-negative (e.g. the later victim-years of persons), used by the linear relations between
@@ -88,13 +92,14 @@ class CountTable:
     keep: Sequence[Mapping[str, Any]] = ()
     latent: bool = False
     unknown: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    shown: Sequence[Mapping[str, Any]] = ()
     _grid: Grid | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for d in self.unknown:
             if d not in self.dims:
                 raise InputError(f"table '{self.name}': unknown categories of '{d}', no dimension")
-        for cell in self.keep:
+        for cell in (*self.keep, *self.shown):
             if not set(cell) <= set(self.dims):
                 raise InputError(f"table '{self.name}': a cell to keep names a non-dimension")
         for d in self.structural:
@@ -128,6 +133,7 @@ class CountTable:
         keep: Sequence[Mapping[str, Any]] = (),
         latent: bool = False,
         unknown: Mapping[str, Sequence[Any]] | None = None,
+        shown: Sequence[Mapping[str, Any]] = (),
     ) -> CountTable:
         """Build a table from its inner cells, adding the margins of ``margins`` (default all).
 
@@ -172,6 +178,7 @@ class CountTable:
             tuple(keep),
             latent,
             dict(unknown or {}),
+            tuple(shown),
         )
 
     @classmethod
@@ -261,6 +268,7 @@ class Grid:
     keep: frozenset[str] = frozenset()  # keys of cells that must stay published
     latent: bool = False  # never published (see CountTable.latent)
     unknown: frozenset[str] = frozenset()  # keys of cells with an unknown category
+    shown: frozenset[str] = frozenset()  # keys of cells whose small counts are shown
 
     def structural_line(self, total: tuple[int, ...], along: int) -> bool:
         """Whether the line along dimension ``along`` whose Total cell is ``total`` is a
@@ -340,7 +348,10 @@ class Grid:
         keep = frozenset(
             cell_key(table.universe, {d: cell.get(d, tl) for d in dims}, tl) for cell in table.keep
         )
-        if not keep <= set(keys.ravel()):
+        shown = frozenset(
+            cell_key(table.universe, {d: cell.get(d, tl) for d in dims}, tl) for cell in table.shown
+        )
+        if not (keep | shown) <= set(keys.ravel()):
             raise InputError(f"table '{name}': a cell to keep names a category it does not have")
         unknown_pos = [
             {
@@ -368,6 +379,7 @@ class Grid:
             keep,
             table.latent,
             unknown,
+            shown,
         )
         grid._check_additive()
         return grid

@@ -136,7 +136,10 @@ def ingest_file(
         for start in range(0, len(frame), CHUNK_ROWS):
             say(f"pseudonymising and storing rows {start + 1:,} to {len(frame):,}")
             chunk = frame.iloc[start : start + CHUNK_ROWS]
-            _insert(store, kind, prepare_rows(kind.name, chunk, encoder, sha, profile))
+            rows = prepare_rows(kind.name, chunk, encoder, sha, profile)
+            _insert(store, kind, rows)
+            if kind.name == "registrations":
+                _insert_record_keys(store, rows["registration_id"], encoder)
         _record_source(store, kind, sha, path.name, len(frame))
     return IngestResult(path.name, kind.name, len(frame), False)
 
@@ -211,6 +214,17 @@ def _insert(store: Store, kind: _Kind, rows: pd.DataFrame) -> None:
         store.execute(f"INSERT INTO {kind.table} ({names}) SELECT {select} FROM _incoming")
     finally:
         store.unregister("_incoming")
+
+
+def _insert_record_keys(store: Store, ids: pd.Series, encoder: Encoder) -> None:
+    """The record keys of new registrations, for the cell-key method
+    (:mod:`thbmonitor.disclosure.cellkey`; see :meth:`Encoder.record_key`)."""
+    keys = pd.DataFrame({"registration_id": ids, "record_key": ids.map(encoder.record_key)})
+    store.register("_keys", keys)
+    try:
+        store.execute("INSERT INTO record_keys SELECT * FROM _keys")
+    finally:
+        store.unregister("_keys")
 
 
 def _record_source(store: Store, kind: _Kind, sha: str, name: str, n_rows: int) -> None:

@@ -10,6 +10,8 @@ change over time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -25,13 +27,16 @@ from thbmonitor.monitor.published import (
     TRIAL_ROUNDS,
     Protect,
     Published,
+    cell_key_loss,
     default_protect,
     help_chart,
+    perturb_monitor,
     protect_by_universe,
+    rules_from_settings,
 )
 from thbmonitor.monitor.results import help_model_results, monitor_results
 from thbmonitor.monitor.sdg import registered_cells
-from thbmonitor.monitor.tables import MonitorTable, build_tables
+from thbmonitor.monitor.tables import TOTAL, MonitorTable, build_tables
 from thbmonitor.profiles import Profile, load_profile
 from thbmonitor.report.model import Chapter, Headline, Table, Text
 from thbmonitor.store import resolve_window
@@ -64,15 +69,34 @@ def chapters(
     """
     settings = resolve_window(store, settings)
     tables = build_tables(store, settings)
-    trial = default_protect(settings, max_rounds=TRIAL_ROUNDS, time_limit=0.0)
-    protected, withheld, threshold = protect_by_universe(
-        tables, protect or default_protect(settings), trial
-    )
+    noise: Text | None = None
+    cell_key: dict[str, Any] | None = None
+    if settings.disclosure_method == "cell_key":
+        protected, ptable = perturb_monitor(tables, settings)
+        withheld: list[str] = []
+        threshold = settings.disclosure_threshold
+        d, v = ptable.max_deviation, ptable.variance
+        noise = texts.cell_key_legend(d)
+        cell_key = {
+            "max_deviation": d,
+            "variance": v,
+            "perturbation_table": ptable.describe().round(6).to_dict("records"),
+            "information_loss": cell_key_loss(protected),
+        }
+    else:
+        trial = default_protect(settings, max_rounds=TRIAL_ROUNDS, time_limit=0.0)
+        protected, withheld, threshold = protect_by_universe(
+            tables, protect or default_protect(settings), trial
+        )
     profile = load_profile(settings.profile)
-    pub = Published(tables, protected, settings.language, threshold, profile)
+    pub = Published(tables, protected, settings.language, threshold, profile, noise)
     results = monitor_results(pub, settings)
+    results["disclosure_cell_key"] = cell_key
     results["key_findings"] = _key_figures(results, settings)
     results["withheld_tables"] = withheld
+    # the tables as protected: their shown cells are those kept (protect_by_universe may relax)
+    tables = [replace(t, table=protected[t.key].table) if t.key in protected else t for t in tables]
+    results["disclosure_merges"] = merges_made(tables, threshold)
     # published registered victims for SDG 16.2.2; the pipeline adds rates (sdg.sdg_chapter)
     results["sdg_16_2_2"] = registered_cells(pub, settings)
     span = f"{settings.window_first}-{settings.window_last}"
@@ -103,7 +127,9 @@ def chapters(
                 key=f"monitor_{key}",
                 title=texts.TITLES[key],
                 intro=_intro(key, span),
-                method=_method(key, withheld),
+                method=_method(
+                    key, withheld, by_chapter_tables(tables, key), _protection(settings), threshold
+                ),
                 headlines=_headlines(key, results, settings),
                 tables=tuple(by_chapter[key]),
                 charts=_charts(key, pub, profile),
@@ -172,8 +198,93 @@ def _intro(key: str, span: str) -> Text | None:
     return intros.get(key)
 
 
-def _method(key: str, withheld: list[str]) -> Text | None:
-    text = _method_text(key)
+def by_chapter_tables(tables: Sequence[MonitorTable], chapter: str) -> list[MonitorTable]:
+    return [t for t in tables if t.chapter == chapter]
+
+
+def merges_made(tables: Sequence[MonitorTable], threshold: int) -> dict[str, Any]:
+    """What disclosure control changed in the tables instead of hiding headline figures
+    (results.json ``disclosure.merges`` and ``disclosure.shown_small``): the category merges,
+    with the tables they were made in, and the small counts shown because the published
+    headline figures give them away (unknown sex per year)."""
+    merges: dict[Any, dict[str, Any]] = {}
+    for t in tables:
+        for m in t.merges:
+            merges.setdefault(m, {**m.describe, "tables": []})["tables"].append(t.key)
+    shown = []
+    for t in tables:
+        for cell in t.table.shown:
+            n = t.count(**{str(k): str(v) for k, v in cell.items()})
+            if 0 < n < threshold:
+                shown.append({"table": t.key, **{str(k): str(v) for k, v in cell.items()}})
+    return {"merges": list(merges.values()), "shown_small": shown}
+
+
+def _adjustments(tables: Sequence[MonitorTable], threshold: int) -> Text | None:
+    """The method text's account of merges and of small counts shown (en + nl)."""
+    made = merges_made(tables, threshold)
+    en: list[str] = []
+    nl: list[str] = []
+    for m in made["merges"]:
+        parts = [category_label(c, "en") for c in m["categories"]]
+        parts_nl = [category_label(c, "nl") for c in m["categories"]]
+        into = Text(category_label(m["into"], "en"), category_label(m["into"], "nl"))
+        dim = dimension_label(m["dimension"])
+        en.append(
+            f"{dim.en}: the categories {' and '.join(parts)} are merged into '{into.en}' "
+            f"(tables {', '.join(m['tables'])}): the last counts less than {threshold} "
+            "somewhere, and would otherwise be hidden together with the cells that protect it."
+        )
+        nl.append(
+            f"{dim.nl}: de categorieën {' en '.join(parts_nl)} zijn samengevoegd tot "
+            f"'{into.nl}' (tabellen {', '.join(m['tables'])}): de laatste telt ergens minder "
+            f"dan {threshold} en zou anders verborgen zijn, samen met de cellen die haar "
+            "beschermen."
+        )
+    years = sorted({c["year"] for c in made["shown_small"] if "year" in c})
+    if years:
+        which = ", ".join("the window" if y == TOTAL else y for y in years)
+        which_nl = ", ".join("de periode" if y == TOTAL else y for y in years)
+        en.append(
+            f"Persons of unknown sex are shown even where fewer than {threshold} ({which}): "
+            "women and men per year are published, and the unknown are the total minus both."
+        )
+        nl.append(
+            f"Personen van onbekend geslacht staan er ook bij minder dan {threshold} ({which_nl}):"
+            " vrouwen en mannen per jaar worden gepubliceerd, en de onbekenden zijn het totaal "
+            "min beide."
+        )
+    if not en:
+        return None
+    return Text(" ".join(en), " ".join(nl))
+
+
+def _protection(settings: Settings) -> Text:
+    if settings.disclosure_method == "cell_key":
+        return texts.cell_key_method(
+            settings.disclosure_max_deviation, settings.disclosure_variance
+        )
+    rules = rules_from_settings(settings)
+    return texts.protection(
+        rules.threshold,
+        rules.unknown_primary,
+        rules.dominance or 1.0,
+        rules.zeros_disclosive,
+        rules.required_width,
+    )
+
+
+def _method(
+    key: str,
+    withheld: list[str],
+    tables: Sequence[MonitorTable],
+    protection: Text,
+    threshold: int,
+) -> Text | None:
+    text = _method_text(key, protection)
+    note = _adjustments(tables, threshold)
+    if note is not None:
+        text = note if text is None else _join(text, note)
     if not withheld or key not in ("victims", "people", "organisations", "groups", "help"):
         return text
     note = Text(
@@ -185,13 +296,13 @@ def _method(key: str, withheld: list[str]) -> Text | None:
     return note if text is None else _join(text, note)
 
 
-def _method_text(key: str) -> Text | None:
+def _method_text(key: str, protection: Text) -> Text | None:
     if key == "change":
         return texts.CHANGE_METHOD
     if key == "help":
-        return _join(texts.HELP_METHOD, texts.PROTECTION)
+        return _join(texts.HELP_METHOD, protection)
     if key in ("victims", "groups", "people", "organisations"):
-        return _join(texts.DEFINITIONS, texts.PROTECTION)
+        return _join(texts.DEFINITIONS, protection)
     return None
 
 

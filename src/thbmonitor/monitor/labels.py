@@ -34,6 +34,8 @@ _GENERIC: dict[str, Text] = {
     "unknown": T("Unknown", "Onbekend"),
     "other": T("Other", "Overig"),
     "XX": T("Unknown", "Onbekend"),
+    "OtherOrUnknown": T("Other or unknown", "Overig of onbekend"),
+    "no_or_unknown": T("No or unknown", "Nee of onbekend"),
     "yes": T("Yes", "Ja"),
     "no": T("No", "Nee"),
     "2+": T("2 or more", "2 of meer"),

@@ -10,14 +10,15 @@ population and coordinates) are audited as one cell, and tables of another windo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from thbmonitor.config import Settings
 from thbmonitor.disclosure import CountTable
+from thbmonitor.disclosure.merge import Merge, merge_tables, small_cells
 from thbmonitor.engine import Store
-from thbmonitor.errors import ConfigError
+from thbmonitor.errors import ConfigError, InputError
 from thbmonitor.monitor.units import HELP_MEASURES, count_cells, top_nationalities, unit_tables
 from thbmonitor.profiles import Profile, load_profile
 from thbmonitor.report.model import Text
@@ -57,6 +58,9 @@ class MonitorTable:
     rows: tuple[str, ...]  # dimensions shown as rows
     columns: str  # dimension shown as columns
     table: CountTable = field(repr=False)
+    merges: tuple[Merge, ...] = ()  # the category merges made in this table (method text)
+    # cell-key method: the inner cells' sums of record keys (dims + key_sum), else None
+    key_sums: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -118,6 +122,10 @@ class _Vocabulary:
     cost_of: dict[str, dict[str, float]]
     # categories in one cell of the other dimension by definition (CountTable.structural)
     structural: Mapping[frozenset[str], Mapping[str, Sequence[str]]]
+    # the known sexes (women and men per year are headline figures: see _sex_headline)
+    known_sexes: tuple[str, ...] = ()
+    # the sector codes 'other' and 'unknown', which a release may merge (see _merges)
+    sector_other_unknown: tuple[str, str] | None = None
 
 
 def _vocabulary(p: Profile) -> _Vocabulary:
@@ -160,7 +168,10 @@ def _vocabulary(p: Profile) -> _Vocabulary:
         "sector": {c: CHEAP for c in (sector.unknown, sector.other) if c is not None},
         **{m: {"unknown": CHEAP} for m in HELP_MEASURES},
     }
-    return _Vocabulary(unknown_of, not_known, cost_of, p.structural)
+    known_sexes = tuple(c for c in p.field_codes("sex") if c != sex.unknown)
+    pair = (sector.other, sector.unknown)
+    other_unknown = (pair[0], pair[1]) if pair[0] is not None and pair[1] is not None else None
+    return _Vocabulary(unknown_of, not_known, cost_of, p.structural, known_sexes, other_unknown)
 
 
 def _unknown(dims: Sequence[str], vocab: _Vocabulary) -> dict[str, list[str]]:
@@ -208,6 +219,75 @@ def _headline(
     return out
 
 
+def _sex_headline(
+    cells: pd.DataFrame,
+    dims: Sequence[str],
+    margins: Sequence[str],
+    threshold: int,
+    vocab: _Vocabulary,
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Women and men per year (and over the window, where the table has it) are headline
+    figures (Eurostat, UNODC, SDG 16.2.2): kept published where both are at least the
+    threshold. Persons of unknown sex are then that year's total minus women and men, so
+    their count is shown too, small or not (CountTable.shown). Returns (keep, shown)."""
+    u = vocab.not_known.get("sex")
+    if sorted(dims) != ["sex", "year"] or u is None:
+        return [], []
+    cells = cells.assign(year=cells["year"].astype(str), sex=cells["sex"].astype(str))
+    by = cells.groupby(["year", "sex"])["count"].sum()
+    years = sorted(set(cells["year"]))
+    keep: list[dict[str, str]] = []
+    shown: list[dict[str, str]] = []
+    lines = [(y, {y}) for y in years]
+    if "year" in margins:
+        lines.append((TOTAL, set(years)))
+    known = vocab.known_sexes
+    for label, ys in lines:
+        n = {s: sum(float(by.get((y, s), 0)) for y in ys) for s in known}
+        if known and all(v >= threshold for v in n.values()):
+            keep += [{"year": label, "sex": s} for s in known]
+            shown.append({"year": label, "sex": u})
+    return keep, shown
+
+
+# Merges of a small unknown into a neighbouring category (disclosure.merge): made in every
+# table of the release that has the dimension when the unknown category has a count from 1 to
+# the threshold - 1 in one of them (and unknowns are primary-sensitive), instead of hiding it
+# and the cells that would protect it. Only where the merged category still reads well:
+# other or unknown sectors, and the answers "no" and "unknown" of help (the share helped, the
+# monitor's figure, is "yes" of all persons either way).
+def _merges(vocab: _Vocabulary) -> tuple[Merge, ...]:
+    """The merges a release may make (see above), with the profile's codes."""
+    out = [Merge(m, ("no", "unknown"), "no_or_unknown") for m in HELP_MEASURES]
+    if vocab.sector_other_unknown is not None:
+        out.insert(0, Merge("sector", vocab.sector_other_unknown, "OtherOrUnknown"))
+    return tuple(out)
+
+
+def release_merges(
+    tables: Sequence[MonitorTable], threshold: int, merges: Sequence[Merge]
+) -> list[Merge]:
+    """The merges that a release needs: those whose unknown category (the last) is small
+    somewhere."""
+    out = []
+    for m in merges:
+        unknown = m.categories[-1]
+        if any(small_cells(t.table, m.dimension, unknown, threshold) for t in tables):
+            out.append(m)
+    return out
+
+
+def apply_merges(tables: Sequence[MonitorTable], merges: Sequence[Merge]) -> list[MonitorTable]:
+    """The tables with the merges made (each table records those that changed it)."""
+    out = []
+    for t in tables:
+        made = tuple(m for m in merges if m.applies(t.table))
+        if made:
+            t = replace(t, table=merge_tables([t.table], made)[0], merges=made)
+        out.append(t)
+    return out
+
+
 def _structural(dims: Sequence[str], profile: Profile) -> dict[str, list[str]]:
     """The structural groups of a table with these dimensions (the profile's ``structural``:
     groups whose members are in one category of the other dimension by definition, so that a
@@ -224,8 +304,9 @@ def _clean(
         if d in vocab.unknown_of:
             known = set(cats[d])
             cells[d] = cells[d].where(cells[d].isin(known), vocab.unknown_of[d])
-    keys = [c for c in cells.columns if c != "count"]
-    return cells.groupby(keys, sort=False)["count"].sum().reset_index()
+    sums = [c for c in ("count", "key_sum") if c in cells.columns]
+    keys = [c for c in cells.columns if c not in sums]
+    return cells.groupby(keys, sort=False)[sums].sum().reset_index()
 
 
 class _Builder:
@@ -235,6 +316,16 @@ class _Builder:
         self.store = store
         self.sources = sources or {}
         self.window = (settings.window_first, settings.window_last)
+        self.threshold = settings.disclosure_threshold
+        self.key_sums = settings.disclosure_method == "cell_key"
+        if self.key_sums and not store.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'record_keys'"
+        ):
+            raise InputError(
+                "this store has no record keys, which the cell-key method needs; open it once "
+                "for writing (e.g. ingest into it) with this version, or use "
+                "disclosure_method = 'suppression'"
+            )
         self.span = f"{settings.window_first}-{settings.window_last}"
         top = top_nationalities(store, self.window, TOP_NATIONALITIES)
         self.profile = load_profile(settings.profile)
@@ -247,8 +338,12 @@ class _Builder:
         self, unit: str, dims: Sequence[str], where: dict[str, Sequence[str]] | None = None
     ) -> pd.DataFrame:
         return count_cells(
-            self.store, unit, dims, self.window, where=where, source=self.sources.get(unit)
-        )
+            self.store, unit, dims, self.window, where=where, source=self.sources.get(unit),
+            key_sums=self.key_sums,
+        )  # fmt: skip
+
+    def sums(self, cells: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame | None:
+        return cells[[*dims, "key_sum"]] if self.key_sums else None
 
     def add(
         self,
@@ -268,6 +363,11 @@ class _Builder:
         cells = _clean(cells, [d for d in dims if d not in only], self.cats, self.vocab)
         margins = [d for d in dims if d not in only and d not in stratify]
         cats = {d: list(only.get(d, self.cats[d])) for d in dims}
+        keep, shown_small = (
+            ([], [])
+            if self.key_sums
+            else _sex_headline(cells, dims, margins, self.threshold, self.vocab)
+        )
         table = CountTable.from_cells(
             key,
             cells,
@@ -278,11 +378,16 @@ class _Builder:
             cost_weights=_cost_weights(dims, cats, margins, self.vocab),
             structural=_structural(dims, self.profile),
             unknown=_unknown(dims, self.vocab),
-            keep=_headline(dims, cats, margins),
+            keep=[*_headline(dims, cats, margins), *keep],
+            shown=shown_small,
         )
         rows = tuple(rows) if rows is not None else tuple(dims[:-1])
         shown = [d for d in dims if d not in rows and len(only.get(d, ())) != 1]
-        self.out.append(MonitorTable(key, chapter, unit, rows, shown[-1], table))
+        self.out.append(
+            MonitorTable(
+                key, chapter, unit, rows, shown[-1], table, key_sums=self.sums(cells, dims)
+            )
+        )
 
     def nationality(self, key: str, unit: str) -> None:
         """The largest foreign nationalities by group (nationality stratifies: no Total)."""
@@ -302,7 +407,12 @@ class _Builder:
             universe=f"{unit} {self.span}",
             cost_weights=_cost_weights(["group"], self.cats, ["group"], self.vocab),
         )
-        self.out.append(MonitorTable(key, "people", unit, ("nationality",), "group", table))
+        self.out.append(
+            MonitorTable(
+                key, "people", unit, ("nationality",), "group", table,
+                key_sums=self.sums(cells, ["nationality", "group"]),
+            )
+        )  # fmt: skip
 
     def years_registered(self) -> None:
         """Persons registered in two or more years of the window, by group.
@@ -327,9 +437,10 @@ class _Builder:
         )
         self.out.append(
             MonitorTable(
-                "per_years_registered", "people", "persons", ("years_registered",), "group", table
+                "per_years_registered", "people", "persons", ("years_registered",), "group", table,
+                key_sums=self.sums(cells, ["years_registered", "group"]),
             )
-        )
+        )  # fmt: skip
 
 
 SHORT: dict[str, str] = {
@@ -365,8 +476,13 @@ def build_tables(store: Store, settings: Settings) -> list[MonitorTable]:
             f"the store has no registrations in the monitoring window {window[0]}-{window[1]} "
             f"(registration years in the store: {have}); set window_first and window_last"
         )
-    with unit_tables(store, window, load_profile(settings.profile)) as sources:
-        return _build(_Builder(store, settings, sources))
+    profile = load_profile(settings.profile)
+    with unit_tables(store, window, profile) as sources:
+        tables = _build(_Builder(store, settings, sources))
+    if not settings.disclosure_unknown_primary or settings.disclosure_method == "cell_key":
+        return tables  # small unknowns are shown, or nothing is hidden: nothing to merge
+    merges = _merges(_vocabulary(profile))
+    return apply_merges(tables, release_merges(tables, settings.disclosure_threshold, merges))
 
 
 def _build(b: _Builder) -> list[MonitorTable]:

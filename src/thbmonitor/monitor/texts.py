@@ -42,17 +42,127 @@ DEFINITIONS = T(
     "gekoppelde melding telt als een eigen persoon.",
 )
 
-PROTECTION = T(
-    "All tables are protected together: counts from 1 to 9 are shown as <10, and so is a zero "
-    "that would tell that a whole group is in one category (<10 means 0 to 9); further cells "
-    "are hidden (x) so that no hidden count can be derived from the totals or from the ties "
-    "between the tables, and no percentage or test is computed from a hidden count.",
-    "Alle tabellen zijn samen beveiligd: aantallen van 1 tot en met 9 staan als <10, en ook een "
-    "nul die zou verraden dat een hele groep in één categorie valt (<10 betekent 0 tot en met "
-    "9); andere cellen zijn verborgen (x) zodat geen verborgen aantal uit de totalen of uit de "
-    "samenhang tussen de tabellen af te leiden is, en er wordt geen percentage of toets "
-    "berekend uit een verborgen aantal.",
-)
+
+def protection(
+    threshold: int = 10,
+    unknown_primary: bool = True,
+    dominance: float = 0.9,
+    zeros_disclosive: bool = False,
+    width: int = 3,
+) -> Text:
+    """The method text of disclosure control by suppression (en + nl): what is sensitive, the
+    unknown setting, and what the joint audit guarantees."""
+    t, g = threshold, round(100 * dominance)
+    zero_en = (
+        "every zero is shown as <{t} too"
+        if zeros_disclosive
+        else "a zero is shown as such (–) unless it would tell that a whole group is in one "
+        "category"
+    ).format(t=t)
+    zero_nl = (
+        "elke nul staat ook als <{t}"
+        if zeros_disclosive
+        else "een nul staat er als zodanig (–), tenzij die zou verraden dat een hele groep in "
+        "één categorie valt"
+    ).format(t=t)
+    if unknown_primary:
+        unk_en = (
+            "Counts of persons whose attribute is unknown are protected like any other (setting "
+            "disclosure_unknown_primary = true), unless the published headline figures give them "
+            "away; a small unknown category may be merged into a neighbouring one (below)."
+        )
+        unk_nl = (
+            "Aantallen personen van wie een kenmerk onbekend is, zijn beveiligd als elk ander "
+            "aantal (instelling disclosure_unknown_primary = true), tenzij de gepubliceerde "
+            "hoofdcijfers ze al prijsgeven; een kleine categorie onbekend kan zijn samengevoegd "
+            "met een naburige (zie hieronder)."
+        )
+    else:
+        unk_en = (
+            f"Counts of persons whose attribute is unknown are shown even below {t} (setting "
+            "disclosure_unknown_primary = false): they tell nothing about anyone's attribute."
+        )
+        unk_nl = (
+            f"Aantallen personen van wie een kenmerk onbekend is, staan er ook onder de {t} "
+            "(instelling disclosure_unknown_primary = false): ze zeggen niets over iemands "
+            "kenmerk."
+        )
+    return T(
+        f"Disclosure control. Sensitive (primary) cells: counts from 1 to {t - 1}, shown as "
+        f"<{t} ({zero_en}); and a category holding {g}% or more of a group (for example all "
+        f"victims of one group in one sector), shown as x. {unk_en} Further cells are hidden "
+        "(x) so that no hidden count can be derived: the cheapest such pattern is found by "
+        "optimisation, with the yearly totals, the totals over the window, women and men per "
+        "year and the minors hidden last and unknown or other categories first; the totals "
+        f"per year and over the window are never hidden (unless below {t}). Guarantee: all "
+        "tables of this report (and of earlier releases in the disclosure ledger) were "
+        "audited together by linear programming, using every sum that ties them (totals, "
+        "and the same cells in several "
+        f"tables): from everything published, each hidden small count lies in a range at least "
+        f"{width} wide, no hidden count can be derived exactly, and no hidden category can be "
+        f"shown to hold {g}% of its group. No percentage, rate or test uses a hidden count.",
+        f"Beveiliging. Gevoelige (primaire) cellen: aantallen van 1 tot en met {t - 1}, "
+        f"weergegeven als <{t} ({zero_nl}); en een categorie met {g}% of meer van een groep "
+        f"(bijvoorbeeld alle slachtoffers van een groep in één sector), weergegeven als x. "
+        f"{unk_nl} Andere cellen zijn verborgen (x) zodat geen verborgen aantal af te leiden "
+        "is: het goedkoopste patroon daarvoor is gevonden door optimalisatie, waarbij de "
+        "jaartotalen, de totalen over de periode, vrouwen en mannen per jaar en de "
+        "minderjarigen het laatst en onbekende of overige categorieën het eerst verborgen "
+        f"worden; de totalen per jaar en over de periode worden nooit verborgen (tenzij onder "
+        f"de {t}). Garantie: alle "
+        "tabellen van dit rapport (en van eerdere publicaties in het beveiligingslogboek) zijn "
+        "samen gecontroleerd met lineaire programmering, met elke som die ze verbindt (totalen, "
+        "en dezelfde cellen in meerdere tabellen): uit alles wat gepubliceerd is, ligt elk "
+        f"verborgen klein aantal in een bereik van ten minste {width} breed, is geen verborgen "
+        f"aantal exact af te leiden en is van geen verborgen categorie aan te tonen dat die {g}% "
+        "van haar groep bevat. Geen percentage, ratio of toets gebruikt een verborgen aantal.",
+    )
+
+
+def cell_key_legend(max_deviation: int) -> Text:
+    """The note under every perturbed table (there are no markers to explain)."""
+    d = max_deviation
+    return T(
+        f"Every count is perturbed by a small noise of at most {d} (cell-key method), the same "
+        "for the same cell in every table; totals are perturbed on their own, so a table need "
+        "not add up.",
+        f"Elk aantal is verstoord met een kleine ruis van hooguit {d} (celsleutelmethode), "
+        "dezelfde voor dezelfde cel in elke tabel; totalen zijn apart verstoord, dus een tabel "
+        "hoeft niet op te tellen.",
+    )
+
+
+def cell_key_method(max_deviation: int, variance: float) -> Text:
+    """The method text of the cell-key method (en + nl): what the noise is and what it means
+    for shares, rates and tests."""
+    d, v = max_deviation, variance
+    v_en, v_nl = f"{v:g}", f"{v:g}".replace(".", ",")
+    return T(
+        "Disclosure control by the cell-key method (as the ABS, Destatis and the ONS use it): "
+        "each registration has a random record key, assigned once when it is ingested; a "
+        "cell's key is the sum of its records' keys modulo 1, and the noise added to the cell "
+        f"is read with that key from a published perturbation table: at most {d} up or down, "
+        f"mean 0, variance {v_en}. So the same cell has the same value in every table and "
+        "every run, a zero stays zero, and no count is hidden; small counts may be shown as 0 "
+        "or a little more, and totals are perturbed as cells of their own, so a table need not "
+        f"add up. Shares, rates, changes and tests are computed from the published counts: "
+        f"each count may differ from the true one by up to {d}, which matters for small "
+        "counts and small differences, and adds to their uncertainty the variance "
+        f"{v_en} per count.",
+        "Beveiliging met de celsleutelmethode (zoals het ABS, Destatis en het ONS die "
+        "gebruiken): elke melding heeft een willekeurige recordsleutel, eenmalig toegekend bij "
+        "het inlezen; de sleutel van een cel is de som van de sleutels van haar records modulo "
+        "1, en de ruis op de cel wordt met die sleutel gelezen uit een gepubliceerde "
+        f"verstoringstabel: hooguit {d} omhoog of omlaag, gemiddeld 0, variantie {v_nl}. Zo "
+        "heeft dezelfde cel dezelfde waarde in elke tabel en elke run, blijft een nul nul en "
+        "wordt geen aantal verborgen; kleine aantallen kunnen als 0 of iets meer staan, en "
+        "totalen zijn als eigen cellen verstoord, dus een tabel hoeft niet op te tellen. "
+        "Aandelen, ratio's, veranderingen en toetsen zijn berekend uit de gepubliceerde "
+        f"aantallen: elk aantal kan tot {d} van het ware afwijken, wat telt bij kleine aantallen "
+        f"en kleine verschillen, en voegt per aantal de variantie {v_nl} aan hun onzekerheid "
+        "toe.",
+    )
+
 
 CHANGE_METHOD = T(
     "Year-on-year change of a count: difference with a 95% Wald interval "

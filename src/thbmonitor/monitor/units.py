@@ -26,7 +26,9 @@ from typing import Any
 
 import pandas as pd
 
+from thbmonitor.disclosure.cellkey import KEY_SCALE
 from thbmonitor.engine import Store
+from thbmonitor.errors import InputError
 from thbmonitor.monitor.regions import regions_frame
 from thbmonitor.profiles import Profile
 
@@ -57,7 +59,8 @@ _ATTRIBUTES = """
     COALESCE(f.reporting_organisation, 'Other') AS reporting_organisation,
     COALESCE(f.sector, 'Unknown') AS sector,
     COALESCE(mr.region, 'unknown') AS region,
-    lower(trim(f.municipality)) AS municipality_key
+    lower(trim(f.municipality)) AS municipality_key,
+    f.registration_id AS record_id
 """
 
 _HELP = ",\n".join(
@@ -154,11 +157,15 @@ def count_cells(
     *,
     where: dict[str, Sequence[Any]] | None = None,
     source: str | None = None,
+    key_sums: bool = False,
 ) -> pd.DataFrame:
     """Counts of ``unit`` by ``dims`` (inner cells only, observed combinations), as a frame.
 
     ``where`` keeps only units whose dimension takes one of the given values (bound).
     ``source`` names a table made by :func:`unit_tables` (else the unit is computed here).
+    ``key_sums`` adds ``key_sum``: the sum of the units' record keys (a unit's is that of the
+    registration its attributes come from; the store's ``record_keys``), for the cell-key
+    method; a unit without a record key is an error.
     """
     allowed = {
         "year", "group", "sex", "age_band", "nationality_group", "nationality_primary",
@@ -177,13 +184,29 @@ def count_cells(
     where_sql = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     select = ", ".join(f'u."{d}"' for d in dims)
     group = f"GROUP BY {select}" if dims else ""
+    scale = KEY_SCALE  # whole units of 2**-40, summed exactly (see disclosure.cellkey)
+    keys = (
+        f", CAST(SUM(CAST(floor(k.record_key * {scale}) AS BIGINT)) % {scale} AS BIGINT) "
+        "AS key_sum, COUNT(k.record_key) AS keyed"
+    )
+    keys = keys if key_sums else ""
+    join = "LEFT JOIN record_keys k ON k.registration_id = u.record_id" if key_sums else ""
     sql = (
-        f"SELECT {select}{', ' if dims else ''}COUNT(*) AS count "
-        f"FROM {source or '(' + unit_sql(unit) + ')'} u {where_sql} {group}"
+        f"SELECT {select}{', ' if dims else ''}COUNT(*) AS count{keys} "
+        f"FROM {source or '(' + unit_sql(unit) + ')'} u {join} {where_sql} {group}"
     )
     with _Regions(store):
         frame = store.df(sql, params)
     frame["count"] = frame["count"].astype("int64")
+    if key_sums:
+        missing = int((frame["count"] - frame.pop("keyed")).sum())
+        if missing:
+            raise InputError(
+                f"{missing} {unit} have no record key, which the cell-key method needs; "
+                "registrations get one when ingested by 'thbmonitor ingest' (ingest them "
+                "again into a new store, or use disclosure_method = 'suppression')"
+            )
+        frame["key_sum"] = frame["key_sum"].fillna(0).astype("int64")
     return frame
 
 
