@@ -245,3 +245,33 @@ def test_bad_review_files_are_refused_by_row_and_field(linked, tmp_path: Path) -
         runs = store.scalar("SELECT count(*) FROM linkage_runs")
     with open_store(str(linked.store_path), read_only=True) as store:
         assert runs == store.scalar("SELECT count(*) FROM linkage_runs")
+
+
+def test_formula_like_ids_are_escaped_in_the_sample_and_read_back(tmp_path: Path) -> None:
+    """A registration id is the reporting organisation's text: '=HYPERLINK(..)' must not run
+    when the sample is opened in Excel (OWASP's CSV injection rule), and the judged file
+    must name the same ids again."""
+    sample = pd.DataFrame(
+        {
+            "pair_kind": ["registration", "registration"],
+            "left_id": ["=HYPERLINK(1)", "a1"],
+            "right_id": ["@b2", "-3"],
+            "match_probability": [0.5, 0.4],
+            "match_weight": [0.0, -0.58],
+            "linked": [True, False],
+            "label": ["", ""],
+        }
+    )[list(SAMPLE_COLUMNS)]
+    path = tmp_path / "sample.csv"
+    write_sample(sample, path)
+    text = path.read_text()
+    assert "'=HYPERLINK(1)" in text and "'@b2" in text and "'-3" in text
+    for line in text.splitlines()[1:]:
+        assert not line.split(",")[1].startswith(("=", "+", "-", "@"))
+    judged = pd.read_csv(path, dtype=str, keep_default_na=False).assign(label="match")
+    judged.to_csv(path, index=False)
+    back = read_labels(path)
+    assert set(zip(back["left_id"], back["right_id"], strict=True)) == {
+        ("=HYPERLINK(1)", "@b2"),
+        ("-3", "a1"),  # a registration pair is named by its smaller id first
+    }

@@ -254,3 +254,9 @@ def spreadsheet_safe(text: str) -> str:
     A registration id is the reporting organisation's text: opened in Excel, ``=HYPERLINK(..)``
     would run."""
     return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def spreadsheet_unsafe(text: str) -> str:
+    """The id that :func:`spreadsheet_safe` escaped: ``text`` without the leading ``'`` it
+    put before a formula-like start (a review file read back after Excel)."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text

@@ -117,7 +117,13 @@ def write_sample(sample: pd.DataFrame, path: str | Path) -> int:
     path = Path(path)
     if not path.parent.is_dir():
         raise InputError(f"the folder of {path} does not exist")
+    from thbmonitor.linkage.persons import spreadsheet_safe  # persons imports this module
+
     tmp = path.with_name(f".{path.name}.writing")
+    sample = sample.assign(
+        left_id=sample["left_id"].astype(str).map(spreadsheet_safe),
+        right_id=sample["right_id"].astype(str).map(spreadsheet_safe),
+    )
     sample.to_csv(tmp, index=False, float_format="%.6g")
     tmp.replace(path)
     return len(sample)
@@ -152,6 +158,10 @@ def read_labels(path: str | Path) -> pd.DataFrame:
             f"{', '.join(COLUMNS)} (the sample written by 'link --review-sample')"
         )
     frame = frame[list(COLUMNS)].apply(lambda s: s.str.strip())
+    from thbmonitor.linkage.persons import spreadsheet_unsafe  # persons imports this module
+
+    for column in ("left_id", "right_id"):  # the sample's escape of formula-like ids
+        frame[column] = frame[column].map(spreadsheet_unsafe)
     frame["label"] = frame["label"].str.lower().str.replace("_", "-", regex=False)
     frame["pair_kind"] = frame["pair_kind"].str.lower()
     frame.insert(0, "row", np.arange(1, len(frame) + 1))
