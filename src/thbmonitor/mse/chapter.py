@@ -26,7 +26,7 @@ from thbmonitor.config import Settings
 from thbmonitor.disclosure import CountTable, Release
 from thbmonitor.engine import Store
 from thbmonitor.errors import EstimationError
-from thbmonitor.mse.estimator import MultipleSystemsEstimator
+from thbmonitor.mse.estimator import MultipleSystemsEstimator, fit_settings
 from thbmonitor.mse.heterogeneity import sensitivity_table
 from thbmonitor.mse.linkage_propagation import METHOD_SENTENCE as PROPAGATED_SENTENCE
 from thbmonitor.mse.linkage_propagation import Propagated, propagate_linkage
@@ -155,14 +155,6 @@ def _histories(store: Store) -> tuple[pd.DataFrame, list[str]]:
     frame = capture_histories(store, covariates=("year", *YEARLY_COVARIATES))
     lists = [c for c in LISTS if c in frame.columns]
     return frame, lists
-
-
-def _fit_settings(settings: Settings) -> dict[str, Any]:
-    return {
-        "method": settings.mse_method,
-        "maxorder": settings.mse_maxorder,
-        "pthresh": settings.mse_pthresh,
-    }
 
 
 def _protected_observed(
@@ -349,7 +341,7 @@ def report_chapter(
     """The hidden-number chapter and the results.json entry ``hidden_number``."""
     settings = resolve_window(store, settings)
     histories, lists = _histories(store)
-    fit = _fit_settings(settings)
+    fit = fit_settings(settings)
     table = CaptureTable.from_frame(histories, lists=lists, covariates=["year", *YEARLY_COVARIATES])
     series = estimate_series(table, seed=settings.seed, **fit)
     by_year = series.by_year

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ from thbmonitor.mse.intervals import (
 from thbmonitor.mse.loglinear import LoglinearFit, term_name
 from thbmonitor.mse.selection import METHODS, SelectionResult, models_table, select_model
 from thbmonitor.mse.table import CaptureTable
+
+if TYPE_CHECKING:  # the CLI's 'mse' command does not load the settings
+    from thbmonitor.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -225,3 +228,13 @@ class MultipleSystemsEstimator:
 def _num(v: object) -> float | None:
     f = float(v)  # type: ignore[arg-type]
     return f if np.isfinite(f) else None
+
+
+def fit_settings(settings: Settings) -> dict[str, Any]:
+    """The chapter's model-selection options from the settings (``mse_method``,
+    ``mse_maxorder``, ``mse_pthresh``), as keyword arguments of the estimator."""
+    return {
+        "method": settings.mse_method,
+        "maxorder": settings.mse_maxorder,
+        "pthresh": settings.mse_pthresh,
+    }

@@ -26,7 +26,7 @@ import pandas as pd
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import EstimationError, InputError
-from thbmonitor.mse.estimator import MultipleSystemsEstimator
+from thbmonitor.mse.estimator import MultipleSystemsEstimator, fit_settings
 from thbmonitor.mse.table import CaptureTable
 from thbmonitor.report.model import Text
 
@@ -145,12 +145,7 @@ def propagate_linkage(
         counts = history_table(frame, LISTS, ("year",))
         table = CaptureTable.from_frame(counts, lists=list(LISTS), covariates=["year"]).collapse()
         try:
-            est = MultipleSystemsEstimator(
-                method=settings.mse_method,
-                maxorder=settings.mse_maxorder,
-                pthresh=settings.mse_pthresh,
-                seed=settings.seed,
-            ).fit(table)
+            est = MultipleSystemsEstimator(**fit_settings(settings), seed=settings.seed).fit(table)
         except (EstimationError, InputError) as exc:
             log.warning("linkage draw without an estimate: %s", exc)
             continue

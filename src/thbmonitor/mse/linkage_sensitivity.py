@@ -23,7 +23,7 @@ from thbmonitor.config import Settings
 from thbmonitor.disclosure import CountTable, Release
 from thbmonitor.engine import Store
 from thbmonitor.errors import EstimationError, InputError
-from thbmonitor.mse.estimator import MultipleSystemsEstimator
+from thbmonitor.mse.estimator import MultipleSystemsEstimator, fit_settings
 from thbmonitor.mse.table import CaptureTable
 from thbmonitor.report.model import Table, Text
 
@@ -130,12 +130,9 @@ def linkage_rows(
             continue
         estimator: MultipleSystemsEstimator | None = None
         try:
-            estimator = MultipleSystemsEstimator(
-                method=settings.mse_method,
-                maxorder=settings.mse_maxorder,
-                pthresh=settings.mse_pthresh,
-                seed=settings.seed,
-            ).fit(table)
+            estimator = MultipleSystemsEstimator(**fit_settings(settings), seed=settings.seed).fit(
+                table
+            )
         except (EstimationError, InputError) as exc:
             log.warning("no estimate at linkage threshold %s: %s", threshold, exc)
         rows.append(_row(threshold, False, table, estimator))
