@@ -5,7 +5,8 @@ two-list effect of the first and third list); the intercept and all main effects
 A term whose margin is empty (no person is on all the lists it names) has its parameter at minus
 infinity: as in SparseMSE's ``buildmodel``/``modelfit`` (Chan, Silverman & Vincent 2021), the
 term is dropped and the cells containing it are removed before fitting, instead of letting a GLM
-diverge. The fit is a hand-rolled Newton/IRLS in numpy (the tables have at most 2^k - 1 cells).
+diverge. The fit is a hand-rolled Newton/IRLS in numpy (the tables have at most 2^k - 1 cells;
+statsmodels' GLM gives the same fits, but importing it costs more than a whole stepwise search).
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.linalg.lapack import dposv
-from scipy.special import gammaln
 
 from thbmonitor.errors import EstimationError
+from thbmonitor.mse.tails import log_factorial
 
 __all__ = [
     "LoglinearFit",
@@ -217,8 +217,10 @@ def poisson_irls(
         z = eta + (y - mu) / mu
         xw = x * mu[:, None]
         xtwx = x.T @ xw
-        _c, sol, info = dposv(xtwx, xw.T @ z)
-        coef = sol if info == 0 else np.linalg.lstsq(xtwx, xw.T @ z, rcond=None)[0]
+        try:
+            coef = np.linalg.solve(xtwx, xw.T @ z)
+        except np.linalg.LinAlgError:
+            coef = np.linalg.lstsq(xtwx, xw.T @ z, rcond=None)[0]
         eta = np.minimum(x @ coef, 700.0)
         mu = np.exp(eta)
         dev = 2.0 * (ylogy - float(y @ eta) - ysum + float(mu.sum()))
@@ -240,7 +242,7 @@ def inverse_information(fisher: np.ndarray) -> np.ndarray:
 def poisson_loglik(y: np.ndarray, mu: np.ndarray) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         ylogmu = np.where(y > 0, y * np.log(mu), 0.0)
-    return float(np.sum(ylogmu - mu - gammaln(y + 1.0)))
+    return float(np.sum(ylogmu - mu - log_factorial(y)))
 
 
 def fit_loglinear(
