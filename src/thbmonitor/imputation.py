@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["Pooled", "Transform", "delta_variance", "pool"]
 
@@ -97,6 +96,8 @@ def pool(
     point = _inverse(q, transform)
     if total <= 0:
         return Pooled(point, point, point, m, 0.0, math.inf)
+    from scipy import stats  # imported here: the mse package keeps scipy off its start-up
+
     dof = (m - 1) * (1 + w / extra) ** 2 if extra > 0 else math.inf
     crit = float(
         stats.t.ppf(0.5 + level / 2, dof) if math.isfinite(dof) else stats.norm.ppf(0.5 + level / 2)
