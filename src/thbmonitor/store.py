@@ -50,6 +50,7 @@ was cut short (:func:`check_linkage`).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -58,8 +59,18 @@ from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import StoreError
 
+log = logging.getLogger(__name__)
+
 APPLICATION = "thbmonitor"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
+# format -> the statements that bring a store of that format to the next one
+MIGRATIONS: dict[str, tuple[str, ...]] = {
+    # 2 -> 3: the residence scheme for victims got a country-neutral name (was the Dutch B8)
+    "2": (
+        "ALTER TABLE registrations RENAME COLUMN b8_applied TO victim_scheme_applied",
+        "ALTER TABLE registrations RENAME COLUMN b8_granted TO victim_scheme_granted",
+    ),
+}
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 _IDENTIFIER_COLUMNS = """
@@ -85,8 +96,8 @@ CREATE TABLE IF NOT EXISTS registrations (
     residence_status VARCHAR, municipality VARCHAR,
     forms_of_exploitation VARCHAR, monitor_group VARCHAR, sector VARCHAR,
     age_at_exploitation INTEGER,
-    shelter BOOLEAN, b8_applied BOOLEAN, b8_granted BOOLEAN, care_referral BOOLEAN,
-    consent BOOLEAN, age_band VARCHAR,
+    shelter BOOLEAN, victim_scheme_applied BOOLEAN, victim_scheme_granted BOOLEAN,
+    care_referral BOOLEAN, consent BOOLEAN, age_band VARCHAR,
     {_IDENTIFIER_COLUMNS}
 );
 CREATE TABLE IF NOT EXISTS police_events (
@@ -164,8 +175,8 @@ REGISTRATION_COLUMNS: tuple[str, ...] = (
     "sector",
     "age_at_exploitation",
     "shelter",
-    "b8_applied",
-    "b8_granted",
+    "victim_scheme_applied",
+    "victim_scheme_granted",
     "care_referral",
     "consent",
     "age_band",
@@ -223,6 +234,14 @@ def open_store(path: str | Path, *, read_only: bool = False, create: bool = Fals
     _check_file(path)
     store = Store(path, read_only=read_only)
     try:
+        if _meta(store).get("application") == APPLICATION and _format(store) in MIGRATIONS:
+            if read_only:  # migrated once where it can be written, then opened as asked
+                store.close()
+                with Store(path) as writable:
+                    _migrate(writable)
+                store = Store(path, read_only=True)
+            else:
+                _migrate(store)
         _check_identity(store)
         if not read_only:  # tables added since the store was made (all IF NOT EXISTS)
             _create_tables(store)
@@ -262,6 +281,23 @@ def _create(path: Path) -> None:
     finally:
         for leftover in (Path(tmp), Path(tmp + ".wal")):
             leftover.unlink(missing_ok=True)
+
+
+def _format(store: Store) -> str | None:
+    return _meta(store).get("schema_version")
+
+
+def _migrate(store: Store) -> None:
+    """Bring a store of an earlier format that this version still reads to the current one,
+    in one transaction."""
+    version = _format(store)
+    with store.transaction():
+        while version in MIGRATIONS:
+            for statement in MIGRATIONS[version]:
+                store.execute(statement)
+            version = str(int(version) + 1)
+            _set_meta(store, "schema_version", version)
+    log.info("store %s: brought to store format %s", store.path, version)
 
 
 def _check_file(path: Path) -> None:

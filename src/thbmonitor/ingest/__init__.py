@@ -325,7 +325,13 @@ def _registrations(frame: pd.DataFrame, sha: str, profile: Profile) -> pd.DataFr
     # registration lies, which the store must not (see encode_identifiers)
     age = pd.to_numeric(_text(frame, "age_at_exploitation"), errors="coerce").astype("Int32")
     out["age_at_exploitation"] = age.where(_text(frame, "date_of_birth").eq(""))
-    for flag in ("shelter", "b8_applied", "b8_granted", "care_referral", "consent"):
+    for flag in (
+        "shelter",
+        "victim_scheme_applied",
+        "victim_scheme_granted",
+        "care_referral",
+        "consent",
+    ):
         out[flag] = parse_bool(_text(frame, flag))
     return pd.DataFrame(out, index=frame.index)
 

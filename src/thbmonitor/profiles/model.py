@@ -193,6 +193,9 @@ class Profile:
     help_reference_status: str | None = None
     scheme_fixed_statuses: tuple[str, ...] = ()
     big_cities: frozenset[str] = frozenset()  # region keys (see region_key)
+    # display names (en, nl) of the monitor's dimensions where the country names them its own
+    # way (the region, the residence scheme for victims)
+    dimension_labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def codes(self, list_name: str) -> tuple[str, ...]:
         """The codes of one code list, in order."""

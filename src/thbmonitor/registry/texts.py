@@ -139,8 +139,11 @@ FIELDS: dict[str, tuple[str, str]] = {
         "Leeftijd bij begin van de uitbuiting",
     ),
     "shelter": ("Placed in shelter", "Geplaatst in opvang"),
-    "b8_applied": ("B8 residence scheme applied for", "B8-verblijfsregeling aangevraagd"),
-    "b8_granted": ("B8 residence scheme granted", "B8-verblijfsregeling verleend"),
+    "victim_scheme_applied": (
+        "B8 residence scheme applied for",
+        "B8-verblijfsregeling aangevraagd",
+    ),
+    "victim_scheme_granted": ("B8 residence scheme granted", "B8-verblijfsregeling verleend"),
     "care_referral": ("Referred to care", "Doorverwezen naar zorg"),
     "consent": (
         "The victim consented to registration",
