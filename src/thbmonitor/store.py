@@ -40,6 +40,9 @@ Identity and state (``store_meta``)
 -----------------------------------
 A store is created only by ingest (:func:`open_store` with ``create=True``), atomically, and
 carries ``application = thbmonitor`` and its ``schema_version``; any other file is refused.
+``profile``, ``profile_fingerprint`` and ``reporting_organisations`` (its list codes, JSON)
+record the country profile of the first ingest; every later ingest and every report must use
+one with the same code lists and groups (:func:`bind_profile`, :func:`check_profile`).
 ``key_fingerprint`` (:func:`thbmonitor.pseudonymise.key_fingerprint`) is written by the first
 ingest; every later ingest must use the same key (:func:`bind_key`). ``data_generation`` counts
 the ingests of person data; ``link`` marks the store ``linking`` while it runs and ``linked``
@@ -50,6 +53,7 @@ was cut short (:func:`check_linkage`).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import tempfile
@@ -58,6 +62,7 @@ from pathlib import Path
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import StoreError
+from thbmonitor.profiles import Profile
 
 log = logging.getLogger(__name__)
 
@@ -358,6 +363,48 @@ def bind_key(store: Store, fingerprint: str) -> None:
             "tokens of two keys never match, so every person would be counted twice. Use the "
             "key the store was made with, or ingest into a new store; nothing was imported"
         )
+
+
+def bind_profile(store: Store, profile: Profile) -> None:
+    """Refuse a country profile other than the store's; a store without one takes this one.
+
+    Call inside the ingest's transaction, so that the first ingest records the profile with
+    its rows. Profiles are compared by :meth:`Profile.fingerprint` (code lists, groups, age
+    bands, nationality groups): a copy that reads another layout is the same profile."""
+    meta = _meta(store)
+    if meta.get("profile_fingerprint") is None:
+        _set_meta(store, "profile", profile.name)
+        _set_meta(store, "profile_fingerprint", profile.fingerprint())
+        organisations = profile.field_codes("reporting_organisation")
+        _set_meta(store, "reporting_organisations", json.dumps(list(organisations)))
+    else:
+        check_profile(store, profile, ingest=True)
+
+
+def check_profile(store: Store, profile: Profile, *, ingest: bool = False) -> None:
+    """Refuse a country profile whose code lists or groups differ from those the store was
+    ingested with (a store made before stores recorded their profile accepts any)."""
+    meta = _meta(store)
+    known = meta.get("profile_fingerprint")
+    if known is None or known == profile.fingerprint():
+        return
+    name = meta.get("profile", "?")
+    same_name = " (another version of it)" if name == profile.name else ""
+    done = "nothing was imported" if ingest else "nothing was written"
+    raise StoreError(
+        f"the monitoring store {store.path} was ingested with country profile '{name}'; this "
+        f"run uses profile '{profile.name}'{same_name}, whose code lists, groups, age bands "
+        "or nationality groups differ, so the store would mix two sets of conventions. Give "
+        f"the profile the store was made with (--profile {name}, or its folder), or use a new "
+        f"store; {done}"
+    )
+
+
+def store_organisations(store: Store) -> tuple[str, ...] | None:
+    """The reporting organisations of the store's country profile, in its order (the lists of
+    capture-recapture); None for a store made before stores recorded their profile."""
+    text = _meta(store).get("reporting_organisations")
+    return None if text is None else tuple(json.loads(text))
 
 
 def check_key(store: Store, fingerprint: str) -> None:

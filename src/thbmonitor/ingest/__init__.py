@@ -47,7 +47,9 @@ from thbmonitor.store import (
     POPULATION_DENOMINATOR_COLUMNS,
     REGISTRATION_COLUMNS,
     bind_key,
+    bind_profile,
     check_key,
+    check_profile,
     new_data,
 )
 
@@ -126,6 +128,7 @@ def ingest_file(
         log.info("%s was ingested before; nothing added", path.name)
         return IngestResult(path.name, kind.name, 0, True)
     check_key(store, encoder.fingerprint)  # before any work: a store takes one key only
+    check_profile(store, profile, ingest=True)  # ... and one country profile
     say(f"validating {len(frame):,} rows")
     problems = validate(path.name, frame, kind.layout(profile), kind.key, today)
     problems += _clashes_with_store(store, path.name, frame, kind)
@@ -133,6 +136,7 @@ def ingest_file(
         raise ValidationError(sorted(problems, key=lambda p: p.row), notes=_notes(translated))
     with store.transaction():  # all chunks or none
         bind_key(store, encoder.fingerprint)
+        bind_profile(store, profile)
         for start in range(0, len(frame), CHUNK_ROWS):
             say(f"pseudonymising and storing rows {start + 1:,} to {len(frame):,}")
             chunk = frame.iloc[start : start + CHUNK_ROWS]
@@ -189,18 +193,26 @@ def prepare_rows(
 
 
 def store_rows(
-    store: Store, kind_name: str, rows: pd.DataFrame, sha: str, name: str, fingerprint: str
+    store: Store,
+    kind_name: str,
+    rows: pd.DataFrame,
+    sha: str,
+    name: str,
+    fingerprint: str,
+    profile: Profile | None = None,
 ) -> None:
     """Insert prepared rows (see :func:`prepare_rows`) and record their source, all or nothing.
 
     ``sha`` identifies the source (a file's SHA-256, or a registry extract's digest): a source
     already recorded is refused by the store's primary key, so nothing is added twice.
     ``fingerprint`` is the key's (:func:`thbmonitor.pseudonymise.key_fingerprint`): a store
-    takes rows of one key only.
+    takes rows of one key only, and of one country profile (``profile``, the one the rows were
+    prepared with; default: the default profile).
     """
     kind = KINDS[kind_name]
     with store.transaction():
         bind_key(store, fingerprint)
+        bind_profile(store, profile or default_profile())
         _insert(store, kind, rows)
         _record_source(store, kind, sha, name, len(rows))
 
