@@ -23,6 +23,7 @@ from thbmonitor.errors import ConfigError
 from thbmonitor.export.codes import DeliveryCodes, delivery_codes
 from thbmonitor.export.eurostat import eurostat_csv, eurostat_rows
 from thbmonitor.export.release import Delivered, Protect, protect_deliveries
+from thbmonitor.export.sdmx import sdmx_csv
 from thbmonitor.export.tables import delivery_tables
 from thbmonitor.export.unodc import unodc_csv, unodc_rows
 from thbmonitor.output_folder import check_output_folder, locked, mark
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 FILES: dict[str, str] = {
     "eurostat": "eurostat_thb_{year}.csv",
     "unodc": "unodc_glotip_{year}.csv",
+    "sdmx": "eurostat_thb_{year}.sdmx.csv",
 }
 FORMATS: tuple[str, ...] = tuple(FILES)
 EXPORT_STEPS = 8  # the report's analysis (5), the deliveries, the joint audit, the files
@@ -141,9 +143,12 @@ def _files(
     (name,) = file_names(fmt, delivered.year)
     if fmt == "unodc":
         sdg = report.results.get("sdg_16_2_2", {}).get("by_year", {}).get(str(delivered.year))
-        rows = unodc_rows(delivered, profile, codes.unodc, sdg)
-        return {name: unodc_csv(rows, delivered.year, codes.unodc)}
-    return {name: eurostat_csv(eurostat_rows(delivered, profile, codes.eurostat))}
+        found = unodc_rows(delivered, profile, codes.unodc, sdg)
+        return {name: unodc_csv(found, delivered.year, codes.unodc)}
+    rows = eurostat_rows(delivered, profile, codes.eurostat)
+    if fmt == "sdmx":
+        return {name: sdmx_csv(rows, codes.eurostat)}
+    return {name: eurostat_csv(rows)}
 
 
 def _write(out: Path, texts: dict[str, str], *, force: bool) -> dict[str, Path]:
