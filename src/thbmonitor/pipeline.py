@@ -197,7 +197,7 @@ def link(
     (a report then asks for a full link). ``say`` gets the linkage's detailed progress.
     Clerical-review judgements kept in the store hold in both linkages."""
     from thbmonitor import linkage
-    from thbmonitor.linkage.review import apply_police_labels
+    from thbmonitor.linkage.review import apply_event_labels
 
     begin_linkage(store)
     step("link registrations into persons")
@@ -206,7 +206,7 @@ def link(
     if police:
         step("link persons to the police and population registers")
         found["police"] = linkage.link_police(store, settings, say)
-        found["police_review"] = apply_police_labels(store)
+        found["police_review"] = apply_event_labels(store)
     end_linkage(store, police=police)
     return found
 

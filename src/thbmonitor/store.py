@@ -21,11 +21,15 @@ Tables
                          ('registration' | 'police'), left_id, right_id, label ('match' |
                          'non-match'), the model's probability when judged, when, and the
                          review file's SHA-256; every later ``link`` keeps them
+``review_design``        per judged pair: whether the linkage joined it when it was judged, and
+                         how it came into the sample (``drawn`` uncertain | random, its score
+                         band and the band's number of pairs): the report's review figures
 ``person_police``        persons linked to police events, with the match probability
 ``person_police_candidates``  every person scoring at least 0.1 for a police event (the
                          links and the runners-up below the threshold): the follow-up draws
                          link sets from them to carry linkage error into its intervals
 ``person_population``    persons linked to population-register events (death, emigration)
+``person_population_candidates``  the same for population-register events (for review)
 ``person_ids``           every person id ever issued, with the run that issued it (stable ids)
 ``linkage_runs``         one row per linkage run: method, parameters (JSON), counts
 ``person_id_changes``    per linkage run, earlier person ids merged into or split off others
@@ -143,10 +147,18 @@ CREATE TABLE IF NOT EXISTS review_labels (
     match_probability DOUBLE, labelled_at TIMESTAMP, source_sha256 VARCHAR,
     PRIMARY KEY (pair_kind, left_id, right_id)
 );
+CREATE TABLE IF NOT EXISTS review_design (
+    pair_kind VARCHAR, left_id VARCHAR, right_id VARCHAR, linked_when_judged BOOLEAN,
+    drawn VARCHAR, band VARCHAR, band_pairs BIGINT,
+    PRIMARY KEY (pair_kind, left_id, right_id)
+);
 CREATE TABLE IF NOT EXISTS person_police (
     person_id VARCHAR, event_id VARCHAR, match_probability DOUBLE
 );
 CREATE TABLE IF NOT EXISTS person_police_candidates (
+    person_id VARCHAR, event_id VARCHAR, match_probability DOUBLE
+);
+CREATE TABLE IF NOT EXISTS person_population_candidates (
     person_id VARCHAR, event_id VARCHAR, match_probability DOUBLE
 );
 CREATE TABLE IF NOT EXISTS person_ids (
