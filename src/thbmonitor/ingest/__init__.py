@@ -47,7 +47,9 @@ from thbmonitor.store import (
     POPULATION_DENOMINATOR_COLUMNS,
     REGISTRATION_COLUMNS,
     bind_key,
+    bind_profile,
     check_key,
+    check_profile,
     new_data,
 )
 
@@ -126,6 +128,7 @@ def ingest_file(
         log.info("%s was ingested before; nothing added", path.name)
         return IngestResult(path.name, kind.name, 0, True)
     check_key(store, encoder.fingerprint)  # before any work: a store takes one key only
+    check_profile(store, profile, ingest=True)  # ... and one country profile
     say(f"validating {len(frame):,} rows")
     problems = validate(path.name, frame, kind.layout(profile), kind.key, today)
     problems += _clashes_with_store(store, path.name, frame, kind)
@@ -133,6 +136,7 @@ def ingest_file(
         raise ValidationError(sorted(problems, key=lambda p: p.row), notes=_notes(translated))
     with store.transaction():  # all chunks or none
         bind_key(store, encoder.fingerprint)
+        bind_profile(store, profile)
         for start in range(0, len(frame), CHUNK_ROWS):
             say(f"pseudonymising and storing rows {start + 1:,} to {len(frame):,}")
             chunk = frame.iloc[start : start + CHUNK_ROWS]
@@ -189,18 +193,26 @@ def prepare_rows(
 
 
 def store_rows(
-    store: Store, kind_name: str, rows: pd.DataFrame, sha: str, name: str, fingerprint: str
+    store: Store,
+    kind_name: str,
+    rows: pd.DataFrame,
+    sha: str,
+    name: str,
+    fingerprint: str,
+    profile: Profile | None = None,
 ) -> None:
     """Insert prepared rows (see :func:`prepare_rows`) and record their source, all or nothing.
 
     ``sha`` identifies the source (a file's SHA-256, or a registry extract's digest): a source
     already recorded is refused by the store's primary key, so nothing is added twice.
     ``fingerprint`` is the key's (:func:`thbmonitor.pseudonymise.key_fingerprint`): a store
-    takes rows of one key only.
+    takes rows of one key only, and of one country profile (``profile``, the one the rows were
+    prepared with; default: the default profile).
     """
     kind = KINDS[kind_name]
     with store.transaction():
         bind_key(store, fingerprint)
+        bind_profile(store, profile or default_profile())
         _insert(store, kind, rows)
         _record_source(store, kind, sha, name, len(rows))
 
@@ -325,7 +337,13 @@ def _registrations(frame: pd.DataFrame, sha: str, profile: Profile) -> pd.DataFr
     # registration lies, which the store must not (see encode_identifiers)
     age = pd.to_numeric(_text(frame, "age_at_exploitation"), errors="coerce").astype("Int32")
     out["age_at_exploitation"] = age.where(_text(frame, "date_of_birth").eq(""))
-    for flag in ("shelter", "b8_applied", "b8_granted", "care_referral", "consent"):
+    for flag in (
+        "shelter",
+        "victim_scheme_applied",
+        "victim_scheme_granted",
+        "care_referral",
+        "consent",
+    ):
         out[flag] = parse_bool(_text(frame, flag))
     return pd.DataFrame(out, index=frame.index)
 

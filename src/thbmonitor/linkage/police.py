@@ -415,8 +415,9 @@ def link_police(
 
     Replaces ``person_police`` (and ``person_population``) and ``person_police_candidates``
     (every person scoring at least :data:`CANDIDATE_FLOOR` for an event, from which the
-    follow-up draws link sets) and records the run in ``linkage_runs``. Needs
-    :func:`thbmonitor.linkage.link_registrations` to have run.
+    follow-up draws link sets; ``person_population_candidates`` likewise, for review) and
+    records the run in ``linkage_runs``. Needs :func:`thbmonitor.linkage.link_registrations`
+    to have run.
     """
     n_persons = int(store.scalar("SELECT count(DISTINCT person_id) FROM registration_person"))
     if n_persons == 0:
@@ -440,17 +441,22 @@ def link_police(
     links = links.reset_index(drop=True)
     n_population = 0
     population: pd.DataFrame | None = None
+    population_candidates: pd.DataFrame | None = None
     if store.has_table("population_events") and store.scalar(
         "SELECT count(*) FROM population_events"
     ):
         t1 = time.perf_counter()
-        population, _, _ = link_events(
+        population_candidates, _, _ = link_events(
             store.con,
             "population_events",
             threshold=settings.police_link_threshold,
             seed=settings.seed,
             progress=progress,
+            candidate_floor=CANDIDATE_FLOOR,
         )
+        population = population_candidates.loc[
+            population_candidates["linked"], ["person_id", "event_id", "match_probability"]
+        ]
         n_population = len(population)
         seconds["population"] = time.perf_counter() - t1
     run_id = int(store.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM linkage_runs"))
@@ -473,13 +479,18 @@ def link_police(
             )
         finally:
             store.unregister("_lk_candidates")
-        if population is not None:
-            store.execute("DELETE FROM person_population")
-            store.register("_lk_population", population)
+        for table, frame in (
+            ("person_population", population),
+            ("person_population_candidates", population_candidates),
+        ):
+            if frame is None:
+                continue
+            store.execute(f"DELETE FROM {table}")
+            store.register("_lk_population", frame)
             try:
                 store.execute(
-                    "INSERT INTO person_population SELECT person_id, event_id, "
-                    "match_probability FROM _lk_population"
+                    f"INSERT INTO {table} SELECT person_id, event_id, match_probability "
+                    "FROM _lk_population"
                 )
             finally:
                 store.unregister("_lk_population")

@@ -91,6 +91,38 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+# a day and month of birth held by more than DEFAULT_DAY_FACTOR times its share of 1/366 of the
+# birth dates of an input table (and by at least DEFAULT_DAY_MIN records) is that source's
+# default for an unknown day (1 January, or 1 July in some registers; every date of a
+# register that records only the birth year): births spread over the year within about 20%
+DEFAULT_DAY_FACTOR = 4.0
+DEFAULT_DAY_MIN = 20
+
+
+def flag_default_days(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Mark birth dates on a default day as uncertain in input table ``name``; their number.
+
+    Registrations say so themselves (``dob_uncertain``: an estimate or a 1 January); a police
+    or population register does not, and a 1 January there met with the registration's true
+    date was only "same year". The default days are found from the keyed day-and-month
+    tokens' frequencies alone, so the key is not needed and nothing new is stored.
+    """
+    row = con.execute(
+        f"""
+        UPDATE {name} SET dob_uncertain = true
+        WHERE NOT dob_uncertain AND tok_birth_md IN (
+            SELECT tok_birth_md FROM {name} WHERE tok_birth_md IS NOT NULL
+            GROUP BY tok_birth_md
+            HAVING count(*) >= $min
+               AND count(*) > $factor * (SELECT count(tok_birth_md) FROM {name}) / 366.0
+        )
+        """,
+        {"min": DEFAULT_DAY_MIN, "factor": DEFAULT_DAY_FACTOR},
+    ).fetchall()[0]
+    log.debug("%d birth dates of %s on a default day", row[0], name)
+    return int(row[0])
+
+
 def input_sql(
     source: str,
     *,
@@ -158,6 +190,7 @@ def create_input(
         else "CAST(NULL AS VARCHAR)"
     )
     con.execute(f"CREATE OR REPLACE TABLE {name} AS " + sql.format(nationality=nationality))
+    flag_default_days(con, name)
     if lsh is not None and lsh.bands > 0:
         add_lsh_keys(con, name, lsh)
     add_filter_words(con, name)
