@@ -43,8 +43,8 @@ GOOD = {
     "sector": "",
     "age_at_exploitation": "",
     "shelter": "1",
-    "b8_applied": "",
-    "b8_granted": "",
+    "victim_scheme_applied": "",
+    "victim_scheme_granted": "",
     "care_referral": "nee",
     "consent": "ja",
 }

@@ -30,7 +30,9 @@ def worlds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     shutil.copytree(nl, htcds)
     written = write_world(htcds, load_profile("htcds"))
     assert sorted(p.name for p in written) == sorted(WORLD_FILES)
-    assert write_world(nl, load_profile("nl")) == []  # nl is the monitor's own layout
+    # nl is the monitor's own layout but for the columns of the residence scheme for victims
+    # (named after the Dutch B8 scheme)
+    assert write_world(nl, load_profile("nl")) == [nl / "registrations.csv"]
     return {"nl": nl, "htcds": htcds}
 
 

@@ -232,7 +232,13 @@ def prepare_record(
     }
     at_exploitation = _number(text("age_at_exploitation")) if not dob else None
     out["age_at_exploitation"] = None if at_exploitation is None else int(at_exploitation)
-    for flag in ("shelter", "b8_applied", "b8_granted", "care_referral", "consent"):
+    for flag in (
+        "shelter",
+        "victim_scheme_applied",
+        "victim_scheme_granted",
+        "care_referral",
+        "consent",
+    ):
         out[flag] = _flag(text(flag))
     estimated = _flag(text("date_of_birth_estimated")) or False
     ids = encode_record(values, encoder, registered, estimated)

@@ -132,8 +132,8 @@ class RegistrationOut(Schema):
     sector: str | None
     age_at_exploitation: int | None
     shelter: bool | None
-    b8_applied: bool | None
-    b8_granted: bool | None
+    victim_scheme_applied: bool | None
+    victim_scheme_granted: bool | None
     care_referral: bool | None
     consent: bool | None
     age_band: str
