@@ -89,6 +89,7 @@ class Unodc:
 class DeliveryCodes:
     eurostat: Eurostat
     unodc: Unodc
+    labels: Mapping[str, tuple[str, str]]  # delivery category -> (en, nl)
 
 
 def delivery_codes(profile: Profile) -> DeliveryCodes:
@@ -230,4 +231,13 @@ def _build(doc: Mapping[str, Any], profile: Profile) -> DeliveryCodes:
         citizenship=un_cit,
         sdg_categories=sdg,
     )
-    return DeliveryCodes(eurostat, unodc)
+    labels = {}
+    for key, pair in doc.get("labels", {}).items():
+        if not (isinstance(pair, list) and len(pair) == 2):
+            raise ValueError(f"[labels] {key} must be [English, Dutch]")
+        labels[str(key)] = (str(pair[0]), str(pair[1]))
+    own = {"adult", *exploitation, *organisation}
+    unlabelled = sorted(own - set(labels))
+    if unlabelled:
+        raise ValueError(f"[labels] has no display name for {', '.join(unlabelled)}")
+    return DeliveryCodes(eurostat, unodc, labels)
