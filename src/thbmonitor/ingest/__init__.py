@@ -60,11 +60,14 @@ __all__ = ["KINDS", "IngestResult", "detect_kind", "ingest_file", "prepare_rows"
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
-# Rows pseudonymised and inserted at a time, in one transaction for the whole file: the
-# pseudonymised frame of a million rows and DuckDB's copy of it were in memory at once (peak
-# 3.4 GiB for 1M registrations; 2.65 GiB in chunks, most of it DuckDB holding the uncommitted
-# rows: benchmarks/bench_ingest_memory.py).
+# Rows pseudonymised and inserted at a time, in one transaction for the whole file. Measured by
+# benchmarks/bench_ingest_memory.py (1M registrations): the whole frame pseudonymised at once
+# peaked at 3.4 GiB; in chunks 2.65 GiB, because DuckDB kept every chunk's Arrow buffers and its
+# own copy of the uncommitted rows in memory until the commit. Chunks are now appended without
+# registering them (Store.append) and DuckDB's memory is capped during the ingest, so that it
+# writes the open transaction's rows to the store file rather than keeping them.
 CHUNK_ROWS = 50_000
+INGEST_MEMORY_LIMIT = "512MB"
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ def ingest_file(
     problems += _clashes_with_store(store, path.name, frame, kind)
     if problems:
         raise ValidationError(sorted(problems, key=lambda p: p.row), notes=_notes(translated))
-    with store.transaction():  # all chunks or none
+    with store.memory_capped(INGEST_MEMORY_LIMIT), store.transaction():  # all chunks or none
         bind_key(store, encoder.fingerprint)
         bind_profile(store, profile)
         for start in range(0, len(frame), CHUNK_ROWS):
@@ -218,25 +221,14 @@ def store_rows(
 
 
 def _insert(store: Store, kind: _Kind, rows: pd.DataFrame) -> None:
-    columns = list(rows.columns)
-    names = ", ".join(columns)
-    select = ", ".join(f"CAST({c} AS BIT)" if c in BIT_COLUMNS else c for c in columns)
-    store.register("_incoming", rows)
-    try:
-        store.execute(f"INSERT INTO {kind.table} ({names}) SELECT {select} FROM _incoming")
-    finally:
-        store.unregister("_incoming")
+    store.append(kind.table, rows, dict.fromkeys(BIT_COLUMNS & set(rows.columns), "BIT"))
 
 
 def _insert_record_keys(store: Store, ids: pd.Series, encoder: Encoder) -> None:
     """The record keys of new registrations, for the cell-key method
     (:mod:`thbmonitor.disclosure.cellkey`; see :meth:`Encoder.record_key`)."""
     keys = pd.DataFrame({"registration_id": ids, "record_key": ids.map(encoder.record_key)})
-    store.register("_keys", keys)
-    try:
-        store.execute("INSERT INTO record_keys SELECT * FROM _keys")
-    finally:
-        store.unregister("_keys")
+    store.append("record_keys", keys)
 
 
 def _record_source(store: Store, kind: _Kind, sha: str, name: str, n_rows: int) -> None:

@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from thbmonitor.engine.duckdb import memory_capped
 from thbmonitor.errors import LinkageError
 
 log = logging.getLogger(__name__)
@@ -72,17 +73,15 @@ def workspace(con: duckdb.DuckDBPyConnection) -> Iterator[str]:
     Inside, unqualified names resolve to the scratch database; the store's tables are reached
     as ``<store>.main.<table>``. The previous default is restored and the scratch dropped after.
     """
-    row = con.execute("SELECT current_database(), current_setting('memory_limit')").fetchall()[0]
-    home, limit = str(row[0]), str(row[1])
+    home = str(con.execute("SELECT current_database()").fetchall()[0][0])
     con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
     con.execute(f"USE {SCRATCH}")
-    # Splink's pair tables are wide; cap DuckDB's memory so that it spills to disk instead of
-    # holding several GB (the scratch database lives in memory but its operators can spill)
-    con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
     try:
-        yield home
+        # Splink's pair tables are wide; cap DuckDB's memory so that it spills to disk instead
+        # of holding several GB (the scratch database lives in memory but its operators spill)
+        with memory_capped(con, MEMORY_LIMIT):
+            yield home
     finally:
-        con.execute("SET memory_limit = ?", [limit])
         con.execute(f"USE {_quote(home)}")
         con.execute(f"DETACH {SCRATCH}")
 
