@@ -16,13 +16,19 @@ import pandas as pd
 
 from monitor.conftest import WINDOW, make_registrations, units, write_store  # isort: skip
 from thbmonitor.export.eurostat import eurostat_csv, eurostat_rows
+from thbmonitor.export.release import Delivered
+from thbmonitor.export.tables import delivery_tables
 
 from .conftest import CODES, NL, YEAR, World, report_cell
 
 
-def _rows(world: World) -> list[dict[str, str]]:
-    text = eurostat_csv(eurostat_rows(world.delivered, NL, CODES))
+def _rows_of(delivered: Delivered) -> list[dict[str, str]]:
+    text = eurostat_csv(eurostat_rows(delivered, NL, CODES))
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def _rows(world: World) -> list[dict[str, str]]:
+    return _rows_of(world.delivered)
 
 
 def _value(row: dict[str, str]) -> int | None:
@@ -170,3 +176,34 @@ def test_suspects_from_the_police_register(tmp_path: Path) -> None:
     assert suspects.loc["M", "count"] == 15
     assert suspects.loc["Total", "count"] == 27
     store.close()
+
+
+def test_a_table_without_a_safe_pattern_is_withheld(world: World) -> None:
+    """If the delivery tables have no safe pattern together, each is protected in turn and one
+    that has none is withheld: its figures go out empty with flag C, the others as protected."""
+    from thbmonitor.disclosure import CountTable, Relations, Release, protect_release
+    from thbmonitor.errors import DisclosureError
+    from thbmonitor.export import tables as T
+    from thbmonitor.export.release import protect_deliveries
+
+    tables = delivery_tables(world.store, WINDOW, YEAR, NL, CODES)
+
+    def release(given: list[CountTable], relations: Relations | None = None) -> Release:
+        """As the report's Publication protects (its tables as context), but refusing the
+        organisations, and leaving the shared Publication as it is."""
+        if any(t.name == T.ORGANISATION for t in given):
+            raise DisclosureError("no safe suppression pattern")
+        return protect_release(
+            given,
+            world.release.rules,
+            relations=world.release.relations + (relations or Relations()),
+            context=world.release.tables,
+        )
+
+    delivered = protect_deliveries(release, tables, 10)
+    assert delivered.withheld == (T.ORGANISATION,)
+    rows = _rows_of(delivered)
+    org = [r for r in rows if r["organisation"] != "TOTAL"]
+    assert len(org) == len(CODES.organisation)
+    assert all(r["value"] == "" and r["flag"] == "C" for r in org)
+    assert _value(_find(rows)) == _value(_find(_rows(world)))
