@@ -22,6 +22,14 @@ the wall times are noisy), R 4.2.2 with LCMCR 0.4.14 and dga 2.0.2 built from th
         lcmcr 24/30 (mean estimate 1902, -4.9%); stepwise 4/30 (1787, -10.6%);
         dga 2/30 (1770, -11.5%)
 
+Again 2026-12-07 07:35 (``--populations 0``, load average 3.5 at the start, R_LIBS with LCMCR and
+dga built from cran/LCMCR and cran/dga): LCMCR seed 1 ours 29.1 s wall / 22.3 s CPU, R 31.1 s /
+18.4 s; seed 2 ours 33.8 / 20.9 s, R 32.3 / 18.1 s (same medians and intervals as above): equal in
+wall time, R 13-17% less CPU. dga Kosovo ours 1.12 s CPU, R 0.85 s; UKdat_5 ours 2.50 s, R 5.19 s.
+Profile of the kernel: the random draws dominate (per sweep on Kosovo about 150 binomials of the
+class multinomials and 98 gamma variates; each costs 60-140 ns in numba, as GSL's); a
+Marsaglia-Tsang gamma written in the kernel was no faster than numba's, so it was not kept.
+
 The sampler's CPU time per Gibbs sweep on Kosovo (15 histories, K = 10) is about 17 us; R's
 run of 1,020,500 sweeps in 31-35 s wall is about the same per sweep. LCMCR covers N in 80% of the
 two-class populations, not 95%: its posterior is centred about 5% low there (the low-catchability
