@@ -83,9 +83,10 @@ class _Setup:
         for pt in context:  # what this release published already stays as it is
             for k, s in zip(pt.keys, pt.frame["status"], strict=True):
                 self.status[k] = CellStatus(s)
-        for g in latent:
+        published = set(self.status)
+        for g in latent:  # latent tables may share cells with each other, not with a table
             for k in g.keys.ravel():
-                if str(k) in self.status:
+                if str(k) in published:
                     raise InputError(f"latent table '{g.name}' shares a cell with a table")
                 self.status[str(k)] = CellStatus.NOT_AVAILABLE
         known = set(self.status) | set((ledger or Ledger()).bounds())
