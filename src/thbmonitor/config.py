@@ -107,7 +107,9 @@ class Settings:
         "known) are hidden like other small counts; if false they are shown.",
     )
     disclosure_time_limit: float = setting(
-        20.0, "Seconds the optimal suppression may take per protection; then a heuristic."
+        20.0,
+        "Seconds the optimal suppression may take per protection (a guard: it stops at a "
+        "work limit first, so that patterns are reproducible); then a heuristic.",
     )
     disclosure_ledger: str = setting(
         "", "JSON ledger of earlier releases audited together with this one (empty: none)."
