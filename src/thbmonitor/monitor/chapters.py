@@ -73,6 +73,10 @@ def chapters(
     cell_key: dict[str, Any] | None = None
     if settings.disclosure_method == "cell_key":
         protected, ptable = perturb_monitor(tables, settings)
+        # a protect that keeps the release (the pipeline's Publication) records them too
+        add_perturbed = getattr(protect, "add_perturbed", None)
+        if add_perturbed is not None:
+            add_perturbed(list(protected.values()))
         withheld: list[str] = []
         threshold = settings.disclosure_threshold
         d, v = ptable.max_deviation, ptable.variance

@@ -119,7 +119,7 @@ def perturb_monitor(
         if t.key_sums is None:
             raise ConfigError(f"table '{t.key}' was built without record keys")
         frame = perturb_table(t.table, cell_keys(t.table, t.key_sums), ptable, rules)
-        out[t.key] = ProtectedTable(t.table, frame, rules)
+        out[t.key] = ProtectedTable(t.table, frame, rules, ptable.max_deviation)
     problems = audit_cell_key([(p.table, p.frame) for p in out.values()], ptable)
     if problems:  # pragma: no cover - the method cannot produce them; the audit checks it
         raise DisclosureError("the cell-key release fails its audit: " + "; ".join(problems[:5]))
