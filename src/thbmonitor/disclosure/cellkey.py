@@ -56,7 +56,8 @@ class PerturbationTable:
     def build(cls, max_deviation: int = 3, variance: float = 1.0) -> PerturbationTable:
         """The maximum-entropy table with mean 0 and variance ``variance`` in every row
         but the zero row (at most ``variance`` in small rows, as the R package ``ptable``'s
-        ``create_cnt_ptable(D, V, js = 0)``, whose probabilities it reproduces). Needs ``1 <= max_deviation`` and ``0 < variance < max_deviation``
+        ``create_cnt_ptable(D, V, js = 0)``, whose probabilities it reproduces). Needs
+        ``1 <= max_deviation`` and ``0 < variance < max_deviation``
         (a count of 1 can move down by 1 only: its largest variance with mean 0 is D)."""
         d = int(max_deviation)
         if d < 1:
