@@ -144,8 +144,8 @@ def cell_key_method(max_deviation: int, variance: float) -> Text:
         f"is read with that key from a published perturbation table: at most {d} up or down, "
         f"mean 0, variance {v_en} (less for counts below {d}). So the same cell has the same "
         "value in every table and every run, a zero stays zero, and no count is hidden; small "
-        "counts may be shown as 0 or a little more, and totals are perturbed as cells of their own, so a table need not "
-        f"add up. Shares, rates, changes and tests are computed from the published counts: "
+        "counts may be shown as 0 or a little more, and totals are perturbed as cells of "
+        f"their own, so a table need not add up. Shares, rates, changes and tests are computed from the published counts: "
         f"each count may differ from the true one by up to {d}, which matters for small "
         "counts and small differences, and adds to their uncertainty the variance "
         f"{v_en} per count.",
