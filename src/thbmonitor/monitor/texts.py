@@ -145,9 +145,10 @@ def cell_key_method(max_deviation: int, variance: float) -> Text:
         f"mean 0, variance {v_en} (less for counts below {d}). So the same cell has the same "
         "value in every table and every run, a zero stays zero, and no count is hidden; small "
         "counts may be shown as 0 or a little more, and totals are perturbed as cells of "
-        f"their own, so a table need not add up. Shares, rates, changes and tests are computed from the published counts: "
-        f"each count may differ from the true one by up to {d}, which matters for small "
-        "counts and small differences, and adds to their uncertainty the variance "
+        "their own, so a table need not add up. Shares, rates, changes and tests are "
+        f"computed from the published counts: each count may differ from the true one by up "
+        f"to {d}, which matters for small counts and small differences, and adds to their "
+        "uncertainty the variance "
         f"{v_en} per count.",
         "Beveiliging met de celsleutelmethode (zoals het ABS, Destatis en het ONS die "
         "gebruiken): elke melding heeft een willekeurige recordsleutel, eenmalig toegekend bij "
