@@ -238,6 +238,10 @@ def _models(seed: int) -> dict[str, Callable[[CaptureTable], pd.DataFrame]]:
     cov = list(YEARLY_COVARIATES)
     return {
         "(a) chapter (covariates, aic)": lambda t: _chapter(t, seed, fit),
+        "covariates, bic": lambda t: estimate_series(t, selection="bic", seed=seed, **fit).by_year,
+        "covariates, stepwise": lambda t: (
+            estimate_series(t, selection="stepwise", seed=seed, **fit).by_year
+        ),
         "covariates, main": lambda t: (
             estimate_yearly(t, "year", cov, method="main", min_level=MIN_LEVEL).by_year
         ),
@@ -257,7 +261,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", default="20211207,1,2")
     parser.add_argument("--no-linked", action="store_true", help="skip (b), the demo pipeline")
+    parser.add_argument(
+        "--rows", type=Path, help="also write every seed-year row to this CSV (a run in parts)"
+    )
+    parser.add_argument(
+        "--summarise",
+        type=Path,
+        nargs="+",
+        help="print the summary of rows written by earlier runs (--rows) instead of running",
+    )
     args = parser.parse_args()
+    if args.summarise:
+        _summarise(pd.concat([pd.read_csv(f) for f in args.summarise], ignore_index=True))
+        return
     results = []
     for seed in (int(x) for x in args.seeds.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
@@ -290,6 +306,12 @@ def main() -> None:
             flush=True,
         )
     allrows = pd.concat(results, ignore_index=True)
+    if args.rows is not None:
+        allrows.to_csv(args.rows, index=False)
+    _summarise(allrows)
+
+
+def _summarise(allrows: pd.DataFrame) -> None:
     pd.set_option("display.width", 120)
     for shown_model in ("(a) chapter (covariates, aic)", "(b) demo, linked store"):
         part = allrows[allrows["model"] == shown_model]

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from thbmonitor.followup import aalen_johansen, build_cohort
 from thbmonitor.followup.cohort import CohortRule
-from thbmonitor.followup.linkdraws import draw_links, followup_over_draws, rubin
+from thbmonitor.followup.linkdraws import draw_links, followup_over_draws
 
 from . import world
 
@@ -35,38 +34,6 @@ def test_draws_give_each_event_one_owner_with_its_probability() -> None:
     for pair, expected in {("x", "A"): 0.75, ("y", "A"): 0.25, ("x", "B"): 0.4}.items():
         se = np.sqrt(expected * (1 - expected) / n)
         assert abs(counts[pair] / n - expected) < 4 * se, (pair, counts[pair])
-
-
-def test_rubin_without_between_variance_is_the_logit_delta_interval() -> None:
-    """Identical draws: T = W (Rubin 1987, eq. 3.1.5 with B = 0), a normal interval on the logit
-    scale with se = sqrt(var) / (F (1 - F))."""
-    est, lo, hi, share = rubin(np.full(5, 0.4), np.full(5, 0.0004))
-    se = 0.02 / (0.4 * 0.6)
-    logit = np.log(0.4 / 0.6)
-    z = stats.norm.ppf(0.975)
-    assert est == pytest.approx(0.4)
-    assert lo == pytest.approx(1 / (1 + np.exp(-(logit - z * se))))
-    assert hi == pytest.approx(1 / (1 + np.exp(-(logit + z * se))))
-    assert share == 0.0
-
-
-def test_rubin_between_variance_by_hand() -> None:
-    """Three draws 0.40, 0.44, 0.42 with variance 0.0001 each, worked by hand on the logit
-    scale: W = mean(var / (F(1-F))^2), B = sample variance of the logits, T = W + (4/3) B,
-    nu = 2 (1 + W / ((4/3) B))^2, interval Qbar +- t_nu sqrt(T)."""
-    f = np.array([0.40, 0.44, 0.42])
-    logits = np.log(f / (1 - f))  # -0.405465, -0.241162, -0.322773
-    w = np.mean(0.0001 / (f * (1 - f)) ** 2)
-    b = np.var(logits, ddof=1)
-    total = w + 4 / 3 * b
-    nu = 2 * (1 + w / (4 / 3 * b)) ** 2
-    q = logits.mean()
-    half = stats.t.ppf(0.975, nu) * np.sqrt(total)
-    est, lo, hi, share = rubin(f, np.full(3, 0.0001))
-    assert est == pytest.approx(1 / (1 + np.exp(-q)))
-    assert lo == pytest.approx(1 / (1 + np.exp(-(q - half))))
-    assert hi == pytest.approx(1 / (1 + np.exp(-(q + half))))
-    assert share == pytest.approx(4 / 3 * b / total)
 
 
 @pytest.fixture(scope="module")

@@ -79,3 +79,37 @@ def test_read_with_some_covariates_sums_over_the_others(ref_path) -> None:  # ty
     assert tab.lists == ("R1", "R2", "R3", "R4")
     assert tab.observed == 1043
     assert np.array_equal(np.sort(tab.covariates["Y"].unique()), [1, 2, 3, 4])
+
+
+def test_read_csv_without_pandas_matches_from_frame(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The standard-library reader gives the same table as pandas' read_csv + from_frame, with
+    a byte-order mark, quoted fields, blank lines and numeric covariates."""
+    text = '\ufeffA,B,"C",year,count\n1,0,1,2019,5\n\n0,1,1,2020,"4"\n1,1,0,2019,2\n'
+    path = tmp_path / "h.csv"
+    path.write_text(text, encoding="utf-8")
+    ours = read_capture_histories(path, covariates=["year"])
+    ref = CaptureTable.from_frame(pd.read_csv(path), covariates=["year"])
+    assert ours.lists == ref.lists == ("A", "B", "C")
+    assert np.array_equal(ours.histories, ref.histories)
+    assert np.array_equal(ours.counts, ref.counts)
+    pd.testing.assert_frame_equal(ours.covariates, ref.covariates)
+    with pytest.warns(UserWarning, match=r"\['year'\] are neither 0/1 lists"):
+        assert read_capture_histories(path).covariates.shape == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "no header line"),
+        ("A,B,count\n1,0,3\n0,1,2,9\n", r"row\(s\) 2 have more fields"),
+        ("A,A,count\n1,0,3\n", "more than once"),
+        ("A,B,count\n1,0,3\n0,1,\n", r"Field 'count' .* row\(s\) 2 are not"),
+        ("A,B,count\n", "no rows"),
+    ],
+)
+def test_read_csv_refusals_name_rows_not_values(tmp_path, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "h.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=message) as exc:
+        read_capture_histories(path)
+    assert "9" not in str(exc.value)

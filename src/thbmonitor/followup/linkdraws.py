@@ -8,10 +8,8 @@ whose candidates score 0.97 and 0.3 goes to the first 74.6%, to the second 23.1%
 person in every draw, a pair judged a non-match never links. Each draw is one plausible link
 set; the cohort and the estimators are run on each, and the draws are combined by Rubin's
 rules (Rubin 1987; as in multiple imputation of links, Goldstein, Harron & Wade 2012) on the
-logit scale: the estimate is the back-transformed mean of the draws' logits, its variance the
-mean within-draw variance (delta method from each estimator's own variance) plus
-``(1 + 1/M)`` times the variance between the draws, with Barnard-Rubin-free t degrees of
-freedom ``(M - 1) (1 + W / ((1 + 1/M) B))^2``. The interval therefore widens by what the
+logit scale (:func:`thbmonitor.imputation.pool`; the within-draw variance by the delta method
+from each estimator's own variance). The interval therefore widens by what the
 linkage leaves uncertain. It cannot recover events whose identifiers do not link at all
 (scored below 0.1): those still lower the estimate; the chapter says so.
 """
@@ -23,17 +21,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from thbmonitor.errors import EstimationError
 from thbmonitor.followup.breakdown import COLUMNS
 from thbmonitor.followup.cohort import CohortRule, build_cohort
 from thbmonitor.followup.curves import aalen_johansen, crude_share, kaplan_meier
+from thbmonitor.imputation import delta_variance, pool
 
-__all__ = ["LinkDraws", "draw_links", "followup_over_draws", "rubin"]
+__all__ = ["LinkDraws", "draw_links", "followup_over_draws"]
 
 ESTIMATORS: tuple[str, ...] = ("crude", "kaplan_meier", "aalen_johansen")
-_EPS = 1e-9
 
 
 def draw_links(candidates: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -52,34 +49,6 @@ def draw_links(candidates: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
     lower = upper - q
     chosen = (u >= lower) & (u < upper)
     return frame.loc[chosen]
-
-
-def rubin(
-    estimates: np.ndarray, variances: np.ndarray, alpha: float = 0.05
-) -> tuple[float, float, float, float]:
-    """Combine proportions from M draws on the logit scale: (estimate, lower, upper,
-    share of the total variance that lies between the draws)."""
-    f = np.clip(np.asarray(estimates, dtype=float), _EPS, 1 - _EPS)
-    v = np.maximum(np.asarray(variances, dtype=float), 0.0)
-    m = len(f)
-    if m == 0 or np.isnan(f).any():
-        return (np.nan, np.nan, np.nan, np.nan)
-    logit = np.log(f / (1 - f))
-    within = float(np.mean(v / (f * (1 - f)) ** 2))
-    between = float(np.var(logit, ddof=1)) if m > 1 else 0.0
-    total = within + (1 + 1 / m) * between
-    q = float(np.mean(logit))
-    if total <= 0:
-        point = float(1 / (1 + np.exp(-q)))
-        return (point, point, point, 0.0)
-    if between > 0 and m > 1:
-        dof = (m - 1) * (1 + within / ((1 + 1 / m) * between)) ** 2
-        z = float(stats.t.ppf(1 - alpha / 2, dof))
-    else:
-        z = float(stats.norm.ppf(1 - alpha / 2))
-    half = z * np.sqrt(total)
-    back = 1 / (1 + np.exp(-np.array([q, q - half, q + half])))
-    return (float(back[0]), float(back[1]), float(back[2]), (1 + 1 / m) * between / total)
 
 
 def _draw_estimates(
@@ -171,8 +140,12 @@ def followup_over_draws(
         stacked = pd.concat(frames, keys=range(draws), names=["draw", "row"])
         for t, sub in stacked.groupby("t", sort=True):
             t = float(t)  # type: ignore[arg-type]
-            est, lo, hi, share = rubin(
-                sub["estimate"].to_numpy(), sub["variance"].to_numpy(), alpha
+            estimates = sub["estimate"].to_numpy(dtype=float)
+            pooled = pool(
+                estimates,
+                delta_variance(estimates, sub["variance"].to_numpy(dtype=float), "logit"),
+                transform="logit",
+                level=1 - alpha,
             )
             rows.append(
                 {
@@ -180,12 +153,12 @@ def followup_over_draws(
                     "group": "all",
                     "estimator": name,
                     "t": t,
-                    "estimate": est,
-                    "lower": lo,
-                    "upper": hi,
+                    "estimate": pooled.estimate,
+                    "lower": pooled.lower,
+                    "upper": pooled.upper,
                     "n_at_risk": round(float(sub["n_at_risk"].mean())),
                     "n_events": round(float(sub["n_events"].mean())),
-                    "between_share": share,
+                    "between_share": pooled.between_share,
                 }
             )
     table = pd.DataFrame(rows, columns=[*COLUMNS, "between_share"])

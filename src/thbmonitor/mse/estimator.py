@@ -7,9 +7,6 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
 from thbmonitor.errors import EstimationError
 from thbmonitor.mse.bootstrap import BootstrapResult, Selector, run_bootstrap
 from thbmonitor.mse.intervals import (
@@ -20,10 +17,12 @@ from thbmonitor.mse.intervals import (
     profile_interval,
 )
 from thbmonitor.mse.loglinear import LoglinearFit, term_name
-from thbmonitor.mse.selection import METHODS, SelectionResult, models_table, select_model
+from thbmonitor.mse.selection import METHODS, SelectionResult, model_rows, select_model
 from thbmonitor.mse.table import CaptureTable
 
-if TYPE_CHECKING:  # the CLI's 'mse' command does not load the settings
+if TYPE_CHECKING:  # the CLI's 'mse' command loads neither the settings nor pandas
+    import pandas as pd
+
     from thbmonitor.config import Settings
 
 log = logging.getLogger(__name__)
@@ -60,7 +59,8 @@ class MultipleSystemsEstimator:
 
     After :meth:`fit`: ``estimate_``, ``observed_``, ``hidden_``, ``model_`` (terms such as
     ``"LA:NG"``), ``minus_infinity_`` (terms of empty overlaps), ``interval_``,
-    ``conditional_interval_`` (profile likelihood), ``models_`` (models side by side),
+    ``conditional_interval_`` (profile likelihood), ``models_`` (models side by side; the same
+    rows as plain dicts in ``model_rows_``),
     ``fit_`` (the selected :class:`LoglinearFit`), ``bootstrap_`` (replicates, if any).
     """
 
@@ -100,7 +100,7 @@ class MultipleSystemsEstimator:
         """Select, fit and estimate. A data frame is read with every column but ``count`` as
         a list (use :meth:`CaptureTable.from_frame` to name lists and covariates)."""
         self._validate()
-        if isinstance(table, pd.DataFrame):
+        if not isinstance(table, CaptureTable):
             table = CaptureTable.from_frame(table)
         tab = table.collapse()
         tab.check_estimable()
@@ -118,7 +118,7 @@ class MultipleSystemsEstimator:
         self.hidden_ = float(fit.hidden)
         self.model_ = [term_name(t, tab.lists) for t in fit.terms]
         self.minus_infinity_ = [term_name(t, tab.lists) for t in fit.neginf_terms]
-        self.models_: pd.DataFrame = models_table(sel, tab.lists)
+        self.model_rows_: list[dict[str, Any]] = model_rows(sel, tab.lists)
         try:
             self.conditional_interval_: Interval = profile_interval(fit, self.level)
         except EstimationError:
@@ -167,9 +167,19 @@ class MultipleSystemsEstimator:
             raise EstimationError("Call fit(table) before asking for results.")
 
     @property
+    def models_(self) -> pd.DataFrame:
+        """The models side by side (:func:`~thbmonitor.mse.selection.model_rows`)."""
+        self._check_fitted()
+        import pandas as pd
+
+        return pd.DataFrame(self.model_rows_)
+
+    @property
     def summary(self) -> pd.DataFrame:
         """One tidy row: estimate, observed, hidden, model, interval (both kinds)."""
         self._check_fitted()
+        import pandas as pd
+
         return pd.DataFrame(
             [
                 {
@@ -189,28 +199,31 @@ class MultipleSystemsEstimator:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of ``thbmonitor mse --json``."""
+        """The JSON object of ``thbmonitor mse --json``: the first JSON_MODELS_MAX models,
+        plus the selected one and main effects if they are not among them."""
         self._check_fitted()
-        table = self.models_
-        if len(table) > JSON_MODELS_MAX:
-            table = pd.concat(
-                [table.head(JSON_MODELS_MAX), table[table["selected"]], table[table.n_terms == 0]]
-            ).drop_duplicates(subset="model")
+        rows = self.model_rows_
+        if len(rows) > JSON_MODELS_MAX:
+            extra = [r for r in rows if r["selected"]] + [r for r in rows if r["n_terms"] == 0]
+            unique: dict[str, dict[str, Any]] = {}
+            for r in rows[:JSON_MODELS_MAX] + extra:
+                unique.setdefault(r["model"], r)
+            rows = list(unique.values())
         models = [
             {
-                "model": r.model,
-                "terms": list(r.terms),  # type: ignore[arg-type]
-                "df": _num(r.df),
-                "deviance": _num(r.deviance),
-                "aic": _num(r.AIC),
-                "bic": _num(r.BIC),
-                "estimate": _num(r.estimate),
-                "exists": bool(r.exists),
-                "identifiable": bool(r.identifiable),
-                "minus_infinity": list(r.minus_infinity),  # type: ignore[arg-type]
-                "selected": bool(r.selected),
+                "model": r["model"],
+                "terms": list(r["terms"]),
+                "df": _num(r["df"]),
+                "deviance": _num(r["deviance"]),
+                "aic": _num(r["AIC"]),
+                "bic": _num(r["BIC"]),
+                "estimate": _num(r["estimate"]),
+                "exists": bool(r["exists"]),
+                "identifiable": bool(r["identifiable"]),
+                "minus_infinity": list(r["minus_infinity"]),
+                "selected": bool(r["selected"]),
             }
-            for r in table.itertuples(index=False)
+            for r in rows
         ]
         return {
             "estimate": self.estimate_,
@@ -227,7 +240,7 @@ class MultipleSystemsEstimator:
 
 def _num(v: object) -> float | None:
     f = float(v)  # type: ignore[arg-type]
-    return f if np.isfinite(f) else None
+    return f if math.isfinite(f) else None
 
 
 def fit_settings(settings: Settings) -> dict[str, Any]:

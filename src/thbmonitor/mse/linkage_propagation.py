@@ -6,11 +6,11 @@ Each imputation draws every pair as a link with its probability (pairs judged in
 review, ``review_labels``, are fixed: a match always, a non-match never), takes the persons as
 the connected registrations, rebuilds the year's capture histories and fits them exactly as the
 chapter's last-year estimate (same method and settings, profile-likelihood interval given the
-model). The draws are combined by Rubin's rules on log N (between-draw variance from the spread
-of the estimates; within-draw variance from each interval, on each side of the estimate
-separately, so that without linkage uncertainty the combined interval is the profile interval
-itself; Barnard-Rubin degrees of freedom). A simpler route than Sadinle (2018, Annals of
-Applied Statistics), with the same aim: an interval that also holds the linkage's uncertainty.
+model). The draws are combined by Rubin's rules on log N (:func:`thbmonitor.imputation.pool`;
+within-draw variance from each interval, on each side of the estimate separately, so that
+without linkage uncertainty the combined interval is the profile interval itself). A simpler
+route than Sadinle (2018, Annals of Applied Statistics), with the same aim: an interval that
+also holds the linkage's uncertainty.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import pandas as pd
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import EstimationError, InputError
+from thbmonitor.imputation import pool
 from thbmonitor.mse.estimator import MultipleSystemsEstimator, fit_settings
 from thbmonitor.mse.table import CaptureTable
 from thbmonitor.report.model import Text
@@ -111,7 +112,6 @@ def propagate_linkage(
     """Multiple imputation of the clustering for ``year``'s estimate; None without scored
     pairs (a store linked before they were kept) or when too few draws give an estimate."""
     from scipy.special import ndtri
-    from scipy.stats import t as student_t
 
     from thbmonitor.linkage.capture import LISTS, history_table
 
@@ -126,7 +126,6 @@ def propagate_linkage(
     left, right, prob = _stored_pairs(store, regs["registration_id"])
     in_year = (regs["registration_year"] == year).to_numpy()
     rng = np.random.default_rng([settings.seed, year])
-    logs: list[float] = []
     var_low: list[float] = []
     var_high: list[float] = []
     estimates: list[float] = []
@@ -153,30 +152,24 @@ def propagate_linkage(
         if not (np.isfinite(est.estimate_) and iv.lower > 0 and np.isfinite(iv.upper)):
             continue
         log_n = math.log(est.estimate_)
-        logs.append(log_n)
         var_low.append(((log_n - math.log(iv.lower)) / z) ** 2)
         var_high.append(((math.log(iv.upper) - log_n) / z) ** 2)
         estimates.append(float(est.estimate_))
         persons.append(table.observed)
-    m = len(logs)
-    if m < max(2, draws // 2):
+    if len(estimates) < max(2, draws // 2):
         return None
-    q = float(np.mean(logs))
-    w_low, w_high = float(np.mean(var_low)), float(np.mean(var_high))
-    within = (w_low + w_high) / 2.0
-    between = float(np.var(logs, ddof=1))
-    if between > 0:
-        r = (1 + 1 / m) * between / within if within > 0 else math.inf
-        df = (m - 1) * (1 + 1 / r) ** 2 if math.isfinite(r) else m - 1
-    else:
-        df = math.inf
-    crit = float(student_t.ppf(0.5 + level / 2.0, df)) if math.isfinite(df) else z
-    extra = (1 + 1 / m) * between
+    pooled = pool(
+        np.array(estimates),
+        np.array(var_low),
+        transform="log",
+        level=level,
+        within_upper=np.array(var_high),
+    )
     return Propagated(
-        estimate=math.exp(q),
-        lower=math.exp(q - crit * math.sqrt(w_low + extra)),
-        upper=math.exp(q + crit * math.sqrt(w_high + extra)),
-        draws=m,
+        estimate=pooled.estimate,
+        lower=pooled.lower,
+        upper=pooled.upper,
+        draws=pooled.draws,
         level=level,
         estimates=tuple(estimates),
         persons=tuple(persons),

@@ -224,21 +224,20 @@ def mse_rich_tables(run: MseRun, max_models: int = 20) -> list[Table]:
     models = Table(title=f"Models ({est.method})")
     for col in ("model", "df", "deviance", "AIC", "BIC", "estimate", "check"):
         models.add_column(col, justify="left" if col in ("model", "check") else "right")
-    table: pd.DataFrame = est.models_.head(max_models)
-    for r in table.itertuples(index=False):
+    for r in est.model_rows_[:max_models]:
         check = (
             "ok"
-            if (r.exists and r.identifiable)
-            else ("no MLE" if not r.exists else "not identifiable")
+            if (r["exists"] and r["identifiable"])
+            else ("no MLE" if not r["exists"] else "not identifiable")
         )
-        mark = " *" if r.selected else ""
+        mark = " *" if r["selected"] else ""
         models.add_row(
-            f"{r.model}{mark}",
-            _fmt(r.df),
-            _fmt(r.deviance, 2),
-            _fmt(r.AIC, 2),
-            _fmt(r.BIC, 2),
-            _fmt(r.estimate),
+            f"{r['model']}{mark}",
+            _fmt(r["df"]),
+            _fmt(r["deviance"], 2),
+            _fmt(r["AIC"], 2),
+            _fmt(r["BIC"], 2),
+            _fmt(r["estimate"]),
             check,
         )
     out = [head, models]

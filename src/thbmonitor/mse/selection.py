@@ -17,10 +17,9 @@ import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from scipy.special import pdtr, pdtrc
 
 from thbmonitor.errors import EstimationError
 from thbmonitor.mse.existence import ExistenceResult, check_model, has_empty_list, lp_exists
@@ -30,10 +29,15 @@ from thbmonitor.mse.loglinear import (
     Term,
     canonical,
     fit_loglinear,
+    fit_loglinear_many,
     reduce_terms,
     term_mask,
     term_name,
 )
+from thbmonitor.mse.tails import poisson_cdf, poisson_sf
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,7 @@ __all__ = [
     "SelectionResult",
     "StepRecord",
     "hierarchical_models",
+    "model_rows",
     "models_table",
     "select_exhaustive",
     "select_main",
@@ -91,9 +96,8 @@ def select_stepwise(full: np.ndarray, k: int, pthresh: float = 0.02) -> Selectio
     included: list[Term] = []
     for _cycle in range(len(pairs)):
         pstar = np.array([fit.mu[(fit.cells & m) == m].sum() for m in masks])
-        # Poisson cdf(n*) and sf(n* - 1) (scipy.special: lighter to import than scipy.stats)
-        upper = np.where(nstar >= 1, pdtrc(np.maximum(nstar - 1, 0), pstar), 1.0)
-        pvals = np.minimum(pdtr(nstar, pstar), upper)
+        # R: pmin(ppois(n*, p*), ppois(n* - 1, p*, lower.tail = FALSE))
+        pvals = np.minimum(poisson_cdf(nstar, pstar), poisson_sf(nstar, pstar))
         pvals[[pairs.index(p) for p in included]] = 1.0
         chosen = None
         for j in sorted(range(len(pairs)), key=lambda j: (pvals[j], j)):
@@ -204,15 +208,19 @@ def select_exhaustive(
     cand = hierarchical_models(k, maxorder) if models is None else [canonical(m) for m in models]
     cand.sort(key=len, reverse=True)  # big models first: their existence covers sub-models
     cache = _ExistenceCache(full, k)
+    checks = [cache.check(terms) for terms in cand]
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threads only contend
+        fits = iter(fit_loglinear_many(full, k, [red for chk, red in checks if chk.ok]))
     results: list[tuple[LoglinearFit | None, ExistenceResult]] = []
     best: LoglinearFit | None = None
     best_key: tuple[float, int, tuple[Term, ...]] | None = None
-    for terms in cand:
-        chk, red = cache.check(terms)
+    for terms, (chk, _red) in zip(cand, checks, strict=True):
         if not chk.ok:
             results.append((None, chk))
             continue
-        fit = fit_loglinear(full, k, terms, reduced=red)
+        fit = next(fits)
         results.append((fit, chk))
         key = (fit.bic if criterion == "bic" else fit.aic, len(terms), terms)
         if best_key is None or key < best_key:
@@ -234,32 +242,49 @@ def select_model(
     raise EstimationError(f"Unknown method '{method}'; use one of {', '.join(METHODS)}.")
 
 
-def models_table(sel: SelectionResult, lists: Sequence[str]) -> pd.DataFrame:
-    """Models side by side: terms, df, deviance, AIC, BIC, estimate, check results."""
+def model_rows(sel: SelectionResult, lists: Sequence[str]) -> list[dict[str, Any]]:
+    """Models side by side: terms, df, deviance, AIC, BIC, estimate, check results; for
+    AIC/BIC ordered by the criterion (models that failed the checks last), then by size."""
+    nan = float("nan")
+    known: dict[Term, str] = {}
+
+    def name(t: Term) -> str:
+        if t not in known:
+            known[t] = term_name(t, lists)
+        return known[t]
+
     rows = []
     for fit, chk in sel.candidates:
-        names = [term_name(t, lists) for t in chk.terms]
+        names = [name(t) for t in chk.terms]
         rows.append(
             {
                 "model": " + ".join(names) if names else "main effects",
                 "terms": names,
                 "n_terms": len(names),
-                "df": fit.df if fit is not None else np.nan,
-                "deviance": fit.deviance if fit is not None else np.nan,
-                "AIC": fit.aic if fit is not None else np.nan,
-                "BIC": fit.bic if fit is not None else np.nan,
-                "estimate": fit.estimate if fit is not None else np.nan,
+                "df": fit.df if fit is not None else nan,
+                "deviance": fit.deviance if fit is not None else nan,
+                "AIC": fit.aic if fit is not None else nan,
+                "BIC": fit.bic if fit is not None else nan,
+                "estimate": fit.estimate if fit is not None else nan,
                 "exists": chk.exists,
                 "identifiable": chk.identifiable,
-                "minus_infinity": [term_name(t, lists) for t in chk.neginf_terms],
+                "minus_infinity": [name(t) for t in chk.neginf_terms],
                 "selected": fit is sel.fit,
             }
         )
-    df = pd.DataFrame(rows)
     if sel.method in ("aic", "bic"):
         crit = "BIC" if sel.method == "bic" else "AIC"
-        df = df.sort_values([crit, "n_terms"], na_position="last", kind="stable")
-    return df.reset_index(drop=True)
+        rows.sort(
+            key=lambda r: (r[crit] != r[crit], r[crit] if r[crit] == r[crit] else 0.0, r["n_terms"])
+        )
+    return rows
+
+
+def models_table(sel: SelectionResult, lists: Sequence[str]) -> pd.DataFrame:
+    """:func:`model_rows` as a data frame."""
+    import pandas as pd
+
+    return pd.DataFrame(model_rows(sel, lists))
 
 
 @dataclass(frozen=True)
