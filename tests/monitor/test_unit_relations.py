@@ -154,8 +154,8 @@ def test_the_latent_counts_are_the_units_computed_with_pandas(
     latent = {t.name: t for t in relations.latent}  # type: ignore[attr-defined]
     persons, victims = expected["persons"], expected["victims"]
     for dim in ("group", "sex", "age_band", "region"):
-        new = latent[f"new_{dim}"].frame.set_index(["year", dim])["count"]
-        back = latent[f"returning_{dim}"].frame.set_index(["year", dim])["count"]
+        new = latent[f"units_new_{dim}"].frame.set_index(["year", dim])["count"]
+        back = latent[f"units_returning_{dim}"].frame.set_index(["year", dim])["count"]
         truth_new = persons.groupby(["year", dim]).size()
         truth_vic = victims.groupby(["year", dim]).size()
         for (y, c), n in truth_vic.items():

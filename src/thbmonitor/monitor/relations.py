@@ -29,7 +29,7 @@ of the tables named, margins included:
 Not held (weaker than the ties above, or needing tables the monitor does not publish): ties
 through the cross-classification of new victims by year, group and a second attribute
 (``per(g, x) = sum_y F(y, g, x)``). An inequality ``sum >= 0`` enters the system as an equation
-with a latent slack cell (one per inequality, in the latent table ``slack``).
+with a latent slack cell (one per inequality, in the latent table ``units_slack``).
 """
 
 from __future__ import annotations
@@ -83,7 +83,12 @@ class _Ties:
             {"relation": [n for n, _ in self.slacks], "count": [v for _, v in self.slacks]}
         )
         return CountTable.from_cells(
-            "slack", cells, ["relation"], margins=(), universe=f"slack {self.span}", latent=True
+            "units_slack",
+            cells,
+            ["relation"],
+            margins=(),
+            universe=f"slack {self.span}",
+            latent=True,
         )
 
 
@@ -157,7 +162,7 @@ def unit_relations(
         cats = [str(c) for c in vic.table.grid().categories[1] if str(c) != TOTAL]
         if not any(cell_key(per_u, {dim: c}) in values for c in cats):
             continue
-        new = _first_years(f"new_{dim}", dim, frame, years, cats, new_u)
+        new = _first_years(f"units_new_{dim}", dim, frame, years, cats, new_u)
         new_values = shared_values([new.grid()])
         back_cells = []
         for y in later:
@@ -169,7 +174,7 @@ def unit_relations(
         ties.values.update(new_values)
         if later:
             back = _first_years(
-                f"returning_{dim}", dim, pd.DataFrame(back_cells), later, cats, back_u
+                f"units_returning_{dim}", dim, pd.DataFrame(back_cells), later, cats, back_u
             )
             latent.append(back)
             ties.values.update(shared_values([back.grid()]))
