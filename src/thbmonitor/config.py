@@ -106,6 +106,13 @@ class Settings:
         "Whether small counts of 'unknown' categories (sex, age band, residence status, ... not "
         "known) are hidden like other small counts; if false they are shown.",
     )
+    disclosure_unit_ties: bool = setting(
+        False,
+        "Whether the monitor's registrations, victims and persons tables are protected as one "
+        "release with the ties between the units (thbmonitor.monitor.relations), so that no "
+        "hidden cell can be recomputed across them; off: each unit on its own (faster; the "
+        "ties are not held).",
+    )
     disclosure_time_limit: float = setting(
         20.0,
         "Seconds the optimal suppression may take per protection (a guard: it stops at a "

@@ -90,7 +90,10 @@ def chapters(
     else:
         trial = default_protect(settings, max_rounds=TRIAL_ROUNDS, time_limit=0.0)
         protected, withheld, threshold = protect_by_universe(
-            tables, protect or default_protect(settings), trial, relations=relations
+            tables,
+            protect or default_protect(settings),
+            trial,
+            relations=relations if settings.disclosure_unit_ties else None,
         )
     profile = load_profile(settings.profile)
     pub = Published(tables, protected, settings.language, threshold, profile, noise)
