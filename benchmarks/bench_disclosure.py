@@ -274,6 +274,10 @@ def main() -> None:
     ap.add_argument("stores", nargs="+", type=Path, help="monitor.duckdb of demo runs")
     ap.add_argument("--tauargus-python", help="a python with pytauargus installed")
     ap.add_argument("--verbose", action="store_true", help="per-table figures")
+    ap.add_argument(
+        "--unit-ties", action="store_true", help="also protect the units as one release"
+    )
+    ap.add_argument("--no-cell-key", action="store_true", help="skip the cell-key method")
     args = ap.parse_args()
     for store_path in args.stores:
         with open_store(str(store_path)) as store:
@@ -290,15 +294,21 @@ def main() -> None:
                   f"({len(m['tables'])} tables)")  # fmt: skip
         shown = [f"{c['table']} {c.get('year', '')}" for c in made["shown_small"]]
         print(f"  small counts shown (given away by the headline): {', '.join(shown) or 'none'}")
-        ours = run(tables, settings, "optimal (default settings)", relations)
-        run(tables, settings.replace(disclosure_time_limit=0.0), "heuristic only", relations)
-        run(tables, settings, "units apart (audited with ties)", None, relations)
+        # as the report protects (the units' ties only with disclosure_unit_ties), audited
+        # with the ties between the units either way
+        tied = relations if settings.disclosure_unit_ties else None
+        ours = run(tables, settings, "optimal (default settings)", tied, relations)
+        run(tables, settings.replace(disclosure_time_limit=0.0), "heuristic only", tied,
+            relations)  # fmt: skip
+        if args.unit_ties:
+            run(tables, settings, "units as one release, with ties", relations)
         plain_settings = settings.replace(disclosure_unknown_primary=False)
         with open_store(str(store_path)) as store:
             plain, plain_rel = build_release(store, plain_settings)
-        run(plain, plain_settings, "unknown categories shown", plain_rel)
+        run(plain, plain_settings, "unknown categories shown", tied and plain_rel, plain_rel)
         true = {y: status_count(tables, y) for y in range(WINDOW[0], WINDOW[1] + 1)}
-        cell_key(store_path, settings, {str(y): n for y, n in true.items()})
+        if not args.no_cell_key:
+            cell_key(store_path, settings, {str(y): n for y, n in true.items()})
         if args.tauargus_python:
             tau_argus(tables, args.tauargus_python, ours, args.verbose)
 
