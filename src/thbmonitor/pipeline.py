@@ -19,11 +19,13 @@ from thbmonitor import __version__
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import ConfigError, DisclosureError, InputError
+from thbmonitor.profiles import load_profile
 from thbmonitor.pseudonymise import Encoder
 from thbmonitor.report.model import Chapter, Report, Text
 from thbmonitor.store import (
     begin_linkage,
     check_linkage,
+    check_profile,
     end_linkage,
     open_store,
     resolve_window,
@@ -183,7 +185,7 @@ def ingest_files(
 ) -> None:
     """Ingest files written in a country profile's layout (default: the default profile)."""
     from thbmonitor.ingest import ingest_file
-    from thbmonitor.profiles import DEFAULT_PROFILE, load_profile
+    from thbmonitor.profiles import DEFAULT_PROFILE
 
     country = load_profile(profile or DEFAULT_PROFILE)
     for path in files:
@@ -206,7 +208,7 @@ def link(
     (a report then asks for a full link). ``say`` gets the linkage's detailed progress.
     Clerical-review judgements kept in the store hold in both linkages."""
     from thbmonitor import linkage
-    from thbmonitor.linkage.review import apply_police_labels
+    from thbmonitor.linkage.review import apply_event_labels
 
     begin_linkage(store)
     step("link registrations into persons")
@@ -215,7 +217,7 @@ def link(
     if police:
         step("link persons to the police and population registers")
         found["police"] = linkage.link_police(store, settings, say)
-        found["police_review"] = apply_police_labels(store)
+        found["police_review"] = apply_event_labels(store)
     end_linkage(store, police=police)
     return found
 
@@ -320,6 +322,7 @@ def prepare_report(
     check_output_folder(out, force=force)
     if store_path is not None:
         with open_store(store_path, read_only=True) as store:
+            check_profile(store, load_profile(settings.profile))
             check_linkage(store)
     return release
 
@@ -362,6 +365,7 @@ def run_report(
 
     release = prepare_report(settings, out, force=force)
     with open_store(store_path, read_only=True) as store:
+        check_profile(store, load_profile(settings.profile))
         check_linkage(store)
         settings = resolve_window(store, settings)
         report = analyse(store, settings, step, release)
@@ -397,7 +401,6 @@ def run_demo(
     file the demo did not write is deleted.
     """
     from thbmonitor.output_folder import locked, mark
-    from thbmonitor.profiles import load_profile
     from thbmonitor.profiles.write import write_world
     from thbmonitor.synth import generate
 

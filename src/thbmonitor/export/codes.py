@@ -19,9 +19,22 @@ from typing import Any
 from thbmonitor.errors import ConfigError
 from thbmonitor.profiles import Profile
 
-__all__ = ["FILE", "DeliveryCodes", "Eurostat", "Unodc", "delivery_codes"]
+__all__ = ["FILE", "DeliveryCodes", "Eurostat", "Sdmx", "Unodc", "delivery_codes"]
 
 FILE = "deliveries.toml"
+
+
+@dataclass(frozen=True)
+class Sdmx:
+    """The SDMX dataflow of the Eurostat figures and its component ids."""
+
+    agency: str
+    dataflow: str
+    version: str
+    freq: str
+    unit: str
+    not_known: str  # OBS_STATUS of a figure that is not known
+    components: Mapping[str, str]  # Eurostat CSV column -> component id
 
 
 @dataclass(frozen=True)
@@ -47,9 +60,7 @@ class Eurostat:
     organisations: Mapping[str, str]  # profile organisation code -> class
     suspect_role: str
     suspect_crime: str
-    sdmx_agency: str
-    sdmx_dataflow: str
-    sdmx_version: str
+    sdmx: Sdmx
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,7 @@ class Unodc:
 class DeliveryCodes:
     eurostat: Eurostat
     unodc: Unodc
+    labels: Mapping[str, tuple[str, str]]  # delivery category -> (en, nl)
 
 
 def delivery_codes(profile: Profile) -> DeliveryCodes:
@@ -156,6 +168,9 @@ def _build(doc: Mapping[str, Any], profile: Profile) -> DeliveryCodes:
     if suspects["crime_type"] not in profile.field_codes("crime_type"):
         raise ValueError("[eurostat.suspects] crime_type is not a code of the profile")
     age = eu["age"]
+    components = _map(sdmx["components"], "[sdmx.components]")
+    columns = ("indicator", "sex", "age", "citizenship", "exploitation", "organisation")
+    _covers(components, columns, "[sdmx.components]")
     eurostat = Eurostat(
         geo=str(reporter["geo"]),
         registered=str(eu["registered"]),
@@ -176,9 +191,15 @@ def _build(doc: Mapping[str, Any], profile: Profile) -> DeliveryCodes:
         organisations=organisations,
         suspect_role=str(suspects["role"]),
         suspect_crime=str(suspects["crime_type"]),
-        sdmx_agency=str(sdmx["agency"]),
-        sdmx_dataflow=str(sdmx["dataflow"]),
-        sdmx_version=str(sdmx["version"]),
+        sdmx=Sdmx(
+            agency=str(sdmx["agency"]),
+            dataflow=str(sdmx["dataflow"]),
+            version=str(sdmx["version"]),
+            freq=str(sdmx["freq"]),
+            unit=str(sdmx["unit"]),
+            not_known=str(sdmx["not_known"]),
+            components=components,
+        ),
     )
     un_sex = _map(un["sex"], "[unodc] sex")
     _covers(un_sex, tuple(sex), "[unodc] sex")
@@ -210,4 +231,13 @@ def _build(doc: Mapping[str, Any], profile: Profile) -> DeliveryCodes:
         citizenship=un_cit,
         sdg_categories=sdg,
     )
-    return DeliveryCodes(eurostat, unodc)
+    labels = {}
+    for key, pair in doc.get("labels", {}).items():
+        if not (isinstance(pair, list) and len(pair) == 2):
+            raise ValueError(f"[labels] {key} must be [English, Dutch]")
+        labels[str(key)] = (str(pair[0]), str(pair[1]))
+    own = {"adult", *exploitation, *organisation}
+    unlabelled = sorted(own - set(labels))
+    if unlabelled:
+        raise ValueError(f"[labels] has no display name for {', '.join(unlabelled)}")
+    return DeliveryCodes(eurostat, unodc, labels)

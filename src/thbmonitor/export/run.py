@@ -21,10 +21,12 @@ from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import ConfigError
 from thbmonitor.export.codes import DeliveryCodes, delivery_codes
-from thbmonitor.export.eurostat import eurostat_csv, eurostat_rows
+from thbmonitor.export.eurostat import EurostatRow, eurostat_csv, eurostat_rows
 from thbmonitor.export.release import Delivered, Protect, protect_deliveries
+from thbmonitor.export.sdmx import sdmx_csv
 from thbmonitor.export.tables import delivery_tables
-from thbmonitor.export.unodc import unodc_csv, unodc_rows
+from thbmonitor.export.unodc import UnodcRow, unodc_csv, unodc_rows
+from thbmonitor.export.workbook import write_delivery_workbook
 from thbmonitor.output_folder import check_output_folder, locked, mark
 from thbmonitor.profiles import Profile, load_profile
 from thbmonitor.report.model import Report
@@ -33,10 +35,12 @@ __all__ = ["EXPORT_STEPS", "FORMATS", "deliver", "file_names", "prepare_export",
 
 log = logging.getLogger(__name__)
 
-# format -> the file it writes ({year} is the delivered year)
-FILES: dict[str, str] = {
-    "eurostat": "eurostat_thb_{year}.csv",
-    "unodc": "unodc_glotip_{year}.csv",
+# format -> the files it writes ({year} is the delivered year): the delivery file and, for
+# the people who paste figures into a questionnaire, its workbook
+FILES: dict[str, tuple[str, ...]] = {
+    "eurostat": ("eurostat_thb_{year}.csv", "eurostat_thb_{year}.xlsx"),
+    "unodc": ("unodc_glotip_{year}.csv", "unodc_glotip_{year}.xlsx"),
+    "sdmx": ("eurostat_thb_{year}.sdmx.csv",),
 }
 FORMATS: tuple[str, ...] = tuple(FILES)
 EXPORT_STEPS = 8  # the report's analysis (5), the deliveries, the joint audit, the files
@@ -52,7 +56,7 @@ def file_names(fmt: str, year: int) -> list[str]:
     """The files one format writes (relative to the output folder)."""
     if fmt not in FILES:
         raise ConfigError(f"unknown delivery format {fmt!r}; use one of {', '.join(FORMATS)}")
-    return [FILES[fmt].format(year=year)]
+    return [name.format(year=year) for name in FILES[fmt]]
 
 
 def prepare_export(
@@ -108,8 +112,7 @@ def run_export(
     step("joint audit of the report and the deliveries")
     release.audit(record=False)
     step("write the delivery")
-    texts = _files(fmt, delivered, report, profile, codes, settings)
-    paths = _write(out, texts, force=force)
+    paths = _write(out, _files(fmt, delivered, report, profile, codes, settings), force=force)
     release.record()
     return paths
 
@@ -129,6 +132,16 @@ def deliver(
     return protect_deliveries(release, tables, settings.disclosure_threshold)
 
 
+Writer = Callable[[Path], None]
+
+
+def _text(text: str) -> Writer:
+    def write(path: Path) -> None:
+        path.write_text(text, encoding="utf-8", newline="")
+
+    return write
+
+
 def _files(
     fmt: str,
     delivered: Delivered,
@@ -136,25 +149,35 @@ def _files(
     profile: Profile,
     codes: DeliveryCodes,
     settings: Settings,
-) -> dict[str, str]:
-    """The text of each file of the format, by name."""
-    (name,) = file_names(fmt, delivered.year)
+) -> dict[str, Writer]:
+    """How to write each file of the format, by name."""
+    names = file_names(fmt, delivered.year)
+    year, lang = delivered.year, settings.language
+    rows: list[EurostatRow] | list[UnodcRow]
     if fmt == "unodc":
-        sdg = report.results.get("sdg_16_2_2", {}).get("by_year", {}).get(str(delivered.year))
+        sdg = report.results.get("sdg_16_2_2", {}).get("by_year", {}).get(str(year))
         rows = unodc_rows(delivered, profile, codes.unodc, sdg)
-        return {name: unodc_csv(rows, delivered.year, codes.unodc)}
-    return {name: eurostat_csv(eurostat_rows(delivered, profile, codes.eurostat))}
+        text = unodc_csv(rows, year, codes.unodc)
+    else:
+        rows = eurostat_rows(delivered, profile, codes.eurostat)
+        text = sdmx_csv(rows, codes.eurostat) if fmt == "sdmx" else eurostat_csv(rows)
+    out = {names[0]: _text(text)}
+    if len(names) > 1:
+        out[names[1]] = lambda path: write_delivery_workbook(
+            path, rows, profile, codes, year, fmt, lang
+        )
+    return out
 
 
-def _write(out: Path, texts: dict[str, str], *, force: bool) -> dict[str, Path]:
+def _write(out: Path, files: dict[str, Writer], *, force: bool) -> dict[str, Path]:
     """Write the files whole into a staging folder, then move each into place (a rename)."""
-    names = list(texts)
+    names = list(files)
     with locked(out):
         check_output_folder(out, force=force, names=names)  # again, now that it is ours
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
         try:
-            for name, text in texts.items():
-                (staging / name).write_text(text, encoding="utf-8", newline="")
+            for name, write in files.items():
+                write(staging / name)
             mark(out, "writing", add=names)
             for name in names:
                 os.replace(staging / name, out / name)
