@@ -117,3 +117,16 @@ def test_the_lists_of_capture_recapture_are_the_stores_profiles(tmp_path: Path, 
         assert store_lists(store) == (*LISTS, "Municipality")
         store.execute("DELETE FROM store_meta WHERE key = 'reporting_organisations'")
         assert store_lists(store) == LISTS
+
+
+def test_profile_show_names_the_fingerprint_a_store_records(tmp_path: Path, encoder) -> None:
+    from typer.testing import CliRunner
+
+    from thbmonitor.cli import app
+
+    store_path = tmp_path / "m.duckdb"
+    with open_store(store_path, create=True) as store:
+        ingest_file(store, _write(tmp_path / "own.csv", ROWS[:1]), encoder)
+    shown = CliRunner().invoke(app, ["profile", "show", "--profile", "nl"])
+    assert shown.exit_code == 0, shown.output
+    assert f"fingerprint: {_meta(store_path)['profile_fingerprint']} " in shown.stdout
