@@ -107,11 +107,11 @@ class Settings:
         "known) are hidden like other small counts; if false they are shown.",
     )
     disclosure_unit_ties: bool = setting(
-        False,
+        True,
         "Whether the monitor's registrations, victims and persons tables are protected as one "
         "release with the ties between the units (thbmonitor.monitor.relations), so that no "
-        "hidden cell can be recomputed across them; off: each unit on its own (faster; the "
-        "ties are not held).",
+        "hidden cell can be recomputed across them; off: each unit on its own (the ties are "
+        "then not held: an intruder may recompute hidden cells from them).",
     )
     disclosure_time_limit: float = setting(
         20.0,
