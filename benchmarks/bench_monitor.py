@@ -61,8 +61,8 @@ regs = pd.DataFrame({
                                 "Eindhoven", "Groningen", "Zwolle", "Elders"], n),
     "monitor_group": groups,
     "sector": rng.choice(list(nl.field_codes("sector")), n),
-    "shelter": rng.random(n) < 0.35, "b8_applied": rng.random(n) < 0.2,
-    "b8_granted": rng.random(n) < 0.1, "care_referral": rng.random(n) < 0.5,
+    "shelter": rng.random(n) < 0.35, "victim_scheme_applied": rng.random(n) < 0.2,
+    "victim_scheme_granted": rng.random(n) < 0.1, "care_referral": rng.random(n) < 0.5,
     "age_band": [nl.age_band(int(a)) for a in age],
 })
 store = open_store(path, create=True)

@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--kill-after", type=float, default=None)
-    parser.add_argument("--batch-window", type=float, default=50, help="milliseconds")
+    parser.add_argument("--batch-window", type=float, default=0, help="milliseconds")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:

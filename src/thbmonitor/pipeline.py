@@ -20,11 +20,13 @@ from thbmonitor import __version__
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import ConfigError, DisclosureError, InputError
+from thbmonitor.profiles import load_profile
 from thbmonitor.pseudonymise import Encoder
 from thbmonitor.report.model import Chapter, Report, Text
 from thbmonitor.store import (
     begin_linkage,
     check_linkage,
+    check_profile,
     end_linkage,
     open_store,
     resolve_window,
@@ -174,7 +176,7 @@ def ingest_files(
 ) -> None:
     """Ingest files written in a country profile's layout (default: the default profile)."""
     from thbmonitor.ingest import ingest_file
-    from thbmonitor.profiles import DEFAULT_PROFILE, load_profile
+    from thbmonitor.profiles import DEFAULT_PROFILE
 
     country = load_profile(profile or DEFAULT_PROFILE)
     for path in files:
@@ -202,7 +204,7 @@ def link(
     linkage inputs are prepared, and the pairs clustered, here (:mod:`thbmonitor.linkage.spark`).
     An engine that is not installed is refused before any work (:func:`check_engine`)."""
     from thbmonitor import linkage
-    from thbmonitor.linkage.review import apply_police_labels
+    from thbmonitor.linkage.review import apply_event_labels
 
     check_engine(settings)
     with ExitStack() as stack:
@@ -225,7 +227,7 @@ def link(
                 trained=models.register_models() if models else None,
                 spark=spark,
             )
-            found["police_review"] = apply_police_labels(store)
+            found["police_review"] = apply_event_labels(store)
         end_linkage(store, police=police)
     return found
 
@@ -339,6 +341,7 @@ def prepare_report(
     check_output_folder(out, force=force)
     if store_path is not None:
         with open_store(store_path, read_only=True) as store:
+            check_profile(store, load_profile(settings.profile))
             check_linkage(store)
     return release
 
@@ -382,6 +385,7 @@ def run_report(
 
     release = prepare_report(settings, out, force=force)
     with open_store(store_path, read_only=True) as store:
+        check_profile(store, load_profile(settings.profile))
         check_linkage(store)
         settings = resolve_window(store, settings)
         report = analyse(store, settings, step, release)
@@ -417,7 +421,6 @@ def run_demo(
     file the demo did not write is deleted.
     """
     from thbmonitor.output_folder import locked, mark
-    from thbmonitor.profiles import load_profile
     from thbmonitor.profiles.write import write_world
     from thbmonitor.synth import generate
 

@@ -34,8 +34,9 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -218,9 +219,8 @@ class Encoder:
 
     def token(self, purpose: str, value: str) -> str:
         """HMAC-SHA256 of ``value`` under the key, domain-separated by ``purpose``."""
-        mac = self._keyed.copy()  # the keyed inner/outer state, computed once
-        mac.update(f"{purpose}\x1f{value}".encode())
-        return mac.hexdigest()[: 2 * TOKEN_BYTES]
+        message = f"{purpose}\x1f{value}".encode()
+        return hmac.digest(self.key, message, "sha256")[:TOKEN_BYTES].hex()  # OpenSSL, one call
 
     def record_key(self, registration_id: str) -> float:
         """The record key of a registration for the cell-key method: uniform on [0, 1),
@@ -228,32 +228,28 @@ class Encoder:
         with this key (52 bits of the keyed hash, exact in a double)."""
         return int(self.token("record_key", registration_id)[:13], 16) / 16**13
 
-    @property
-    def _keyed(self) -> hmac.HMAC:
-        keyed = self._cache.get("\x00hmac")
-        if keyed is None:
-            keyed = self._cache["\x00hmac"] = hmac.new(self.key, digestmod=hashlib.sha256)
-        return keyed
-
     def bloom(self, name: str) -> bytes:
         """Bloom filter of a normalised name, packed big-endian (bit i is bit 7 - i % 8 of byte
         i // 8), so that DuckDB's ``CAST(blob AS BIT)`` gives bit i at position i."""
-        bits = np.zeros(self.bloom_bits, dtype=np.uint8)
+        bits = 0
         padded = f"_{name}_"
-        grams = [self._positions(padded[i : i + 2]) for i in range(len(padded) - 1)]
-        bits[np.concatenate(grams)] = 1
-        return np.packbits(bits).tobytes()
+        for i in range(len(padded) - 1):
+            bits |= self._mask(padded[i : i + 2])
+        return bits.to_bytes((self.bloom_bits + 7) // 8, "big")
 
-    def _positions(self, gram: str) -> np.ndarray:
-        """The ``bloom_hashes`` bit positions of one bigram (keyed double hashing), cached."""
+    def _mask(self, gram: str) -> int:
+        """The ``bloom_hashes`` bits of one bigram (keyed double hashing) as an integer whose
+        big-endian bytes are the filter (bit i of the filter is the integer's bit
+        8 * bytes - 1 - i), cached per bigram."""
         cached = self._cache.get(gram)
         if cached is None:
-            d1 = hmac.new(self.key, b"bf1" + gram.encode(), hashlib.sha256).digest()
-            d2 = hmac.new(self.key, b"bf2" + gram.encode(), hashlib.sha256).digest()
+            d1 = hmac.digest(self.key, b"bf1" + gram.encode(), "sha256")
+            d2 = hmac.digest(self.key, b"bf2" + gram.encode(), "sha256")
             h1, h2 = int.from_bytes(d1[:8]), int.from_bytes(d2[:8])
-            cached = np.array(
-                [(h1 + k * h2) % self.bloom_bits for k in range(self.bloom_hashes)], dtype=np.int64
-            )
+            top = 8 * ((self.bloom_bits + 7) // 8) - 1
+            cached = 0
+            for k in range(self.bloom_hashes):
+                cached |= 1 << (top - (h1 + k * h2) % self.bloom_bits)
             self._cache[gram] = cached
         return cached
 
@@ -298,45 +294,110 @@ def encode_identifiers(
     n = len(frame)
     empty = pd.Series([""] * n, index=frame.index, dtype=object)
     first = _map_unique(frame.get("first_names", empty).fillna(""), normalise_name).fillna("")
-    last = _map_unique(
-        frame.get("last_name", empty).fillna(""), lambda s: split_surname(normalise_name(s))[1]
-    ).fillna("")
+    last = _map_unique(frame.get("last_name", empty).fillna(""), normalise_surname).fillna("")
     dob = frame.get("date_of_birth", empty).astype(TEXT).fillna("").str.strip()
     ident = frame.get("identity_number", empty).astype(TEXT).fillna("").str.upper()
-    ident = ident.str.replace(r"[^0-9A-Z]", "", regex=True)
-
-    tok = encoder.token
+    ident = ident.str.replace(r"[^0-9A-Z]", "", regex=True)  # as normalise_identity
+    sources = {
+        "first": first,
+        "last": last,
+        "full": (first + " " + last).str.strip(),
+        "dob": dob,
+        "ident": ident,
+    }
     out: dict[str, pd.Series] = {}  # framed once at the end (cheaper than column by column)
-    out["tok_first"] = _map_unique(first, lambda v: tok("first", v))
-    out["tok_last"] = _map_unique(last, lambda v: tok("last", v))
-    out["tok_first1"] = _map_unique(first, lambda v: tok("first1", v.split()[0]))
-    out["tok_first_sdx"] = _map_unique(first, lambda v: tok("sdx", _phonetic(jellyfish.soundex, v)))
-    out["tok_last_sdx"] = _map_unique(last, lambda v: tok("sdx", _phonetic(jellyfish.soundex, v)))
-    out["tok_first_nysiis"] = _map_unique(
-        first, lambda v: tok("nysiis", _phonetic(jellyfish.nysiis, v))
-    )
-    out["tok_last_nysiis"] = _map_unique(
-        last, lambda v: tok("nysiis", _phonetic(jellyfish.nysiis, v))
-    )
-    out["bf_first"] = _map_unique(first, encoder.bloom)
-    out["bf_last"] = _map_unique(last, encoder.bloom)
-    out["bf_full"] = _map_unique(
-        (first + " " + last).str.strip(), lambda v: encoder.bloom(" ".join(sorted(v.split())))
-    )
-    out["tok_dob"] = _map_unique(dob, lambda v: tok("dob", v))
-    out["tok_dob_swap"] = _map_unique(dob, lambda v: _swapped_token(tok, v))
-    out["tok_birth_year"] = _map_unique(dob, lambda v: tok("by", v[:4]))
-    out["tok_birth_ym"] = _map_unique(dob, lambda v: tok("bym", v[:7]))
-    out["tok_birth_md"] = _map_unique(dob, lambda v: tok("bmd", v[5:]))
+    for column, source, encode in _value_encodings(encoder):
+        out[column] = _map_unique(sources[source], encode)
     out["birth_year"] = pd.to_numeric(dob.str[:4].where(dob != ""), errors="coerce").astype("Int32")
     if estimated is None:
         out["dob_uncertain"] = pd.Series(pd.NA, index=frame.index, dtype="boolean")
     else:
         jan1 = dob.str.endswith("-01-01")
         out["dob_uncertain"] = ((jan1 | estimated.fillna(False)) & (dob != "")).astype("boolean")
-    out["tok_identity"] = _map_unique(ident, lambda v: tok("id", v))
     out["age"] = ages_at(dob, reference_dates)
     return pd.DataFrame(out, index=frame.index)
+
+
+def _value_encodings(encoder: Encoder) -> tuple[tuple[str, str, Callable[[str], Any]], ...]:
+    """(column, source, encoding of one non-empty source value) of every token and Bloom
+    filter: the one definition behind :func:`encode_identifiers` (a frame, once per distinct
+    value) and :func:`encode_record` (one record). Sources: the normalised first names, the
+    surname's core, both together, the birth date as written and the identity number."""
+    tok = encoder.token
+    return (
+        ("tok_first", "first", lambda v: tok("first", v)),
+        ("tok_last", "last", lambda v: tok("last", v)),
+        ("tok_first1", "first", lambda v: tok("first1", v.split()[0])),
+        ("tok_first_sdx", "first", lambda v: tok("sdx", _phonetic(jellyfish.soundex, v))),
+        ("tok_last_sdx", "last", lambda v: tok("sdx", _phonetic(jellyfish.soundex, v))),
+        ("tok_first_nysiis", "first", lambda v: tok("nysiis", _phonetic(jellyfish.nysiis, v))),
+        ("tok_last_nysiis", "last", lambda v: tok("nysiis", _phonetic(jellyfish.nysiis, v))),
+        ("bf_first", "first", encoder.bloom),
+        ("bf_last", "last", encoder.bloom),
+        ("bf_full", "full", lambda v: encoder.bloom(" ".join(sorted(v.split())))),
+        ("tok_dob", "dob", lambda v: tok("dob", v)),
+        ("tok_dob_swap", "dob", lambda v: _swapped_token(tok, v)),
+        ("tok_birth_year", "dob", lambda v: tok("by", v[:4])),
+        ("tok_birth_ym", "dob", lambda v: tok("bym", v[:7])),
+        ("tok_birth_md", "dob", lambda v: tok("bmd", v[5:])),
+        ("tok_identity", "ident", lambda v: tok("id", v)),
+    )
+
+
+def normalise_surname(text: str) -> str:
+    """The core of a surname, normalised, without its particles."""
+    return split_surname(normalise_name(text))[1]
+
+
+_ID_KEPT = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def normalise_identity(text: str) -> str:
+    """An identity number's digits and letters, upper case; the rest dropped. Letter by letter
+    (a letter whose upper case is two letters, like ß, is dropped, as Arrow's kernel did)."""
+    return "".join(u for u in (c.upper() for c in text) if u in _ID_KEPT)
+
+
+def encode_record(
+    values: Mapping[str, str],
+    encoder: Encoder,
+    reference_date: date | None,
+    estimated: bool | None = None,
+) -> dict[str, Any]:
+    """:func:`encode_identifiers` of one record, without a frame (the registry's path for a
+    single submission): the same columns and values, missing as None."""
+    first = normalise_name(values.get("first_names", ""))
+    last = normalise_surname(values.get("last_name", ""))
+    dob = values.get("date_of_birth", "").strip()  # as pandas strips text (Unicode space)
+    sources = {
+        "first": first,
+        "last": last,
+        "full": f"{first} {last}".strip(),
+        "dob": dob,
+        "ident": normalise_identity(values.get("identity_number", "")),
+    }
+    out: dict[str, Any] = {}
+    for column, source, encode in _value_encodings(encoder):
+        value = sources[source]
+        out[column] = encode(value) if value else None
+    out["birth_year"] = int(dob[:4]) if dob[:4].isascii() and dob[:4].isdigit() else None
+    if estimated is None:
+        out["dob_uncertain"] = None
+    else:
+        out["dob_uncertain"] = bool(dob) and (dob.endswith("-01-01") or estimated)
+    out["age"] = age_at(dob, reference_date)
+    return out
+
+
+def age_at(dob: str, at: date | None) -> int | None:
+    """:func:`ages_at` of one birth date (YYYY-MM-DD, or empty for missing) and date."""
+    if not dob or at is None:
+        return None
+    try:
+        born = date.fromisoformat(dob)
+    except ValueError:
+        return None
+    return at.year - born.year - ((at.month, at.day) < (born.month, born.day))
 
 
 def _swapped_token(tok: Callable[[str, str], str], dob: str) -> str:

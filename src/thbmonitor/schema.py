@@ -153,8 +153,18 @@ _REGISTRATION: tuple[Field, ...] = (
         "vic_AgeWhenTrafficked",
     ),
     Field("shelter", "bool", False, "1 if placed in (categorical) shelter."),
-    Field("b8_applied", "bool", False, "1 if the B8 residence scheme was applied for."),
-    Field("b8_granted", "bool", False, "1 if the B8 residence scheme was granted."),
+    Field(
+        "victim_scheme_applied",
+        "bool",
+        False,
+        "1 if a residence permit under the country's scheme for victims was applied for.",
+    ),
+    Field(
+        "victim_scheme_granted",
+        "bool",
+        False,
+        "1 if a residence permit under the country's scheme for victims was granted.",
+    ),
     Field("care_referral", "bool", False, "1 if referred to care."),
     Field(
         "consent", "bool", False, "1 if the victim consented to registration.", (), "con_Consent"

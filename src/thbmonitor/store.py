@@ -21,11 +21,15 @@ Tables
                          ('registration' | 'police'), left_id, right_id, label ('match' |
                          'non-match'), the model's probability when judged, when, and the
                          review file's SHA-256; every later ``link`` keeps them
+``review_design``        per judged pair: whether the linkage joined it when it was judged, and
+                         how it came into the sample (``drawn`` uncertain | random, its score
+                         band and the band's number of pairs): the report's review figures
 ``person_police``        persons linked to police events, with the match probability
 ``person_police_candidates``  every person scoring at least 0.1 for a police event (the
                          links and the runners-up below the threshold): the follow-up draws
                          link sets from them to carry linkage error into its intervals
 ``person_population``    persons linked to population-register events (death, emigration)
+``person_population_candidates``  the same for population-register events (for review)
 ``person_ids``           every person id ever issued, with the run that issued it (stable ids)
 ``linkage_runs``         one row per linkage run: method, parameters (JSON), counts
 ``person_id_changes``    per linkage run, earlier person ids merged into or split off others
@@ -40,6 +44,9 @@ Identity and state (``store_meta``)
 -----------------------------------
 A store is created only by ingest (:func:`open_store` with ``create=True``), atomically, and
 carries ``application = thbmonitor`` and its ``schema_version``; any other file is refused.
+``profile``, ``profile_fingerprint`` and ``reporting_organisations`` (its list codes, JSON)
+record the country profile of the first ingest; every later ingest and every report must use
+one with the same code lists and groups (:func:`bind_profile`, :func:`check_profile`).
 ``key_fingerprint`` (:func:`thbmonitor.pseudonymise.key_fingerprint`) is written by the first
 ingest; every later ingest must use the same key (:func:`bind_key`). ``data_generation`` counts
 the ingests of person data; ``link`` marks the store ``linking`` while it runs and ``linked``
@@ -50,6 +57,8 @@ was cut short (:func:`check_linkage`).
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -57,9 +66,20 @@ from pathlib import Path
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import StoreError
+from thbmonitor.profiles import Profile
+
+log = logging.getLogger(__name__)
 
 APPLICATION = "thbmonitor"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
+# format -> the statements that bring a store of that format to the next one
+MIGRATIONS: dict[str, tuple[str, ...]] = {
+    # 2 -> 3: the residence scheme for victims got a country-neutral name (was the Dutch B8)
+    "2": (
+        "ALTER TABLE registrations RENAME COLUMN b8_applied TO victim_scheme_applied",
+        "ALTER TABLE registrations RENAME COLUMN b8_granted TO victim_scheme_granted",
+    ),
+}
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 _IDENTIFIER_COLUMNS = """
@@ -85,8 +105,8 @@ CREATE TABLE IF NOT EXISTS registrations (
     residence_status VARCHAR, municipality VARCHAR,
     forms_of_exploitation VARCHAR, monitor_group VARCHAR, sector VARCHAR,
     age_at_exploitation INTEGER,
-    shelter BOOLEAN, b8_applied BOOLEAN, b8_granted BOOLEAN, care_referral BOOLEAN,
-    consent BOOLEAN, age_band VARCHAR,
+    shelter BOOLEAN, victim_scheme_applied BOOLEAN, victim_scheme_granted BOOLEAN,
+    care_referral BOOLEAN, consent BOOLEAN, age_band VARCHAR,
     {_IDENTIFIER_COLUMNS}
 );
 CREATE TABLE IF NOT EXISTS police_events (
@@ -127,10 +147,18 @@ CREATE TABLE IF NOT EXISTS review_labels (
     match_probability DOUBLE, labelled_at TIMESTAMP, source_sha256 VARCHAR,
     PRIMARY KEY (pair_kind, left_id, right_id)
 );
+CREATE TABLE IF NOT EXISTS review_design (
+    pair_kind VARCHAR, left_id VARCHAR, right_id VARCHAR, linked_when_judged BOOLEAN,
+    drawn VARCHAR, band VARCHAR, band_pairs BIGINT,
+    PRIMARY KEY (pair_kind, left_id, right_id)
+);
 CREATE TABLE IF NOT EXISTS person_police (
     person_id VARCHAR, event_id VARCHAR, match_probability DOUBLE
 );
 CREATE TABLE IF NOT EXISTS person_police_candidates (
+    person_id VARCHAR, event_id VARCHAR, match_probability DOUBLE
+);
+CREATE TABLE IF NOT EXISTS person_population_candidates (
     person_id VARCHAR, event_id VARCHAR, match_probability DOUBLE
 );
 CREATE TABLE IF NOT EXISTS person_ids (
@@ -164,8 +192,8 @@ REGISTRATION_COLUMNS: tuple[str, ...] = (
     "sector",
     "age_at_exploitation",
     "shelter",
-    "b8_applied",
-    "b8_granted",
+    "victim_scheme_applied",
+    "victim_scheme_granted",
     "care_referral",
     "consent",
     "age_band",
@@ -223,6 +251,14 @@ def open_store(path: str | Path, *, read_only: bool = False, create: bool = Fals
     _check_file(path)
     store = Store(path, read_only=read_only)
     try:
+        if _meta(store).get("application") == APPLICATION and _format(store) in MIGRATIONS:
+            if read_only:  # migrated once where it can be written, then opened as asked
+                store.close()
+                with Store(path) as writable:
+                    _migrate(writable)
+                store = Store(path, read_only=True)
+            else:
+                _migrate(store)
         _check_identity(store)
         if not read_only:  # tables added since the store was made (all IF NOT EXISTS)
             _create_tables(store)
@@ -262,6 +298,23 @@ def _create(path: Path) -> None:
     finally:
         for leftover in (Path(tmp), Path(tmp + ".wal")):
             leftover.unlink(missing_ok=True)
+
+
+def _format(store: Store) -> str | None:
+    return _meta(store).get("schema_version")
+
+
+def _migrate(store: Store) -> None:
+    """Bring a store of an earlier format that this version still reads to the current one,
+    in one transaction."""
+    version = _format(store)
+    with store.transaction():
+        while version in MIGRATIONS:
+            for statement in MIGRATIONS[version]:
+                store.execute(statement)
+            version = str(int(version) + 1)
+            _set_meta(store, "schema_version", version)
+    log.info("store %s: brought to store format %s", store.path, version)
 
 
 def _check_file(path: Path) -> None:
@@ -322,6 +375,48 @@ def bind_key(store: Store, fingerprint: str) -> None:
             "tokens of two keys never match, so every person would be counted twice. Use the "
             "key the store was made with, or ingest into a new store; nothing was imported"
         )
+
+
+def bind_profile(store: Store, profile: Profile) -> None:
+    """Refuse a country profile other than the store's; a store without one takes this one.
+
+    Call inside the ingest's transaction, so that the first ingest records the profile with
+    its rows. Profiles are compared by :meth:`Profile.fingerprint` (code lists, groups, age
+    bands, nationality groups): a copy that reads another layout is the same profile."""
+    meta = _meta(store)
+    if meta.get("profile_fingerprint") is None:
+        _set_meta(store, "profile", profile.name)
+        _set_meta(store, "profile_fingerprint", profile.fingerprint())
+        organisations = profile.field_codes("reporting_organisation")
+        _set_meta(store, "reporting_organisations", json.dumps(list(organisations)))
+    else:
+        check_profile(store, profile, ingest=True)
+
+
+def check_profile(store: Store, profile: Profile, *, ingest: bool = False) -> None:
+    """Refuse a country profile whose code lists or groups differ from those the store was
+    ingested with (a store made before stores recorded their profile accepts any)."""
+    meta = _meta(store)
+    known = meta.get("profile_fingerprint")
+    if known is None or known == profile.fingerprint():
+        return
+    name = meta.get("profile", "?")
+    same_name = " (another version of it)" if name == profile.name else ""
+    done = "nothing was imported" if ingest else "nothing was written"
+    raise StoreError(
+        f"the monitoring store {store.path} was ingested with country profile '{name}'; this "
+        f"run uses profile '{profile.name}'{same_name}, whose code lists, groups, age bands "
+        "or nationality groups differ, so the store would mix two sets of conventions. Give "
+        f"the profile the store was made with (--profile {name}, or its folder), or use a new "
+        f"store; {done}"
+    )
+
+
+def store_organisations(store: Store) -> tuple[str, ...] | None:
+    """The reporting organisations of the store's country profile, in its order (the lists of
+    capture-recapture); None for a store made before stores recorded their profile."""
+    text = _meta(store).get("reporting_organisations")
+    return None if text is None else tuple(json.loads(text))
 
 
 def check_key(store: Store, fingerprint: str) -> None:

@@ -63,6 +63,10 @@ def intruder_ranges(
                         eq[j] = eq.get(j, 0.0) - 1.0
                 equations.append(eq)
     for eq in extra:
+        for c in eq:
+            if c not in index:  # a count never published (a latent cell): only >= 0 known
+                index[c] = len(index)
+                shown[c] = "?"
         equations.append({index[c]: coef for c, coef in eq.items()})
     n = len(index)
     lo, hi = np.zeros(n), np.full(n, 1e6)

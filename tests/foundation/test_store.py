@@ -11,7 +11,7 @@ import pytest
 from thbmonitor.errors import StoreError
 from thbmonitor.ingest import ingest_file
 from thbmonitor.pseudonymise import Encoder
-from thbmonitor.store import begin_linkage, check_linkage, end_linkage, open_store
+from thbmonitor.store import SCHEMA_VERSION, begin_linkage, check_linkage, end_linkage, open_store
 
 from .test_ingest import COLUMNS, GOOD
 
@@ -112,3 +112,35 @@ def test_linkage_state_follows_ingest_and_link(tmp_path: Path) -> None:
         ingest_file(store, _csv(tmp_path / "b.csv", GOOD[2:]), Encoder(KEY_A))
         with pytest.raises(StoreError, match="after its last linkage"):
             check_linkage(store)
+
+
+def _format_2_store(path: Path) -> None:
+    """A store as format 2 made it: the scheme for victims named after the Dutch B8."""
+    open_store(path, create=True).close()
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE registrations RENAME COLUMN victim_scheme_applied TO b8_applied")
+    con.execute("ALTER TABLE registrations RENAME COLUMN victim_scheme_granted TO b8_granted")
+    con.execute(
+        "INSERT INTO registrations (registration_id, b8_applied, b8_granted) "
+        "VALUES ('r1', true, NULL), ('r2', false, false)"
+    )
+    con.execute("UPDATE store_meta SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+
+
+@pytest.mark.parametrize("read_only", [True, False])
+def test_a_format_2_store_is_brought_to_the_current_format(tmp_path: Path, read_only: bool) -> None:
+    """A store of format 2 (columns b8_applied, b8_granted) opens, read-only too: its columns
+    get the neutral names and its rows are kept."""
+    path = tmp_path / "old.duckdb"
+    _format_2_store(path)
+    with open_store(path, read_only=read_only) as store:
+        rows = store.rows(
+            "SELECT registration_id, victim_scheme_applied, victim_scheme_granted "
+            "FROM registrations ORDER BY registration_id"
+        )
+        version = store.scalar("SELECT value FROM store_meta WHERE key = 'schema_version'")
+    assert [tuple(r) for r in rows] == [("r1", True, None), ("r2", False, False)]
+    assert version == SCHEMA_VERSION
+    with open_store(path) as store:  # a second opening finds nothing to do
+        assert store.scalar("SELECT count(*) FROM registrations") == 2

@@ -4,6 +4,7 @@ from thbmonitor.linkage.comparisons import blocking_rules
 from thbmonitor.linkage.police import (
     DROPPED_RULES,
     EXTRA_RULES,
+    NO_DOB_RULES,
     _prefilter_keys,
     _rule_sql,
     register_rules,
@@ -17,7 +18,7 @@ def test_register_rules_drop_each_named_rule_once() -> None:
     full = [_rule_sql(r).strip("()") for r in blocking_rules(0)]
     kept = [_rule_sql(r).strip("()") for r in register_rules()]
     assert all(full.count(rule) == 1 for rule in DROPPED_RULES)
-    extra = [rule for _, rule in EXTRA_RULES]
+    extra = [rule.strip("()") for _, rule in (*EXTRA_RULES, *NO_DOB_RULES[1:])]
     assert kept[: len(full) - len(DROPPED_RULES)] == [r for r in full if r not in DROPPED_RULES]
     assert kept[len(full) - len(DROPPED_RULES) :] == extra
     assert not set(kept) & set(DROPPED_RULES)
@@ -26,8 +27,8 @@ def test_register_rules_drop_each_named_rule_once() -> None:
 def test_every_extra_rule_has_a_prefilter_key_of_the_same_columns() -> None:
     """An event the Splink rule would pair must survive the prefilter: each extra rule's
     prefilter key names the columns its SQL compares (birth_year for birth_year_approx)."""
-    prefilter = [tuple(ev) for ev, _, _ in _prefilter_keys()]
-    for keys, rule in EXTRA_RULES:
+    prefilter = [tuple(ev) for ev, _, _, _ in _prefilter_keys()]
+    for keys, rule in (*EXTRA_RULES, *NO_DOB_RULES):
         events = tuple(k.split(">")[0] for k in keys)
         assert events in prefilter
         for key in keys:

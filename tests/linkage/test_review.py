@@ -9,14 +9,25 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from typer.testing import CliRunner
 
 from thbmonitor.cli import app
 from thbmonitor.config import Settings
 from thbmonitor.errors import InputError, ReviewFileError
-from thbmonitor.linkage.review import SAMPLE_COLUMNS, read_labels, review_sample, write_sample
+from thbmonitor.linkage.chapter import review_table
+from thbmonitor.linkage.review import (
+    SAMPLE_COLUMNS,
+    evaluate,
+    ratio_estimate,
+    read_labels,
+    review_sample,
+    stored_evaluation,
+    write_sample,
+)
 from thbmonitor.store import IDENTIFIER_COLUMNS, open_store
 
 
@@ -67,8 +78,12 @@ def test_review_round_trip(linked, tmp_path: Path) -> None:
     sample = pd.read_csv(sample_path, dtype=str, keep_default_na=False)
     assert list(sample.columns) == list(SAMPLE_COLUMNS)
     assert not set(sample.columns) & set(IDENTIFIER_COLUMNS)
-    assert (sample["pair_kind"] == "registration").sum() == 12
-    assert 0 < (sample["pair_kind"] == "police").sum() <= 12
+    drawn = sample.groupby(["pair_kind", "drawn"]).size()
+    assert drawn["registration", "uncertain"] == 12
+    assert 0 < drawn["registration", "random"] <= 12
+    assert 0 < drawn["police", "uncertain"] <= 12
+    # person-event pairs come from the candidates: runners-up below the threshold too
+    assert (sample.loc[sample["pair_kind"] == "police", "linked"] == "False").any()
     assert (sample["label"] == "").all()
     before = _state(path)
 
@@ -100,9 +115,28 @@ def test_review_round_trip(linked, tmp_path: Path) -> None:
     )
     labels_path = tmp_path / "judged.csv"
     pd.concat([judged, forced], ignore_index=True).to_csv(labels_path, index=False)
+    with open_store(str(path), read_only=True) as store:
+        when_judged = {e.kind: e for e in evaluate(store, read_labels(labels_path))}
     output = _run("link", "--store", str(path), "--labels", str(labels_path))
     assert "precision" in output and "0 judged pairs disagree" in output
     after = _state(path)
+    # the store keeps how the linkage stood when the pairs were judged: the report's figures
+    with open_store(str(path), read_only=True) as store:
+        kept = {e.kind: e for e in stored_evaluation(store)}
+        table, entries = review_table(store)  # type: ignore[misc]
+    assert kept.keys() == when_judged.keys() == {"registration", "police"}
+    for kind, e in kept.items():
+        w = when_judged[kind]
+        assert (e.n, e.true_positive, e.false_positive, e.false_negative) == (
+            w.n,
+            w.true_positive,
+            w.false_positive,
+            w.false_negative,
+        )
+        assert e.precision_all == w.precision_all and e.recall_all == w.recall_all
+    assert e.precision_all is not None or e.recall_all is not None
+    assert list(table.frame["judged"]) == [kept[k].n for k in ("registration", "police")]
+    assert [x["pair_kind"] for x in entries] == ["registration", "police"]
 
     reg = read_labels(labels_path)
     reg = reg[reg["pair_kind"] == "registration"]
@@ -164,7 +198,7 @@ def test_review_round_trip(linked, tmp_path: Path) -> None:
     second = pd.read_csv(resample, dtype=str, keep_default_na=False)
     judged_pairs = set(zip(after["labels"]["left_id"], after["labels"]["right_id"], strict=True))
     assert list(second.columns) == list(SAMPLE_COLUMNS)
-    assert (second["pair_kind"] == "registration").sum() == 12
+    assert ((second["pair_kind"] == "registration") & (second["drawn"] == "uncertain")).sum() == 12
     assert not judged_pairs & set(zip(second["left_id"], second["right_id"], strict=True))
 
 
@@ -259,6 +293,9 @@ def test_formula_like_ids_are_escaped_in_the_sample_and_read_back(tmp_path: Path
             "match_probability": [0.5, 0.4],
             "match_weight": [0.0, -0.58],
             "linked": [True, False],
+            "drawn": ["uncertain", "random"],
+            "band": ["0-0.5", "0-0.5"],
+            "band_pairs": [10, 10],
             "label": ["", ""],
         }
     )[list(SAMPLE_COLUMNS)]
@@ -275,3 +312,38 @@ def test_formula_like_ids_are_escaped_in_the_sample_and_read_back(tmp_path: Path
         ("=HYPERLINK(1)", "@b2"),
         ("-3", "a1"),  # a registration pair is named by its smaller id first
     }
+
+
+def test_the_stratified_estimate_by_hand_and_with_every_pair_judged() -> None:
+    """Combined ratio estimator (Cochran 1977, 6.11): band A has 100 pairs, 4 judged (linked
+    1,1,1,0; matches 1,1,0,0), band B 1,000 pairs, 2 judged (linked 1,1; matches 1,1).
+    Precision = (100 * 2/4 + 1000 * 2/2) / (100 * 3/4 + 1000 * 2/2) = 1050 / 1075; the variance
+    sums N_h^2 (1 - n_h/N_h) var(d_h) / n_h / X^2 with d = y - R x (band B: d = 0); the
+    interval is Wilson's at the effective sample size R (1 - R) / var, here capped at the 5
+    judged linked pairs (Korn & Graubard 1998). Judging every pair of every band gives the
+    population's ratio with no sampling error; a sample without a judged error still has an
+    interval below 1."""
+    y = np.array([1, 1, 0, 0, 1, 1])
+    x = np.array([1, 1, 1, 0, 1, 1])
+    band = np.array(["A"] * 4 + ["B"] * 2)
+    size = np.array([100.0] * 4 + [1000.0] * 2)
+    found = ratio_estimate(y, x, band, size)
+    assert found is not None
+    r = 1050 / 1075
+    d = np.array([1, 1, 0, 0]) - r * np.array([1, 1, 1, 0])
+    var = 100**2 * (1 - 4 / 100) * np.var(d, ddof=1) / 4 / 1075**2
+    n = min(5.0, r * (1 - r) / var)
+    z = stats.norm.ppf(0.975)
+    centre = (r + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(r * (1 - r) / n + z**2 / (4 * n**2))
+    assert found.value == pytest.approx(r)
+    assert found.low == pytest.approx(centre - half)
+    assert found.high == pytest.approx(min(1.0, centre + half))
+    assert found.judged == 6
+
+    every = ratio_estimate(y[:4], x[:4], band[:4], np.full(4, 4.0))
+    assert every is not None
+    assert every.value == pytest.approx(2 / 3) and every.low == every.high == every.value
+    clean = ratio_estimate(y[4:], x[4:], band[4:], size[4:])
+    assert clean is not None and clean.value == 1.0 and clean.low < 0.7 and clean.high == 1.0
+    assert ratio_estimate(y[:1] * 0, x[:1] * 0, band[:1], size[:1]) is None

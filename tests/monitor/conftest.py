@@ -59,8 +59,12 @@ def make_registrations(seed: int = 7, n_persons: int = 900) -> tuple[pd.DataFram
                     if rng.random() < 0.1
                     else str(rng.choice(list(NL.field_codes("sector")))),
                     "shelter": None if rng.random() < 0.1 else bool(rng.random() < 0.4),
-                    "b8_applied": None if rng.random() < 0.1 else bool(rng.random() < 0.3),
-                    "b8_granted": None if rng.random() < 0.1 else bool(rng.random() < 0.2),
+                    "victim_scheme_applied": None
+                    if rng.random() < 0.1
+                    else bool(rng.random() < 0.3),
+                    "victim_scheme_granted": None
+                    if rng.random() < 0.1
+                    else bool(rng.random() < 0.2),
                     "care_referral": bool(rng.random() < 0.5),
                     "age_band": NL.age_band(age),
                 }
@@ -95,7 +99,7 @@ def world(
 
 
 WINDOW = (2016, 2020)
-HELP = ("shelter", "b8_applied", "b8_granted", "care_referral")
+HELP = ("shelter", "victim_scheme_applied", "victim_scheme_granted", "care_referral")
 REGION = {
     "amsterdam": "Noord-Holland",
     "rotterdam": "Zuid-Holland",

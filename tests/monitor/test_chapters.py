@@ -47,7 +47,12 @@ def test_results_keys_and_types(monitor: tuple[list[Chapter], dict[str, Any], li
         assert list(r["victims_by_year_and_group"][y]) == GROUPS
         assert all(v is None or type(v) is int for v in r["victims_by_year_and_group"][y].values())
     assert {"change", "help", "key_findings", "help_model"} <= set(r)
-    assert set(r["help"]) == {"shelter", "b8_applied", "b8_granted", "care_referral"}
+    assert set(r["help"]) == {
+        "shelter",
+        "victim_scheme_applied",
+        "victim_scheme_granted",
+        "care_referral",
+    }
 
 
 def test_results_equal_independent_counts(
@@ -192,7 +197,7 @@ def test_help_shares_equal_pandas(
     _, r, _ = monitor
     p = expected["persons"]
     checked = 0
-    for m in ("shelter", "b8_applied", "b8_granted", "care_referral"):
+    for m in ("shelter", "victim_scheme_applied", "victim_scheme_granted", "care_referral"):
         assert r["help"][m]["persons"] == len(p)
         for status, entry in r["help"][m]["by_residence_status"].items():
             rows = p[p["residence_status"] == status]
@@ -215,7 +220,7 @@ def test_unprotectable_universe_falls_back_to_core_tables(
 
     def protect(tables: Sequence[CountTable], relations: Relations | None = None) -> Release:
         names = {t.name for t in tables}
-        if "help_shelter_res" in names or "help_b8_applied_res" in names:
+        if "help_shelter_res" in names or "help_victim_scheme_applied_res" in names:
             raise DisclosureError("no safe suppression pattern (simulated)")
         return protect_release(tables, relations=relations)
 
@@ -225,7 +230,7 @@ def test_unprotectable_universe_falls_back_to_core_tables(
     chs, r = chapters(store, Settings(window_first=2016, window_last=2020), protect)
     shown = {t.key for ch in chs for t in ch.tables}
     withheld = set(r["withheld_tables"])
-    assert withheld == {"help_shelter_res", "help_b8_applied_res"}
+    assert withheld == {"help_shelter_res", "help_victim_scheme_applied_res"}
     assert not withheld & shown and not withheld & CORE
     assert {"per_group_sex", "vic_year_group", "reg_year_group"} <= shown
     assert "help_shelter_age" in shown  # kept: it leaves the pattern safe

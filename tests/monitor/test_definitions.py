@@ -31,8 +31,8 @@ def _reg(rid: str, day: str, group: str, **extra: object) -> dict[str, object]:
         "municipality": "Amsterdam",
         "sector": "Agriculture",
         "shelter": None,
-        "b8_applied": None,
-        "b8_granted": None,
+        "victim_scheme_applied": None,
+        "victim_scheme_granted": None,
         "care_referral": None,
     }
     row.update(extra)
@@ -49,8 +49,10 @@ def test_counting_rules(tmp_path: Path) -> None:
             _reg("a2", "2018-06-01", "criminal", shelter=True, sex="M"),
             _reg("a1", "2018-02-01", "labour", shelter=False),
             _reg("a3", "2019-01-10", "other_unknown", age_band="minor", municipality=None),
-            _reg("b2", "2018-03-03", "labour", b8_applied=True),
-            _reg("b1", "2018-03-03", "criminal", b8_applied=False, municipality=" venlo"),
+            _reg("b2", "2018-03-03", "labour", victim_scheme_applied=True),
+            _reg(
+                "b1", "2018-03-03", "criminal", victim_scheme_applied=False, municipality=" venlo"
+            ),
             _reg("c1", "2019-05-05", "labour", care_referral=False),
             _reg("d1", "2015-05-05", "labour"),
         ]
@@ -88,7 +90,7 @@ def test_counting_rules(tmp_path: Path) -> None:
     # help: any 'yes' wins, then any 'no', else unknown
     assert t["help_shelter_res"].count(shelter="yes") == 1  # A
     assert t["help_shelter_res"].count(shelter="unknown") == 2  # B, C
-    assert t["help_b8_applied_res"].count(b8_applied="yes") == 1  # B
+    assert t["help_victim_scheme_applied_res"].count(victim_scheme_applied="yes") == 1  # B
     assert t["help_care_referral_res"].count(care_referral="no") == 1  # C
 
 

@@ -45,7 +45,7 @@ def victims() -> tuple[WorldParams, pd.DataFrame]:
             "group": py["monitor_group"].astype(str),
         }
     )
-    for m in ("shelter", "b8_applied", "b8_granted", "care_referral"):
+    for m in ("shelter", "victim_scheme_applied", "victim_scheme_granted", "care_referral"):
         answer = np.where(py[m].to_numpy(), "yes", "no").astype(object)
         answer[rng.random(len(py)) < 0.10] = "unknown"
         frame[m] = answer
@@ -85,21 +85,23 @@ def test_shelter_recovers_minor_and_big_city(victims: tuple[WorldParams, pd.Data
     _covers(_row(s, "shelter", "residence_status", "AsylumSeeker"), ratio)
 
 
-def test_b8_applied_recovers_minor_and_big_city(victims: tuple[WorldParams, pd.DataFrame]) -> None:
+def test_victim_scheme_applied_recovers_minor_and_big_city(
+    victims: tuple[WorldParams, pd.DataFrame],
+) -> None:
     """B8 applied: Dutch nationals (base 0) and status B8 (always 1) are left out by the model
     itself. Truth (population._help): minor RR 0.8, big city RR 1.0 / 0.9 = 1.111."""
     _, frame = victims
-    model = HelpModel(measures=["b8_applied"]).fit(frame)
+    model = HelpModel(measures=["victim_scheme_applied"]).fit(frame)
     s = model.summary
     assert not s["level"].isin(["B8", "DutchNational"]).any()
     assert set(s["reference"][s["term"] == "residence_status"]) == {"EUCitizen"}  # the largest
-    _covers(_row(s, "b8_applied", "minor", "yes"), 0.8)
-    _covers(_row(s, "b8_applied", "big_city", "yes"), 1.0 / 0.9)
-    unknown = int((frame["b8_applied"] == "unknown").sum())
-    assert model.n_unknown_["b8_applied"] == unknown
-    kept = frame[(frame["b8_applied"] != "unknown")
+    _covers(_row(s, "victim_scheme_applied", "minor", "yes"), 0.8)
+    _covers(_row(s, "victim_scheme_applied", "big_city", "yes"), 1.0 / 0.9)
+    unknown = int((frame["victim_scheme_applied"] == "unknown").sum())
+    assert model.n_unknown_["victim_scheme_applied"] == unknown
+    kept = frame[(frame["victim_scheme_applied"] != "unknown")
                  & ~frame["residence_status"].isin(["B8", "DutchNational"])]  # fmt: skip
-    assert model.n_fit_["b8_applied"] == len(kept)
+    assert model.n_fit_["victim_scheme_applied"] == len(kept)
 
 
 def test_robust_se_equals_gee_and_hand_sandwich(
@@ -170,7 +172,7 @@ def test_help_persons_is_the_persons_unit(
     persons = help_persons(store, WINDOW)
     want = expected["persons"]
     assert len(persons) == len(want)
-    for m in ("shelter", "b8_applied", "b8_granted", "care_referral"):
+    for m in ("shelter", "victim_scheme_applied", "victim_scheme_granted", "care_referral"):
         assert persons[m].value_counts().to_dict() == want[m].value_counts().to_dict()
     minors = int((want["age_band"] == "minor").sum())
     assert int((persons["minor"] == "yes").sum()) == minors
@@ -203,6 +205,6 @@ def test_published_rows_and_table(world: tuple[Store, pd.DataFrame, pd.DataFrame
         assert set(e) == {"measure", "term", "level", "reference", "rr", "lower", "upper", "p",
                           "method"}  # fmt: skip
         assert e["lower"] < e["rr"] < e["upper"] and 0 <= e["p"] <= 1
-    table = _help_model_table(rows, "nl", 10)
+    table = _help_model_table(rows, "nl", 10, load_profile("nl"))
     assert table.key == "help_model" and not table.legend and len(table.frame) == len(rows)
     assert "10 personen" in (table.note.nl if table.note else "")

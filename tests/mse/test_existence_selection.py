@@ -77,3 +77,29 @@ def test_exhaustive_search_refuses_too_many_lists(load) -> None:  # type: ignore
 
     with pytest.raises(EstimationError, match="stepwise"):
         MultipleSystemsEstimator(method="bic").fit(load("NewOrl_SparseMSE"))
+
+
+@pytest.mark.parametrize(("name", "maxorder"), [("NewOrl_5_SparseMSE", 2), ("UKdat_5", 3)])
+def test_batched_fits_equal_one_at_a_time_fits(load, name, maxorder) -> None:  # type: ignore[no-untyped-def]
+    """Exhaustive search fits models on the same cells together (fit_loglinear_many); every
+    fit equals fit_loglinear's (both tables have empty overlaps: -inf terms, fewer cells)."""
+    from thbmonitor.mse.loglinear import fit_loglinear
+
+    tab = load(name)
+    full = tab.full_counts()
+    sel = select_exhaustive(full, 5, "bic", maxorder=maxorder)
+    fitted = [(f, c) for f, c in sel.candidates if f is not None]
+    assert any(f.neginf_terms for f, _c in fitted) and any(not f.neginf_terms for f, _c in fitted)
+    rng = np.random.default_rng(5)
+    for i in rng.choice(len(fitted), 150, replace=False):
+        batch, chk = fitted[int(i)]
+        one = fit_loglinear(full, 5, chk.terms)
+        assert batch.terms == one.terms and batch.neginf_terms == one.neginf_terms
+        assert np.array_equal(batch.cells, one.cells)
+        assert np.array_equal(batch.x_design, one.x_design)
+        np.testing.assert_allclose(batch.coef, one.coef, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(batch.fisher, one.fisher, rtol=1e-9)
+        assert batch.deviance == pytest.approx(one.deviance, rel=1e-9, abs=1e-9)
+        assert batch.loglik == pytest.approx(one.loglik, rel=1e-12)
+        assert batch.estimate == pytest.approx(one.estimate, rel=1e-9)
+        assert (batch.df, batch.n_params, batch.converged) == (one.df, one.n_params, one.converged)

@@ -42,8 +42,8 @@ def _row(i: int, org: str, form: str, sex: str = "F", status: str = "DutchNation
         "sector": "",
         "age_at_exploitation": "",
         "shelter": "1",
-        "b8_applied": "0",
-        "b8_granted": "0",
+        "victim_scheme_applied": "0",
+        "victim_scheme_granted": "0",
         "care_referral": "1",
         "consent": "1",
     }
@@ -175,7 +175,9 @@ def _dutch_export(rows: list[dict]) -> list[dict]:
             y, m, day = r[date].split("-")
             d[date] = f"{day}-{m}-{y}"
         d["shelter"] = d["care_referral"] = d["consent"] = "ja"
-        d["date_of_birth_estimated"] = d["b8_applied"] = d["b8_granted"] = "nee"
+        d["date_of_birth_estimated"] = d["victim_scheme_applied"] = d["victim_scheme_granted"] = (
+            "nee"
+        )
         out.append(d)
     return out
 

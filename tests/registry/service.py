@@ -169,10 +169,6 @@ class Registry:
                     "--threads",
                     str(threads),
                     "--access-log",
-                    # a short validation window: the tests submit one at a time, and each
-                    # submission waits the window out (the default, 50 ms, is for load)
-                    "--batch-window",
-                    "5",
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import uuid
+from pathlib import Path
+
+import httpx
 import psycopg
 import pytest
 import tests.registry.service as svc
-from tests.registry.service import Registry
+from tests.registry.service import Browserless, Registry
 from tests.registry.test_api import VALID
 
 pytestmark = pytest.mark.xdist_group("registry")
@@ -62,3 +68,85 @@ def test_append_only_even_for_the_owner_and_tampering_is_found(lone_registry: st
         con.execute("DELETE FROM registry_audit WHERE seq = %s", [entries])  # the last entry
     cut = svc.cli("intake", "verify-audit", "--database", url, check=False)
     assert cut.returncode == 1 and f"entry {entries}" in cut.stderr
+
+
+def test_every_kind_of_access_leaves_an_entry(registry: Registry, tmp_path: Path) -> None:
+    """Sign-in, failed sign-in (web and API), sign-out, upload, extract and the
+    administrative actions each leave their entry: who, which object, never a value. Only
+    the entries after this test's start are read (other tests share the registry)."""
+    from tests.registry.test_web import CSV_HEAD, signed_in
+
+    start = svc.admin("SELECT max(seq) FROM registry_audit", registry.db)[0][0]
+    run = uuid.uuid4().hex[:8]
+    svc.cli("intake", "add-org", f"Org {run}", "--type", "Other", "--database", registry.owner_url)
+    email = f"audit-{run}@example.org"
+    added = svc.cli(
+        "intake",
+        "add-user",
+        email,
+        "--org",
+        f"Org {run}",
+        "--role",
+        "auditor",
+        "--json",
+        "--database",
+        registry.owner_url,
+    )
+
+    def one(sql: str, value: str) -> str:
+        return str(svc.admin(sql, registry.db, [value])[0][0])
+
+    user_id = one("SELECT id FROM registry_user WHERE username = %s", email)
+    org_id = one("SELECT id FROM registry_organisation WHERE name = %s", f"Org {run}")
+    web = Browserless(registry.base)
+    assert web.login(email, "not the password!").status_code == 200
+    assert web.login(f"nobody-{run}@example.org", "not the password!").status_code == 200
+    assert web.login(email, json.loads(added.stdout)["password"]).status_code == 302
+    web.post("/en/logout/", {"csrfmiddlewaretoken": web.csrf("/en/password/")})
+    forged = httpx.get(
+        f"{registry.base}/api/registrations", headers={"Authorization": f"Bearer thb_{run}"}
+    )
+    assert forged.status_code == 401
+    care = signed_in(registry, "care")
+    upload = CSV_HEAD + f"a{run},2020-05-06,Ana,Lopes,1990-01-01,F,BR,NoLegalStatus,Other,1\n"
+    sent = care.post(
+        "/en/upload/",
+        {"csrfmiddlewaretoken": care.csrf("/en/upload/")},
+        files={"file": ("audit.csv", upload.encode(), "text/csv")},
+    )
+    assert sent.status_code == 302
+    store = tmp_path / "round.duckdb"
+    svc.cli(
+        "intake", "extract", "--database", registry.owner_url, "--round", "2020",
+        "--store", str(store),
+    )  # fmt: skip
+
+    rows = svc.admin(
+        "SELECT action, actor, object_id, detail FROM registry_audit WHERE seq > %s ORDER BY seq",
+        registry.db,
+        [start],
+    )
+    entries = {(a, o) for a, _, o, _ in rows}
+    sha = hashlib.sha256(upload.encode()).hexdigest()
+    for expected in (
+        ("org.add", org_id),
+        ("user.add", user_id),
+        ("login.failed", user_id),
+        ("login.failed", ""),  # an unknown user: the name tried is not kept
+        ("login", user_id),
+        ("logout", user_id),
+        ("upload", sha),
+        ("extract", "2020"),
+    ):
+        assert expected in entries, expected
+    who = {(a, o): (actor, detail) for a, actor, o, detail in rows}
+    assert who[("org.add", org_id)][0].startswith("cli")
+    assert who[("login", user_id)][0] == f"user:{user_id}"
+    assert who[("upload", sha)][1] == "rows=1"
+    assert ("login.failed", "api token") in {(a, d) for a, _, _, d in rows}
+    inserted = [o for a, _, o, _ in rows if a == "registration.insert"]
+    assert len(inserted) == 1  # the uploaded row, by the trigger
+    everything = str(rows)
+    for value in (f"nobody-{run}", "Lopes", "1990-01-01", "not the password", email):
+        assert value not in everything
+    assert svc.cli("intake", "verify-audit", "--database", registry.owner_url).returncode == 0

@@ -21,6 +21,8 @@ def _org_ids(registry: Registry) -> dict[str, int]:
 def test_service_role_cannot_reach_another_organisations_rows(registry: Registry) -> None:
     with registry.api("police") as api:
         police_reg = api.post("/api/registrations", json=VALID).json()["id"]
+    with registry.api("care") as api:  # a row of its own to try to move (whatever ran before)
+        care_reg = api.post("/api/registrations", json={**VALID, "consent": True}).json()["id"]
     orgs = _org_ids(registry)
     police, care = orgs["Politie Oost"], orgs["Zorg Zuid"]
     with psycopg.connect(registry.service_url) as con:
@@ -36,12 +38,18 @@ def test_service_role_cannot_reach_another_organisations_rows(registry: Registry
                 "UPDATE registry_registration SET sex = 'M' WHERE id = %s", [police_reg]
             )
             assert updated.rowcount == 0
-        # writing a row for another organisation is refused by the policy's WITH CHECK
+            # what it sees is its own, and its own only
+            seen = con.execute("SELECT DISTINCT org_id FROM registry_registration").fetchall()
+            assert seen == [(care,)]
+        # writing a row for another organisation is refused by the policy's WITH CHECK: moving
+        # its own row there, or inserting one
         with pytest.raises(psycopg.errors.InsufficientPrivilege), con.transaction():
             con.execute(f"SET LOCAL app.org_id = {int(care)}")
             con.execute(
-                "UPDATE registry_registration SET org_id = %s WHERE org_id = %s", [police, care]
+                "UPDATE registry_registration SET org_id = %s WHERE id = %s", [police, care_reg]
             )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), con.transaction():
+            con.execute(f"SET LOCAL app.org_id = {int(care)}")
             con.execute(
                 "INSERT INTO registry_registration (id, org_id, reference, created_at, updated_at,"
                 " reporting_organisation, registration_date, registration_year, sex, nationality,"
@@ -71,9 +79,11 @@ def test_service_role_cannot_reach_another_organisations_rows(registry: Registry
             with pytest.raises(psycopg.errors.InsufficientPrivilege), con.transaction():
                 con.execute(f"SET LOCAL app.org_id = {int(police)}")
                 con.execute(sql)
-    # the police's registration is untouched
+    # the police's registration is untouched, and care's is still care's
     with registry.api("police") as api:
         assert api.get(f"/api/registrations/{police_reg}").json()["sex"] == "F"
+    with registry.api("care") as api:
+        assert api.get(f"/api/registrations/{care_reg}").status_code == 200
 
 
 def test_the_service_refuses_to_run_as_the_owner(registry: Registry) -> None:

@@ -8,7 +8,10 @@ They know how thbmonitor builds the store (the source is public) and use every c
 * ``birth_year`` (format 2) puts it in its calendar year;
 * every record sharing ``tok_dob`` has the same birth date: their windows intersect;
 * every record sharing ``tok_birth_md`` has the same day and month: once a person's window lies
-  in one calendar year, it bounds the day and month of everyone in that group.
+  in one calendar year, it bounds the day and month of everyone in that group;
+* every record sharing ``tok_birth_ym`` was born in the same month of the same year: the months
+  its windows allow intersect. The two kinds of group narrow each other, so both are applied
+  in turn until nothing changes (at most :data:`ROUNDS` rounds).
 
 :func:`birth_date_windows` returns, per registration, the set of birth dates left (as the first
 and last possible day, and its width in days); :func:`summary` measures it against the truth.
@@ -26,6 +29,7 @@ from thbmonitor.engine import Store
 
 BANDS = {"minor": (0, 17), "18-22": (18, 22), "23+": (23, 120)}
 _EPOCH = pd.Timestamp("2000-01-01")  # a leap year: every day and month has an index
+ROUNDS = 6
 
 
 def _columns(store: Store, table: str) -> set[str]:
@@ -42,7 +46,9 @@ def _records(store: Store) -> pd.DataFrame:
     ):
         cols = _columns(store, table)
         wanted = [c for c in ("birth_year", *extra) if c in cols]
-        select = ", ".join(["tok_dob", "tok_birth_md", f"{date} AS record_date", *wanted])
+        select = ", ".join(
+            ["tok_dob", "tok_birth_md", "tok_birth_ym", f"{date} AS record_date", *wanted]
+        )
         key = "registration_id" if table == "registrations" else "NULL"
         frame = store.df(
             f"SELECT {key} AS registration_id, {select} FROM {table} WHERE tok_dob IS NOT NULL"
@@ -106,27 +112,57 @@ def birth_date_windows(store: Store) -> pd.DataFrame:
     records = _windows(_records(store))
     # one person's date: every record sharing tok_dob
     by_date = records.groupby("tok_dob").agg(lo=("lo", "max"), hi=("hi", "min"))
-    md = records.groupby("tok_dob")["tok_birth_md"].first()
-    by_date = by_date.join(md)
-    # one day and month: bounds from every date group whose window lies in one calendar year
+    groups = records.groupby("tok_dob")[["tok_birth_md", "tok_birth_ym"]].first()
+    by_date = by_date.join(groups)
+    for _ in range(ROUNDS):
+        width = (by_date["hi"] - by_date["lo"]).sum()
+        by_date = _narrow_by_month(_narrow_by_day_and_month(by_date))
+        if (by_date["hi"] - by_date["lo"]).sum() == width:
+            break
+    regs = records[records["source"] == "registrations"][["registration_id", "tok_dob"]]
+    out = regs.join(by_date[["lo", "hi"]], on="tok_dob")
+    out["width_days"] = (out["hi"] - out["lo"]).dt.days + 1
+    return out.drop(columns="tok_dob").reset_index(drop=True)
+
+
+def _narrow_by_day_and_month(by_date: pd.DataFrame) -> pd.DataFrame:
+    """Bounds on the day and month from every date group whose window lies in one calendar
+    year, applied to every such group of the same ``tok_birth_md``."""
+    by_date = by_date.copy()
     one_year = by_date["lo"].dt.year == by_date["hi"].dt.year
     inside = by_date[one_year].assign(
         m_lo=lambda f: _day_index(f["lo"]), m_hi=lambda f: _day_index(f["hi"])
     )
     by_md = inside.groupby("tok_birth_md").agg(m_lo=("m_lo", "max"), m_hi=("m_hi", "min"))
-    by_date = by_date.join(by_md, on="tok_birth_md")
-    narrowed = one_year & by_date["m_lo"].notna()
+    bounds = by_date[["tok_birth_md"]].join(by_md, on="tok_birth_md")
+    narrowed = one_year & bounds["m_lo"].notna()
     for key in by_date.index[narrowed.to_numpy()]:
-        row = by_date.loc[key]
-        year = row["lo"].year
-        first = _on_day(year, int(row["m_lo"]), "first")
-        last = _on_day(year, int(row["m_hi"]), "last")
-        by_date.at[key, "lo"] = max(row["lo"], first)
-        by_date.at[key, "hi"] = min(row["hi"], last)
-    regs = records[records["source"] == "registrations"][["registration_id", "tok_dob"]]
-    out = regs.join(by_date[["lo", "hi"]], on="tok_dob")
-    out["width_days"] = (out["hi"] - out["lo"]).dt.days + 1
-    return out.drop(columns="tok_dob").reset_index(drop=True)
+        lo, hi = by_date.at[key, "lo"], by_date.at[key, "hi"]
+        first = _on_day(lo.year, int(bounds.at[key, "m_lo"]), "first")
+        last = _on_day(lo.year, int(bounds.at[key, "m_hi"]), "last")
+        by_date.at[key, "lo"] = max(lo, first)
+        by_date.at[key, "hi"] = min(hi, last)
+    return by_date
+
+
+def _narrow_by_month(by_date: pd.DataFrame) -> pd.DataFrame:
+    """Everyone sharing ``tok_birth_ym`` was born in one month of one year: the months their
+    windows allow (where a window lies in one calendar year) intersect."""
+    by_date = by_date.copy()
+    one_year = by_date["lo"].dt.year == by_date["hi"].dt.year
+    inside = by_date[one_year & by_date["tok_birth_ym"].notna()]
+    by_ym = inside.assign(a=inside["lo"].dt.month, b=inside["hi"].dt.month)
+    months = by_ym.groupby("tok_birth_ym").agg(a=("a", "max"), b=("b", "min"))
+    bounds = by_date[["tok_birth_ym"]].join(months, on="tok_birth_ym")
+    todo = one_year & bounds["a"].notna()
+    year = by_date.loc[todo, "lo"].dt.year
+    first = pd.to_datetime({"year": year, "month": bounds.loc[todo, "a"].astype(int), "day": 1})
+    last = pd.to_datetime(
+        {"year": year, "month": bounds.loc[todo, "b"].astype(int), "day": 1}
+    ) + pd.offsets.MonthEnd(0)
+    by_date.loc[todo, "lo"] = np.maximum(by_date.loc[todo, "lo"], first)
+    by_date.loc[todo, "hi"] = np.minimum(by_date.loc[todo, "hi"], last)
+    return by_date
 
 
 def _on_day(year: int, index: int, side: str) -> pd.Timestamp:

@@ -294,9 +294,9 @@ def test_help_follows_residence_status_age_and_municipality(person_years: pd.Dat
     assert rate(minor, "care_referral") > rate(~minor, "care_referral") + 0.1
     big = py["municipality"].isin(["Amsterdam", "Rotterdam", "'s-Gravenhage", "Utrecht"])
     assert rate(big & dutch, "shelter") > rate(~big & dutch & (py["municipality"] != ""), "shelter")
-    assert rate(dutch, "b8_applied") == 0
-    b8 = (py["residence_status"] == "B8") & (py["b8_applied"] == "1")
-    assert rate(b8, "b8_granted") == 1
+    assert rate(dutch, "victim_scheme_applied") == 0
+    b8 = (py["residence_status"] == "B8") & (py["victim_scheme_applied"] == "1")
+    assert rate(b8, "victim_scheme_granted") == 1
 
 
 def test_big_cities_are_over_represented(person_years: pd.DataFrame) -> None:

@@ -8,6 +8,7 @@ command imports its stage lazily so that ``thbmonitor --help`` stays fast.
 - :mod:`.round`: settings, synth, ingest, link, report, demo, monitor
 - :mod:`.analysis`: survival, mse, compare-counts on one's own files
 - :mod:`.publication`: protect, check-report
+- :mod:`.export`: export (the yearly deliveries to Eurostat and UNODC)
 - :mod:`.profile`: country profiles (profile list, show, copy, check)
 - :mod:`.intake`: the registry (intake migrate, add-org, add-user, extract, purge,
   verify-audit) and serve
@@ -22,6 +23,7 @@ from rich.markup import escape
 
 from thbmonitor.cli import (  # noqa: F401  (register commands)
     analysis,
+    export,
     intake,
     profile,
     publication,

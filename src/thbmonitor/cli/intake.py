@@ -213,10 +213,10 @@ def serve_command(
         float,
         typer.Option(
             "--batch-window",
-            help="Milliseconds a validation batch stays open for more submissions "
-            "(longer: less CPU per submission under load, more latency).",
+            help="Milliseconds a validation batch stays open for more submissions (0: none; "
+            "each submission is validated on its own, so waiting only adds latency).",
         ),
-    ] = 50.0,
+    ] = 0.0,
     config: ConfigOption = None,
 ) -> None:
     """Run the registry (web form, upload, JSON API) on its PostgreSQL database."""

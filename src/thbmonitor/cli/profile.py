@@ -38,6 +38,9 @@ def show_command(profile: ProfileArgument = "nl") -> None:
     p = check_profile(load_profile(profile))
     lay = p.layout
     typer.echo(f"{p.name}: {p.title}\nfolder: {p.path}\ncountry: {p.country}")
+    # what a store records of its profile (store_meta profile_fingerprint): a copy with the
+    # same fingerprint goes into the same store
+    typer.echo(f"fingerprint: {p.fingerprint()} (code lists and groups)")
     typer.echo(
         f"CSV: delimiter {lay.delimiter!r}, encoding {lay.encoding}, dates "
         f"{' or '.join(lay.date_formats)}, multi-valued fields separated by "

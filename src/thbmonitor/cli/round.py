@@ -28,7 +28,7 @@ from thbmonitor.cli.common import (
 
 if TYPE_CHECKING:
     from thbmonitor.engine import Store
-    from thbmonitor.linkage.review import KindEvaluation, Rate
+    from thbmonitor.linkage.review import Estimate, KindEvaluation, Rate
     from thbmonitor.profiles import Profile
     from thbmonitor.pseudonymise import Encoder
 
@@ -253,7 +253,8 @@ def link_command(
         typer.Option(
             "--review-sample",
             help="After linking, write the N most uncertain registration pairs and the N most "
-            "uncertain person-event links (ids and scores only) to --out, for clerical review.",
+            "uncertain person-event pairs (police and population register), and N more of each "
+            "drawn at random by score band (ids and scores only), to --out, for clerical review.",
         ),
     ] = None,
     out: Annotated[
@@ -361,7 +362,7 @@ def link_command(
 def _print_review(evaluation: list[KindEvaluation], title: str) -> None:
     """The evaluation on the judged pairs, with 95% Wilson intervals."""
 
-    def show(r: Rate | None) -> str:
+    def show(r: Rate | Estimate | None) -> str:
         return "." if r is None else f"{r.value:.3f} ({r.low:.3f}-{r.high:.3f})"
 
     console.print(f"{title} (95% Wilson intervals):", highlight=False)
@@ -374,8 +375,19 @@ def _print_review(evaluation: list[KindEvaluation], title: str) -> None:
             f"match {show(e.share_match)}",
             highlight=False,
         )
+        if e.precision_all is not None or e.recall_all is not None:
+            console.print(
+                f"    all scored pairs (from the {_judged_random(e)} pairs drawn at random by "
+                f"score band): precision {show(e.precision_all)}, recall {show(e.recall_all)}",
+                highlight=False,
+            )
     console.print(
-        "  The judged pairs were the most uncertain: these figures describe the hard cases "
-        "and bound the linkage's quality from below.",
+        "  The judged pairs are mostly the most uncertain: their figures describe the hard "
+        "cases and bound the linkage's quality from below.",
         highlight=False,
     )
+
+
+def _judged_random(e: KindEvaluation) -> str:
+    found = e.precision_all or e.recall_all
+    return f"{found.judged:,}" if found is not None else "0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,6 +15,19 @@ import pandas as pd
 from thbmonitor.errors import StoreError
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def memory_capped(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """DuckDB's ``memory_limit`` set to ``limit`` (e.g. ``"1GB"``) inside, the earlier value
+    after: above it DuckDB writes to disk (spills, or the rows of an open transaction to the
+    database file) instead of holding everything in memory."""
+    earlier = str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+    con.execute("SET memory_limit = ?", [limit]).fetchall()
+    try:
+        yield
+    finally:
+        con.execute("SET memory_limit = ?", [earlier]).fetchall()
 
 
 class Store:
@@ -92,6 +106,28 @@ class Store:
     def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
         rows = self.rows(sql, params)
         return rows[0][0] if rows else None
+
+    def memory_capped(self, limit: str) -> contextlib.AbstractContextManager[None]:
+        """:func:`memory_capped` on this store's connection."""
+        return memory_capped(self.con, limit)
+
+    def append(self, table: str, frame: pd.DataFrame, casts: dict[str, str] | None = None) -> None:
+        """Insert the rows of ``frame`` into ``table`` (columns by name; ``casts``: column ->
+        SQL type to cast it to first).
+
+        The frame is read by DuckDB's scan of a local variable, not :meth:`register`: a
+        registered frame stays referenced by its dropped view until the transaction ends, so an
+        ingest of a million rows in chunks kept every chunk's Arrow buffers until its commit.
+        """
+        casts = casts or {}
+        names = ", ".join(frame.columns)
+        select = ", ".join(
+            f"CAST({c} AS {casts[c]})" if c in casts else str(c) for c in frame.columns
+        )
+        _thbmonitor_rows = frame
+        with self._errors():
+            sql = f"INSERT INTO {table} ({names}) SELECT {select} FROM _thbmonitor_rows"
+            self.con.execute(sql).fetchall()
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
         """Expose a frame to SQL under ``name`` (until :meth:`unregister`)."""

@@ -47,7 +47,9 @@ from thbmonitor.store import (
     POPULATION_DENOMINATOR_COLUMNS,
     REGISTRATION_COLUMNS,
     bind_key,
+    bind_profile,
     check_key,
+    check_profile,
     new_data,
 )
 
@@ -58,11 +60,14 @@ __all__ = ["KINDS", "IngestResult", "detect_kind", "ingest_file", "prepare_rows"
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
-# Rows pseudonymised and inserted at a time, in one transaction for the whole file: the
-# pseudonymised frame of a million rows and DuckDB's copy of it were in memory at once (peak
-# 3.4 GiB for 1M registrations; 2.65 GiB in chunks, most of it DuckDB holding the uncommitted
-# rows: benchmarks/bench_ingest_memory.py).
+# Rows pseudonymised and inserted at a time, in one transaction for the whole file. Measured by
+# benchmarks/bench_ingest_memory.py (1M registrations): the whole frame pseudonymised at once
+# peaked at 3.4 GiB; in chunks 2.65 GiB, because DuckDB kept every chunk's Arrow buffers and its
+# own copy of the uncommitted rows in memory until the commit. Chunks are now appended without
+# registering them (Store.append) and DuckDB's memory is capped during the ingest, so that it
+# writes the open transaction's rows to the store file rather than keeping them.
 CHUNK_ROWS = 50_000
+INGEST_MEMORY_LIMIT = "512MB"
 
 
 @dataclass(frozen=True)
@@ -126,13 +131,15 @@ def ingest_file(
         log.info("%s was ingested before; nothing added", path.name)
         return IngestResult(path.name, kind.name, 0, True)
     check_key(store, encoder.fingerprint)  # before any work: a store takes one key only
+    check_profile(store, profile, ingest=True)  # ... and one country profile
     say(f"validating {len(frame):,} rows")
     problems = validate(path.name, frame, kind.layout(profile), kind.key, today)
     problems += _clashes_with_store(store, path.name, frame, kind)
     if problems:
         raise ValidationError(sorted(problems, key=lambda p: p.row), notes=_notes(translated))
-    with store.transaction():  # all chunks or none
+    with store.memory_capped(INGEST_MEMORY_LIMIT), store.transaction():  # all chunks or none
         bind_key(store, encoder.fingerprint)
+        bind_profile(store, profile)
         for start in range(0, len(frame), CHUNK_ROWS):
             say(f"pseudonymising and storing rows {start + 1:,} to {len(frame):,}")
             chunk = frame.iloc[start : start + CHUNK_ROWS]
@@ -189,42 +196,39 @@ def prepare_rows(
 
 
 def store_rows(
-    store: Store, kind_name: str, rows: pd.DataFrame, sha: str, name: str, fingerprint: str
+    store: Store,
+    kind_name: str,
+    rows: pd.DataFrame,
+    sha: str,
+    name: str,
+    fingerprint: str,
+    profile: Profile | None = None,
 ) -> None:
     """Insert prepared rows (see :func:`prepare_rows`) and record their source, all or nothing.
 
     ``sha`` identifies the source (a file's SHA-256, or a registry extract's digest): a source
     already recorded is refused by the store's primary key, so nothing is added twice.
     ``fingerprint`` is the key's (:func:`thbmonitor.pseudonymise.key_fingerprint`): a store
-    takes rows of one key only.
+    takes rows of one key only, and of one country profile (``profile``, the one the rows were
+    prepared with; default: the default profile).
     """
     kind = KINDS[kind_name]
     with store.transaction():
         bind_key(store, fingerprint)
+        bind_profile(store, profile or default_profile())
         _insert(store, kind, rows)
         _record_source(store, kind, sha, name, len(rows))
 
 
 def _insert(store: Store, kind: _Kind, rows: pd.DataFrame) -> None:
-    columns = list(rows.columns)
-    names = ", ".join(columns)
-    select = ", ".join(f"CAST({c} AS BIT)" if c in BIT_COLUMNS else c for c in columns)
-    store.register("_incoming", rows)
-    try:
-        store.execute(f"INSERT INTO {kind.table} ({names}) SELECT {select} FROM _incoming")
-    finally:
-        store.unregister("_incoming")
+    store.append(kind.table, rows, dict.fromkeys(BIT_COLUMNS & set(rows.columns), "BIT"))
 
 
 def _insert_record_keys(store: Store, ids: pd.Series, encoder: Encoder) -> None:
     """The record keys of new registrations, for the cell-key method
     (:mod:`thbmonitor.disclosure.cellkey`; see :meth:`Encoder.record_key`)."""
     keys = pd.DataFrame({"registration_id": ids, "record_key": ids.map(encoder.record_key)})
-    store.register("_keys", keys)
-    try:
-        store.execute("INSERT INTO record_keys SELECT * FROM _keys")
-    finally:
-        store.unregister("_keys")
+    store.append("record_keys", keys)
 
 
 def _record_source(store: Store, kind: _Kind, sha: str, name: str, n_rows: int) -> None:
@@ -325,7 +329,13 @@ def _registrations(frame: pd.DataFrame, sha: str, profile: Profile) -> pd.DataFr
     # registration lies, which the store must not (see encode_identifiers)
     age = pd.to_numeric(_text(frame, "age_at_exploitation"), errors="coerce").astype("Int32")
     out["age_at_exploitation"] = age.where(_text(frame, "date_of_birth").eq(""))
-    for flag in ("shelter", "b8_applied", "b8_granted", "care_referral", "consent"):
+    for flag in (
+        "shelter",
+        "victim_scheme_applied",
+        "victim_scheme_granted",
+        "care_referral",
+        "consent",
+    ):
         out[flag] = parse_bool(_text(frame, flag))
     return pd.DataFrame(out, index=frame.index)
 

@@ -28,6 +28,44 @@ MIN_YEAR, MAX_YEAR = 1900, 2100
 # line break inside a value is a broken export, never data
 CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 
+# The reason of each rule, for a file (:func:`validate`) and for one record
+# (:func:`thbmonitor.ingest.record.check_record`): one rule set, checked two ways
+CONTROL_REASON = "holds a control character (a NUL, tab, line break or other invisible character)"
+REQUIRED_REASON = "is required but empty"
+DATE_REASON = "is not a valid date written YYYY-MM-DD"
+EARLY_REASON = f"lies before {MIN_YEAR}"
+INT_REASON = f"is not a whole number from 0 to {MAX_AGE}"
+YEAR_REASON = f"is not a year from {MIN_YEAR} to {MAX_YEAR} (YYYY)"
+COUNT_REASON = "is not a whole number of 0 or more (digits only)"
+BOOL_REASON = "is not a yes/no value (1/0, true/false, yes/no)"
+NATIONALITY_REASON = "holds a value that is not an ISO 3166 alpha-2 country code (e.g. NL)"
+
+
+def future_reason(today: date) -> str:
+    return f"lies in the future (after the day of ingest, {today.isoformat()})"
+
+
+def code_reason(f: Field) -> str:
+    return f"is not one of the codes: {', '.join(f.codes)}"
+
+
+def codes_reason(f: Field) -> str:
+    if f.kind == "nationalities":
+        return NATIONALITY_REASON
+    return f"holds a value that is not one of the codes: {', '.join(f.codes)}"
+
+
+def after_reason(what: str) -> str:
+    return f"lies after the {what}"
+
+
+def too_old_reason(what: str) -> str:
+    return f"gives an age above {MAX_AGE} at the {what}"
+
+
+def exploitation_reason(what: str) -> str:
+    return f"is above the age at the {what} (from the date of birth)"
+
 
 def check_columns(file: str, frame: pd.DataFrame, fields: Sequence[Field]) -> None:
     """The file must hold every required column; unknown columns are refused too."""
@@ -75,21 +113,17 @@ def _check_ages(frame: pd.DataFrame, add: Callable[[pd.Series, str, str], None])
     when_text = frame[when_col].astype(TEXT).str.strip()
     when = parse_dates(when_text)
     what = when_col.replace("_", " ")
-    add(born > when, "date_of_birth", f"lies after the {what}")
+    add(born > when, "date_of_birth", after_reason(what))
     known = born.notna() & when.notna() & (born <= when)
     age = ages_at(dob.where(known, ""), when_text.where(known, ""))
-    add(
-        (age > MAX_AGE).fillna(False),
-        "date_of_birth",
-        f"gives an age above {MAX_AGE} at the {what}",
-    )
+    add((age > MAX_AGE).fillna(False), "date_of_birth", too_old_reason(what))
     if "age_at_exploitation" in frame.columns:
         text = frame["age_at_exploitation"].astype(TEXT).str.strip()
         at_exploitation = pd.to_numeric(text.where(text != ""), errors="coerce")
         add(
             (at_exploitation > age.astype("float64")).fillna(False),
             "age_at_exploitation",
-            f"is above the age at the {what} (from the date of birth)",
+            exploitation_reason(what),
         )
 
 
@@ -122,53 +156,43 @@ def validate(
         if f.name not in frame.columns:
             continue
         raw = frame[f.name].astype(TEXT)
-        add(
-            raw.str.contains(CONTROL, regex=True).fillna(False),
-            f.name,
-            "holds a control character (a NUL, tab, line break or other invisible character)",
-        )
+        add(raw.str.contains(CONTROL, regex=True).fillna(False), f.name, CONTROL_REASON)
         text = raw.str.strip()
         empty = text == ""
         if f.required:
-            add(empty, f.name, "is required but empty")
+            add(empty, f.name, REQUIRED_REASON)
         present = ~empty
         if f.kind == "date":
             parsed = parse_dates(text)
-            add(present & parsed.isna(), f.name, "is not a valid date written YYYY-MM-DD")
-            add(parsed.dt.year < MIN_YEAR, f.name, f"lies before {MIN_YEAR}")
-            add(
-                parsed > pd.Timestamp(today),
-                f.name,
-                f"lies in the future (after the day of ingest, {today.isoformat()})",
-            )
+            add(present & parsed.isna(), f.name, DATE_REASON)
+            add(parsed.dt.year < MIN_YEAR, f.name, EARLY_REASON)
+            add(parsed > pd.Timestamp(today), f.name, future_reason(today))
         elif f.kind == "int":
             num = pd.to_numeric(text.where(present), errors="coerce")
             bad = present & (num.isna() | (num % 1 != 0) | (num < 0) | (num > MAX_AGE))
-            add(bad, f.name, f"is not a whole number from 0 to {MAX_AGE}")
+            add(bad, f.name, INT_REASON)
         elif f.kind == "year":
             num = pd.to_numeric(text.where(present), errors="coerce")
             bad = present & (num.isna() | (num % 1 != 0) | (num < MIN_YEAR) | (num > MAX_YEAR))
-            add(bad, f.name, f"is not a year from {MIN_YEAR} to {MAX_YEAR} (YYYY)")
+            add(bad, f.name, YEAR_REASON)
         elif f.kind == "count":
             bad = present & ~text.str.fullmatch(r"\d{1,15}")
-            add(bad, f.name, "is not a whole number of 0 or more (digits only)")
+            add(bad, f.name, COUNT_REASON)
         elif f.kind == "bool":
             low = text.str.lower()
             bad = present & ~low.isin(TRUE_TEXT | FALSE_TEXT)
-            add(bad, f.name, "is not a yes/no value (1/0, true/false, yes/no)")
+            add(bad, f.name, BOOL_REASON)
         elif f.kind == "code":
             bad = present & ~text.isin(f.codes)
-            add(bad, f.name, f"is not one of the codes: {', '.join(f.codes)}")
+            add(bad, f.name, code_reason(f))
         elif f.kind in ("codes", "nationalities"):
             parts = text.where(present, "").str.split(MULTI_SEPARATOR).explode().str.strip()
             if f.kind == "codes":
                 bad_part = ~parts.isin(f.codes)
-                reason = f"holds a value that is not one of the codes: {', '.join(f.codes)}"
             else:
                 bad_part = ~parts.str.match(_COUNTRY_PATTERN)
-                reason = "holds a value that is not an ISO 3166 alpha-2 country code (e.g. NL)"
             bad_rows = bad_part.groupby(level=0).any()
-            add(present & bad_rows.reindex(text.index, fill_value=False), f.name, reason)
+            add(present & bad_rows.reindex(text.index, fill_value=False), f.name, codes_reason(f))
 
     if "date_of_birth" in frame.columns:
         _check_ages(frame, add)

@@ -12,8 +12,10 @@ import pandas as pd
 from thbmonitor.engine import Store
 from thbmonitor.errors import LinkageError
 from thbmonitor.profiles import default_profile
+from thbmonitor.store import store_organisations
 
-# the lists of capture-recapture: the default profile's reporting organisations
+# the lists of capture-recapture of a frame without a store: the default profile's reporting
+# organisations (a store's are those of the profile it was ingested with: store_lists)
 LISTS: tuple[str, ...] = default_profile().field_codes("reporting_organisation")
 COVARIATES = frozenset(
     {
@@ -59,6 +61,13 @@ def history_table(
     return counts.sort_values(cols).reset_index(drop=True)
 
 
+def store_lists(store: Store) -> tuple[str, ...]:
+    """The lists of capture-recapture of a store: the reporting organisations of the country
+    profile it was ingested with (the default profile's for a store made before stores
+    recorded their profile)."""
+    return store_organisations(store) or LISTS
+
+
 def capture_histories(store: Store, covariates: tuple[str, ...] = ("year",)) -> pd.DataFrame:
     """Capture histories per person and year from the store's linkage (see module docstring).
 
@@ -78,4 +87,4 @@ def capture_histories(store: Store, covariates: tuple[str, ...] = ("year",)) -> 
         f"{select} FROM registrations r JOIN registration_person p USING (registration_id)"
         " ORDER BY r.registration_date, r.registration_id"
     )
-    return history_table(frame, LISTS, tuple(covariates))
+    return history_table(frame, store_lists(store), tuple(covariates))

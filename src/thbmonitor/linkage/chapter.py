@@ -207,6 +207,10 @@ def report_chapter(
             results["police_coverage_pct"],
         ),
     )
+    review = review_table(store)
+    if review is not None:
+        report_tables.append(review[0])
+        results["review"] = review[1]
     chapter = Chapter(
         key="linkage",
         title=Text("Record linkage", "Koppeling van registraties"),
@@ -221,6 +225,85 @@ def report_chapter(
         tables=tuple(report_tables),
     )
     return chapter, results
+
+
+REVIEW_KINDS = {
+    "registration": Text("Registration pairs", "Paren meldingen"),
+    "police": Text("Person and police event", "Persoon en politiegebeurtenis"),
+    "population": Text(
+        "Person and population-register event", "Persoon en gebeurtenis in het bevolkingsregister"
+    ),
+}
+REVIEW_COLUMNS = {
+    "pair_kind": Text("Pairs", "Paren"),
+    "judged": Text("Judged pairs", "Beoordeelde paren"),
+    "precision_judged_pct": Text("Precision, judged pairs (%)", "Precisie, beoordeelde paren (%)"),
+    "precision_judged_ci_pct": Text("95% interval", "95%-interval"),
+    "recall_judged_pct": Text("Recall, judged pairs (%)", "Recall, beoordeelde paren (%)"),
+    "recall_judged_ci_pct": Text("95% interval", "95%-interval"),
+    "precision_all_pct": Text("Precision, all scored pairs (%)", "Precisie, alle paren (%)"),
+    "precision_all_ci_pct": Text("95% interval", "95%-interval"),
+    "recall_all_pct": Text("Recall, all scored pairs (%)", "Recall, alle paren (%)"),
+    "recall_all_ci_pct": Text("95% interval", "95%-interval"),
+}
+REVIEW_NOTE = Text(
+    "Pairs judged in clerical review by the office holding the identifiers ('thbmonitor link "
+    "--labels'), against the linkage as it was when they were judged (judged pairs are fixed "
+    "in every later linkage). Judged pairs: the most uncertain pairs and pairs drawn at random "
+    "by score band; Wilson intervals. All scored pairs: from the random pairs only, weighted by "
+    "the size of their score band (combined ratio estimator, Cochran 1977); recall among the "
+    "pairs the model scored, not counting pairs no blocking key brought together. '.': no "
+    "judged pair to base it on.",
+    "Paren die de organisatie met de identificatoren bij handmatige controle beoordeelde "
+    "('thbmonitor link --labels'), vergeleken met de koppeling zoals die bij de beoordeling "
+    "was (beoordeelde paren liggen in elke latere koppeling vast). Beoordeelde paren: de "
+    "onzekerste paren en paren die per scoreklasse aselect zijn getrokken; Wilson-intervallen. "
+    "Alle paren: alleen uit de aselecte paren, gewogen naar de omvang van hun scoreklasse "
+    "(gecombineerde ratioschatter, Cochran 1977); recall onder de paren die het model "
+    "scoorde, zonder paren die geen blokkeersleutel samenbracht. '.': geen beoordeeld paar "
+    "om het op te baseren.",
+)
+
+
+def review_table(store: Store) -> tuple[Table, list[dict[str, Any]]] | None:
+    """The clerical review's figures (:func:`thbmonitor.linkage.review.stored_evaluation`)
+    as a table and as results.json ``linkage.review``; ``None`` before any review."""
+    from thbmonitor.linkage.review import stored_evaluation
+
+    evaluations = stored_evaluation(store)
+    if not evaluations:
+        return None
+    rows, results = [], []
+    for e in evaluations:
+        row: dict[str, Any] = {"pair_kind": REVIEW_KINDS[e.kind].en, "judged": e.n}
+        entry: dict[str, Any] = {"pair_kind": e.kind, "judged": e.n}
+        for name, figure in (
+            ("precision_judged", e.precision),
+            ("recall_judged", e.recall),
+            ("precision_all", e.precision_all),
+            ("recall_all", e.recall_all),
+        ):
+            if figure is None:
+                row[f"{name}_pct"], row[f"{name}_ci_pct"] = ".", "."
+                entry[name] = None
+            else:
+                row[f"{name}_pct"] = 100 * figure.value
+                row[f"{name}_ci_pct"] = (100 * figure.low, 100 * figure.high)
+                entry[name] = {"value": figure.value, "lower": figure.low, "upper": figure.high}
+        rows.append(row)
+        results.append(entry)
+    frame = pd.DataFrame(rows, columns=list(REVIEW_COLUMNS))
+    table = Table(
+        key="link_review",
+        title=Text("Linkage quality in clerical review", "Kwaliteit van de koppeling bij controle"),
+        frame=frame,
+        source=SOURCE,
+        note=REVIEW_NOTE,
+        columns=REVIEW_COLUMNS,
+        legend=False,
+        decimals={c: 1 for c in REVIEW_COLUMNS if c.endswith("_pct")},
+    )
+    return table, results
 
 
 def _int(value: Any) -> int | None:

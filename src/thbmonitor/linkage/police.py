@@ -31,7 +31,7 @@ from thbmonitor.engine import Store
 from thbmonitor.errors import LinkageError
 from thbmonitor.linkage.comparisons import Dialect, blocking_rules
 from thbmonitor.linkage.dedupe import Progress
-from thbmonitor.linkage.model import PersonModel, engine_tables
+from thbmonitor.linkage.model import DuckDBTables, PersonModel, Tables, engine_tables
 from thbmonitor.linkage.prepare import (
     REGISTRATION_AGE,
     TOKEN_COLUMNS,
@@ -123,15 +123,40 @@ class PoliceLinkSummary:
         return 100.0 * self.n_persons_linked / self.n_persons if self.n_persons else 0.0
 
 
-def _prefilter_keys() -> list[tuple[list[str], list[str], str]]:
-    """Per key combination: the event's columns, the registration's, and an event condition."""
+# rules for pairs where one side has no birth date: one name exact and the other's phonetic
+# code (a typo in it). On the scale-0.2 world (benchmarks/bench_police_recall.py) 139 of the
+# recoverable events missed had no birth date on one side and shared no blocking key with
+# their person; most had one name exact and the other alike.
+NO_DOB = "(l.tok_dob IS NULL OR r.tok_dob IS NULL)"
+NO_DOB_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
+    # the registration model's own rule (blocking_rules), given its prefilter keys here
+    (
+        ("tok_first", "tok_last"),
+        f"l.tok_first = r.tok_first AND l.tok_last = r.tok_last AND {NO_DOB}",
+    ),
+    (
+        ("tok_first", "tok_last_sdx"),
+        f"l.tok_first = r.tok_first AND l.tok_last_sdx = r.tok_last_sdx AND {NO_DOB}",
+    ),
+    (
+        ("tok_last", "tok_first_sdx"),
+        f"l.tok_last = r.tok_last AND l.tok_first_sdx = r.tok_first_sdx AND {NO_DOB}",
+    ),
+)
+
+
+def _prefilter_keys() -> list[tuple[list[str], list[str], str, str]]:
+    """Per key combination: the event's columns, the registration's, a condition on the
+    event (``e.``) and one on the registration (``g.``)."""
     out = []
     for keys in (*_PREFILTER_KEYS, *(k for k, _ in EXTRA_RULES)):
         pairs = [k.split(">") if ">" in k else [k, k] for k in keys]
-        out.append(([a for a, _ in pairs], [b for _, b in pairs], "true"))
-    # events without a birth date meet registrations on first and last name, and events
-    # with one meet registrations without one likewise
-    out.append((["tok_first", "tok_last"], ["tok_first", "tok_last"], "e.tok_dob IS NULL"))
+        out.append(([a for a, _ in pairs], [b for _, b in pairs], "true", "true"))
+    # events without a birth date meet registrations on these keys, and events with one
+    # meet registrations without one likewise
+    for keys, _ in NO_DOB_RULES:
+        out.append((list(keys), list(keys), "e.tok_dob IS NULL", "true"))
+        out.append((list(keys), list(keys), "true", "g.tok_dob IS NULL"))
     return out
 
 
@@ -144,23 +169,18 @@ def _prefilter(con: duckdb.DuckDBPyConnection, home: str, table: str) -> str:
     """
     regs = f'"{home}".main.registrations'
     parts = []
-    for i, (_, rg, _cond) in enumerate(_prefilter_keys()):
-        present = " AND ".join(f"{c} IS NOT NULL" for c in rg)
-        parts.append(f"SELECT hash({i}, {', '.join(rg)}) AS k FROM {regs} WHERE {present}")
-    last = len(_PREFILTER_KEYS) + len(EXTRA_RULES)
-    parts.append(
-        f"SELECT hash({last + 1}, tok_first, tok_last) FROM {regs} "
-        "WHERE tok_dob IS NULL AND tok_first IS NOT NULL AND tok_last IS NOT NULL"
-    )
+    for i, (_, rg, _, rg_cond) in enumerate(_prefilter_keys()):
+        present = " AND ".join(f"g.{c} IS NOT NULL" for c in rg)
+        cols = ", ".join(f"g.{c}" for c in rg)
+        parts.append(f"SELECT hash({i}, {cols}) AS k FROM {regs} g WHERE {present} AND {rg_cond}")
     con.execute(
         f"CREATE OR REPLACE TABLE {REG_KEYS} AS "
         f"SELECT DISTINCT k FROM ({' UNION ALL '.join(parts)})"
     )
     hashes = []
-    for i, (ev, _, cond) in enumerate(_prefilter_keys()):
+    for i, (ev, _, cond, _) in enumerate(_prefilter_keys()):
         cols = ", ".join(f"e.{c}" for c in ev)
         hashes.append(f"CASE WHEN {cond} THEN hash({i}, {cols}) END")
-    hashes.append(f"hash({last + 1}, e.tok_first, e.tok_last)")
     return (
         f'(SELECT rowid AS event_row, * FROM "{home}".main.{table} WHERE event_id IN ('
         f"SELECT DISTINCT event_id FROM (SELECT e.event_id, unnest([{', '.join(hashes)}]) AS k "
@@ -189,9 +209,11 @@ def _rule_sql(rule: Any) -> str:
 def register_rules() -> list[Any]:
     """The registration model's blocking rules (no MinHash bands) without
     :data:`DROPPED_RULES` (phonetic names with a birth year or day alone meet many strangers
-    in a register and almost never reach the threshold), and :data:`EXTRA_RULES`."""
+    in a register and almost never reach the threshold), :data:`EXTRA_RULES` and
+    :data:`NO_DOB_RULES`."""
     kept = [r for r in blocking_rules(0) if _rule_sql(r).strip("()") not in DROPPED_RULES]
-    return kept + [rule for _, rule in EXTRA_RULES]
+    have = {_rule_sql(r) for r in kept}
+    return kept + [rule for _, rule in (*EXTRA_RULES, *NO_DOB_RULES) if rule not in have]
 
 
 class _RegisterModel(PersonModel):
@@ -206,6 +228,7 @@ class _RegisterModel(PersonModel):
 # lowest match probability of a person-event pair kept as a candidate (person_police_candidates)
 CANDIDATE_FLOOR = 0.1
 IDENTITIES = "lk_event_identity"
+NAME_FREQUENCIES = "lk_tf_tok_full"
 REG_KEYS = "lk_registration_keys"
 # what the comparisons read of an event; events equal on all of it are one identity to link
 # (the birth year, the one derived field compared, follows from tok_birth_year)
@@ -304,6 +327,7 @@ def link_events(
         tables = engine_tables(con, spark, [LEFT, RIGHT])
         model.fit(tables, [LEFT, RIGHT])
         prior = set_cohort_prior(con, model)
+        set_name_frequencies(con, model, home, tables)
         say("scoring registration-event pairs")
         edges = tables.fetch(
             con,
@@ -378,6 +402,42 @@ def set_cohort_prior(con: duckdb.DuckDBPyConnection, model: PersonModel) -> dict
     return {"estimated": estimated, "used": prior}
 
 
+def set_name_frequencies(
+    con: duckdb.DuckDBPyConnection, model: PersonModel, home: str, tables: Tables | None = None
+) -> int:
+    """Give the model the frequency of each full name among the persons carrying it.
+
+    Splink's term frequencies count records, and a register repeats a person's name on every
+    event: a victim with many events (or one name written several ways with the same birth
+    date) made their own name look common, and an exact full name weighed least for those
+    most often in the register. Here a name's frequency is its share of the carriers: the
+    linked persons of the registrations, and on the register's side the distinct birth dates
+    it is recorded with (no birth date counts as one more). Returns the number of names.
+    ``tables``: the engine the model runs on (default DuckDB), which the lookup is sent to.
+    """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {NAME_FREQUENCIES} AS
+        WITH carriers AS (
+            SELECT DISTINCT l.tok_full, 'p' || rp.person_id AS carrier
+            FROM {LEFT} l JOIN "{home}".main.registration_person rp
+                 ON rp.registration_id = l.record_id
+            WHERE l.tok_full IS NOT NULL
+            UNION
+            SELECT DISTINCT tok_full, 'e' || coalesce(tok_dob, '') FROM {RIGHT}
+            WHERE tok_full IS NOT NULL
+        )
+        SELECT tok_full, count(*) / sum(count(*)) OVER () AS tf_tok_full
+        FROM carriers GROUP BY tok_full
+        """
+    )
+    (tables or DuckDBTables(con)).load(con, NAME_FREQUENCIES)
+    linker = model.linker_
+    table = linker._db_api.register(NAME_FREQUENCIES)
+    linker.table_management.register_term_frequency_lookup(table, "tok_full")
+    return int(con.execute(f"SELECT count(*) FROM {NAME_FREQUENCIES}").fetchall()[0][0])
+
+
 def _empty_links() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -436,10 +496,10 @@ def link_police(
 
     Replaces ``person_police`` (and ``person_population``) and ``person_police_candidates``
     (every person scoring at least :data:`CANDIDATE_FLOOR` for an event, from which the
-    follow-up draws link sets) and records the run in ``linkage_runs``. Needs
-    :func:`thbmonitor.linkage.link_registrations` to have run. ``trained`` holds the police and
-    population models of an earlier run (``police``, ``population``: Splink models), applied
-    instead of training.
+    follow-up draws link sets; ``person_population_candidates`` likewise, for review) and
+    records the run in ``linkage_runs``. Needs :func:`thbmonitor.linkage.link_registrations`
+    to have run. ``trained`` holds the police and population models of an earlier run
+    (``police``, ``population``: Splink models), applied instead of training.
     """
     n_persons = int(store.scalar("SELECT count(DISTINCT person_id) FROM registration_person"))
     if n_persons == 0:
@@ -465,20 +525,25 @@ def link_police(
     links = links.reset_index(drop=True)
     n_population = 0
     population: pd.DataFrame | None = None
+    population_candidates: pd.DataFrame | None = None
     population_parameters: dict[str, Any] = {}
     if store.has_table("population_events") and store.scalar(
         "SELECT count(*) FROM population_events"
     ):
         t1 = time.perf_counter()
-        population, _, population_parameters = link_events(
+        population_candidates, _, population_parameters = link_events(
             store.con,
             "population_events",
             threshold=settings.police_link_threshold,
             seed=settings.seed,
             progress=progress,
+            candidate_floor=CANDIDATE_FLOOR,
             trained=(trained or {}).get("population"),
             spark=spark,
         )
+        population = population_candidates.loc[
+            population_candidates["linked"], ["person_id", "event_id", "match_probability"]
+        ]
         n_population = len(population)
         seconds["population"] = time.perf_counter() - t1
     run_id = int(store.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM linkage_runs"))
@@ -501,13 +566,18 @@ def link_police(
             )
         finally:
             store.unregister("_lk_candidates")
-        if population is not None:
-            store.execute("DELETE FROM person_population")
-            store.register("_lk_population", population)
+        for table, frame in (
+            ("person_population", population),
+            ("person_population_candidates", population_candidates),
+        ):
+            if frame is None:
+                continue
+            store.execute(f"DELETE FROM {table}")
+            store.register("_lk_population", frame)
             try:
                 store.execute(
-                    "INSERT INTO person_population SELECT person_id, event_id, "
-                    "match_probability FROM _lk_population"
+                    f"INSERT INTO {table} SELECT person_id, event_id, match_probability "
+                    "FROM _lk_population"
                 )
             finally:
                 store.unregister("_lk_population")

@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from thbmonitor.engine.duckdb import memory_capped
 from thbmonitor.errors import LinkageError
 
 log = logging.getLogger(__name__)
@@ -72,23 +73,53 @@ def workspace(con: duckdb.DuckDBPyConnection) -> Iterator[str]:
     Inside, unqualified names resolve to the scratch database; the store's tables are reached
     as ``<store>.main.<table>``. The previous default is restored and the scratch dropped after.
     """
-    row = con.execute("SELECT current_database(), current_setting('memory_limit')").fetchall()[0]
-    home, limit = str(row[0]), str(row[1])
+    home = str(con.execute("SELECT current_database()").fetchall()[0][0])
     con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
     con.execute(f"USE {SCRATCH}")
-    # Splink's pair tables are wide; cap DuckDB's memory so that it spills to disk instead of
-    # holding several GB (the scratch database lives in memory but its operators can spill)
-    con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
     try:
-        yield home
+        # Splink's pair tables are wide; cap DuckDB's memory so that it spills to disk instead
+        # of holding several GB (the scratch database lives in memory but its operators spill)
+        with memory_capped(con, MEMORY_LIMIT):
+            yield home
     finally:
-        con.execute("SET memory_limit = ?", [limit])
         con.execute(f"USE {_quote(home)}")
         con.execute(f"DETACH {SCRATCH}")
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+# a day and month of birth held by more than DEFAULT_DAY_FACTOR times its share of 1/366 of the
+# birth dates of an input table (and by at least DEFAULT_DAY_MIN records) is that source's
+# default for an unknown day (1 January, or 1 July in some registers; every date of a
+# register that records only the birth year): births spread over the year within about 20%
+DEFAULT_DAY_FACTOR = 4.0
+DEFAULT_DAY_MIN = 20
+
+
+def flag_default_days(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Mark birth dates on a default day as uncertain in input table ``name``; their number.
+
+    Registrations say so themselves (``dob_uncertain``: an estimate or a 1 January); a police
+    or population register does not, and a 1 January there met with the registration's true
+    date was only "same year". The default days are found from the keyed day-and-month
+    tokens' frequencies alone, so the key is not needed and nothing new is stored.
+    """
+    row = con.execute(
+        f"""
+        UPDATE {name} SET dob_uncertain = true
+        WHERE NOT dob_uncertain AND tok_birth_md IN (
+            SELECT tok_birth_md FROM {name} WHERE tok_birth_md IS NOT NULL
+            GROUP BY tok_birth_md
+            HAVING count(*) >= $min
+               AND count(*) > $factor * (SELECT count(tok_birth_md) FROM {name}) / 366.0
+        )
+        """,
+        {"min": DEFAULT_DAY_MIN, "factor": DEFAULT_DAY_FACTOR},
+    ).fetchall()[0]
+    log.debug("%d birth dates of %s on a default day", row[0], name)
+    return int(row[0])
 
 
 def input_sql(
@@ -158,6 +189,7 @@ def create_input(
         else "CAST(NULL AS VARCHAR)"
     )
     con.execute(f"CREATE OR REPLACE TABLE {name} AS " + sql.format(nationality=nationality))
+    flag_default_days(con, name)
     if lsh is not None and lsh.bands > 0:
         add_lsh_keys(con, name, lsh)
     add_filter_words(con, name)

@@ -103,7 +103,9 @@ def chapters(
     by_chapter: dict[str, list[Table]] = {k: [] for k in CHAPTER_ORDER}
     for t in tables:
         if t.key in protected:
-            by_chapter[t.chapter].append(pub.report_table(t.key, _title(t, span), _note(t)))
+            by_chapter[t.chapter].append(
+                pub.report_table(t.key, _title(t, span, profile), _note(t))
+            )
     by_chapter["victims"].append(
         pub.share_table(
             "vic_year_group",
@@ -119,7 +121,9 @@ def chapters(
     model_rows = _help_model_rows(store, settings, threshold)
     results["help_model"] = help_model_results(model_rows, HELP_MODEL_METHOD)
     if not model_rows.empty:
-        by_chapter["help"].append(_help_model_table(model_rows, settings.language, threshold))
+        by_chapter["help"].append(
+            _help_model_table(model_rows, settings.language, threshold, profile)
+        )
     out = []
     for key in CHAPTER_ORDER:
         out.append(
@@ -128,7 +132,12 @@ def chapters(
                 title=texts.TITLES[key],
                 intro=_intro(key, span),
                 method=_method(
-                    key, withheld, by_chapter_tables(tables, key), _protection(settings), threshold
+                    key,
+                    withheld,
+                    by_chapter_tables(tables, key),
+                    _protection(settings),
+                    threshold,
+                    profile,
                 ),
                 headlines=_headlines(key, results, settings),
                 tables=tuple(by_chapter[key]),
@@ -139,18 +148,18 @@ def chapters(
     return out, results
 
 
-def _title(t: MonitorTable, span: str) -> Text:
+def _title(t: MonitorTable, span: str, profile: Profile) -> Text:
     dims = [*t.rows, t.columns]
     unit = _UNIT_TITLE[t.unit]
     if t.key.startswith(("reg_minor", "vic_minor")):
         unit = Text(f"{unit.en}: minors", f"{unit.nl}: minderjarigen")
     if t.chapter == "help":
-        measure = dimension_label(t.columns)
-        by = dimension_label(t.rows[0])
+        measure = dimension_label(t.columns, profile)
+        by = dimension_label(t.rows[0], profile)
         return Text(
             f"{measure.en} by {by.en.lower()}, {span}", f"{measure.nl} naar {by.nl.lower()}, {span}"
         )
-    names = [dimension_label(d) for d in dims]
+    names = [dimension_label(d, profile) for d in dims]
     return Text(
         f"{unit.en} by {' and '.join(n.en.lower() for n in names)}, {span}",
         f"{unit.nl} naar {' en '.join(n.nl.lower() for n in names)}, {span}",
@@ -220,16 +229,18 @@ def merges_made(tables: Sequence[MonitorTable], threshold: int) -> dict[str, Any
     return {"merges": list(merges.values()), "shown_small": shown}
 
 
-def _adjustments(tables: Sequence[MonitorTable], threshold: int) -> Text | None:
+def _adjustments(tables: Sequence[MonitorTable], threshold: int, profile: Profile) -> Text | None:
     """The method text's account of merges and of small counts shown (en + nl)."""
     made = merges_made(tables, threshold)
     en: list[str] = []
     nl: list[str] = []
     for m in made["merges"]:
-        parts = [category_label(c, "en") for c in m["categories"]]
-        parts_nl = [category_label(c, "nl") for c in m["categories"]]
-        into = Text(category_label(m["into"], "en"), category_label(m["into"], "nl"))
-        dim = dimension_label(m["dimension"])
+        parts = [category_label(c, "en", profile) for c in m["categories"]]
+        parts_nl = [category_label(c, "nl", profile) for c in m["categories"]]
+        into = Text(
+            category_label(m["into"], "en", profile), category_label(m["into"], "nl", profile)
+        )
+        dim = dimension_label(m["dimension"], profile)
         en.append(
             f"{dim.en}: the categories {' and '.join(parts)} are merged into '{into.en}' "
             f"(tables {', '.join(m['tables'])}): the last counts less than {threshold} "
@@ -280,9 +291,10 @@ def _method(
     tables: Sequence[MonitorTable],
     protection: Text,
     threshold: int,
+    profile: Profile,
 ) -> Text | None:
     text = _method_text(key, protection)
-    note = _adjustments(tables, threshold)
+    note = _adjustments(tables, threshold, profile)
     if note is not None:
         text = note if text is None else _join(text, note)
     if not withheld or key not in ("victims", "people", "organisations", "groups", "help"):
@@ -325,7 +337,7 @@ def _key_figures(results: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "persons_more_than_one_year": results["persons_registered_in_more_than_one_year"],
         "minors": results["minors_by_year"][last],
         "shelter_pct": help_["shelter"]["yes_pct"],
-        "b8_granted_pct": help_["b8_granted"]["yes_pct"],
+        "victim_scheme_granted_pct": help_["victim_scheme_granted"]["yes_pct"],
     }
 
 
@@ -367,7 +379,7 @@ def _headlines(key: str, results: dict[str, Any], settings: Settings) -> tuple[H
                         f"Minderjarigen onder de slachtoffers van {y}: {{value}}.")),
         ("shelter_pct", Text(f"Victims of {span} placed in shelter: {{value}}.",
                              f"Slachtoffers van {span} in opvang geplaatst: {{value}}.")),
-        ("b8_granted_pct", Text(f"Victims of {span} granted the B8 scheme: {{value}}.",
+        ("victim_scheme_granted_pct", Text(f"Victims of {span} granted the B8 scheme: {{value}}.",
                                 f"Slachtoffers van {span} met B8 verleend: {{value}}.")),
     ]  # fmt: skip
     for name, text in candidates:
@@ -404,15 +416,15 @@ def _help_model_rows(store: Store, settings: Settings, threshold: int) -> pd.Dat
     return publishable(model.summary, threshold)
 
 
-def _help_model_table(rows: pd.DataFrame, lang: str, threshold: int) -> Table:
+def _help_model_table(rows: pd.DataFrame, lang: str, threshold: int, profile: Profile) -> Table:
     """Adjusted relative risks of help (not counts: no disclosure legend)."""
     terms = texts.HELP_MODEL_TERMS
     frame = pd.DataFrame(
         {
-            "measure": [dimension_label(m)(lang) for m in rows["measure"]],
+            "measure": [dimension_label(m, profile)(lang) for m in rows["measure"]],
             "term": [terms[t](lang) if t in terms else t for t in rows["term"]],
-            "level": [category_label(v, lang) for v in rows["level"]],
-            "reference": [category_label(v, lang) for v in rows["reference"]],
+            "level": [category_label(v, lang, profile) for v in rows["level"]],
+            "reference": [category_label(v, lang, profile) for v in rows["reference"]],
             "rr": rows["rr"].astype(float),
             "ci_95": list(zip(rows["lower"].astype(float), rows["upper"].astype(float),
                               strict=True)),
@@ -454,7 +466,7 @@ def _change_table(results: dict[str, Any], lang: str, profile: Profile) -> Table
         yoy, tr = entry.get("year_on_year"), entry.get("trend")
         rows.append(
             {
-                "series": _series_label(label, lang),
+                "series": _series_label(label, lang, profile),
                 "earlier": yoy["earlier"] if yoy else ".",
                 "later": yoy["later"] if yoy else ".",
                 "difference": yoy["difference"] if yoy else ".",
@@ -494,10 +506,10 @@ def _change_table(results: dict[str, Any], lang: str, profile: Profile) -> Table
     )  # fmt: skip
 
 
-def _series_label(label: str, lang: str) -> str:
+def _series_label(label: str, lang: str, profile: Profile) -> str:
     if label in _UNIT_TITLE:
         return _UNIT_TITLE[label](lang)
-    return category_label(label, lang)
+    return category_label(label, lang, profile)
 
 
 def _ci(entry: dict[str, Any] | None, lo: str, hi: str, lang: str) -> str:

@@ -42,7 +42,12 @@ __all__ = [
     "publishable",
 ]
 
-HELP_MODEL_MEASURES: tuple[str, ...] = ("shelter", "b8_applied", "b8_granted", "care_referral")
+HELP_MODEL_MEASURES: tuple[str, ...] = (
+    "shelter",
+    "victim_scheme_applied",
+    "victim_scheme_granted",
+    "care_referral",
+)
 TERMS: tuple[str, ...] = ("minor", "residence_status", "big_city", "sex", "group")
 # reference levels (the residence status's is the profile's help.reference_residence_status)
 REFERENCE: dict[str, str] = {"minor": "no", "big_city": "no"}
@@ -165,9 +170,9 @@ class HelpModel:
             if "minor" in self.terms:
                 d = d[d["minor"] != "unknown"]
             self.n_unknown_[m] = int(len(persons) - len(d))
-            if m == "b8_granted" and "b8_applied" in persons.columns:
-                d = d[d["b8_applied"] == "yes"]  # granted among applicants
-            if m.startswith("b8") and "residence_status" in self.terms:
+            if m == "victim_scheme_granted" and "victim_scheme_applied" in persons.columns:
+                d = d[d["victim_scheme_applied"] == "yes"]  # granted among applicants
+            if m.startswith("victim_scheme") and "residence_status" in self.terms:
                 d = d[~d["residence_status"].isin(list(self.scheme_fixed))]
             y = (d[m] == "yes").to_numpy(dtype=float)
             d = self._drop_empty_levels(m, d, y)

@@ -19,11 +19,16 @@ DIMENSIONS: dict[str, Text] = {
     "residence_status": T("Residence status", "Verblijfsstatus"),
     "reporting_organisation": T("Reporting organisation", "Melder"),
     "sector": T("Sector", "Sector"),
-    "region": T("Region (province)", "Regio (provincie)"),
+    "region": T("Region", "Regio"),
     "years_registered": T("Years with a registration", "Jaren met een melding"),
     "shelter": T("Shelter", "Opvang"),
-    "b8_applied": T("B8 applied for", "B8 aangevraagd"),
-    "b8_granted": T("B8 granted", "B8 verleend"),
+    "victim_scheme_applied": T(
+        "Residence scheme for victims applied for",
+        "Verblijfsregeling voor slachtoffers aangevraagd",
+    ),
+    "victim_scheme_granted": T(
+        "Residence scheme for victims granted", "Verblijfsregeling voor slachtoffers verleend"
+    ),
     "care_referral": T("Referred to care", "Verwezen naar zorg"),
 }
 
@@ -52,5 +57,10 @@ def category_label(code: object, lang: str, profile: Profile | None = None) -> s
     return label if label is not None else str(code)
 
 
-def dimension_label(name: str) -> Text:
+def dimension_label(name: str, profile: Profile | None = None) -> Text:
+    """The display name of a dimension: the profile's where it names it (``dimension_labels``;
+    default: the default profile), else the monitor's own, else the name itself."""
+    own = (profile or default_profile()).dimension_labels.get(name)
+    if own is not None:
+        return Text(*own)
     return DIMENSIONS.get(name, Text(name, name))

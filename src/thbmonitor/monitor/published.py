@@ -366,7 +366,7 @@ class Published:
         ) if len(mt.rows) > 1 else pd.Index(
             [self.label(v) for v in wide.index], name=mt.rows[0]
         )  # fmt: skip
-        columns: dict[str, Text] = {d: dimension_label(d) for d in mt.rows}
+        columns: dict[str, Text] = {d: dimension_label(d, self.profile) for d in mt.rows}
         for c in wide.columns:
             if c == "yes_pct":
                 columns[c] = Text("Yes (%)", "Ja (%)")
@@ -403,7 +403,7 @@ class Published:
         wide = wide[[c for c in cats[cols] if c in wide.columns]]
         wide.columns = [f"{c}_pct" for c in wide.columns]
         wide.index = pd.Index([self.label(v) for v in wide.index], name=over)
-        columns = {over: dimension_label(over)}
+        columns = {over: dimension_label(over, self.profile)}
         columns.update({f"{c}_pct": Text(f"{self.label(c, 'en')} (%)",
                                          f"{self.label(c, 'nl')} (%)")
                         for c in cats[cols]})  # fmt: skip
@@ -474,9 +474,9 @@ def help_chart(pub: Published, dim: str, short: str, title: Text) -> Chart:
         title=title,
         data=pd.DataFrame(rows),
         kind="bar",
-        x_label=dimension_label(dim),
+        x_label=dimension_label(dim, pub.profile),
         y_label=Text("Persons helped (%)", "Geholpen personen (%)"),
-        series_labels={m: dimension_label(m) for m in HELP_MEASURES},
+        series_labels={m: dimension_label(m, pub.profile) for m in HELP_MEASURES},
     )
 
 

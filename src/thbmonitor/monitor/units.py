@@ -44,7 +44,12 @@ __all__ = [
 ]
 
 UNITS: tuple[str, ...] = ("registrations", "victims", "persons")
-HELP_MEASURES: tuple[str, ...] = ("shelter", "b8_applied", "b8_granted", "care_referral")
+HELP_MEASURES: tuple[str, ...] = (
+    "shelter",
+    "victim_scheme_applied",
+    "victim_scheme_granted",
+    "care_referral",
+)
 REGIONS_VIEW = "monitor_regions"
 
 # the columns every unit query returns (after COALESCE to the code lists' unknown values)

@@ -150,10 +150,10 @@ SELECTION = {
 
 def _histories(store: Store) -> tuple[pd.DataFrame, list[str]]:
     from thbmonitor.linkage import capture_histories
-    from thbmonitor.linkage.capture import LISTS
+    from thbmonitor.linkage.capture import store_lists
 
     frame = capture_histories(store, covariates=("year", *YEARLY_COVARIATES))
-    lists = [c for c in LISTS if c in frame.columns]
+    lists = [c for c in store_lists(store) if c in frame.columns]
     return frame, lists
 
 

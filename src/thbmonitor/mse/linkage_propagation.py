@@ -113,7 +113,7 @@ def propagate_linkage(
     pairs (a store linked before they were kept) or when too few draws give an estimate."""
     from scipy.special import ndtri
 
-    from thbmonitor.linkage.capture import LISTS, history_table
+    from thbmonitor.linkage.capture import history_table, store_lists
 
     if not store.scalar(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'registration_pairs'"
@@ -124,6 +124,7 @@ def propagate_linkage(
         "ORDER BY registration_date, registration_id"
     )
     left, right, prob = _stored_pairs(store, regs["registration_id"])
+    lists = store_lists(store)
     in_year = (regs["registration_year"] == year).to_numpy()
     rng = np.random.default_rng([settings.seed, year])
     var_low: list[float] = []
@@ -141,8 +142,8 @@ def propagate_linkage(
                 "registration_year": regs["registration_year"].to_numpy()[in_year],
             }
         )
-        counts = history_table(frame, LISTS, ("year",))
-        table = CaptureTable.from_frame(counts, lists=list(LISTS), covariates=["year"]).collapse()
+        counts = history_table(frame, lists, ("year",))
+        table = CaptureTable.from_frame(counts, lists=list(lists), covariates=["year"]).collapse()
         try:
             est = MultipleSystemsEstimator(**fit_settings(settings), seed=settings.seed).fit(table)
         except (EstimationError, InputError) as exc:

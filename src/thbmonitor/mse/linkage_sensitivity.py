@@ -82,7 +82,7 @@ def _row(
 
 def _histories_at(store: Store, threshold: float, year: int) -> CaptureTable | None:
     """The year's capture histories with persons from the clustering at ``threshold``."""
-    from thbmonitor.linkage.capture import LISTS, history_table
+    from thbmonitor.linkage.capture import history_table, store_lists
 
     frame = store.df(
         "SELECT CAST(s.cluster AS VARCHAR) AS person_id, r.reporting_organisation, "
@@ -93,8 +93,9 @@ def _histories_at(store: Store, threshold: float, year: int) -> CaptureTable | N
     )
     if frame.empty:
         return None
-    counts = history_table(frame, LISTS, ("year",))
-    return CaptureTable.from_frame(counts, lists=list(LISTS), covariates=["year"]).collapse()
+    lists = store_lists(store)
+    counts = history_table(frame, lists, ("year",))
+    return CaptureTable.from_frame(counts, lists=list(lists), covariates=["year"]).collapse()
 
 
 def stored_thresholds(store: Store) -> list[float]:

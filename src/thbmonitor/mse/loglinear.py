@@ -26,6 +26,7 @@ __all__ = [
     "Term",
     "canonical",
     "fit_loglinear",
+    "fit_loglinear_many",
     "inverse_information",
     "parse_terms",
     "poisson_irls",
@@ -161,27 +162,56 @@ def reduce_terms(full: np.ndarray, k: int, terms: tuple[Term, ...]) -> Reduced:
 
     Lists with no registration at all are handled the same way (main effect at -infinity).
     """
-    keep = np.ones(1 << k, dtype=bool)
-    keep[0] = False
-    finite: list[Term] = []
-    neginf: list[Term] = []
-    for t in terms:
-        col = _term_column(k, t)
-        if full @ col == 0:
-            neginf.append(t)
-            keep &= col == 0
-        else:
-            finite.append(t)
-    hm = history_matrix(k)
-    on_list = full @ hm
-    empty_lists = [i for i in range(k) if on_list[i] == 0]
-    for i in empty_lists:
-        keep &= hm[:, i] == 0
-    cells = np.flatnonzero(keep)
-    x = design(k, cells, finite)
+    margin = _superset_sums(full.tobytes(), k)  # margin[m]: people on every list of mask m
+    masks = _masks(terms)
+    empty = margin[masks] == 0
+    empty_lists = [i for i in range(k) if margin[1 << i] == 0]
+    if empty.any() or empty_lists:
+        finite = tuple(t for t, e in zip(terms, empty, strict=True) if not e)
+        neginf = tuple(t for t, e in zip(terms, empty, strict=True) if e)
+        codes = np.arange(1 << k)
+        keep = codes > 0
+        for m in masks[empty]:
+            keep &= (codes & m) != m
+        for i in empty_lists:
+            keep &= (codes >> i) & 1 == 0
+        cells = np.flatnonzero(keep)
+    else:  # the common case: every cell but the unobserved one
+        finite, neginf, cells = terms, (), _observable(k)
+    fm = masks[~empty]
+    x = _main_design(k)[cells]
+    if fm.size:
+        x = np.hstack([x, ((cells[:, None] & fm) == fm).astype(float)])
     if empty_lists:
         x = np.delete(x, [1 + i for i in empty_lists], axis=1)
-    return Reduced(terms, cells, tuple(finite), tuple(neginf), x, full[cells])
+    return Reduced(terms, cells, finite, neginf, x, full[cells])
+
+
+@lru_cache(maxsize=16384)
+def _masks(terms: tuple[Term, ...]) -> np.ndarray:
+    out = np.array([term_mask(t) for t in terms], dtype=np.int64)
+    out.flags.writeable = False
+    return out
+
+
+@lru_cache(maxsize=32)
+def _observable(k: int) -> np.ndarray:
+    out = np.arange(1, 1 << k)
+    out.flags.writeable = False
+    return out
+
+
+@lru_cache(maxsize=64)
+def _superset_sums(full: bytes, k: int) -> np.ndarray:
+    """For every bit mask m, the total count of the cells containing all lists of m (the zeta
+    transform over supersets)."""
+    out = np.frombuffer(full, dtype=float).copy()
+    codes = np.arange(1 << k)
+    for i in range(k):
+        low = codes[(codes >> i) & 1 == 0]
+        out[low] += out[low | (1 << i)]
+    out.flags.writeable = False
+    return out
 
 
 def reduce_model(
@@ -267,3 +297,109 @@ def fit_loglinear(
         observed=round(full.sum()),
         converged=conv,
     )
+
+
+#: models fitted together in one batched IRLS (memory: BATCH x cells x parameters floats)
+BATCH = 1024
+
+
+def fit_loglinear_many(full: np.ndarray, k: int, reduced: Sequence[Reduced]) -> list[LoglinearFit]:
+    """:func:`fit_loglinear` for many models, the same fits found faster (exhaustive AIC/BIC).
+
+    Models fitted on the same cells share their data, so they are fitted together: one
+    batched IRLS over the union of their columns, each model's missing columns held at zero
+    (an identity block in its normal equations). Each model stops at the iteration where
+    :func:`poisson_irls` would stop it, so the fits agree with one-at-a-time fitting to
+    rounding.
+    """
+    out: list[LoglinearFit | None] = [None] * len(reduced)
+    groups: dict[bytes, list[int]] = {}
+    for i, r in enumerate(reduced):
+        groups.setdefault(r.cells.tobytes(), []).append(i)
+    observed = round(full.sum())
+    for members in groups.values():
+        for start in range(0, len(members), BATCH):
+            idx = members[start : start + BATCH]
+            rs = [reduced[i] for i in idx]
+            cells, y = rs[0].cells, rs[0].y
+            n_base = rs[0].x.shape[1] - len(rs[0].finite)  # intercept and main effects
+            union = canonical(t for r in rs for t in r.finite)
+            x = rs[0].x[:, :n_base]
+            if union:
+                x = np.hstack([x, np.stack([_term_column(k, t) for t in union], axis=1)[cells]])
+            column = {t: n_base + j for j, t in enumerate(union)}
+            mask = np.zeros((len(rs), x.shape[1]), dtype=bool)
+            mask[:, :n_base] = True
+            for b, r in enumerate(rs):
+                mask[b, [column[t] for t in r.finite]] = True
+            coef, fisher, mu, dev, conv = _poisson_irls_batch(x, y, mask)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ylogmu = np.where(y > 0, y * np.log(mu), 0.0).sum(axis=1)
+            loglik = ylogmu - mu.sum(axis=1) - float(log_factorial(y).sum())
+            for b, (i, r) in enumerate(zip(idx, rs, strict=True)):
+                m = mask[b]
+                out[i] = LoglinearFit(
+                    terms=r.terms,
+                    neginf_terms=r.neginf,
+                    cells=cells,
+                    x_design=r.x,
+                    y=r.y,
+                    mu=mu[b],
+                    coef=coef[b, m],
+                    fisher=fisher[b][np.ix_(m, m)],
+                    deviance=float(dev[b]),
+                    df_resid=int(cells.size - r.x.shape[1]),
+                    loglik=float(loglik[b]),
+                    n_params=1 + k + len(r.finite) + len(r.neginf),
+                    observed=observed,
+                    converged=bool(conv[b]),
+                )
+    return [f for f in out if f is not None]
+
+
+def _poisson_irls_batch(
+    x: np.ndarray, y: np.ndarray, mask: np.ndarray, tol: float = 1e-10, maxit: int = 100
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`poisson_irls` for several models on one design ``x``: model b uses the columns
+    where ``mask[b]``. Returns coef (B, p; zero off the mask), Fisher information (B, p, p),
+    mu (B, n), deviance (B,) and converged (B,)."""
+    n_models, p = mask.shape
+    eta = np.tile(np.log(y + 0.1), (n_models, 1))
+    mu = np.exp(eta)
+    pos = y > 0
+    ylogy = float(np.sum(y[pos] * np.log(y[pos])))
+    ysum = float(y.sum())
+    coef = np.zeros((n_models, p))
+    dev = np.full(n_models, np.inf)
+    dev_old = np.full(n_models, np.inf)
+    converged = np.zeros(n_models, dtype=bool)
+    active = np.arange(n_models)
+    diag = np.arange(p)
+    outer = (x[:, :, None] * x[:, None, :]).reshape(x.shape[0], p * p)  # X'WX = w @ outer
+    for _ in range(maxit):
+        if active.size == 0:
+            break
+        m_a, e_a, off = mu[active], eta[active], ~mask[active]
+        z = e_a + (y - m_a) / m_a
+        xtwx = (m_a @ outer).reshape(-1, p, p)
+        rhs = (m_a * z) @ x
+        xtwx[off[:, :, None] | off[:, None, :]] = 0.0  # unused columns: identity, coef 0
+        xtwx[:, diag, diag] = np.where(off, 1.0, xtwx[:, diag, diag])
+        rhs[off] = 0.0
+        try:
+            c = np.linalg.solve(xtwx, rhs[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            c = np.array(
+                [np.linalg.lstsq(a, b, rcond=None)[0] for a, b in zip(xtwx, rhs, strict=True)]
+            )
+        coef[active] = c
+        eta[active] = np.minimum(c @ x.T, 700.0)
+        mu[active] = np.exp(eta[active])
+        d = 2.0 * (ylogy - eta[active] @ y - ysum + mu[active].sum(axis=1))
+        dev[active] = d
+        done = np.abs(d - dev_old[active]) / (np.abs(d) + 0.1) < tol
+        converged[active[done]] = True
+        dev_old[active] = d
+        active = active[~done]
+    fisher = (mu @ outer).reshape(n_models, p, p)
+    return coef, fisher, mu, np.maximum(dev, 0.0), converged

@@ -29,6 +29,7 @@ from thbmonitor.mse.loglinear import (
     Term,
     canonical,
     fit_loglinear,
+    fit_loglinear_many,
     reduce_terms,
     term_mask,
     term_name,
@@ -207,15 +208,19 @@ def select_exhaustive(
     cand = hierarchical_models(k, maxorder) if models is None else [canonical(m) for m in models]
     cand.sort(key=len, reverse=True)  # big models first: their existence covers sub-models
     cache = _ExistenceCache(full, k)
+    checks = [cache.check(terms) for terms in cand]
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threads only contend
+        fits = iter(fit_loglinear_many(full, k, [red for chk, red in checks if chk.ok]))
     results: list[tuple[LoglinearFit | None, ExistenceResult]] = []
     best: LoglinearFit | None = None
     best_key: tuple[float, int, tuple[Term, ...]] | None = None
-    for terms in cand:
-        chk, red = cache.check(terms)
+    for terms, (chk, _red) in zip(cand, checks, strict=True):
         if not chk.ok:
             results.append((None, chk))
             continue
-        fit = fit_loglinear(full, k, terms, reduced=red)
+        fit = next(fits)
         results.append((fit, chk))
         key = (fit.bic if criterion == "bic" else fit.aic, len(terms), terms)
         if best_key is None or key < best_key:
@@ -241,9 +246,16 @@ def model_rows(sel: SelectionResult, lists: Sequence[str]) -> list[dict[str, Any
     """Models side by side: terms, df, deviance, AIC, BIC, estimate, check results; for
     AIC/BIC ordered by the criterion (models that failed the checks last), then by size."""
     nan = float("nan")
+    known: dict[Term, str] = {}
+
+    def name(t: Term) -> str:
+        if t not in known:
+            known[t] = term_name(t, lists)
+        return known[t]
+
     rows = []
     for fit, chk in sel.candidates:
-        names = [term_name(t, lists) for t in chk.terms]
+        names = [name(t) for t in chk.terms]
         rows.append(
             {
                 "model": " + ".join(names) if names else "main effects",
@@ -256,7 +268,7 @@ def model_rows(sel: SelectionResult, lists: Sequence[str]) -> list[dict[str, Any
                 "estimate": fit.estimate if fit is not None else nan,
                 "exists": chk.exists,
                 "identifiable": chk.identifiable,
-                "minus_infinity": [term_name(t, lists) for t in chk.neginf_terms],
+                "minus_infinity": [name(t) for t in chk.neginf_terms],
                 "selected": fit is sel.fit,
             }
         )

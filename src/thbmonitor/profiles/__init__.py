@@ -221,7 +221,17 @@ def _build(folder: Path, doc: Mapping[str, Any], where: str) -> Profile:
         help_reference_status=None if reference is None else str(reference),
         scheme_fixed_statuses=fixed,
         big_cities=frozenset(region_key(str(m)) for m in help_doc.get("big_cities", [])),
+        dimension_labels=_dimension_labels(doc),
     )
+
+
+def _dimension_labels(doc: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """``[dimension_labels]`` (dimension -> [en, nl]) and the regions' ``label``."""
+    out = {str(k): (str(v[0]), str(v[1])) for k, v in doc.get("dimension_labels", {}).items()}
+    region = doc.get("regions", {}).get("label")
+    if region is not None:
+        out["region"] = (str(region[0]), str(region[1]))
+    return out
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -8,6 +8,8 @@ comes from here; the code names none of them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -193,6 +195,39 @@ class Profile:
     help_reference_status: str | None = None
     scheme_fixed_statuses: tuple[str, ...] = ()
     big_cities: frozenset[str] = frozenset()  # region keys (see region_key)
+    # display names (en, nl) of the monitor's dimensions where the country names them its own
+    # way (the region, the residence scheme for victims)
+    dimension_labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """A digest of what a store's contents depend on: the code lists' codes, which field
+        takes which list, the country, nationality groups (with EU membership), age bands and
+        the monitor's groups. Layout, spellings, labels and regions do not count: a copy that
+        reads another file format or names things otherwise is the same profile to a store."""
+        lists = {
+            name: [c.codes, sorted(c.htcds.items()), c.unknown, c.other]
+            for name, c in sorted(self.code_lists.items())
+        }
+        nat = self.nationality
+        meaning = {
+            "country": self.country,
+            "code_lists": lists,
+            "fields": sorted(self.field_lists.items()),
+            "nationality": [
+                nat.country,
+                sorted(nat.unknown_codes),
+                nat.groups,
+                sorted((k, [str(d) for d in v]) for k, v in nat.eu.items()),
+            ],
+            "age_bands": [self.age_bands.bands, self.age_bands.unknown],
+            "groups": [
+                self.groups,
+                self.group_default,
+                [[r.form, r.group, r.own_nationality] for r in self.group_rules],
+            ],
+        }
+        text = json.dumps(meaning, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def codes(self, list_name: str) -> tuple[str, ...]:
         """The codes of one code list, in order."""

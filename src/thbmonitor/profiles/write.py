@@ -31,16 +31,18 @@ WORLD_FILES: dict[str, str] = {
 }
 
 
-def is_own_layout(profile: Profile) -> bool:
-    """Whether files of the profile are byte for byte the monitor's own layout."""
+def is_own_layout(profile: Profile, kind: str | None = None) -> bool:
+    """Whether files of the profile (of one kind, or of every kind) are byte for byte the
+    monitor's own layout."""
     lay = profile.layout
+    kinds = WORLD_FILES.values() if kind is None else (kind,)
     plain = (
         lay.delimiter == ","
         and lay.encoding.replace("_", "-").lower() in ("utf-8", "utf8")
         and lay.date_formats[0] == ISO
         and lay.multi_separator == MULTI_SEPARATOR
         and (lay.true[0], lay.false[0]) == ("1", "0")
-        and not any(lay.renames(kind) for kind in WORLD_FILES.values())
+        and not any(lay.renames(k) for k in kinds)
     )
     spelled = all(c.spelling(code) == code for c in profile.code_lists.values() for code in c.codes)
     return plain and spelled
@@ -48,12 +50,10 @@ def is_own_layout(profile: Profile) -> bool:
 
 def write_world(folder: Path, profile: Profile) -> list[Path]:
     """Rewrite the world's input files in ``folder`` in the profile's layout (in place)."""
-    if is_own_layout(profile):
-        return []
     written = []
     for name, kind in WORLD_FILES.items():
         path = folder / name
-        if not path.exists():
+        if not path.exists() or is_own_layout(profile, kind):
             continue
         if path.suffix == ".csv":
             frame = _spelled(read_text_frame(path), kind, profile)

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, Header, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
@@ -132,8 +132,8 @@ class RegistrationOut(Schema):
     sector: str | None
     age_at_exploitation: int | None
     shelter: bool | None
-    b8_applied: bool | None
-    b8_granted: bool | None
+    victim_scheme_applied: bool | None
+    victim_scheme_granted: bool | None
     care_referral: bool | None
     consent: bool | None
     age_band: str
@@ -172,14 +172,29 @@ def _submitter(request: HttpRequest) -> Any:
     return user
 
 
+# what any call may answer besides its own statuses (described in the OpenAPI document)
+COMMON = {401: Message, 413: Message}
+# a body that is not JSON (400); the intake process cannot validate now (503)
+WRITES = {**COMMON, 400: Message, 503: Message}
+
+
 @api.post(
     "/registrations",
-    response={201: Created, 200: Created, 403: Message, 422: Problems},
+    response={201: Created, 200: Created, 403: Message, 422: Problems, **WRITES},
     summary="Submit a registration",
 )
-def create_registration(request: HttpRequest, body: RegistrationIn) -> tuple[int, Any]:  # type: ignore[valid-type]
+def create_registration(
+    request: HttpRequest,
+    body: RegistrationIn,  # type: ignore[valid-type]
+    key: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        description="1 to 200 characters of the client's choice, new for each registration: "
+        "a POST retried with the same key and body answers the first one's id and stores "
+        "nothing twice (the same key with another body is refused).",
+    ),
+) -> tuple[int, Any]:
     user = _submitter(request)
-    key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= MAX_KEY):
         return 422, {
             "detail": [{"field": "Idempotency-Key", "reason": "must be 1 to 200 characters"}]
@@ -191,24 +206,28 @@ def create_registration(request: HttpRequest, body: RegistrationIn) -> tuple[int
     return 201, {"id": outcome.id, "matching_own_registrations": outcome.matches}
 
 
-@api.get("/registrations", response=RegistrationList, summary="Your organisation's registrations")
+@api.get(
+    "/registrations",
+    response={200: RegistrationList, 403: Message, **COMMON},
+    summary="Your organisation's registrations",
+)
 def list_registrations(
     request: HttpRequest,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
-) -> dict[str, Any]:
+) -> tuple[int, dict[str, Any]]:
     user = _submitter(request)
     with scoped(Scope.of(user, "api")):
         own = Registration.objects.filter(organisation_id=user.organisation_id)
         count = own.count()
         regs = list(own.order_by("-created_at", "id")[offset : offset + limit])
         submit.record_reads([r.id for r in regs])
-    return {"count": count, "items": [_out(r) for r in regs]}
+    return 200, {"count": count, "items": [_out(r) for r in regs]}
 
 
 @api.get(
     "/registrations/{reg_id}",
-    response={200: RegistrationOut, 403: Message, 404: Message},
+    response={200: RegistrationOut, 403: Message, 404: Message, **COMMON},
     summary="One of your organisation's registrations",
 )
 def get_registration(request: HttpRequest, reg_id: UUID) -> tuple[int, Any]:
@@ -224,7 +243,7 @@ def get_registration(request: HttpRequest, reg_id: UUID) -> tuple[int, Any]:
 
 @api.patch(
     "/registrations/{reg_id}",
-    response={200: RegistrationOut, 403: Message, 404: Message, 422: Problems},
+    response={200: RegistrationOut, 403: Message, 404: Message, 422: Problems, **WRITES},
     summary="Correct one of your organisation's registrations",
 )
 def patch_registration(

@@ -1,10 +1,11 @@
 """Micro-batching: concurrent callers' items handled together by one worker thread.
 
-Validation and pseudonymisation (:mod:`thbmonitor.ingest`) are vectorised over a frame and
-cost tens of milliseconds per call whatever its length; one call per batch of concurrent
-submissions keeps the cost per submission small. A batch is closed ``window`` seconds after
-its first item arrived (or at ``max_items``): a longer window makes larger batches, so less
-CPU per submission, at the price of that much latency.
+The registry uses it twice: its intake process validates the submissions of every worker
+that arrive together (:mod:`.intake_process`), and each worker commits the submissions that
+arrive while it commits the previous group in one transaction (:mod:`.submit`). A batch is
+closed ``window`` seconds after its first item arrived (or at ``max_items``); with a window of
+0 it holds what was queued when the thread took it up, so nothing waits while the thread is
+idle, and under load the batches grow by themselves.
 """
 
 from __future__ import annotations

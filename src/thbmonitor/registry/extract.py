@@ -29,8 +29,8 @@ FINGERPRINT = "key_fingerprint"  # the registry_meta row that holds it
 INT_COLUMNS = ("registration_year", "age_at_exploitation", "birth_year", "source_row")
 BOOL_COLUMNS = (
     "shelter",
-    "b8_applied",
-    "b8_granted",
+    "victim_scheme_applied",
+    "victim_scheme_granted",
     "care_referral",
     "consent",
     "dob_uncertain",

@@ -28,7 +28,7 @@ REGISTRATION = (
     "sector",
     "age_at_exploitation",
 )
-HELP = ("shelter", "b8_applied", "b8_granted", "care_referral", "consent")
+HELP = ("shelter", "victim_scheme_applied", "victim_scheme_granted", "care_referral", "consent")
 IDENTIFIERS = (
     "first_names",
     "last_name",

@@ -1,11 +1,13 @@
 """Submissions in, pseudonymised rows out: the same validation and pseudonymisation as ingest.
 
 A submission is one registration as text, keyed by the registrations file's field names,
-from the web form, a row of an uploaded file or a JSON body. :func:`prepare` builds one frame
-of a batch of submissions and runs :func:`thbmonitor.ingest.validate.validate` and
-:func:`thbmonitor.ingest.prepare_rows` on it, as ``thbmonitor ingest`` does on a file: every
-problem at once, by row and field, never the value; identifiers become keyed tokens and Bloom
-filters here, in the service process, before anything reaches the database.
+from the web form, a row of an uploaded file or a JSON body. A single submission goes through
+:func:`prepare_one`: ingest's rules and derivations applied to one record without a frame
+(:mod:`thbmonitor.ingest.record`, tested to agree with ingest on the same rows). The rows of an
+uploaded file are checked as ``thbmonitor ingest`` checks a file, in one frame
+(:func:`thbmonitor.ingest.validate.validate`, :func:`thbmonitor.ingest.prepare_rows`). Either
+way: every problem at once, by row and field, never the value; identifiers become keyed
+tokens and Bloom filters here, in the service process, before anything reaches the database.
 
 What the registry adds to ingest's checks: the reporting organisation is the submitter's own,
 the victim's consent where the rules require it, and the lengths its columns hold.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -22,7 +25,9 @@ import pandas as pd
 from thbmonitor.errors import Problem
 from thbmonitor.ingest import prepare_rows
 from thbmonitor.ingest.readers import TEXT
-from thbmonitor.ingest.validate import validate
+from thbmonitor.ingest.record import check_record, prepare_record
+from thbmonitor.ingest.validate import TRUE_TEXT, validate
+from thbmonitor.profiles import Profile, default_profile
 from thbmonitor.pseudonymise import Encoder
 from thbmonitor.schema import CONSENT_NOT_REQUIRED, REGISTRATION_FIELDS
 
@@ -68,6 +73,50 @@ def needs_consent(org_type: str) -> bool:
     return org_type not in CONSENT_NOT_REQUIRED
 
 
+def _registry_problems(s: Submission) -> list[tuple[str, str]]:
+    """What the registry checks beyond ingest: the organisation, the lengths its columns
+    hold (before ingest's rules) and consent (after them)."""
+    stated = s.values.get("reporting_organisation", "").strip()
+    out = []
+    if stated and stated != s.org_type:
+        out.append(("reporting_organisation", "is not the type of your organisation"))
+    for name, text in s.values.items():
+        limit = MAX_LENGTH.get(name, MAX_TEXT)
+        if len(text) > limit:
+            out.append((name, f"is longer than {limit} characters"))
+    return out
+
+
+def _consent_problem(s: Submission, consent: str) -> list[tuple[str, str]]:
+    if needs_consent(s.org_type) and consent.lower() not in TRUE_TEXT:
+        return [("consent", "is required: reports by this organisation need the victim's consent")]
+    return []
+
+
+@cache
+def _profile() -> Profile:
+    """The registry's profile (the default), loaded once per process: loading checks its
+    files' dates, which costs more than validating a submission."""
+    return default_profile()
+
+
+def prepare_one(s: Submission, encoder: Encoder) -> Prepared:
+    """Validate and pseudonymise one submission without a frame (:mod:`thbmonitor.ingest.
+    record`: ingest's rules and derivations, one record at a time); its problems are row 1."""
+    values = dict(s.values)
+    values["registration_id"] = values.get("registration_id", "").strip() or "#1"
+    values["reporting_organisation"] = s.org_type
+    found = _registry_problems(s)
+    found += [(p.field, p.reason) for p in check_record(values, REGISTRATION_FIELDS)]
+    found += _consent_problem(s, values.get("consent", "").strip())
+    if found:
+        return Prepared(None, tuple(Problem("submission", 1, n, r) for n, r in found))
+    row = prepare_record(values, encoder, _profile())
+    for name in NOT_KEPT:
+        del row[name]
+    return Prepared(row)
+
+
 def prepare(
     submissions: Sequence[Submission],
     encoder: Encoder,
@@ -77,9 +126,12 @@ def prepare(
 ) -> list[Prepared]:
     """Validate and pseudonymise a batch of submissions, each on its own.
 
-    ``own_ids``: the submissions come from one file, whose registration_id (the organisation's
-    reference) must not repeat within it; otherwise each submission is checked alone and its
-    problems are numbered as row 1."""
+    ``own_ids``: the submissions are the rows of one file, checked as ingest checks a file
+    (one frame), whose registration_id (the organisation's reference) must not repeat within
+    it; otherwise each submission is checked alone (:func:`prepare_one`) and its problems are
+    numbered as row 1."""
+    if not own_ids:
+        return [prepare_one(s, encoder) for s in submissions]
     if not submissions:
         return []
     frame = pd.DataFrame(
@@ -89,41 +141,23 @@ def prepare(
     ).astype(TEXT)
     placeholders = pd.Series([f"#{i}" for i in range(len(frame))], dtype=TEXT)
     given = frame["registration_id"].str.strip()
-    frame["registration_id"] = given.where((given != "") & own_ids, placeholders)
-    own_org = pd.Series([s.org_type for s in submissions], dtype=TEXT)
-    stated = frame["reporting_organisation"].str.strip()
-    wrong_org = (stated != "") & (stated != own_org)
-    frame["reporting_organisation"] = own_org
+    frame["registration_id"] = given.where(given != "", placeholders)
+    frame["reporting_organisation"] = pd.Series([s.org_type for s in submissions], dtype=TEXT)
 
     found: dict[int, list[Problem]] = {}
 
     def add(row: int, name: str, reason: str) -> None:
         found.setdefault(row, []).append(Problem(source, row, name, reason))
 
-    for i in wrong_org[wrong_org].index:
-        add(i + 1, "reporting_organisation", "is not the type of your organisation")
     for i, s in enumerate(submissions):
-        for name, text in s.values.items():
-            limit = MAX_LENGTH.get(name, MAX_TEXT)
-            if len(text) > limit:
-                add(i + 1, name, f"is longer than {limit} characters")
+        for name, reason in _registry_problems(s):
+            add(i + 1, name, reason)
     for p in validate(source, frame, REGISTRATION_FIELDS):
         add(p.row, p.field, p.reason)
-    consent = frame["consent"].str.strip().str.lower()
+    consent = frame["consent"].str.strip()
     for i, s in enumerate(submissions):
-        if needs_consent(s.org_type) and consent.iloc[i] not in (
-            "1",
-            "true",
-            "yes",
-            "ja",
-            "y",
-            "j",
-        ):
-            add(
-                i + 1,
-                "consent",
-                "is required: reports by this organisation need the victim's consent",
-            )
+        for name, reason in _consent_problem(s, str(consent.iloc[i])):
+            add(i + 1, name, reason)
 
     ok = [i for i in range(len(frame)) if i + 1 not in found]
     rows: dict[int, dict[str, Any]] = {}
@@ -132,13 +166,7 @@ def prepare(
         prepared = prepared.drop(columns=list(NOT_KEPT))
         for i, record in zip(ok, prepared.to_dict("records"), strict=True):
             rows[i] = {str(k): _plain(v) for k, v in record.items()}
-    out = []
-    for i in range(len(frame)):
-        problems = found.get(i + 1, [])
-        if not own_ids:
-            problems = [Problem(source, 1, p.field, p.reason) for p in problems]
-        out.append(Prepared(rows.get(i), tuple(problems)))
-    return out
+    return [Prepared(rows.get(i), tuple(found.get(i + 1, []))) for i in range(len(frame))]
 
 
 def _plain(value: Any) -> Any:

@@ -26,7 +26,7 @@ class ServeOptions:
     certfile: str | None = None
     keyfile: str | None = None
     access_log: bool = False
-    batch_window: float = 0.05  # seconds
+    batch_window: float = 0.0  # seconds
 
 
 def preflight() -> None:

@@ -31,7 +31,7 @@ class Registry:
 
     encoder: Encoder | None  # None for commands that never see an identifier
     service_role: str = SERVICE_ROLE
-    batch_window: float = 0.05  # seconds a validation batch stays open for more submissions
+    batch_window: float = 0.0  # seconds a validation batch stays open for more submissions
     intake: Address | None = None  # the intake process of a running service (serve sets it)
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from thbmonitor.profiles import default_profile
+
 PAGES: dict[str, tuple[str, str]] = {
     "app": (
         "Registry of presumed victims of trafficking",
@@ -139,8 +141,11 @@ FIELDS: dict[str, tuple[str, str]] = {
         "Leeftijd bij begin van de uitbuiting",
     ),
     "shelter": ("Placed in shelter", "Geplaatst in opvang"),
-    "b8_applied": ("B8 residence scheme applied for", "B8-verblijfsregeling aangevraagd"),
-    "b8_granted": ("B8 residence scheme granted", "B8-verblijfsregeling verleend"),
+    "victim_scheme_applied": (
+        "B8 residence scheme applied for",
+        "B8-verblijfsregeling aangevraagd",
+    ),
+    "victim_scheme_granted": ("B8 residence scheme granted", "B8-verblijfsregeling verleend"),
     "care_referral": ("Referred to care", "Doorverwezen naar zorg"),
     "consent": (
         "The victim consented to registration",
@@ -149,41 +154,6 @@ FIELDS: dict[str, tuple[str, str]] = {
     "reporting_organisation": ("Reporting organisation", "Meldende organisatie"),
     "file": ("File", "Bestand"),
     "Idempotency-Key": ("Idempotency-Key", "Idempotency-Key"),
-}
-
-CODES: dict[str, tuple[str, str]] = {
-    "F": ("female", "vrouw"),
-    "M": ("male", "man"),
-    "U": ("unknown", "onbekend"),
-    "SexualExploitation": ("sexual exploitation", "seksuele uitbuiting"),
-    "ForcedLabour": ("labour exploitation", "arbeidsuitbuiting"),
-    "CriminalExploitation": ("criminal exploitation", "criminele uitbuiting"),
-    "OrganRemoval": ("organ removal", "orgaanverwijdering"),
-    "ForcedMarriage": ("forced marriage", "gedwongen huwelijk"),
-    "ForcedBegging": ("forced begging", "gedwongen bedelen"),
-    "Servitude": ("servitude", "dienstbaarheid"),
-    "Other": ("other", "overig"),
-    "Unknown": ("unknown", "onbekend"),
-    "DutchNational": ("Dutch national", "Nederlander"),
-    "EUCitizen": ("EU citizen", "EU-burger"),
-    "NonEUPermit": ("non-EU, with permit", "niet-EU, met vergunning"),
-    "AsylumSeeker": ("asylum seeker", "asielzoeker"),
-    "B8": ("B8 residence scheme", "B8-verblijfsregeling"),
-    "NoLegalStatus": ("no legal status", "geen rechtmatig verblijf"),
-    "Prostitution": ("prostitution", "prostitutie"),
-    "PrivateSexualServices": ("private sexual services", "seksuele diensten in privésfeer"),
-    "RemoteInteractiveServices": (
-        "remote interactive services",
-        "interactieve diensten op afstand",
-    ),
-    "Agriculture": ("agriculture", "land- en tuinbouw"),
-    "Construction": ("construction", "bouw"),
-    "Hospitality": ("hospitality", "horeca"),
-    "DomesticWork": ("domestic work", "huishoudelijk werk"),
-    "Manufacturing": ("manufacturing", "industrie"),
-    "Transportation": ("transport", "transport"),
-    "IllicitActivities": ("illicit activities", "illegale activiteiten"),
-    "Begging": ("begging", "bedelen"),
 }
 
 # Dutch forms of the validation reasons (patterns over the English text of ingest/intake)
@@ -244,11 +214,16 @@ def page(key: str, lang: str) -> str:
 
 
 def field_label(name: str, lang: str) -> str:
-    return _pick(FIELDS.get(name), lang, name)
+    """A field's name on the form: the registry's profile's where it names the field its own
+    way (e.g. the residence scheme for victims), else the registry's own."""
+    own = default_profile().dimension_labels.get(name)
+    return _pick(own or FIELDS.get(name), lang, name)
 
 
 def code_label(code: str, lang: str) -> str:
-    return _pick(CODES.get(code), lang, code)
+    """A code's name on the form: the registry's profile's label (codes.csv)."""
+    label = default_profile().label(code, lang)
+    return code if label is None else label
 
 
 class Texts:

@@ -266,7 +266,10 @@ def _help_by_status() -> dict[str, dict[str, float]]:
         "NoLegalStatus": (0.55, 0.50, 0.40),
         "Unknown": (0.20, 0.10, 0.30),
     }
-    return {s: {"shelter": a, "b8_applied": b, "care_referral": c} for s, (a, b, c) in rows.items()}
+    return {
+        s: {"shelter": a, "victim_scheme_applied": b, "care_referral": c}
+        for s, (a, b, c) in rows.items()
+    }
 
 
 def _victim_crime_mix() -> dict[str, float]:
@@ -342,7 +345,9 @@ class WorldParams:
     other_forms: Mapping[str, float] = field(default_factory=_other_forms)  # other_unknown group
     secondary_form: float = 0.08  # registrations listing a second form of exploitation
     help_by_status: Mapping[str, Mapping[str, float]] = field(default_factory=_help_by_status)
-    b8_granted: float = 0.6  # P(B8 granted | applied); status B8 itself is always granted
+    victim_scheme_granted: float = (
+        0.6  # P(B8 granted | applied); status B8 itself is always granted
+    )
     # completeness of registrations (assumed)
     missing_help: float = 0.10  # empty shelter / B8 / care fields
     missing_municipality: float = 0.05

@@ -153,7 +153,7 @@ def _attributes(params: WorldParams, df: pd.DataFrame, rng: np.random.Generator)
 def _help(params: WorldParams, df: pd.DataFrame, rng: np.random.Generator) -> None:
     """Shelter, B8 and care: by residence status, age and municipality (assumed)."""
     n = len(df)
-    keys = ("shelter", "b8_applied", "care_referral")
+    keys = ("shelter", "victim_scheme_applied", "care_referral")
     table = {s: [params.help_by_status[s][k] for k in keys] for s in params.help_by_status}
     base = np.array([table[s] for s in df["residence_status"]])
     minor = (df["age_band"] == "minor").to_numpy()
@@ -163,9 +163,11 @@ def _help(params: WorldParams, df: pd.DataFrame, rng: np.random.Generator) -> No
     b8 = np.where(df["residence_status"] == "B8", 1.0, b8)
     care = np.minimum(base[:, 2] + 0.25 * minor + 0.05 * big, 0.95)
     df["shelter"] = rng.random(n) < shelter
-    df["b8_applied"] = rng.random(n) < b8
-    granted = (df["residence_status"] == "B8").to_numpy() | (rng.random(n) < params.b8_granted)
-    df["b8_granted"] = df["b8_applied"].to_numpy() & granted
+    df["victim_scheme_applied"] = rng.random(n) < b8
+    granted = (df["residence_status"] == "B8").to_numpy() | (
+        rng.random(n) < params.victim_scheme_granted
+    )
+    df["victim_scheme_granted"] = df["victim_scheme_applied"].to_numpy() & granted
     df["care_referral"] = rng.random(n) < care
 
 

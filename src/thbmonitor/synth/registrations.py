@@ -125,8 +125,12 @@ def build(
             "sector": sector,
             "age_at_exploitation": out["py_age"].astype("Int64"),
             "shelter": _bool_col(out["py_shelter"].to_numpy(), rng, params.missing_help),
-            "b8_applied": _bool_col(out["py_b8_applied"].to_numpy(), rng, params.missing_help),
-            "b8_granted": _bool_col(out["py_b8_granted"].to_numpy(), rng, params.missing_help),
+            "victim_scheme_applied": _bool_col(
+                out["py_victim_scheme_applied"].to_numpy(), rng, params.missing_help
+            ),
+            "victim_scheme_granted": _bool_col(
+                out["py_victim_scheme_granted"].to_numpy(), rng, params.missing_help
+            ),
             "care_referral": _bool_col(
                 out["py_care_referral"].to_numpy(), rng, params.missing_help
             ),
