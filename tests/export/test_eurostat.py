@@ -13,16 +13,23 @@ import io
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from monitor.conftest import WINDOW, make_registrations, units, write_store  # isort: skip
 from thbmonitor.export.eurostat import eurostat_csv, eurostat_rows
+from thbmonitor.export.release import Delivered
+from thbmonitor.export.tables import delivery_tables
 
 from .conftest import CODES, NL, YEAR, World, report_cell
 
 
-def _rows(world: World) -> list[dict[str, str]]:
-    text = eurostat_csv(eurostat_rows(world.delivered, NL, CODES))
+def _rows_of(delivered: Delivered) -> list[dict[str, str]]:
+    text = eurostat_csv(eurostat_rows(delivered, NL, CODES))
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def _rows(world: World) -> list[dict[str, str]]:
+    return _rows_of(world.delivered)
 
 
 def _value(row: dict[str, str]) -> int | None:
@@ -170,3 +177,73 @@ def test_suspects_from_the_police_register(tmp_path: Path) -> None:
     assert suspects.loc["M", "count"] == 15
     assert suspects.loc["Total", "count"] == 27
     store.close()
+
+
+def test_a_table_without_a_safe_pattern_is_withheld(world: World) -> None:
+    """If the delivery tables have no safe pattern together, each is protected in turn and one
+    that has none is withheld: its figures go out empty with flag C, the others as protected."""
+    from thbmonitor.disclosure import CountTable, Relations, Release, protect_release
+    from thbmonitor.errors import DisclosureError
+    from thbmonitor.export import tables as T
+    from thbmonitor.export.release import protect_deliveries
+
+    tables = delivery_tables(world.store, WINDOW, YEAR, NL, CODES)
+
+    def release(given: list[CountTable], relations: Relations | None = None) -> Release:
+        """As the report's Publication protects (its tables as context), but refusing the
+        organisations, and leaving the shared Publication as it is."""
+        if any(t.name == T.ORGANISATION for t in given):
+            raise DisclosureError("no safe suppression pattern")
+        return protect_release(
+            given,
+            world.release.rules,
+            relations=world.release.relations + (relations or Relations()),
+            context=world.release.tables,
+        )
+
+    delivered = protect_deliveries(release, tables, 10)
+    assert delivered.withheld == (T.ORGANISATION,)
+    rows = _rows_of(delivered)
+    org = [r for r in rows if r["organisation"] != "TOTAL"]
+    assert len(org) == len(CODES.organisation)
+    assert all(r["value"] == "" and r["flag"] == "C" for r in org)
+    assert _value(_find(rows)) == _value(_find(_rows(world)))
+
+
+def test_shipped_profiles_map_every_code() -> None:
+    """Both shipped profiles' deliveries.toml load: every sex, nationality group, form of
+    exploitation and reporting organisation of the profile is mapped to the receiver's code
+    (htcds names its own nationality group own_country; its extra forms ChildLabour and
+    ForcedMilitaryByNonStateActors are labour and other)."""
+    from thbmonitor.export.codes import delivery_codes
+    from thbmonitor.profiles import load_profile
+
+    for name in ("nl", "htcds"):
+        profile = load_profile(name)
+        codes = delivery_codes(profile).eurostat
+        own = profile.nationality.own
+        assert codes.citizenship[own] == "NAT"
+        assert set(codes.forms) == set(profile.field_codes("forms_of_exploitation"))
+        assert set(codes.organisations) == set(profile.field_codes("reporting_organisation"))
+    htcds = delivery_codes(load_profile("htcds")).eurostat
+    assert htcds.forms["ChildLabour"] == "labour"
+    assert htcds.forms["ForcedMilitaryByNonStateActors"] == "other"
+
+
+def test_a_code_left_unmapped_is_refused(tmp_path: Path) -> None:
+    """A profile copy whose deliveries.toml leaves a form of exploitation unmapped is refused,
+    naming the section and the code."""
+    import shutil
+
+    from thbmonitor.errors import ConfigError
+    from thbmonitor.export.codes import delivery_codes
+    from thbmonitor.profiles import load_profile
+
+    folder = tmp_path / "mine"
+    shutil.copytree(NL.path, folder)
+    toml = folder / "deliveries.toml"
+    toml.write_text(toml.read_text().replace('Servitude = "labour"\n', ""), encoding="utf-8")
+    with pytest.raises(
+        ConfigError, match=r"\[eurostat.exploitation.forms\] maps no code for Servitude"
+    ):
+        delivery_codes(load_profile(folder))

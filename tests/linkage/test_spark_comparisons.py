@@ -42,12 +42,12 @@ def _level_sql(dialect: str, words: int) -> tuple[list[str], dict[str, int]]:
 
 
 def test_every_comparison_level_is_the_same_on_both_engines(
-    small_world, spark_settings, tmp_path: Path
+    world, spark_settings, tmp_path: Path
 ) -> None:
     from thbmonitor.engine.spark import spark_session
 
     path = tmp_path / "store.duckdb"
-    shutil.copy(small_world.store_path, path)
+    shutil.copy(world.store_path, path)
     with open_store(str(path)) as store, workspace(store.con) as home:
         con = store.con
         create_input(
@@ -118,5 +118,5 @@ def test_every_comparison_level_is_the_same_on_both_engines(
     reached = {name: sorted(set(both[f"{name}_duckdb"])) for name in sizes}
     # the levels written differently for each engine are reached: Dice levels of the names
     # and each level of the days between the registrations
-    assert len(reached["full_name"]) >= 10, reached
+    assert len(reached["full_name"]) >= 9, reached  # of 13 levels
     assert {1, 2, 3} <= set(reached["record_date"]), reached

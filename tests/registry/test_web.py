@@ -140,6 +140,37 @@ def test_form_errors_next_to_their_fields_in_dutch(registry: Registry) -> None:
     assert "ForcedLabour;Servitude" in listed
 
 
+def test_every_error_is_announced_by_its_control(registry: Registry) -> None:
+    """A screen reader reads a control's errors through aria-describedby: a field with two
+    problems names both, every id on the page is unique, and every control has its label."""
+    web = signed_in(registry, "police")
+    answer = web.post(
+        "/en/registrations/new/",
+        {
+            "csrfmiddlewaretoken": web.csrf("/en/registrations/new/"),
+            "registration_date": "2020-05-01",
+            "sex": "F",
+            "nationality": "N\x01L",  # a control character, and no country code
+            "residence_status": "DutchNational",
+            "forms_of_exploitation": "ForcedLabour",
+        },
+    )
+    assert answer.status_code == 422
+    html = answer.text
+    errors = re.findall(r'<p class="error" id="(err_nationality[^"]*)">', html)
+    assert len(errors) == 2
+    control = re.search(r'<input [^>]*name="nationality"[^>]*>', html)
+    assert control is not None
+    described = re.search(r'aria-describedby="([^"]*)"', control.group(0))
+    assert described is not None and described.group(1).split() == errors
+    assert 'aria-invalid="true"' in control.group(0)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "an id is used twice"
+    labelled = set(re.findall(r'<label for="([^"]+)"', html))
+    controls = re.findall(r'<(?:input|select|textarea) [^>]*\bid="([^"]+)"', html)
+    assert controls and set(controls) <= labelled
+
+
 def test_output_is_escaped(registry: Registry) -> None:
     with registry.api("police") as api:
         reg = api.post(

@@ -59,9 +59,13 @@ class Delivered:
     tables: Mapping[str, ProtectedTable]
     threshold: int
     sex_age_note: str | None = None  # why the sex x age table is not delivered, if it is not
+    withheld: tuple[str, ...] = ()  # tables without a safe pattern: every figure protected
 
     def cell(self, table: str, **coords: str) -> Cell:
-        """The cell of ``table`` at ``coords`` (dimensions not named are the Total)."""
+        """The cell of ``table`` at ``coords`` (dimensions not named are the Total); a cell
+        of a withheld table is protected."""
+        if table in self.withheld:
+            return Cell(None, CellStatus.SECONDARY)
         pt = self.tables[table]
         frame = pt.frame
         mask = frame.index == frame.index
@@ -84,9 +88,23 @@ Protect = Callable[..., Release]
 
 def protect_deliveries(release: Protect, tables: DeliveryTables, threshold: int) -> Delivered:
     """Protect the delivery tables in ``release`` (the report's Publication, which keeps
-    them for its joint audit); the sex x age table last, left out if it has no safe pattern."""
-    first = release(list(tables.tables), tables.relations)
-    out = {pt.name: pt for pt in first.tables}
+    them for its joint audit); the sex x age table last, left out if it has no safe pattern.
+
+    If the tables have no safe pattern together (the report's cells are fixed, so a new cell
+    that they pin down cannot always be hidden), each is protected in turn and one without a
+    safe pattern is withheld: all its figures go out as protected (:attr:`Delivered.withheld`).
+    """
+    out: dict[str, ProtectedTable] = {}
+    withheld: list[str] = []
+    try:
+        out.update((pt.name, pt) for pt in release(list(tables.tables), tables.relations).tables)
+    except DisclosureError:
+        for table in tables.tables:
+            try:
+                out.update((pt.name, pt) for pt in release([table], tables.relations).tables)
+            except DisclosureError:
+                log.warning("export: no safe pattern for '%s'; withheld", table.name)
+                withheld.append(table.name)
     note = None
     try:
         second = release([tables.sex_age])
@@ -95,4 +113,4 @@ def protect_deliveries(release: Protect, tables: DeliveryTables, threshold: int)
         note = SEX_AGE_NOTE
     else:
         out.update({pt.name: pt for pt in second.tables if pt.name == SEX_AGE})
-    return Delivered(tables.year, out, threshold, note)
+    return Delivered(tables.year, out, threshold, note, tuple(withheld))

@@ -223,10 +223,6 @@ class Tables(Protocol):
         """A DuckDB table (or view) on ``con`` holding ``columns`` of this engine's ``view``."""
         ...
 
-    def load(self, con: duckdb.DuckDBPyConnection, table: str) -> int:
-        """Make the DuckDB table ``table`` of ``con`` a table of this engine (same name)."""
-        ...
-
 
 class DuckDBTables:
     """:class:`Tables` on a DuckDB connection."""
@@ -248,9 +244,6 @@ class DuckDBTables:
 
     def fetch(self, con: duckdb.DuckDBPyConnection, view: str, columns: str, name: str) -> str:
         return view  # already there
-
-    def load(self, con: duckdb.DuckDBPyConnection, table: str) -> int:
-        return self.count(table)  # already there
 
 
 def engine_tables(

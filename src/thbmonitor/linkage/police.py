@@ -31,7 +31,7 @@ from thbmonitor.engine import Store
 from thbmonitor.errors import LinkageError
 from thbmonitor.linkage.comparisons import Dialect, blocking_rules
 from thbmonitor.linkage.dedupe import Progress
-from thbmonitor.linkage.model import DuckDBTables, PersonModel, Tables, engine_tables
+from thbmonitor.linkage.model import PersonModel, engine_tables
 from thbmonitor.linkage.prepare import (
     REGISTRATION_AGE,
     TOKEN_COLUMNS,
@@ -228,7 +228,6 @@ class _RegisterModel(PersonModel):
 # lowest match probability of a person-event pair kept as a candidate (person_police_candidates)
 CANDIDATE_FLOOR = 0.1
 IDENTITIES = "lk_event_identity"
-NAME_FREQUENCIES = "lk_tf_tok_full"
 REG_KEYS = "lk_registration_keys"
 # what the comparisons read of an event; events equal on all of it are one identity to link
 # (the birth year, the one derived field compared, follows from tok_birth_year)
@@ -327,7 +326,6 @@ def link_events(
         tables = engine_tables(con, spark, [LEFT, RIGHT])
         model.fit(tables, [LEFT, RIGHT])
         prior = set_cohort_prior(con, model)
-        set_name_frequencies(con, model, home, tables)
         say("scoring registration-event pairs")
         edges = tables.fetch(
             con,
@@ -400,42 +398,6 @@ def set_cohort_prior(con: duckdb.DuckDBPyConnection, model: PersonModel) -> dict
     settings._probability_two_random_records_match = prior
     log.debug("police prior: estimated %.3g, cohort %.3g", estimated, prior)
     return {"estimated": estimated, "used": prior}
-
-
-def set_name_frequencies(
-    con: duckdb.DuckDBPyConnection, model: PersonModel, home: str, tables: Tables | None = None
-) -> int:
-    """Give the model the frequency of each full name among the persons carrying it.
-
-    Splink's term frequencies count records, and a register repeats a person's name on every
-    event: a victim with many events (or one name written several ways with the same birth
-    date) made their own name look common, and an exact full name weighed least for those
-    most often in the register. Here a name's frequency is its share of the carriers: the
-    linked persons of the registrations, and on the register's side the distinct birth dates
-    it is recorded with (no birth date counts as one more). Returns the number of names.
-    ``tables``: the engine the model runs on (default DuckDB), which the lookup is sent to.
-    """
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE {NAME_FREQUENCIES} AS
-        WITH carriers AS (
-            SELECT DISTINCT l.tok_full, 'p' || rp.person_id AS carrier
-            FROM {LEFT} l JOIN "{home}".main.registration_person rp
-                 ON rp.registration_id = l.record_id
-            WHERE l.tok_full IS NOT NULL
-            UNION
-            SELECT DISTINCT tok_full, 'e' || coalesce(tok_dob, '') FROM {RIGHT}
-            WHERE tok_full IS NOT NULL
-        )
-        SELECT tok_full, count(*) / sum(count(*)) OVER () AS tf_tok_full
-        FROM carriers GROUP BY tok_full
-        """
-    )
-    (tables or DuckDBTables(con)).load(con, NAME_FREQUENCIES)
-    linker = model.linker_
-    table = linker._db_api.register(NAME_FREQUENCIES)
-    linker.table_management.register_term_frequency_lookup(table, "tok_full")
-    return int(con.execute(f"SELECT count(*) FROM {NAME_FREQUENCIES}").fetchall()[0][0])
 
 
 def _empty_links() -> pd.DataFrame:
