@@ -52,12 +52,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return make_world(tmp_path_factory.mktemp("linkage_world"), SCALE, BACKGROUND)
 
 
-@pytest.fixture(scope="session")
-def small_world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    """A smaller world for the Spark tests (Spark pays a fixed cost per query)."""
-    return make_world(tmp_path_factory.mktemp("small_world"), 0.05, 1000)
-
-
 @dataclass(frozen=True)
 class Linked:
     world: World
