@@ -91,13 +91,24 @@ def test_force_writes_beside_the_users_files(tmp_path):
     assert (out / "report.html").is_file()
 
 
-def test_leftovers_of_a_killed_report_are_removed_by_the_next(tmp_path):
+@pytest.mark.parametrize("exchange", [True, False])
+def test_leftovers_of_a_killed_report_are_removed_by_the_next(tmp_path, monkeypatch, exchange):
+    """Inside the folder (file-by-file publishing) and beside it (a staging folder, or the
+    earlier folder after an exchange): removed by the next run, whichever way it publishes."""
     out = tmp_path / "publication"
     write_report(small_report("a"), out, "en")
+    if not exchange:
+        monkeypatch.setattr(output_folder, "_can_swap", lambda real: False)
     for name in (".staging-k1", ".staging-k2", ".tables.old-k3"):
         (out / name / "tables").mkdir(parents=True)
+    (tmp_path / ".publication.thbmonitor-staging-k4" / "tables").mkdir(parents=True)
+    (tmp_path / ".other.thbmonitor-staging-k5").mkdir()  # another folder's: not touched
     write_report(small_report("a"), out, "en")
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [MARKER]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".other.thbmonitor-staging-k5",
+        "publication",
+    ]
 
 
 def test_a_report_is_published_by_one_exchange_of_folders(tmp_path):
