@@ -128,8 +128,17 @@ class Settings:
         "Whether small counts of 'unknown' categories (sex, age band, residence status, ... not "
         "known) are hidden like other small counts; if false they are shown.",
     )
+    disclosure_unit_ties: bool = setting(
+        False,
+        "Whether the monitor's registrations, victims and persons tables are protected as one "
+        "release with the ties between the units (thbmonitor.monitor.relations), so that no "
+        "hidden cell can be recomputed across them; off: each unit on its own (faster; the "
+        "ties are not held).",
+    )
     disclosure_time_limit: float = setting(
-        20.0, "Seconds the optimal suppression may take per protection; then a heuristic."
+        20.0,
+        "Seconds the optimal suppression may take per protection (a guard: it stops at a "
+        "work limit first, so that patterns are reproducible); then a heuristic.",
     )
     disclosure_ledger: str = setting(
         "", "JSON ledger of earlier releases audited together with this one (empty: none)."

@@ -107,6 +107,7 @@ class Publication:
                 raise ConfigError(f"the folder of the disclosure ledger {path} does not exist")
             (self.ledger or Ledger()).check_new(self.release_name)
         self.tables: list[ProtectedTable] = []
+        self.perturbed: list[ProtectedTable] = []  # tables of the cell-key method
         self.relations = Relations()
         self.audited = False
         self.recorded = False
@@ -123,6 +124,14 @@ class Publication:
         )
         self.tables.extend(release.tables)
         return release
+
+    def add_perturbed(self, tables: Sequence[ProtectedTable]) -> None:
+        """Tables protected by the cell-key method (nothing hidden, counts perturbed): checked
+        against the ledger now (:meth:`~thbmonitor.disclosure.Ledger.check_perturbed`) and
+        recorded in it with the release."""
+        if self.ledger is not None:
+            self.ledger.check_perturbed(tables, self.rules.required_width)
+        self.perturbed.extend(tables)
 
     def audit(self, *, record: bool = True) -> AuditResult:
         """The joint audit of everything protected so far; raises if anything is disclosed.
@@ -157,13 +166,15 @@ class Publication:
                 f"the disclosure ledger {path} changed while this release was protected; "
                 "run the report again to audit against the current ledger"
             )
-        ledger = (self.ledger or Ledger()).with_release(self.release_name, self.tables)
+        ledger = (self.ledger or Ledger()).with_release(
+            self.release_name, [*self.tables, *self.perturbed]
+        )
         ledger.save(path)
         self.recorded = True
         log.info(
             "disclosure: release '%s' (%d tables) added to the ledger",
             self.release_name,
-            len(self.tables),
+            len(self.tables) + len(self.perturbed),
         )
 
 
