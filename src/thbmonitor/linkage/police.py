@@ -21,7 +21,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -29,9 +29,9 @@ import pandas as pd
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import LinkageError
-from thbmonitor.linkage.comparisons import blocking_rules
+from thbmonitor.linkage.comparisons import Dialect, blocking_rules
 from thbmonitor.linkage.dedupe import Progress
-from thbmonitor.linkage.model import PersonModel
+from thbmonitor.linkage.model import PersonModel, engine_tables
 from thbmonitor.linkage.prepare import (
     REGISTRATION_AGE,
     TOKEN_COLUMNS,
@@ -39,6 +39,9 @@ from thbmonitor.linkage.prepare import (
     create_input,
     workspace,
 )
+
+if TYPE_CHECKING:
+    from thbmonitor.engine.spark import SparkEngine
 
 log = logging.getLogger(__name__)
 
@@ -216,8 +219,8 @@ def register_rules() -> list[Any]:
 class _RegisterModel(PersonModel):
     """:class:`PersonModel` blocking with :func:`register_rules`."""
 
-    def settings(self, words: int = 0) -> Any:
-        settings = super().settings(words)
+    def settings(self, words: int = 0, dialect: Dialect = "duckdb") -> Any:
+        settings = super().settings(words, dialect)
         settings.blocking_rules_to_generate_predictions = register_rules()
         return settings
 
@@ -264,6 +267,8 @@ def link_events(
     seed: int,
     progress: Progress | None = None,
     candidate_floor: float | None = None,
+    trained: dict[str, Any] | None = None,
+    spark: SparkEngine | None = None,
 ) -> tuple[pd.DataFrame, int, dict[str, Any]]:
     """Link the store's linked registrations to ``event_table``.
 
@@ -271,6 +276,9 @@ def link_events(
     events compared, and the trained model's parameters. With ``candidate_floor`` the frame
     holds every person scoring at least that for an event (the candidates from which the
     follow-up draws link sets), with a column ``linked``: the link kept at ``threshold``.
+    With ``trained`` (the register model of an earlier run) that model is applied, not trained.
+    With ``spark`` the model is trained (or set up) and the pairs scored on Spark; the
+    register's prefilter, its identities and the linkage input are still made here in DuckDB.
     """
     say = progress or (lambda _msg: None)
     model = _RegisterModel(
@@ -281,6 +289,8 @@ def link_events(
         predict_floor=min(threshold, 0.5, candidate_floor or 1.0),
         u_max_pairs=3e5,
     )
+    if trained is not None:
+        model.load(trained)
     with workspace(con) as home:
         say("preparing registrations and events")
         common: dict[str, Any] = {
@@ -313,10 +323,16 @@ def link_events(
         if n_identities < 2:
             return _empty_links(), n_events, {}
         say(f"training the register model on {n_identities} identities of {n_events} events")
-        model.fit(con, [LEFT, RIGHT])
+        tables = engine_tables(con, spark, [LEFT, RIGHT])
+        model.fit(tables, [LEFT, RIGHT])
         prior = set_cohort_prior(con, model)
         say("scoring registration-event pairs")
-        edges = model.predict()
+        edges = tables.fetch(
+            con,
+            model.predict(),
+            "source_dataset_l, source_dataset_r, unique_id_l, unique_id_r, match_probability",
+            "lk_register_edges",
+        )
         sources = con.execute(f"SELECT DISTINCT source_dataset_l FROM {edges}").fetchall()
         log.debug("source datasets on the left: %s", sources)
         links = con.execute(
@@ -431,7 +447,12 @@ def coverage_table(store: Store) -> pd.DataFrame:
 
 
 def link_police(
-    store: Store, settings: Settings, progress: Progress | None = None
+    store: Store,
+    settings: Settings,
+    progress: Progress | None = None,
+    *,
+    trained: dict[str, Any] | None = None,
+    spark: SparkEngine | None = None,
 ) -> PoliceLinkSummary:
     """Link persons to the police register (and the population register, when ingested).
 
@@ -439,7 +460,8 @@ def link_police(
     (every person scoring at least :data:`CANDIDATE_FLOOR` for an event, from which the
     follow-up draws link sets; ``person_population_candidates`` likewise, for review) and
     records the run in ``linkage_runs``. Needs :func:`thbmonitor.linkage.link_registrations`
-    to have run.
+    to have run. ``trained`` holds the police and population models of an earlier run
+    (``police``, ``population``: Splink models), applied instead of training.
     """
     n_persons = int(store.scalar("SELECT count(DISTINCT person_id) FROM registration_person"))
     if n_persons == 0:
@@ -455,6 +477,8 @@ def link_police(
             seed=settings.seed,
             progress=progress,
             candidate_floor=CANDIDATE_FLOOR,
+            trained=(trained or {}).get("police"),
+            spark=spark,
         )
     else:
         log.warning("the police register is empty: no person is linked to it")
@@ -464,17 +488,20 @@ def link_police(
     n_population = 0
     population: pd.DataFrame | None = None
     population_candidates: pd.DataFrame | None = None
+    population_parameters: dict[str, Any] = {}
     if store.has_table("population_events") and store.scalar(
         "SELECT count(*) FROM population_events"
     ):
         t1 = time.perf_counter()
-        population_candidates, _, _ = link_events(
+        population_candidates, _, population_parameters = link_events(
             store.con,
             "population_events",
             threshold=settings.police_link_threshold,
             seed=settings.seed,
             progress=progress,
             candidate_floor=CANDIDATE_FLOOR,
+            trained=(trained or {}).get("population"),
+            spark=spark,
         )
         population = population_candidates.loc[
             population_candidates["linked"], ["person_id", "event_id", "match_probability"]
@@ -524,7 +551,12 @@ def link_police(
                 datetime.now(),
                 METHOD,
                 json.dumps(
-                    {"splink_model": parameters, "threshold": settings.police_link_threshold},
+                    {
+                        "splink_model": parameters,
+                        "population_model": population_parameters,
+                        "threshold": settings.police_link_threshold,
+                        "model_given": trained is not None,
+                    },
                     default=str,
                 ),
                 len(links),
