@@ -262,6 +262,9 @@ def main() -> None:
     parser.add_argument("--seeds", default="20211207,1,2")
     parser.add_argument("--no-linked", action="store_true", help="skip (b), the demo pipeline")
     parser.add_argument(
+        "--no-bayes", action="store_true", help="skip the per-year LCMCR and dga fits (slow)"
+    )
+    parser.add_argument(
         "--rows", type=Path, help="also write every seed-year row to this CSV (a run in parts)"
     )
     parser.add_argument(
@@ -289,6 +292,8 @@ def main() -> None:
                 results.append(_rows(linked, truth, seed, "(b) demo, linked store"))
             table = _table(world)
             for name, model in _models(seed).items():
+                if args.no_bayes and name in ("per year, lcmcr", "per year, dga"):
+                    continue
                 results.append(_rows(model(table), truth, seed, name))
             expected = _expected_table(world, seed)
             fitted = estimate_yearly(

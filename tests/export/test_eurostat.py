@@ -13,6 +13,7 @@ import io
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from monitor.conftest import WINDOW, make_registrations, units, write_store  # isort: skip
 from thbmonitor.export.eurostat import eurostat_csv, eurostat_rows
@@ -207,3 +208,42 @@ def test_a_table_without_a_safe_pattern_is_withheld(world: World) -> None:
     assert len(org) == len(CODES.organisation)
     assert all(r["value"] == "" and r["flag"] == "C" for r in org)
     assert _value(_find(rows)) == _value(_find(_rows(world)))
+
+
+def test_shipped_profiles_map_every_code() -> None:
+    """Both shipped profiles' deliveries.toml load: every sex, nationality group, form of
+    exploitation and reporting organisation of the profile is mapped to the receiver's code
+    (htcds names its own nationality group own_country; its extra forms ChildLabour and
+    ForcedMilitaryByNonStateActors are labour and other)."""
+    from thbmonitor.export.codes import delivery_codes
+    from thbmonitor.profiles import load_profile
+
+    for name in ("nl", "htcds"):
+        profile = load_profile(name)
+        codes = delivery_codes(profile).eurostat
+        own = profile.nationality.own
+        assert codes.citizenship[own] == "NAT"
+        assert set(codes.forms) == set(profile.field_codes("forms_of_exploitation"))
+        assert set(codes.organisations) == set(profile.field_codes("reporting_organisation"))
+    htcds = delivery_codes(load_profile("htcds")).eurostat
+    assert htcds.forms["ChildLabour"] == "labour"
+    assert htcds.forms["ForcedMilitaryByNonStateActors"] == "other"
+
+
+def test_a_code_left_unmapped_is_refused(tmp_path: Path) -> None:
+    """A profile copy whose deliveries.toml leaves a form of exploitation unmapped is refused,
+    naming the section and the code."""
+    import shutil
+
+    from thbmonitor.errors import ConfigError
+    from thbmonitor.export.codes import delivery_codes
+    from thbmonitor.profiles import load_profile
+
+    folder = tmp_path / "mine"
+    shutil.copytree(NL.path, folder)
+    toml = folder / "deliveries.toml"
+    toml.write_text(toml.read_text().replace('Servitude = "labour"\n', ""), encoding="utf-8")
+    with pytest.raises(
+        ConfigError, match=r"\[eurostat.exploitation.forms\] maps no code for Servitude"
+    ):
+        delivery_codes(load_profile(folder))

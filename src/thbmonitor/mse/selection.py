@@ -34,7 +34,7 @@ from thbmonitor.mse.loglinear import (
     term_mask,
     term_name,
 )
-from thbmonitor.mse.tails import poisson_cdf, poisson_sf
+from thbmonitor.mse.tails import poisson_tails
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,7 +97,7 @@ def select_stepwise(full: np.ndarray, k: int, pthresh: float = 0.02) -> Selectio
     for _cycle in range(len(pairs)):
         pstar = np.array([fit.mu[(fit.cells & m) == m].sum() for m in masks])
         # R: pmin(ppois(n*, p*), ppois(n* - 1, p*, lower.tail = FALSE))
-        pvals = np.minimum(poisson_cdf(nstar, pstar), poisson_sf(nstar, pstar))
+        pvals = np.minimum(*poisson_tails(nstar, pstar))
         pvals[[pairs.index(p) for p in included]] = 1.0
         chosen = None
         for j in sorted(range(len(pairs)), key=lambda j: (pvals[j], j)):
