@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from thbmonitor.config import Settings
-from thbmonitor.disclosure import CellStatus, ProtectedTable, audit_release
+from thbmonitor.disclosure import CellStatus, ProtectedTable, Relations, audit_release
 from thbmonitor.disclosure.cellkey import audit_cell_key
 from thbmonitor.monitor.chapters import merges_made
 from thbmonitor.monitor.published import (
@@ -49,7 +49,7 @@ from thbmonitor.monitor.published import (
     protect_by_universe,
     rules_from_settings,
 )
-from thbmonitor.monitor.tables import MonitorTable, build_tables
+from thbmonitor.monitor.tables import MonitorTable, build_release, build_tables
 from thbmonitor.store import open_store, resolve_window
 
 HIDDEN = ("primary", "group", "secondary")
@@ -74,9 +74,13 @@ json.dump(out, open(sys.argv[2], "w"))
 """
 
 
-def protect_monitor(tables: list[MonitorTable], settings: Settings) -> dict[str, ProtectedTable]:
+def protect_monitor(
+    tables: list[MonitorTable], settings: Settings, relations: Relations | None
+) -> dict[str, ProtectedTable]:
     trial = default_protect(settings, max_rounds=TRIAL_ROUNDS, time_limit=0.0)
-    protected, withheld, _ = protect_by_universe(tables, default_protect(settings), trial)
+    protected, withheld, _ = protect_by_universe(
+        tables, default_protect(settings), trial, relations=relations
+    )
     if withheld:
         print(f"  withheld: {withheld}")
     return protected
@@ -127,11 +131,21 @@ def goals(protected: dict[str, ProtectedTable]) -> dict[str, bool]:
     return out
 
 
-def run(tables: list[MonitorTable], settings: Settings, label: str) -> dict[str, ProtectedTable]:
+def run(
+    tables: list[MonitorTable],
+    settings: Settings,
+    label: str,
+    relations: Relations | None,
+    ties: Relations | None = None,
+) -> dict[str, ProtectedTable]:
+    """Protect as the report does (all units as one release with the ``relations`` between
+    them) and audit jointly, with ``ties`` (default: the same relations)."""
     t0 = time.perf_counter()
-    protected = protect_monitor(tables, settings)
+    protected = protect_monitor(tables, settings, relations)
     t1 = time.perf_counter()
-    audit = audit_release(list(protected.values()), rules=rules_from_settings(settings))
+    audit = audit_release(
+        list(protected.values()), rules=rules_from_settings(settings), relations=ties or relations
+    )
     t2 = time.perf_counter()
     f = figures(protected)
     g = goals(protected)
@@ -260,27 +274,41 @@ def main() -> None:
     ap.add_argument("stores", nargs="+", type=Path, help="monitor.duckdb of demo runs")
     ap.add_argument("--tauargus-python", help="a python with pytauargus installed")
     ap.add_argument("--verbose", action="store_true", help="per-table figures")
+    ap.add_argument(
+        "--unit-ties", action="store_true", help="also protect the units as one release"
+    )
+    ap.add_argument("--no-cell-key", action="store_true", help="skip the cell-key method")
     args = ap.parse_args()
     for store_path in args.stores:
         with open_store(str(store_path)) as store:
             settings = resolve_window(
                 store, Settings(window_first=WINDOW[0], window_last=WINDOW[1])
             )
-            tables = build_tables(store, settings)
-        print(f"{store_path}: {len(tables)} tables")
+            tables, relations = build_release(store, settings)
+        print(
+            f"{store_path}: {len(tables)} tables, {len(relations.equations)} ties between the units"
+        )
         made = merges_made(tables, settings.disclosure_threshold)
         for m in made["merges"]:
             print(f"  merged {m['dimension']}: {' + '.join(m['categories'])} -> {m['into']} "
                   f"({len(m['tables'])} tables)")  # fmt: skip
         shown = [f"{c['table']} {c.get('year', '')}" for c in made["shown_small"]]
         print(f"  small counts shown (given away by the headline): {', '.join(shown) or 'none'}")
-        ours = run(tables, settings, "optimal (default settings)")
-        run(tables, settings.replace(disclosure_time_limit=0.0), "heuristic only")
+        # as the report protects (the units' ties only with disclosure_unit_ties), audited
+        # with the ties between the units either way
+        tied = relations if settings.disclosure_unit_ties else None
+        ours = run(tables, settings, "optimal (default settings)", tied, relations)
+        run(tables, settings.replace(disclosure_time_limit=0.0), "heuristic only", tied,
+            relations)  # fmt: skip
+        if args.unit_ties:
+            run(tables, settings, "units as one release, with ties", relations)
+        plain_settings = settings.replace(disclosure_unknown_primary=False)
         with open_store(str(store_path)) as store:
-            plain = build_tables(store, settings.replace(disclosure_unknown_primary=False))
-        run(plain, settings.replace(disclosure_unknown_primary=False), "unknown categories shown")
+            plain, plain_rel = build_release(store, plain_settings)
+        run(plain, plain_settings, "unknown categories shown", tied and plain_rel, plain_rel)
         true = {y: status_count(tables, y) for y in range(WINDOW[0], WINDOW[1] + 1)}
-        cell_key(store_path, settings, {str(y): n for y, n in true.items()})
+        if not args.no_cell_key:
+            cell_key(store_path, settings, {str(y): n for y, n in true.items()})
         if args.tauargus_python:
             tau_argus(tables, args.tauargus_python, ours, args.verbose)
 

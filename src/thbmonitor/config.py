@@ -63,6 +63,28 @@ class Settings:
     police_link_threshold: float = setting(
         0.95, "Match probability above which a person is linked to a police-register event."
     )
+    # -- engine -----------------------------------------------------------------------------
+    engine: str = setting(
+        "duckdb",
+        "Where the linkage runs: 'duckdb' (this machine; the default) or 'spark' (a Spark "
+        "cluster or local Spark; needs pip install 'thbmonitor[spark]'). The monitor tables, "
+        "estimators, disclosure control and report always run on the DuckDB store.",
+    )
+    spark_master: str = setting(
+        "local[*]", "Spark master URL for engine 'spark' (local[*], spark://host:7077, yarn, ...)."
+    )
+    spark_checkpoint_dir: str = setting(
+        "",
+        "Folder for Spark's checkpoints and the Parquet files the round's tables move in, seen "
+        "alike by this machine and the cluster (a shared mount); empty: a temporary folder "
+        "(local masters only).",
+    )
+    # setting() gives a dict a default_factory (a fresh dict per Settings)
+    spark_config: dict[str, str] = setting(  # noqa: RUF009
+        {},
+        "Extra Spark settings for engine 'spark', e.g. "
+        '{ "spark.executor.memory" = "8g", "spark.sql.shuffle.partitions" = "400" }.',
+    )
     # -- follow-up --------------------------------------------------------------------------
     followup_entry: str = setting(
         "first", "Cohort entry: 'first' registration per person or 'episode' per registration."
@@ -106,8 +128,17 @@ class Settings:
         "Whether small counts of 'unknown' categories (sex, age band, residence status, ... not "
         "known) are hidden like other small counts; if false they are shown.",
     )
+    disclosure_unit_ties: bool = setting(
+        True,
+        "Whether the monitor's registrations, victims and persons tables are protected as one "
+        "release with the ties between the units (thbmonitor.monitor.relations), so that no "
+        "hidden cell can be recomputed across them; off: each unit on its own (the ties are "
+        "then not held: an intruder may recompute hidden cells from them).",
+    )
     disclosure_time_limit: float = setting(
-        20.0, "Seconds the optimal suppression may take per protection; then a heuristic."
+        20.0,
+        "Seconds the optimal suppression may take per protection (a guard: it stops at a "
+        "work limit first, so that patterns are reproducible); then a heuristic.",
     )
     disclosure_ledger: str = setting(
         "", "JSON ledger of earlier releases audited together with this one (empty: none)."
@@ -141,11 +172,15 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+# settings whose value is itself a table (kept whole, not flattened into names)
+TABLE_SETTINGS = frozenset({"spark_config"})
+
+
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for k, v in data.items():
         name = f"{prefix}{k}"
-        if isinstance(v, dict):
+        if isinstance(v, dict) and name not in TABLE_SETTINGS:
             flat.update(_flatten(v, f"{name}_"))
         else:
             flat[name] = v
@@ -172,6 +207,20 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
         if isinstance(value, str):
             return value
         raise ConfigError(f"setting '{name}' must be text")
+    if tp is dict or origin is dict:
+        if isinstance(value, dict) and all(
+            isinstance(v, str | int | float | bool) and not isinstance(v, dict)
+            for v in value.values()
+        ):
+            # Spark reads every setting as text; true/false as Spark writes them
+            return {
+                str(k): (str(v).lower() if isinstance(v, bool) else str(v))
+                for k, v in value.items()
+            }
+        raise ConfigError(
+            f"setting '{name}' must be a table of names and plain values "
+            '(e.g. { "spark.executor.memory" = "8g" })'
+        )
     return value
 
 
@@ -230,6 +279,19 @@ def _check(s: Settings) -> None:
         raise ConfigError("disclosure_dominance must lie above 0.5 and at most 1")
     if not 0 <= s.disclosure_time_limit <= 3600:
         raise ConfigError("disclosure_time_limit must be a number of seconds from 0 to 3600")
+    if s.engine not in ("duckdb", "spark"):
+        raise ConfigError("engine must be 'duckdb' or 'spark'")
+    if not s.spark_master.strip():
+        raise ConfigError("spark_master must be a Spark master URL, e.g. local[*]")
+    if (
+        s.engine == "spark"
+        and not s.spark_checkpoint_dir
+        and not s.spark_master.startswith("local")
+    ):
+        raise ConfigError(
+            "spark_checkpoint_dir must name a folder the cluster and this machine both see "
+            "when spark_master is not local"
+        )
     if not 0.0 < s.linkage_threshold < 1.0 or not 0.0 < s.police_link_threshold < 1.0:
         raise ConfigError("linkage thresholds must lie strictly between 0 and 1")
     if s.bloom_bits < 64 or s.bloom_bits % 8 or s.bloom_hashes < 1:
@@ -251,9 +313,16 @@ def settings_to_toml(s: Settings) -> str:
         value = getattr(s, name)
         if isinstance(value, bool):
             text = "true" if value else "false"
+        elif isinstance(value, dict):
+            text = "{ " + ", ".join(f"{_toml_text(k)} = {_toml_text(v)}" for k, v in value.items())
+            text = text + " }" if value else "{}"
         elif isinstance(value, str):
-            text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            text = _toml_text(value)
         else:
             text = repr(value)
         lines.append(f"# {help_text}\n{name} = {text}")
     return "\n".join(lines) + "\n"
+
+
+def _toml_text(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

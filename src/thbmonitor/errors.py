@@ -10,6 +10,8 @@
     │       └── ReviewFileError     rows of a clerical-review file that cannot be used
     ├── StoreError                  the monitoring store is missing, locked or of another version
     ├── LinkageError                linkage cannot run (no registrations, no model, ...)
+    ├── EngineError                 the chosen engine is not installed, cannot start, or cannot
+    │                               run this step (Spark)
     ├── EstimationError             an estimator cannot produce a result (MSE, follow-up)
     │   └── ExistenceError          the MLE does not exist or is not identifiable
     ├── DisclosureError             a release would disclose a suppressed cell; nothing is published
@@ -93,6 +95,10 @@ class StoreError(ThbMonitorError):
 
 class LinkageError(ThbMonitorError):
     """Record linkage cannot run."""
+
+
+class EngineError(ThbMonitorError):
+    """The chosen engine is not installed, cannot start, or cannot run this step."""
 
 
 class EstimationError(ThbMonitorError):

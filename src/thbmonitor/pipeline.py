@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         Relations,
         Release,
     )
+    from thbmonitor.linkage.modelfile import LinkageModels
     from thbmonitor.synth import WorldParams
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,7 @@ class Publication:
                 raise ConfigError(f"the folder of the disclosure ledger {path} does not exist")
             (self.ledger or Ledger()).check_new(self.release_name)
         self.tables: list[ProtectedTable] = []
+        self.perturbed: list[ProtectedTable] = []  # tables of the cell-key method
         self.relations = Relations()
         self.audited = False
         self.recorded = False
@@ -121,6 +124,14 @@ class Publication:
         )
         self.tables.extend(release.tables)
         return release
+
+    def add_perturbed(self, tables: Sequence[ProtectedTable]) -> None:
+        """Tables protected by the cell-key method (nothing hidden, counts perturbed): checked
+        against the ledger now (:meth:`~thbmonitor.disclosure.Ledger.check_perturbed`) and
+        recorded in it with the release."""
+        if self.ledger is not None:
+            self.ledger.check_perturbed(tables, self.rules.required_width)
+        self.perturbed.extend(tables)
 
     def audit(self, *, record: bool = True) -> AuditResult:
         """The joint audit of everything protected so far; raises if anything is disclosed.
@@ -155,13 +166,15 @@ class Publication:
                 f"the disclosure ledger {path} changed while this release was protected; "
                 "run the report again to audit against the current ledger"
             )
-        ledger = (self.ledger or Ledger()).with_release(self.release_name, self.tables)
+        ledger = (self.ledger or Ledger()).with_release(
+            self.release_name, [*self.tables, *self.perturbed]
+        )
         ledger.save(path)
         self.recorded = True
         log.info(
             "disclosure: release '%s' (%d tables) added to the ledger",
             self.release_name,
-            len(self.tables),
+            len(self.tables) + len(self.perturbed),
         )
 
 
@@ -189,26 +202,54 @@ def link(
     *,
     police: bool = True,
     say: Step | None = None,
+    models: LinkageModels | None = None,
 ) -> dict[str, Any]:
     """Registrations -> persons, then persons -> police and population registers.
 
     The store is marked as linking until both are written (:func:`begin_linkage`), so that a
     run cut short between them is never reported on; ``police=False`` links persons only
     (a report then asks for a full link). ``say`` gets the linkage's detailed progress.
-    Clerical-review judgements kept in the store hold in both linkages."""
+    Clerical-review judgements kept in the store hold in both linkages. ``models``
+    (:mod:`thbmonitor.linkage.modelfile`) are applied instead of training. On the engine
+    ``spark`` (settings) the Splink models are trained and the pairs scored on Spark; the
+    linkage inputs are prepared, and the pairs clustered, here (:mod:`thbmonitor.linkage.spark`).
+    An engine that is not installed is refused before any work (:func:`check_engine`)."""
     from thbmonitor import linkage
     from thbmonitor.linkage.review import apply_event_labels
 
-    begin_linkage(store)
-    step("link registrations into persons")
-    persons = linkage.link_registrations(store, settings, say)
-    found: dict[str, Any] = {"persons": persons, "police": None}
-    if police:
-        step("link persons to the police and population registers")
-        found["police"] = linkage.link_police(store, settings, say)
-        found["police_review"] = apply_event_labels(store)
-    end_linkage(store, police=police)
+    check_engine(settings)
+    with ExitStack() as stack:
+        spark = None
+        if settings.engine == "spark":
+            from thbmonitor.engine.spark import spark_engine
+
+            (say or step)("starting Spark")
+            spark = stack.enter_context(spark_engine(settings))
+        begin_linkage(store)
+        step("link registrations into persons")
+        persons = linkage.link_registrations(store, settings, say, models=models, spark=spark)
+        found: dict[str, Any] = {"persons": persons, "police": None}
+        if police:
+            step("link persons to the police and population registers")
+            found["police"] = linkage.link_police(
+                store,
+                settings,
+                say,
+                trained=models.register_models() if models else None,
+                spark=spark,
+            )
+            found["police_review"] = apply_event_labels(store)
+        end_linkage(store, police=police)
     return found
+
+
+def check_engine(settings: Settings) -> None:
+    """Refuse, before any work, an engine that is not installed."""
+    if settings.engine != "spark":
+        return
+    from thbmonitor.engine.spark import require_pyspark
+
+    require_pyspark()
 
 
 def analyse(
@@ -336,6 +377,7 @@ def prepare_demo(
     if background_events is not None:
         params = params.replace(background_events=background_events)
     params.check()
+    check_engine(settings)
     Publication(settings)  # a release name already in the ledger
     check_output_folder(out, force=force, names=DEMO_FILES)
     return params

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_array
 
 from thbmonitor.disclosure import ProtectedTable
 
@@ -21,16 +22,29 @@ def _cell(universe: str, row: dict[str, object], dims: Sequence[str], total: str
     return (universe, frozenset((d, str(row[d])) for d in dims if str(row[d]) != total))
 
 
+def _matrix(rows: Sequence[dict[int, float]], n: int) -> csr_array:
+    data, ri, ci = [], [], []
+    for i, row in enumerate(rows):
+        for j, coef in row.items():
+            data.append(coef)
+            ri.append(i)
+            ci.append(j)
+    return csr_array((data, (ri, ci)), shape=(len(rows), n))  # duplicates are summed
+
+
 def intruder_ranges(
     tables: Sequence[ProtectedTable],
     threshold: int = 10,
     total: str = "Total",
     small_only: bool = False,
     extra: Sequence[dict[tuple, float]] = (),
+    at_least: Sequence[dict[tuple, float]] = (),
+    integer: bool = True,
 ) -> dict[tuple, tuple[int, int, str]]:
     """Integer (min, max, marker) of every hidden cell (or only the '<T' ones), from what
     is shown only, and from ``extra`` equations the intruder knows (cell -> coefficient,
-    summing to zero; a cell is (universe, frozenset of (dimension, category)))."""
+    summing to zero; a cell is (universe, frozenset of (dimension, category))) and
+    ``at_least`` inequalities (cell -> coefficient, summing to at least zero)."""
     index: dict[tuple, int] = {}
     shown: dict[tuple, str] = {}
     equations: list[dict[int, float]] = []
@@ -63,15 +77,14 @@ def intruder_ranges(
                         eq[j] = eq.get(j, 0.0) - 1.0
                 equations.append(eq)
     for eq in extra:
-        for c in eq:
-            if c not in index:  # a count never published (a latent cell): only >= 0 known
-                index[c] = len(index)
-                shown[c] = "?"
-        equations.append({index[c]: coef for c, coef in eq.items()})
+        equations.append({index.setdefault(c, len(index)): coef for c, coef in eq.items()})
+    inequalities = [
+        {index.setdefault(c, len(index)): coef for c, coef in ie.items()} for ie in at_least
+    ]
     n = len(index)
     lo, hi = np.zeros(n), np.full(n, 1e6)
     for c, j in index.items():
-        val = shown[c]
+        val = shown.get(c, "latent")
         if val.isdigit():
             lo[j] = hi[j] = int(val)
         elif val == "–":
@@ -80,20 +93,26 @@ def intruder_ranges(
             hi[j] = threshold - 1
         elif val == "x":
             lo[j] = threshold
-    a = np.zeros((len(equations), n))
-    for i, eq in enumerate(equations):
-        for j, coef in eq.items():
-            a[i, j] = coef
-    cons = LinearConstraint(a, 0, 0)
+    cons = [LinearConstraint(_matrix(equations, n), 0, 0)]
+    if inequalities:
+        cons.append(LinearConstraint(_matrix(inequalities, n), 0, np.inf))
     out = {}
+    kind = np.ones(n) if integer else np.zeros(n)
     for c, j in index.items():
-        if shown[c].startswith("<") or (shown[c] == "x" and not small_only):
+        mark = shown.get(c, "latent")
+        if mark.startswith("<") or (mark == "x" and not small_only):
             ends = []
             for sign in (1.0, -1.0):
                 obj = np.zeros(n)
                 obj[j] = sign
-                res = milp(obj, constraints=cons, integrality=np.ones(n), bounds=Bounds(lo, hi))
+                res = milp(obj, constraints=cons, integrality=kind, bounds=Bounds(lo, hi))
                 assert res.status == 0, res.message
-                ends.append(round(sign * res.fun))
-            out[c] = (ends[0], ends[1], shown[c])
+                end = sign * res.fun
+                # LP bounds: the integer range within them
+                ends.append(
+                    round(end)
+                    if integer
+                    else (np.ceil(end - 1e-7) if sign > 0 else np.floor(end + 1e-7))
+                )
+            out[c] = (int(ends[0]), int(ends[1]), mark)
     return out

@@ -168,3 +168,37 @@ def test_linked_yearly_and_window_tables_never_costlier_than_the_heuristic(seed:
     ]
     opt, heur, _ = both(tables, rules)
     assert opt <= heur + 1e-6
+
+
+def _pattern(release) -> list[tuple[str, str]]:
+    return sorted(
+        (k, str(s))
+        for pt in release.tables
+        for k, s in zip(pt.keys, pt.frame["status"], strict=True)
+    )
+
+
+@pytest.mark.parametrize("rounds", [2, 5])
+def test_a_search_stopped_by_its_work_limit_gives_the_same_pattern_at_any_speed(
+    rounds: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The optimiser stops after a number of rounds of cuts (a work limit), not after a number
+    of seconds: stopped early, it hands its last pattern to the heuristic, and the release is
+    the same whatever the time allowed (a slow machine, a loaded one). The time guard is far
+    away here (60 s and 600 s); a release stopped by it would say so (search.reproducible)."""
+    from dataclasses import replace
+
+    import thbmonitor.disclosure.optimal as optimal
+
+    # a 3-way table whose optimum takes 9 rounds of cuts (measured)
+    rng = np.random.default_rng(3)
+    arr = rng.choice([0, 3, 6, 12, 25, 40], size=(4, 5, 4), p=[0.1, 0.2, 0.2, 0.2, 0.2, 0.1])
+    tables = [to_table("t", arr, ["a", "b", "c"], [1.0] * 6)]
+    monkeypatch.setattr(optimal, "MAX_ROUNDS", rounds)
+    rules = DisclosureRules(dominance=None)
+    first = protect_release(tables, replace(rules, time_limit=60.0))
+    again = protect_release(tables, replace(rules, time_limit=600.0))
+    assert first.search.reproducible and again.search.reproducible
+    assert first.search.method == "heuristic"  # stopped early: the heuristic finished it
+    assert _pattern(first) == _pattern(again)
+    assert first.audit.passed

@@ -6,7 +6,13 @@ import tomllib
 
 import pytest
 
-from thbmonitor.config import Settings, describe, load_settings, settings_to_toml
+from thbmonitor.config import (
+    TABLE_SETTINGS,
+    Settings,
+    describe,
+    load_settings,
+    settings_to_toml,
+)
 from thbmonitor.errors import ConfigError
 
 
@@ -15,8 +21,9 @@ def test_every_setting_has_help_and_default() -> None:
     assert len(rows) >= 20
     for name, tp, default, help_text in rows:
         assert help_text and help_text.endswith("."), name
-        assert isinstance(default, int | float | str | bool), name
-        assert tp in {"int", "float", "str", "bool"}
+        assert isinstance(default, int | float | str | bool | dict), name
+        assert tp in {"int", "float", "str", "bool", "dict"}
+        assert (tp == "dict") == (name in TABLE_SETTINGS), name
 
 
 def test_toml_tables_map_to_flat_names(tmp_path) -> None:
@@ -40,6 +47,10 @@ def test_toml_tables_map_to_flat_names(tmp_path) -> None:
         ("language = 'fr'", "language"),
         ("data_end = '2023-13-01'", "data_end"),
         ("window_first = ", "not valid TOML"),
+        ("engine = 'hadoop'", "engine must be"),
+        ("spark_config = 3", "spark_config"),
+        ("[spark_config]\n'spark.executor.memory' = ['8g']", "spark_config"),
+        ("engine = 'spark'\nspark_master = 'spark://h:7077'", "spark_checkpoint_dir"),
     ],
 )
 def test_bad_settings_are_refused(tmp_path, text: str, message: str) -> None:
@@ -53,6 +64,25 @@ def test_printed_settings_round_trip() -> None:
     s = load_settings(None, {"seed": 7, "language": "nl", "mse_pthresh": 0.05})
     parsed = tomllib.loads(settings_to_toml(s))
     assert load_settings(None, parsed) == s
+
+
+def test_spark_settings_keep_their_table_whole(tmp_path) -> None:
+    """A [spark_config] table is one setting (its names hold dots), its values Spark's text."""
+    path = tmp_path / "s.toml"
+    path.write_text(
+        '[spark]\nmaster = "spark://10.0.0.1:7077"\ncheckpoint_dir = "/shared/ck"\n'
+        '[spark_config]\n"spark.executor.memory" = "8g"\n"spark.sql.shuffle.partitions" = 400\n'
+        '"spark.sql.adaptive.enabled" = true\n'
+    )
+    s = load_settings(path, {"engine": "spark"})
+    assert s.spark_master == "spark://10.0.0.1:7077"
+    assert s.spark_config == {
+        "spark.executor.memory": "8g",
+        "spark.sql.shuffle.partitions": "400",
+        "spark.sql.adaptive.enabled": "true",
+    }
+    assert load_settings(None, tomllib.loads(settings_to_toml(s))) == s
+    assert Settings().engine == "duckdb" and Settings().spark_config == {}
 
 
 def test_replace_is_checked() -> None:

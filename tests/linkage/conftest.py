@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,10 +30,9 @@ class World:
     capture_histories: pd.DataFrame  # the synthetic world's own capture-history table
 
 
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    root = tmp_path_factory.mktemp("linkage_world")
-    generate(WorldParams(scale=SCALE, background_events=BACKGROUND), root)
+def make_world(root: Path, scale: float, background: int) -> World:
+    """A synthetic world in ``root``, ingested into ``root/ingested.duckdb``."""
+    generate(WorldParams(scale=scale, background_events=background), root)
     store_path = root / "ingested.duckdb"
     encoder = Encoder(KEY)
     with open_store(str(store_path), create=True) as store:
@@ -45,6 +45,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         truth_events=pd.read_csv(root / "truth" / "police_event_person.csv"),
         capture_histories=pd.read_csv(root / "truth" / "capture_histories.csv"),
     )
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    return make_world(tmp_path_factory.mktemp("linkage_world"), SCALE, BACKGROUND)
 
 
 @dataclass(frozen=True)
@@ -67,3 +72,22 @@ def linked(world: World, tmp_path_factory: pytest.TempPathFactory) -> Linked:
         summary = link_registrations(store, settings)
         police = link_police(store, settings)
     return Linked(world, path, summary, police)
+
+
+# Settings of the Spark tests: local mode on two cores, two shuffle partitions (a small world)
+SPARK_SETTINGS = Settings(
+    engine="spark",
+    spark_master="local[2]",
+    spark_config={"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"},
+)
+
+
+@pytest.fixture(scope="session")
+def spark_settings() -> Iterator[Settings]:
+    """Settings of the Spark engine in local mode, with one session for every Spark test of
+    this worker (the tests that use it are in the xdist group "spark": one worker)."""
+    from thbmonitor.engine.spark import spark_session
+
+    session = spark_session(SPARK_SETTINGS)
+    yield SPARK_SETTINGS
+    session.stop()

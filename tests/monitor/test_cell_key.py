@@ -98,3 +98,31 @@ def test_store_without_record_keys_refused(
     store, _, _ = world  # registrations written without record keys
     with pytest.raises(InputError, match="record key"):
         build_tables(store, CKM)
+
+
+def test_the_release_is_recorded_in_the_ledger_and_repeats_itself(
+    keyed: tuple[Store, pd.DataFrame], tmp_path: Path
+) -> None:
+    """A cell-key release goes into the ledger with its D; run again on the same store (same
+    record keys, same perturbation table) it shows the same values, which the ledger accepts;
+    a narrower perturbation table would give other values, which it refuses."""
+    from thbmonitor.disclosure import Ledger
+    from thbmonitor.errors import DisclosureError
+    from thbmonitor.pipeline import Publication
+
+    store, _ = keyed
+    path = tmp_path / "ledger.json"
+    first = Publication(CKM.replace(disclosure_ledger=str(path), disclosure_release="2021"))
+    chapters(store, CKM, first)
+    first.audit()
+    ledger = Ledger.load(path)
+    ck = [t for t in ledger.tables if t.max_deviation]
+    assert len(ck) == len(first.perturbed) > 30
+    assert all(t.max_deviation == CKM.disclosure_max_deviation for t in ck)
+    again = Publication(CKM.replace(disclosure_ledger=str(path), disclosure_release="2022"))
+    chapters(store, CKM, again)  # the same values: accepted
+    other = CKM.replace(
+        disclosure_ledger=str(path), disclosure_release="2023", disclosure_variance=0.5
+    )
+    with pytest.raises(DisclosureError, match="averaged"):
+        chapters(store, other, Publication(other))

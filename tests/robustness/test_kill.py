@@ -108,23 +108,41 @@ def test_kill_during_link_is_never_reported_on_and_a_rerun_finishes(ingested, tm
         check_linkage(db)
 
 
-def staging_exists(out: Path) -> Callable[[], bool]:
-    return lambda: out.is_dir() and any(p.name.startswith(".staging-") for p in out.iterdir())
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != MARKER
+    }
 
 
-def test_kill_during_report_leaves_the_earlier_report_or_a_marked_folder(linked, tmp_path):
+def staged(out: Path, name: str) -> Callable[[], bool]:
+    """True once the report's staging folder beside ``out`` holds ``name``."""
+    return lambda: any((p / name).exists() for p in out.parent.glob(f".{out.name}.thbmonitor-*"))
+
+
+@pytest.mark.parametrize("point", ["tables", "report.html"])
+def test_kill_during_report_leaves_the_earlier_report_or_the_new_one_whole(linked, tmp_path, point):
+    """kill -9 while the report writes its files (``tables``) or just before it publishes them
+    (``report.html``, the last file staged): the folder holds the earlier report or the new
+    one, never a mix; the next run removes what the killed one left."""
     out = tmp_path / "publication"
-    finish("report", "--store", str(linked), "--out", str(out))
-    before = (out / "report.html").read_bytes()
+    finish("report", "--store", str(linked), "--out", str(out), "--lang", "nl")
+    (out / "tables" / "my_notes.txt").write_text("mine", encoding="utf-8")
+    before = files_of(out)
     killed = kill_when(
-        cli("report", "--store", str(linked), "--out", str(out)), staging_exists(out), 600
+        cli("report", "--store", str(linked), "--out", str(out), "--lang", "en"),
+        staged(out, point),
+        600,
     )
-    assert killed, "the report ended before its staging folder was seen"
-    marker = read_marker(out)
-    assert marker is not None
-    if marker["state"] == "complete":  # killed while staging: the earlier report is untouched
-        assert (out / "report.html").read_bytes() == before
-    finish("report", "--store", str(linked), "--out", str(out))
     marker = read_marker(out)
     assert marker is not None and marker["state"] == "complete"
+    after = files_of(out)
+    if after != before:  # the new report, whole
+        assert '<html lang="en"' in after["report.html"].decode()
+        assert set(after) == set(before)  # the same tables, the user's file kept
+        assert after["tables/my_notes.txt"] == b"mine"
+    assert killed or after != before
+    finish("report", "--store", str(linked), "--out", str(out), "--lang", "en")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["publication"]
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [MARKER]

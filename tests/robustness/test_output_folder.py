@@ -4,7 +4,8 @@ no half-written report or staging folder is left behind.
 Before the fix ``demo --out D`` deleted an existing ``D/input/`` and ``D/monitor.duckdb``,
 ``report --out O`` deleted every file in ``O/tables/`` (the user's own included), the ledger
 recorded a release before the report was written (a failed write left the release in the
-ledger and the rerun was refused), and a killed report left ``.staging-*`` folders behind.
+ledger and the rerun was refused), a killed report left ``.staging-*`` folders behind, and a
+kill while the files were moved in one by one left new tables beside the old ``report.html``.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from thbmonitor import output_folder
 from thbmonitor.config import Settings
 from thbmonitor.disclosure import CountTable, Ledger
 from thbmonitor.errors import ConfigError
 from thbmonitor.output_folder import MARKER, locked, read_marker
-from thbmonitor.report import publish, write_report
+from thbmonitor.report import write_report
 from thbmonitor.report.model import Chapter, Report, Table, Text
 from thbmonitor.store import begin_linkage, end_linkage, open_store
 
@@ -89,20 +91,86 @@ def test_force_writes_beside_the_users_files(tmp_path):
     assert (out / "report.html").is_file()
 
 
-def test_leftovers_of_a_killed_report_are_removed_by_the_next(tmp_path):
+@pytest.mark.parametrize("exchange", [True, False])
+def test_leftovers_of_a_killed_report_are_removed_by_the_next(tmp_path, monkeypatch, exchange):
+    """Inside the folder (file-by-file publishing) and beside it (a staging folder, or the
+    earlier folder after an exchange): removed by the next run, whichever way it publishes."""
     out = tmp_path / "publication"
     write_report(small_report("a"), out, "en")
+    if not exchange:
+        monkeypatch.setattr(output_folder, "_can_swap", lambda real: False)
     for name in (".staging-k1", ".staging-k2", ".tables.old-k3"):
         (out / name / "tables").mkdir(parents=True)
+    (tmp_path / ".publication.thbmonitor-staging-k4" / "tables").mkdir(parents=True)
+    (tmp_path / ".other.thbmonitor-staging-k5").mkdir()  # another folder's: not touched
     write_report(small_report("a"), out, "en")
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [MARKER]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".other.thbmonitor-staging-k5",
+        "publication",
+    ]
 
 
-def test_a_report_cut_short_while_moving_files_is_marked_and_completed_by_the_next(
+def test_a_report_is_published_by_one_exchange_of_folders(tmp_path):
+    """The new folder (new files, hard links to the rest) replaces the old one in one step."""
+    out = tmp_path / "publication"
+    write_report(small_report("a", "b"), out, "en")
+    (out / "tables" / "my_notes.csv").write_text("mine", encoding="utf-8")
+    (out / "README.txt").write_text("mine too", encoding="utf-8")
+    old_inode = out.stat().st_ino
+    mine_inode = (out / "README.txt").stat().st_ino
+    write_report(small_report("a", "c"), out, "en")
+    assert out.stat().st_ino != old_inode  # a new folder took the old one's place
+    assert (out / "README.txt").stat().st_ino == mine_inode  # the user's file, linked not copied
+    assert sorted(p.name for p in (out / "tables").iterdir()) == ["a.csv", "c.csv", "my_notes.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["publication"]  # no staging left beside it
+
+
+@pytest.mark.parametrize("step", ["before the exchange", "after the exchange"])
+def test_a_report_killed_while_publishing_leaves_one_whole_report(tmp_path, monkeypatch, step):
+    """A kill just before or just after the exchange: the folder is the old report or the new
+    one, whole, never a mix; the next run removes what the killed one left beside it."""
+    out = tmp_path / "publication"
+    write_report(small_report("a", "b"), out, "en")
+    (out / "README.txt").write_text("mine", encoding="utf-8")
+    old = files_of(out)
+    new_out = tmp_path / "reference"
+    write_report(small_report("a", "c"), new_out, "en")
+    (new_out / "README.txt").write_text("mine", encoding="utf-8")
+    new = files_of(new_out)
+    real_exchange = output_folder._exchange
+
+    def exchange_then_die(a: Path, b: Path) -> bool:
+        if step == "after the exchange":
+            assert real_exchange(a, b)
+        raise KeyboardInterrupt  # as a kill (the rmtree in ``finally`` would not run either)
+
+    monkeypatch.setattr(output_folder, "_exchange", exchange_then_die)
+    monkeypatch.setattr(output_folder.shutil, "rmtree", lambda *a, **k: None)
+    with pytest.raises(KeyboardInterrupt):
+        write_report(small_report("a", "c"), out, "en")
+    monkeypatch.undo()
+    expected = old if step == "before the exchange" else new
+    got = files_of(out)
+    assert got.keys() == expected.keys()
+    assert {k: v for k, v in got.items() if k != MARKER} == {
+        k: v for k, v in expected.items() if k != MARKER
+    }
+    marker = read_marker(out)
+    assert marker is not None and marker["state"] == "complete"
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith(".publication.")]) == 1
+    write_report(small_report("a", "c"), out, "en")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["publication", "reference"]
+
+
+def test_without_the_exchange_files_move_in_one_by_one_under_a_writing_marker(
     tmp_path, monkeypatch
 ):
+    """Where folders cannot be exchanged (another system, a mount point, a huge folder), a
+    report cut short while moving files is marked ``writing`` and completed by the next."""
     out = tmp_path / "publication"
     write_report(small_report("a"), out, "en")
+    monkeypatch.setattr(output_folder, "_can_swap", lambda real: False)
     moves = []
     real_replace = os.replace
 
@@ -112,10 +180,10 @@ def test_a_report_cut_short_while_moving_files_is_marked_and_completed_by_the_ne
         moves.append(dst)
         real_replace(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(publish.os, "replace", replace_then_die)
+    monkeypatch.setattr(output_folder.os, "replace", replace_then_die)
     with pytest.raises(KeyboardInterrupt):
         write_report(small_report("a", "b"), out, "en")
-    monkeypatch.undo()
+    monkeypatch.setattr(output_folder.os, "replace", real_replace)
     marker = read_marker(out)
     assert marker is not None and marker["state"] == "writing"  # a half-published folder
     write_report(small_report("a", "b"), out, "en")

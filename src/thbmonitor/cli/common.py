@@ -60,6 +60,14 @@ ProfileOption = Annotated[
         help="Country profile: a shipped one (nl, htcds) or a profile folder (setting profile).",
     ),
 ]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Where the linkage runs: duckdb (this machine) or spark (settings spark_master, "
+        "spark_config; pip install 'thbmonitor[spark]'). Setting engine.",
+    ),
+]
 ReleaseOption = Annotated[
     str | None,
     typer.Option(
@@ -133,6 +141,7 @@ def print_outputs(files: dict[str, Path]) -> None:
 
 __all__ = [
     "ConfigOption",
+    "EngineOption",
     "ForceOption",
     "LangOption",
     "ProfileOption",

@@ -29,6 +29,13 @@ def export_command(
         str, typer.Option("--format", help="eurostat (long CSV), sdmx (SDMX-CSV) or unodc.")
     ],
     out: Annotated[Path, typer.Option("--out", help="Folder for the delivery files.")],
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="The store's published report folder: every table must come out the same.",
+        ),
+    ] = None,
     profile: ProfileOption = None,
     lang: LangOption = None,
     release: ReleaseOption = None,
@@ -36,13 +43,14 @@ def export_command(
     config: ConfigOption = None,
 ) -> None:
     """Write one year's delivery, protected in one release with the store's report and
-    audited jointly with it (the report is computed again in memory, not written)."""
+    audited jointly with it (the report is computed again in memory, not written; with
+    --report, checked against the published one)."""
     from thbmonitor.export import EXPORT_STEPS, prepare_export, run_export
 
     settings = settings_from(config, language=lang, disclosure_release=release, profile=profile)
-    prepare_export(settings, fmt, year, out, force=force)
+    prepare_export(settings, fmt, year, out, force=force, report_dir=report)
     with progress() as bar:
         steps = Steps(bar, EXPORT_STEPS)
-        files = run_export(store, settings, year, fmt, out, steps, force=force)
+        files = run_export(store, settings, year, fmt, out, steps, force=force, report_dir=report)
         steps.finish()
     print_outputs(files)

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from thbmonitor.cli.common import (
     ConfigOption,
+    EngineOption,
     ForceOption,
     LangOption,
     ProfileOption,
@@ -115,6 +116,7 @@ def demo_command(
     release: ReleaseOption = None,
     profile: ProfileOption = None,
     force: ForceOption = False,
+    engine: EngineOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Synthetic world -> ingest -> link -> monitor -> report, with a throwaway key.
@@ -123,7 +125,12 @@ def demo_command(
     from thbmonitor.pipeline import DEMO_STEPS, prepare_demo, run_demo
 
     settings = settings_from(
-        config, language=lang, seed=seed, disclosure_release=release, profile=profile
+        config,
+        language=lang,
+        seed=seed,
+        disclosure_release=release,
+        profile=profile,
+        engine=engine,
     )
     prepare_demo(out, settings, scale, force=force)
     with progress() as bar:
@@ -261,21 +268,42 @@ def link_command(
             "evaluate the linkage on it, keep the judgements in the store, and link with them.",
         ),
     ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            help="Apply the linkage models of this file (written by --save-model, on either "
+            "engine) instead of training them: the same model finds the same persons on DuckDB "
+            "and on Spark.",
+        ),
+    ] = None,
+    save_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-model",
+            help="Write the linkage models of this run to this JSON file (for --model).",
+        ),
+    ] = None,
+    engine: EngineOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Link registrations into persons (stable ids), then persons to the police register."""
     from thbmonitor.linkage import export_persons as write_persons
-    from thbmonitor.linkage import review
-    from thbmonitor.pipeline import link
+    from thbmonitor.linkage import modelfile, review
+    from thbmonitor.pipeline import check_engine, link
     from thbmonitor.store import open_store
 
     if (review_sample is None) != (out is None):
         raise typer.BadParameter("--review-sample N and --out FILE.csv go together")
     if out is not None and not out.parent.is_dir():
         raise typer.BadParameter(f"the folder of {out} does not exist", param_hint="--out")
-    settings = settings_from(config)
+    settings = settings_from(config, engine=engine)
+    check_engine(settings)
     if export_persons:
         check_output_file(export_persons, "--export-persons")
+    if save_model:
+        check_output_file(save_model, "--save-model")
+    models = modelfile.read_models(model) if model is not None else None
     with open_store(store) as db:
         before: list[KindEvaluation] = []
         if labels is not None:
@@ -291,10 +319,12 @@ def link_command(
         with progress() as bar:
             task = bar.add_task("linking registrations", total=None)
             say = lambda m: bar.update(task, description=m)  # noqa: E731
-            found = link(db, settings, say, police=not skip_police, say=say)
+            found = link(db, settings, say, police=not skip_police, say=say, models=models)
             bar.update(task, total=1, completed=1, description="linked")
         persons, police = found["persons"], found["police"]
         n_rows = write_persons(db, str(export_persons)) if export_persons else 0
+        if save_model:
+            modelfile.write_models(modelfile.last_models(db), save_model)
         after = review.evaluate(db, judged) if labels is not None else []
         n_sample = 0
         if review_sample is not None and out is not None:
@@ -314,6 +344,8 @@ def link_command(
         )
     if export_persons:
         console.print(f"{n_rows:,} rows written to {export_persons}", highlight=False)
+    if save_model:
+        console.print(f"linkage models written to {save_model}", highlight=False)
     if before:
         _print_review(before, "The linkage before this review, on the judged pairs")
     if after:

@@ -76,6 +76,13 @@ class Auditor:
             and not np.isnan(self.values.get(k, math.nan))
             and not lo - 1e-9 <= self.values[k] <= hi + 1e-9
         ]
+        # ... and a count outside the noise of an earlier cell-key release
+        revised += [
+            k
+            for k, (lo, hi) in (ledger or Ledger()).noisy().items()
+            if not np.isnan(self.values.get(k, math.nan))
+            and not lo - 1e-9 <= self.values[k] <= hi + 1e-9
+        ]
         if revised:
             raise DisclosureError(
                 f"{len(revised)} cell(s) published (or implied) in an earlier release have "

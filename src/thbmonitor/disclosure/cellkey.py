@@ -7,7 +7,9 @@ noise. The noise is read from a perturbation table (Thompson, Broadfoot and Elaz
 Giessing 2016 "Computational issues in the design of transition probabilities and disclosure
 risk estimation for additive noise", PSD 2016; the R package ``ptable``): for an original
 count ``i`` (rows ``0 .. D + 1``, larger counts use the last row) a distribution over the
-noise ``j`` in ``-D .. D`` with mean 0 and variance ``V``, of maximum entropy; a count never
+noise ``j`` in ``-D .. D`` with mean 0 and variance ``V`` (at most ``V`` in a row of a small
+count where more entropy lies below it), of maximum entropy, with the monotony condition of
+``ptable`` (on the negative side the probability does not fall toward 0); a count never
 becomes negative, and zeros stay zero. (Small counts are not blocked: a count of 1 may be
 published as 0, 1 or more, which is the method's protection of small cells.)
 Margins are cells of their own (perturbed with their own key), so a table need not add up.
@@ -53,7 +55,9 @@ class PerturbationTable:
     @classmethod
     def build(cls, max_deviation: int = 3, variance: float = 1.0) -> PerturbationTable:
         """The maximum-entropy table with mean 0 and variance ``variance`` in every row
-        but the zero row. Needs ``1 <= max_deviation`` and ``0 < variance < max_deviation``
+        but the zero row (at most ``variance`` in small rows, as the R package ``ptable``'s
+        ``create_cnt_ptable(D, V, js = 0)``, whose probabilities it reproduces). Needs
+        ``1 <= max_deviation`` and ``0 < variance < max_deviation``
         (a count of 1 can move down by 1 only: its largest variance with mean 0 is D)."""
         d = int(max_deviation)
         if d < 1:
@@ -90,33 +94,82 @@ class PerturbationTable:
 
 
 def _max_entropy(noise: np.ndarray, allowed: np.ndarray, variance: float) -> np.ndarray:
-    """p(j) proportional to exp(a j + b j^2) on the allowed noise, with mean 0 and the
-    given variance (the dual of the maximum-entropy problem, a smooth convex function)."""
+    """The maximum-entropy distribution on the allowed noise with mean 0 and the given
+    variance, under the monotony condition of the R package ``ptable`` (``mono = TRUE``):
+    on the negative side the probability does not fall toward 0 (a count of 1 is not more
+    likely to become 0 than to stay 1).
+
+    Without the condition the solution is p(j) proportional to exp(a j + b j^2) (the dual of
+    the maximum-entropy problem, a smooth convex function of (a, b)). Where the condition
+    binds, neighbouring values share one probability: their exponents are pooled (the mean
+    of a j + b j^2 over the block; the Lagrange condition of p(j) = p(j + 1)), blocks merged
+    one violation at a time, as pool-adjacent-violators does."""
     j = noise[allowed].astype(float)
     if len(j) == 1:
         raise ConfigError("the perturbation table has a row with one allowed value; raise D")
+    block = np.arange(len(j))  # block id per value; a block's values share one probability
+    while True:
+        p = _pooled(j, block, variance)
+        bad = [k for k in range(len(j) - 1) if j[k] < 0 and p[k] > p[k + 1] + 1e-12]
+        if not bad:
+            break
+        k = bad[-1]  # the violation next to zero first
+        block[block == block[k]] = block[k + 1]
+    out = np.zeros(len(noise))
+    out[allowed] = p
+    return out
+
+
+def _pooled(j: np.ndarray, block: np.ndarray, variance: float) -> np.ndarray:
+    ids = np.unique(block, return_inverse=True)[1]
+    size = np.bincount(ids)
+
+    def pool(x: np.ndarray) -> np.ndarray:
+        return (np.bincount(ids, weights=x) / size)[ids]
+
+    f1, f2 = pool(j), pool(j**2)
 
     def dual(x: np.ndarray) -> tuple[float, np.ndarray]:
-        z = x[0] * j + x[1] * j**2
+        z = x[0] * f1 + x[1] * f2
         top = z.max()
         w = np.exp(z - top)
-        s = w.sum()
-        p = w / s
-        value = top + np.log(s) - x[1] * variance
-        return float(value), np.array([p @ j, p @ j**2 - variance])
+        total = w.sum()
+        q = w / total
+        value = top + np.log(total) - x[1] * variance
+        return float(value), np.array([q @ j, q @ j**2 - variance])
 
-    res = minimize(dual, np.zeros(2), jac=True, method="BFGS", options={"gtol": 1e-12})
-    z = res.x[0] * j + res.x[1] * j**2
+    def hess(x: np.ndarray) -> np.ndarray:
+        z = x[0] * f1 + x[1] * f2
+        q = np.exp(z - z.max())
+        q /= q.sum()
+        phi = np.vstack([f1, f2])
+        mean = phi @ q
+        return np.asarray((phi * q) @ phi.T - np.outer(mean, mean))
+
+    res = minimize(
+        dual, np.zeros(2), jac=True, hess=hess, method="trust-exact", options={"gtol": 1e-12}
+    )
+    x = res.x
+    if np.abs(dual(x)[1]).max() > 1e-7 or x[1] > 0:
+        # the variance is at most V (as in ptable): where the entropy is larger below V (the
+        # multiplier b would be positive, or V is out of reach), only the mean is held
+        one = minimize(
+            lambda a: dual(np.array([a[0], 0.0]))[0] + 0.0,
+            np.zeros(1),
+            jac=lambda a: dual(np.array([a[0], 0.0]))[1][:1],
+            method="BFGS",
+            options={"gtol": 1e-12},
+        )
+        x = np.array([one.x[0], 0.0])
+    z = x[0] * f1 + x[1] * f2
     p = np.exp(z - z.max())
     p /= p.sum()
-    if not (abs(p @ j) <= 1e-6 and abs(p @ j**2 - variance) <= 1e-6):
+    if not (abs(p @ j) <= 1e-6 and p @ j**2 <= variance + 1e-6):
         raise ConfigError(
             f"no perturbation with mean 0 and variance {variance} for small counts; "
             "choose a smaller variance or a larger maximum deviation"
         )
-    out = np.zeros(len(noise))
-    out[allowed] = p
-    return out
+    return p
 
 
 def cell_keys(table: CountTable, key_sums: pd.DataFrame) -> dict[str, float]:

@@ -11,6 +11,15 @@ release must not narrow a hidden cell below the width its own rules require, nor
 width that was already public (a zero hidden for group disclosure may have been public as
 0..0 and needs no width). Format ``/1`` files (without it) are read too; their intervals are
 derived again on loading.
+
+A table of the cell-key method (:mod:`thbmonitor.disclosure.cellkey`) is kept with its
+maximum deviation D (``max_deviation``; 0 for a suppressed table): its shown values are
+perturbed, so each tells an intruder only that the true count lies within D of it (a zero
+within 0..D). Later releases are audited with those bounds, a release protected by the
+cell-key method is checked against the ledger (:meth:`Ledger.check_perturbed`): a cell must
+keep the perturbed value it had (the same records give the same noise; two draws for one
+count could be averaged), and no cell that an earlier release hid may be narrowed below
+what the rules require.
 """
 
 from __future__ import annotations
@@ -26,12 +35,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from thbmonitor.disclosure.audit import LinearSystem, Target, solve_intervals
 from thbmonitor.disclosure.protected import ProtectedTable
 from thbmonitor.disclosure.rules import CellStatus
 from thbmonitor.disclosure.table import Grid, cell_key
-from thbmonitor.errors import InputError
+from thbmonitor.errors import DisclosureError, InputError
 
 __all__ = ["Ledger", "LedgerTable"]
 
@@ -55,6 +65,7 @@ class LedgerTable:
     shown: tuple[int | str, ...]  # C order over the categories
     small_lower: int = 0  # least value of a "<T" cell under that release's rules
     derived: tuple[Interval | None, ...] = ()  # C order; per hidden cell what was public
+    max_deviation: int = 0  # the cell-key method's D (shown values perturbed), else 0
 
     def grid(self) -> Grid:
         """The table as a grid; hidden cells are NaN."""
@@ -65,6 +76,8 @@ class LedgerTable:
             coords = {d: self.categories[k][idx[k]] for k, d in enumerate(self.dims)}
             keys[idx] = cell_key(self.universe, coords, self.total_label)
             s = self.shown[flat]
+            if self.max_deviation:  # perturbed: no true count is known
+                continue
             if isinstance(s, int):
                 values[idx] = s
             elif s == "–":
@@ -90,9 +103,13 @@ class LedgerTable:
     def bounds(self) -> dict[str, tuple[float, float]]:
         """What each cell's shown value tells: a number, a range, or nothing."""
         t = float(self.threshold)
+        d = float(self.max_deviation)
         out: dict[str, tuple[float, float]] = {}
         for key, s in zip(self.keys, self.shown, strict=True):
-            if isinstance(s, int):
+            if d and (isinstance(s, int) or s == "–"):  # perturbed by at most D
+                p = float(s) if isinstance(s, int) else 0.0
+                out[key] = (max(0.0, p - d), p + d)
+            elif isinstance(s, int):
                 out[key] = (float(s), float(s))
             elif s == "–":
                 out[key] = (0.0, 0.0)
@@ -146,29 +163,72 @@ class Ledger:
                 out[k] = (max(old[0], lo), min(old[1], hi))
         return out
 
+    def noisy(self) -> dict[str, Interval]:
+        """What the cell-key tables of the ledger say of each of their cells (within D)."""
+        out: dict[str, Interval] = {}
+        for lt in self.tables:
+            if lt.max_deviation:
+                for k, (lo, hi) in lt.bounds().items():
+                    old = out.get(k, (0.0, math.inf))
+                    out[k] = (max(old[0], lo), min(old[1], hi))
+        return out
+
+    def check_perturbed(self, tables: Sequence[ProtectedTable], required_width: int) -> None:
+        """Refuse (:class:`DisclosureError`) a cell-key release that differs from the ledger:
+        a cell published by the cell-key method before with another value (two noisy values
+        of one count can be averaged: the same records must keep the same key, and the
+        perturbation table its D and V), a true count outside what an earlier release
+        implied (revised figures), or a cell an earlier release hid that the new values
+        narrow below ``required_width`` (or below the width that was public already)."""
+        from thbmonitor.disclosure.primary import describe_key
+
+        earlier: dict[str, tuple[int | str, str]] = {}
+        for lt in self.tables:
+            if lt.max_deviation:
+                for k, s in zip(lt.keys, lt.shown, strict=True):
+                    earlier.setdefault(k, (s, lt.release))
+        bounds = self.bounds()
+        for pt in tables:
+            if not pt.max_deviation:
+                raise InputError(f"table '{pt.name}' is not perturbed by the cell-key method")
+            true = pt.frame["true_count"] if "true_count" in pt.frame else pt.frame["count"]
+            for k, shown, n in zip(pt.keys, pt.frame["display"], true, strict=True):
+                if k in earlier and earlier[k][0] != shown:
+                    raise DisclosureError(
+                        f"{describe_key(k)} was published as {earlier[k][0]!r} by release "
+                        f"'{earlier[k][1]}' and would now be {shown!r}: a cell keeps its "
+                        "perturbed value across releases (same record keys, same "
+                        "perturbation table), else its noise can be averaged away"
+                    )
+                lo, hi = bounds.get(k, (0.0, math.inf))
+                if not pd.isna(n) and not lo - 1e-9 <= float(n) <= hi + 1e-9:
+                    raise DisclosureError(
+                        f"{describe_key(k)} has another count than an earlier release "
+                        "implied (revised figures); the ledger cannot constrain a revised "
+                        "release: use the ledger of the revised data"
+                    )
+        before = self.derived()
+        if not before:
+            return
+        probe = Ledger((*self.tables, *_ledger_tables("(new)", tables)))
+        after = _derive(list(probe.tables))
+        for k, (lo0, hi0) in before.items():
+            lo1, hi1 = after.get(k, (lo0, hi0))
+            need = min(float(required_width), hi0 - lo0)
+            if hi1 - lo1 < need:
+                raise DisclosureError(
+                    f"the cell-key values narrow {describe_key(k)}, which an earlier release "
+                    f"hid, to a width of {hi1 - lo1:g} (at least {need:g} required); widen "
+                    "the perturbation (disclosure_max_deviation) or keep the suppression"
+                )
+
     def with_release(self, release: str, tables: Sequence[ProtectedTable]) -> Ledger:
         """A new ledger with the tables of ``release`` added (refuses a release name twice).
 
         Each hidden cell of the new tables keeps the interval an intruder can derive from all
         tables of the new ledger (an LP over their shown values and margins)."""
         self.check_new(release)
-        new = []
-        for pt in tables:
-            g = pt.table.grid()
-            shown = tuple(v if isinstance(v, str) else int(v) for v in pt.frame["display"].tolist())
-            new.append(
-                LedgerTable(
-                    release,
-                    pt.name,
-                    g.universe,
-                    g.dims,
-                    tuple(tuple(str(c) for c in cats) for cats in g.categories),
-                    pt.table.total_label,
-                    pt.rules.threshold,
-                    shown,
-                    pt.rules.small_lower,
-                )
-            )
+        new = _ledger_tables(release, tables)
         derived = _derive([*self.tables, *new])
         return Ledger((*self.tables, *(_with_derived(t, derived) for t in new)))
 
@@ -197,6 +257,7 @@ class Ledger:
                     "derived": [
                         None if iv is None else [_num(iv[0]), _num(iv[1])] for iv in t.derived
                     ],
+                    "max_deviation": t.max_deviation,
                 }
                 for t in self.tables
             ],
@@ -251,6 +312,28 @@ class Ledger:
         return cls(tables)
 
 
+def _ledger_tables(release: str, tables: Sequence[ProtectedTable]) -> list[LedgerTable]:
+    new = []
+    for pt in tables:
+        g = pt.table.grid()
+        shown = tuple(v if isinstance(v, str) else int(v) for v in pt.frame["display"].tolist())
+        new.append(
+            LedgerTable(
+                release,
+                pt.name,
+                g.universe,
+                g.dims,
+                tuple(tuple(str(c) for c in cats) for cats in g.categories),
+                pt.table.total_label,
+                pt.rules.threshold,
+                shown,
+                pt.rules.small_lower,
+                max_deviation=pt.max_deviation,
+            )
+        )
+    return new
+
+
 def _num(v: float) -> int | None:
     return None if math.isinf(v) else round(v)
 
@@ -274,6 +357,7 @@ def _table_from_json(t: dict[str, Any]) -> LedgerTable:
         shown,
         int(t.get("small_lower", 0)),
         derived,
+        int(t.get("max_deviation", 0)),
     )
 
 

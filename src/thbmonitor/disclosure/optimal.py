@@ -48,6 +48,8 @@ __all__ = ["Outcome", "optimal_pattern"]
 log = logging.getLogger(__name__)
 
 TOL = 1e-7
+MAX_ROUNDS = 150  # rounds of cuts (the work limit, with MAX_NODES per master MILP)
+MAX_NODES = 5000
 GROUP_MARGIN = 1e-5  # a dominant share must be refutable by at least this much
 
 
@@ -63,6 +65,9 @@ class Outcome:
     seconds: float
     cost: float
     last: dict[str, CellStatus] | None = None  # the last (unsafe) pattern, to start from
+    # stopped by the wall-clock guard rather than the work limit: the pattern may then
+    # depend on the machine's speed
+    timed_out: bool = False
 
 
 Cut = tuple[dict[int, float], float]  # sum(coef[j] * y[j]) >= rhs
@@ -85,8 +90,9 @@ class _Master:
         self.cuts.append(cut)
         return True
 
-    def solve(self, time_limit: float) -> tuple[np.ndarray | None, bool, bool]:
-        """(y, proven optimal, infeasible); y is None if nothing was found in time."""
+    def solve(self, time_limit: float, max_nodes: int) -> tuple[np.ndarray | None, bool, bool]:
+        """(y, proven optimal, infeasible); y is None if nothing was found within
+        ``max_nodes`` branch-and-bound nodes (or ``time_limit`` seconds, a guard)."""
         n = len(self.costs)
         if n == 0:
             infeasible = any(rhs > TOL for _, rhs in self.cuts)
@@ -112,6 +118,9 @@ class _Master:
         h = new_highs()
         h.setOptionValue("time_limit", max(time_limit, 0.1))
         h.setOptionValue("mip_rel_gap", 1e-6)
+        # a work limit, not a clock: the same tables give the same pattern on any machine
+        h.setOptionValue("mip_max_nodes", int(max_nodes))
+        h.setOptionValue("random_seed", 0)
         h.passModel(lp)
         h.run()
         status = h.getModelStatus()
@@ -129,10 +138,19 @@ def optimal_pattern(
     risks: Sequence[GroupRisk],
     costs: Mapping[str, float],
     time_limit: float,
+    max_rounds: int | None = None,
+    max_nodes: int | None = None,
 ) -> Outcome:
     """The cheapest safe pattern for the candidates in ``costs`` (keys that may be hidden
-    as complements, with the cost of hiding each), within ``time_limit`` seconds."""
+    as complements, with the cost of hiding each), within a work limit: ``max_rounds``
+    rounds of cuts, each master MILP solved within ``max_nodes`` branch-and-bound nodes
+    (default :data:`MAX_ROUNDS`, :data:`MAX_NODES`).
+    The work limit makes the search reproducible (same tables, same pattern, on any
+    machine); ``time_limit`` seconds is a guard against a slow machine only, and an outcome
+    stopped by it says so (``timed_out``)."""
     start = time.monotonic()
+    max_rounds = MAX_ROUNDS if max_rounds is None else max_rounds
+    max_nodes = MAX_NODES if max_nodes is None else max_nodes
     cand = sorted(costs)
     index = {k: j for j, k in enumerate(cand)}
     master = _Master(np.array([costs[k] for k in cand], dtype=float))
@@ -142,12 +160,15 @@ def optimal_pattern(
         return Outcome(None, False, True, 0, time.monotonic() - start, math.inf)
     rounds = 0
     last: dict[str, CellStatus] | None = None
-    while True:
+    timed_out = False
+    while rounds < max_rounds:
         rounds += 1
         left = time_limit - (time.monotonic() - start)
         if left <= 0:
+            timed_out = True
             break
-        y, proven, none_exists = master.solve(left)
+        y, proven, none_exists = master.solve(left, max_nodes)
+        timed_out = time.monotonic() - start >= time_limit
         if none_exists:
             return Outcome(None, False, True, rounds, time.monotonic() - start, math.inf)
         if y is None:
@@ -164,13 +185,20 @@ def optimal_pattern(
                 "disclosure: optimal pattern after %d round(s), %.1f s, %d cut(s), cost %.1f%s",
                 rounds, seconds, len(master.cuts), cost, "" if proven else " (not proven)",
             )  # fmt: skip
-            return Outcome(trial, proven, False, rounds, seconds, cost)
+            return Outcome(trial, proven, False, rounds, seconds, cost, None, timed_out)
         added = _add_cuts(auditor, trial, risks, result, index, y, master)
         log.debug("disclosure: optimiser round %d: %d cut(s) added", rounds, added)
         if added == 0:  # pragma: no cover - every failure yields a cut or a no-good
             break
     log.info("disclosure: optimiser stopped after %d round(s) without a safe pattern", rounds)
-    return Outcome(None, False, False, rounds, time.monotonic() - start, math.inf, last)
+    if timed_out:
+        log.warning(
+            "disclosure: the optimiser hit its time limit (%.0f s) before its work limit; the "
+            "pattern may differ on a faster machine (raise disclosure_time_limit)",
+            time_limit,
+        )
+    return Outcome(None, False, False, rounds, time.monotonic() - start, math.inf, last,
+                   timed_out)  # fmt: skip
 
 
 def _fixed_free(auditor: Auditor, status: Mapping[str, CellStatus], key: str) -> bool:

@@ -22,11 +22,14 @@ class ProtectedTable:
 
     ``frame`` holds the dimension columns, ``count`` (the TRUE count: never write it out),
     ``status`` (a :class:`CellStatus` value) and ``display`` (int or marker string).
+    A table of the cell-key method has ``max_deviation`` D > 0: its ``count`` and ``display``
+    are the perturbed counts, each within D of the true one (``true_count``).
     """
 
     table: CountTable
     frame: pd.DataFrame
     rules: DisclosureRules
+    max_deviation: int = 0
 
     @property
     def name(self) -> str:

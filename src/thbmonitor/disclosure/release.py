@@ -40,6 +40,9 @@ class Search:
     proven_optimal: bool = False
     seconds: float = 0.0
     cost: float = 0.0
+    # False if the optimiser stopped at its time guard before its work limit: the pattern
+    # may then differ on another machine (see thbmonitor.disclosure.optimal)
+    reproducible: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,9 +86,10 @@ class _Setup:
         for pt in context:  # what this release published already stays as it is
             for k, s in zip(pt.keys, pt.frame["status"], strict=True):
                 self.status[k] = CellStatus(s)
-        for g in latent:
+        published = set(self.status)
+        for g in latent:  # latent tables may share cells with each other, not with a table
             for k in g.keys.ravel():
-                if str(k) in self.status:
+                if str(k) in published:
                     raise InputError(f"latent table '{g.name}' shares a cell with a table")
                 self.status[str(k)] = CellStatus.NOT_AVAILABLE
         known = set(self.status) | set((ledger or Ledger()).bounds())
@@ -134,6 +138,7 @@ def protect_release(
     pattern: dict[str, CellStatus] | None = None
     search = Search("none")
     start: dict[str, CellStatus] | None = None
+    reproducible = True
     if auditor.audit(status, risks, exact=False).passed:
         pattern = status
     elif rules.time_limit > 0:
@@ -146,13 +151,17 @@ def protect_release(
             )
         if out.status is not None:
             pattern = out.status
-            search = Search("optimal", out.optimal, out.seconds, out.cost)
+            search = Search("optimal", out.optimal, out.seconds, out.cost, not out.timed_out)
         start = out.last
+        reproducible = not out.timed_out
     if pattern is None or (search.method == "optimal" and not search.proven_optimal):
         # the fallback, or a check of an optimum not proven in time: the cheapest pattern
         found = _heuristic(setup, rules, max_rounds, prune_limit, start, pattern is None)
         if found is not None and (pattern is None or found[1] < search.cost):
-            pattern, search = found[0], Search("heuristic", False, search.seconds, found[1])
+            pattern, search = (
+                found[0],
+                Search("heuristic", False, search.seconds, found[1], reproducible),
+            )
     if pattern is None:  # pragma: no cover - _heuristic raises when it finds nothing
         raise DisclosureError("no safe suppression pattern found")
     result = auditor.audit(pattern, risks, exact=True)

@@ -49,7 +49,11 @@ class DisclosureRules:
     margin_weight: extra cost factor per margin dimension, so that totals are hidden last.
     total_label: the category label that marks a margin.
     time_limit: seconds the optimiser (:mod:`thbmonitor.disclosure.optimal`) may take per
-        protection; then the heuristic takes over. 0 uses the heuristic only.
+        protection, as a guard: the optimiser stops at a work limit (rounds of cuts and
+        branch-and-bound nodes), so that the same tables give the same pattern on any
+        machine, and the heuristic then takes over from its last pattern. A search stopped
+        by this guard instead is flagged (``Release.search.reproducible``). 0 uses the
+        heuristic only.
     unknown_primary: whether small counts of an ``unknown`` category are sensitive (hidden
         as ``<T``); if false they are shown: a count of persons whose attribute is unknown
         tells nothing about anyone's attribute. Which categories are ``unknown`` is said by

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
-from thbmonitor.errors import ConfigError
+from thbmonitor.errors import ConfigError, InputError
 from thbmonitor.export.codes import DeliveryCodes, delivery_codes
 from thbmonitor.export.eurostat import EurostatRow, eurostat_csv, eurostat_rows
 from thbmonitor.export.release import Delivered, Protect, protect_deliveries
@@ -31,7 +31,15 @@ from thbmonitor.output_folder import check_output_folder, locked, mark
 from thbmonitor.profiles import Profile, load_profile
 from thbmonitor.report.model import Report
 
-__all__ = ["EXPORT_STEPS", "FORMATS", "deliver", "file_names", "prepare_export", "run_export"]
+__all__ = [
+    "EXPORT_STEPS",
+    "FORMATS",
+    "deliver",
+    "differing_tables",
+    "file_names",
+    "prepare_export",
+    "run_export",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +68,16 @@ def file_names(fmt: str, year: int) -> list[str]:
 
 
 def prepare_export(
-    settings: Settings, fmt: str, year: int, out: Path, *, force: bool = False
+    settings: Settings,
+    fmt: str,
+    year: int,
+    out: Path,
+    *,
+    force: bool = False,
+    report_dir: Path | None = None,
 ) -> DeliveryCodes:
     """The checks before any work: the format, the profile's delivery codes, the release
-    name and the output folder. Returns the delivery codes."""
+    name, the published report's folder and the output folder. Returns the delivery codes."""
     from thbmonitor.pipeline import Publication
 
     names = file_names(fmt, year)
@@ -73,6 +87,8 @@ def prepare_export(
             "disclosure_method = 'suppression' for the export"
         )
     codes = delivery_codes(load_profile(settings.profile))
+    if report_dir is not None and not (report_dir / "tables").is_dir():
+        raise ConfigError(f"--report {report_dir} holds no report (no tables/ folder)")
     Publication(settings)  # a release name already in the ledger is refused now
     check_output_folder(out, force=force, names=names)
     return codes
@@ -87,13 +103,18 @@ def run_export(
     step: Step = _quiet,
     *,
     force: bool = False,
+    report_dir: Path | None = None,
 ) -> dict[str, Path]:
     """Protect the year's deliveries with the store's report, audit them jointly and write
-    the format's files into ``out``; returns their paths by name."""
+    the format's files into ``out``; returns their paths by name.
+
+    ``report_dir``: the published report of the store; the report computed here must show
+    every table as it does (else the joint audit would be with another report), or the export
+    is refused before anything is written."""
     from thbmonitor.pipeline import Publication, analyse
     from thbmonitor.store import check_linkage, open_store, resolve_window
 
-    codes = prepare_export(settings, fmt, year, out, force=force)
+    codes = prepare_export(settings, fmt, year, out, force=force, report_dir=report_dir)
     profile = load_profile(settings.profile)
     release = Publication(settings)
     with open_store(store_path, read_only=True) as store:
@@ -107,6 +128,15 @@ def run_export(
                 "so that the window holds the year"
             )
         report = analyse(store, settings, step, release)
+        if report_dir is not None:
+            differ = differing_tables(report, report_dir)
+            if differ:
+                raise InputError(
+                    f"the report computed now differs from the one in {report_dir} in "
+                    f"{len(differ)} table(s), e.g. {differ[0]}; the deliveries must be audited "
+                    "with the published report: give export the report's settings (--config, "
+                    "--profile) and store"
+                )
         step("delivery tables")
         delivered = deliver(store, settings, year, release, profile, codes)
     step("joint audit of the report and the deliveries")
@@ -115,6 +145,26 @@ def run_export(
     paths = _write(out, _files(fmt, delivered, report, profile, codes, settings), force=force)
     release.record()
     return paths
+
+
+def differing_tables(report: Report, folder: Path) -> list[str]:
+    """The tables of ``report`` whose CSV differs from (or is missing in) the published report
+    in ``folder`` (its ``tables/<key>.csv``, as ``thbmonitor report`` wrote them)."""
+    from thbmonitor.report.publish import TABLES_DIR
+    from thbmonitor.report.tables import csv_text, table_cells
+
+    out = []
+    for chapter in report.chapters:
+        for table in chapter.tables:
+            path = folder / TABLES_DIR / f"{table.key}.csv"
+            try:
+                published = path.read_text(encoding="utf-8")
+            except OSError:
+                out.append(table.key)
+                continue
+            if csv_text(*table_cells(table)) != published:
+                out.append(table.key)
+    return out
 
 
 def deliver(

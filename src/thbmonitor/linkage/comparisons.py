@@ -11,16 +11,25 @@ Names are compared by the Dice coefficient of their Bloom filters, computed in S
 exact-token level carrying a term-frequency adjustment and a level for first and last name
 swapped. Birth dates have levels for the errors registrations make: day and month swapped,
 a 1 January default, a year off by one, and estimated dates of undocumented minors.
+
+The comparisons run on DuckDB and on Spark (setting ``engine``). Splink writes its own
+comparisons and blocking rules in each engine's SQL; the few expressions of ours that differ
+between the two are declared for each in :data:`SQL_FORMS`, side by side, and every function
+here takes the ``dialect`` to write. Nothing is translated at run time; a form an engine lacks
+is an error (tests/linkage/test_spark_comparisons.py runs every comparison on both engines on
+the same pairs and compares the levels).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import splink.comparison_library as cl
 from splink import block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.comparison_creator import ComparisonCreator
+
+from thbmonitor.errors import LinkageError
 
 # Dice thresholds of the name levels (measured on the synthetic world: one typo in a name of
 # 5-8 letters gives a Dice of 0.70-0.85 on padded bigrams).
@@ -28,23 +37,55 @@ DICE_LEVELS: tuple[float, ...] = (0.88, 0.75, 0.6)
 SWAP_DICE = 0.7
 YEAR_TOLERANCE = 2.0  # years between approximate birth years still "a year off"
 
+Dialect = Literal["duckdb", "spark"]
+DIALECTS: tuple[Dialect, ...] = ("duckdb", "spark")
 
-def dice_sql(left: str, right: str, words: int = 0) -> str:
+# The expressions of the comparisons whose SQL differs between the engines, in each engine's
+# own words ({a} and {b} are the operands). An engine missing from a form cannot run it.
+SQL_FORMS: dict[str, dict[str, str]] = {
+    # bits set in both of two 64-bit words of Bloom filters: DuckDB holds the words as
+    # UBIGINT, Spark (which has no unsigned type) as BIGINT, the same 64 bits read as signed
+    # (linkage/exchange.py); both count all 64 bits
+    "common_bits": {"duckdb": "bit_count({a} & {b})", "spark": "bit_count({a} & {b})"},
+    # bits set in both of two whole Bloom filters: DuckDB's BIT strings; Spark has no bit
+    # strings and compares the filters as words only
+    "common_bits_whole": {"duckdb": "bit_count({a} & {b})"},
+    "bits_set_whole": {"duckdb": "bit_count({a})"},
+    # whole days between two dates, either order
+    "days_between": {
+        "duckdb": "abs(date_diff('day', {a}, {b}))",
+        "spark": "abs(datediff({a}, {b}))",
+    },
+}
+
+
+def sql_form(name: str, dialect: Dialect, **operands: str) -> str:
+    """The expression ``name`` of :data:`SQL_FORMS` in ``dialect``, with its operands."""
+    forms = SQL_FORMS[name]
+    if dialect not in forms:
+        raise LinkageError(
+            f"the comparison expression '{name}' has no {dialect} form (it has: {', '.join(forms)})"
+        )
+    return forms[dialect].format(**operands)
+
+
+def dice_sql(left: str, right: str, words: int = 0, dialect: Dialect = "duckdb") -> str:
     """SQL for the Dice coefficient of two Bloom filters (``NULL`` when either is missing).
 
-    With ``words = 0`` the columns are DuckDB ``BIT``. With ``words > 0`` each filter ``x`` is
-    read from the 64-bit words ``x_w0`` ... and its bit count ``x_n`` (made by
+    With ``words = 0`` the columns are DuckDB ``BIT`` (DuckDB only). With ``words > 0`` each
+    filter ``x`` is read from the 64-bit words ``x_w0`` ... and its bit count ``x_n`` (made by
     :func:`thbmonitor.linkage.prepare.add_filter_words`), three times faster in DuckDB.
     ``left``/``right`` are then column stems with a suffix, e.g. ``bf_first_l``.
     """
     if not words:
-        return (
-            f"(2.0 * bit_count({left} & {right}) / "
-            f"nullif(bit_count({left}) + bit_count({right}), 0))"
-        )
+        inter = sql_form("common_bits_whole", dialect, a=left, b=right)
+        n_left = sql_form("bits_set_whole", dialect, a=left)
+        n_right = sql_form("bits_set_whole", dialect, a=right)
+        return f"(2.0 * {inter} / nullif({n_left} + {n_right}, 0))"
     (lbase, lside), (rbase, rside) = left.rsplit("_", 1), right.rsplit("_", 1)
     inter = " + ".join(
-        f"bit_count({lbase}_w{i}_{lside} & {rbase}_w{i}_{rside})" for i in range(words)
+        sql_form("common_bits", dialect, a=f"{lbase}_w{i}_{lside}", b=f"{rbase}_w{i}_{rside}")
+        for i in range(words)
     )
     return f"(2.0 * ({inter}) / nullif({lbase}_n_{lside} + {rbase}_n_{rside}, 0))"
 
@@ -54,7 +95,7 @@ def _level(sql: str, label: str, **extra: Any) -> dict[str, Any]:
 
 
 def name_comparison(
-    part: str, other: str, *, tf: bool = False, words: int = 0
+    part: str, other: str, *, tf: bool = False, words: int = 0, dialect: Dialect = "duckdb"
 ) -> ComparisonCreator:
     """Levels for one name part (``first`` or ``last``); ``other`` is the other part.
 
@@ -71,12 +112,12 @@ def name_comparison(
     ]
     if part == "first":
         levels.append(_level("tok_first1_l = tok_first1_r", "first given name equal"))
-    dice = dice_sql(f"{bf}_l", f"{bf}_r", words)
+    dice = dice_sql(f"{bf}_l", f"{bf}_r", words, dialect)
     for t in DICE_LEVELS[:2]:
         levels.append(_level(f"{dice} >= {t}", f"Dice >= {t}"))
     swap = (
-        f"{dice_sql(f'{bf}_l', f'{obf}_r', words)} >= {SWAP_DICE}"
-        f" AND {dice_sql(f'{obf}_l', f'{bf}_r', words)} >= {SWAP_DICE}"
+        f"{dice_sql(f'{bf}_l', f'{obf}_r', words, dialect)} >= {SWAP_DICE}"
+        f" AND {dice_sql(f'{obf}_l', f'{bf}_r', words, dialect)} >= {SWAP_DICE}"
     )
     levels.append(_level(swap, "swapped with the other name"))
     levels.append(_level(f"{dice} >= {DICE_LEVELS[2]}", f"Dice >= {DICE_LEVELS[2]}"))
@@ -94,7 +135,7 @@ def name_comparison(
     )
 
 
-def full_name_comparison(*, words: int = 0) -> ComparisonCreator:
+def full_name_comparison(*, words: int = 0, dialect: Dialect = "duckdb") -> ComparisonCreator:
     """Levels for first and last name together, so that their agreement is weighed jointly.
 
     In this domain names come from small pools per nationality, so first and last name agree
@@ -107,12 +148,12 @@ def full_name_comparison(*, words: int = 0) -> ComparisonCreator:
     code, which short names with one typo reach (Luna / Luza: Dice 0.6).
     """
     hi, lo = DICE_LEVELS[1], DICE_LEVELS[2]
-    df = dice_sql("bf_first_l", "bf_first_r", words)
-    dl = dice_sql("bf_last_l", "bf_last_r", words)
+    df = dice_sql("bf_first_l", "bf_first_r", words, dialect)
+    dl = dice_sql("bf_last_l", "bf_last_r", words, dialect)
     f_eq, l_eq = "tok_first_l = tok_first_r", "tok_last_l = tok_last_r"
     swap = (
-        f"{dice_sql('bf_first_l', 'bf_last_r', words)} >= {SWAP_DICE}"
-        f" AND {dice_sql('bf_last_l', 'bf_first_r', words)} >= {SWAP_DICE}"
+        f"{dice_sql('bf_first_l', 'bf_last_r', words, dialect)} >= {SWAP_DICE}"
+        f" AND {dice_sql('bf_last_l', 'bf_first_r', words, dialect)} >= {SWAP_DICE}"
     )
     missing = (
         "(tok_first_l IS NULL OR tok_first_r IS NULL OR tok_last_l IS NULL OR tok_last_r IS NULL)"
@@ -204,13 +245,13 @@ def exact_comparison(column: str, *, tf: bool = False) -> ComparisonCreator:
 OPTIONAL_FIELDS = ("sex", "tok_identity", "nationality_primary", "municipality", "record_date")
 
 
-def record_date_comparison() -> ComparisonCreator:
+def record_date_comparison(dialect: Dialect = "duckdb") -> ComparisonCreator:
     """Days between the two registrations: a person is often reported by several
     organisations within weeks (police refer to care, the border police to the police).
 
     null | within 31 days | within a year | else.
     """
-    gap = "abs(date_diff('day', record_date_l, record_date_r))"
+    gap = sql_form("days_between", dialect, a="record_date_l", b="record_date_r")
     levels = [
         _level("record_date_l IS NULL OR record_date_r IS NULL", "null", is_null_level=True),
         _level(f"{gap} <= 31", "within 31 days"),
@@ -225,15 +266,15 @@ def record_date_comparison() -> ComparisonCreator:
 
 
 def person_comparisons(
-    fields: tuple[str, ...] = OPTIONAL_FIELDS, words: int = 0
+    fields: tuple[str, ...] = OPTIONAL_FIELDS, words: int = 0, dialect: Dialect = "duckdb"
 ) -> list[ComparisonCreator]:
     """The comparisons of the person model: names and birth date, plus the ``fields`` present
     (:data:`OPTIONAL_FIELDS`, or any other token column, compared exactly with a
-    term-frequency adjustment; the police register has no nationality)."""
-    comparisons = [full_name_comparison(words=words), birth_date_comparison()]
+    term-frequency adjustment; the police register has no nationality), in ``dialect``."""
+    comparisons = [full_name_comparison(words=words, dialect=dialect), birth_date_comparison()]
     for name in fields:
         if name == "record_date":
-            comparisons.append(record_date_comparison())
+            comparisons.append(record_date_comparison(dialect))
         else:
             comparisons.append(exact_comparison(name, tf=name not in ("sex", "tok_identity")))
     return comparisons

@@ -11,15 +11,18 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from thbmonitor.linkage.clustering import ClusterResult, cluster, components, weight_of
-from thbmonitor.linkage.model import PersonModel
+from thbmonitor.linkage.model import PersonModel, engine_tables
 from thbmonitor.linkage.prepare import LshSpec, create_input, workspace
+
+if TYPE_CHECKING:
+    from thbmonitor.engine.spark import SparkEngine
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,7 @@ def dedupe(
     sensitivity: tuple[float, ...] = (),
     labels: pd.DataFrame | None = None,
     progress: Progress | None = None,
+    spark: SparkEngine | None = None,
 ) -> DedupeResult:
     """Deduplicate the rows of ``source`` (a table or view name, qualified if need be).
 
@@ -72,7 +76,9 @@ def dedupe(
     clustered (same veto and scorer) at each ``sensitivity`` threshold other than ``threshold``.
     ``labels`` (``left_id``, ``right_id``, ``label`` = ``match`` | ``non-match``: clerical
     review judgements) are kept by every clustering; pairs naming an id not in ``source`` are
-    left out.
+    left out. With ``spark`` the model is trained (or set up, see
+    :meth:`~thbmonitor.linkage.model.PersonModel.load`) and the pairs scored on Spark
+    (:mod:`.spark`); the input is prepared and the pairs clustered here as on DuckDB.
     """
     say = progress or (lambda _msg: None)
     model = model or PersonModel(lsh=LshSpec())
@@ -92,17 +98,17 @@ def dedupe(
             lsh=model.lsh,
             extra_columns=extra_columns,
         )
+        tables = engine_tables(con, spark, [INPUT])
         seconds["prepare"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         say(f"training the linkage model on {n} records")
-        model.fit(con, INPUT)
+        model.fit(tables, INPUT)
         seconds["train"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         say("scoring candidate pairs")
-        edges_table = model.predict()
-        edges = con.execute(
-            f"SELECT unique_id_l, unique_id_r, match_weight, match_probability FROM {edges_table}"
-        ).fetchnumpy()
+        columns = "unique_id_l, unique_id_r, match_weight, match_probability"
+        edges_table = tables.fetch(con, model.predict(), columns, "lk_edges")
+        edges = con.execute(f"SELECT {columns} FROM {edges_table}").fetchnumpy()
         seconds["predict"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         say(f"clustering {len(edges['match_weight'])} scored pairs")
@@ -110,7 +116,7 @@ def dedupe(
         left = np.asarray(edges["unique_id_l"], dtype=np.int64) - 1
         right = np.asarray(edges["unique_id_r"], dtype=np.int64) - 1
         weight = np.asarray(edges["match_weight"], dtype=np.float64)
-        scorer = _scorer(con, model)
+        scorer = _scorer(model)
         ids = con.execute(f"SELECT unique_id, record_id FROM {INPUT} ORDER BY unique_id").df()
         must, cannot = judged_nodes(ids["record_id"], labels)
         options: dict[str, Any] = {
@@ -170,10 +176,9 @@ def judged_nodes(
     )
 
 
-def _scorer(
-    con: duckdb.DuckDBPyConnection, model: PersonModel
-) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """Score pairs of nodes (0-based) with the trained model, through Splink's predict."""
+def _scorer(model: PersonModel) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Score pairs of nodes (0-based) with the trained model, through Splink's predict (on
+    whichever engine the model was set up)."""
     calls = iter(range(1 << 30))  # Splink refuses a table name registered before
 
     def score(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -184,18 +189,13 @@ def _scorer(
                 "join_key_r": np.maximum(a, b) + 1,
             }
         )
-        con.register("_lk_pairs_df", pairs)
-        try:
-            con.execute("CREATE OR REPLACE TABLE _lk_pairs AS SELECT * FROM _lk_pairs_df")
-        finally:
-            con.unregister("_lk_pairs_df")
         linker = model.linker_
-        sdf = linker._db_api.register("_lk_pairs", table_name=f"_lk_pairs_{next(calls)}")
+        sdf = linker._db_api.register(pairs, table_name=f"_lk_pairs_{next(calls)}")
         linker.table_management.register_blocked_pairs_for_predict(sdf)
-        scored = linker.inference.predict()
-        got = con.execute(
-            f"SELECT unique_id_l, unique_id_r, match_weight FROM {scored.physical_name}"
-        ).df()
+        got = linker.inference.predict().as_pandas_dataframe()
+        got = got[["unique_id_l", "unique_id_r", "match_weight"]].astype(
+            {"unique_id_l": "int64", "unique_id_r": "int64", "match_weight": "float64"}
+        )
         frame = pd.DataFrame(
             {"unique_id_l": pairs["join_key_l"], "unique_id_r": pairs["join_key_r"]}
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import duckdb
 import pandas as pd
@@ -19,12 +19,16 @@ from splink import DuckDBAPI, Linker, SettingsCreator
 from thbmonitor.errors import LinkageError
 from thbmonitor.linkage.comparisons import (
     OPTIONAL_FIELDS,
+    Dialect,
     blocking_rules,
     dedupe_rules,
     person_comparisons,
     training_rules,
 )
-from thbmonitor.linkage.prepare import LshSpec, filter_words
+from thbmonitor.linkage.prepare import LshSpec
+
+if TYPE_CHECKING:
+    from thbmonitor.engine.spark import SparkEngine
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +93,12 @@ class PersonModel:
         self.seed = seed
         self.probability_floor = probability_floor
 
-    def settings(self, words: int = 0) -> SettingsCreator:
-        """The untrained Splink settings (``words``: see :func:`.comparisons.dice_sql`)."""
+    def settings(self, words: int = 0, dialect: Dialect = "duckdb") -> SettingsCreator:
+        """The untrained Splink settings (``words``: see :func:`.comparisons.dice_sql`), with
+        the comparisons written for the engine ``dialect``."""
         return SettingsCreator(
             link_type=self.link_type,
-            comparisons=list[Any](person_comparisons(self.fields, words)),
+            comparisons=list[Any](person_comparisons(self.fields, words, dialect)),
             blocking_rules_to_generate_predictions=list[Any](
                 [
                     *blocking_rules(self.lsh.bands),
@@ -107,28 +112,47 @@ class PersonModel:
             max_iterations=25,
         )
 
-    def _linker(self, con: duckdb.DuckDBPyConnection, tables: list[str], settings: Any) -> Linker:
+    def _linker(self, tables: Tables, names: list[str], settings: Any) -> Linker:
         quiet_splink()
-        db_api = DuckDBAPI(connection=con)
-        frames = [db_api.register(t, table_name=t) for t in tables]
+        db_api = tables.db_api()
+        frames = [db_api.register(t, table_name=t) for t in names]
         inputs: Any = frames[0] if len(frames) == 1 else frames
         return Linker(inputs, settings, log_level=None)
 
-    def fit(self, con: duckdb.DuckDBPyConnection, tables: str | list[str]) -> PersonModel:
-        """Train on the linkage input table(s) (one to dedupe; left and right to link)."""
+    def load(self, parameters: dict[str, Any]) -> PersonModel:
+        """Use a model trained before (:attr:`parameters_` of an earlier fit, on either
+        engine) instead of training: :meth:`fit` then only sets the model up."""
+        self.trained_ = parameters
+        return self
+
+    def fit(self, con: duckdb.DuckDBPyConnection | Tables, tables: str | list[str]) -> PersonModel:
+        """Train on the linkage input table(s) (one to dedupe; left and right to link), on
+        DuckDB (a connection) or another engine's :class:`Tables`; with a model given to
+        :meth:`load`, set that model up on them instead."""
+        engine = DuckDBTables(con) if isinstance(con, duckdb.DuckDBPyConnection) else con
         names = [tables] if isinstance(tables, str) else list(tables)
         for name in names:
-            row = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0]
-            if not row or row[0] < 2:
+            if engine.count(name) < 2:
                 raise LinkageError(f"too few records to train a linkage model in '{name}'")
-        linker = self._linker(con, names, self.settings(filter_words(con, names[0])))
+        words = sum(1 for c in engine.columns(names[0]) if c.startswith("bf_first_w"))
+        settings = self.settings(words, engine.dialect)
+        trained = getattr(self, "trained_", None)
+        if trained is not None:
+            self.linker_ = self._linker(
+                engine, names, trained_settings(settings, trained, engine.dialect)
+            )
+            self.tables_ = names
+            self.seconds_: dict[str, float] = {}
+            self.parameters_: dict[str, Any] = self.linker_.misc.save_model_to_json()
+            return self
+        linker = self._linker(engine, names, settings)
         rules = training_rules()
         training = linker.training
         clock = time.perf_counter()
         training.estimate_probability_two_random_records_match(
             rules["deterministic"], recall=self.prior_recall
         )
-        self.seconds_: dict[str, float] = {"prior": time.perf_counter() - clock}
+        self.seconds_ = {"prior": time.perf_counter() - clock}
         clock = time.perf_counter()
         # one chunk, no early stop: Splink's chunked probing costs 4x more on this model
         training.estimate_u_using_random_sampling(
@@ -145,7 +169,7 @@ class PersonModel:
         _floor_probabilities(linker, self.probability_floor)
         self.linker_ = linker
         self.tables_ = names
-        self.parameters_: dict[str, Any] = linker.misc.save_model_to_json()
+        self.parameters_ = linker.misc.save_model_to_json()
         return self
 
     @property
@@ -182,6 +206,95 @@ class PersonModel:
             threshold_match_probability=self.predict_floor if floor is None else floor
         )
         return str(edges.physical_name)
+
+
+class Tables(Protocol):
+    """The linkage input tables on one engine, as the model needs them."""
+
+    dialect: Dialect
+
+    def count(self, name: str) -> int: ...
+
+    def columns(self, name: str) -> list[str]: ...
+
+    def db_api(self) -> Any: ...
+
+    def fetch(self, con: duckdb.DuckDBPyConnection, view: str, columns: str, name: str) -> str:
+        """A DuckDB table (or view) on ``con`` holding ``columns`` of this engine's ``view``."""
+        ...
+
+
+class DuckDBTables:
+    """:class:`Tables` on a DuckDB connection."""
+
+    dialect: Dialect = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def count(self, name: str) -> int:
+        row = self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0]
+        return int(row[0]) if row else 0
+
+    def columns(self, name: str) -> list[str]:
+        return [str(r[0]) for r in self.con.execute(f"DESCRIBE {name}").fetchall()]
+
+    def db_api(self) -> Any:
+        return DuckDBAPI(connection=self.con)
+
+    def fetch(self, con: duckdb.DuckDBPyConnection, view: str, columns: str, name: str) -> str:
+        return view  # already there
+
+
+def engine_tables(
+    con: duckdb.DuckDBPyConnection, spark: SparkEngine | None, names: list[str]
+) -> Tables:
+    """The linkage input tables ``names`` of the DuckDB workspace ``con`` on the engine that
+    runs the model: DuckDB itself, or Spark (``spark``; the tables are sent as Parquet)."""
+    if spark is None:
+        return DuckDBTables(con)
+    from thbmonitor.linkage.spark import SparkTables
+
+    tables = SparkTables(spark)
+    for name in names:
+        tables.load(con, name)
+    return tables
+
+
+def trained_settings(
+    settings: SettingsCreator, trained: dict[str, Any], dialect: Dialect
+) -> dict[str, Any]:
+    """Splink settings for ``dialect`` with the probabilities of a trained model.
+
+    The comparisons' SQL is this version's, written for ``dialect``
+    (:mod:`.comparisons`); of the trained model only the prior, and m and u of each level,
+    are taken, matched by comparison and level label. A model whose comparisons differ is
+    refused (trained by another version of the model)."""
+    out = settings.create_settings_dict(dialect)
+    mine = out["comparisons"]
+    theirs = {c.get("output_column_name"): c for c in trained.get("comparisons", [])}
+    if sorted(theirs) != sorted(c["output_column_name"] for c in mine) or trained.get(
+        "link_type"
+    ) != out.get("link_type"):
+        raise LinkageError(
+            "the linkage model file does not fit this linkage (other comparisons or link "
+            "type); link without --model to train a model"
+        )
+    for comparison in mine:
+        name = comparison["output_column_name"]
+        levels, given = comparison["comparison_levels"], theirs[name]["comparison_levels"]
+        labels = [lv.get("label_for_charts") for lv in levels]
+        if labels != [lv.get("label_for_charts") for lv in given]:
+            raise LinkageError(
+                f"the linkage model file has other levels for the comparison '{name}'; "
+                "link without --model to train a model"
+            )
+        for level, trained_level in zip(levels, given, strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in trained_level:
+                    level[key] = trained_level[key]
+    out["probability_two_random_records_match"] = trained["probability_two_random_records_match"]
+    return out
 
 
 def _floor_probabilities(linker: Linker, floor: float) -> None:

@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,10 @@ from thbmonitor.linkage.identity import next_id_number, reconcile
 from thbmonitor.linkage.model import PersonModel
 from thbmonitor.linkage.prepare import REGISTRATION_AGE, LshSpec
 from thbmonitor.linkage.review import REGISTRATION, stored_labels
+
+if TYPE_CHECKING:
+    from thbmonitor.engine.spark import SparkEngine
+    from thbmonitor.linkage.modelfile import LinkageModels
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +62,12 @@ def build_model(settings: Settings) -> PersonModel:
 
 
 def link_registrations(
-    store: Store, settings: Settings, progress: Progress | None = None
+    store: Store,
+    settings: Settings,
+    progress: Progress | None = None,
+    *,
+    models: LinkageModels | None = None,
+    spark: SparkEngine | None = None,
 ) -> LinkageSummary:
     """Deduplicate all registrations into persons and write the linkage tables.
 
@@ -69,22 +78,29 @@ def link_registrations(
     ``registration_person_sensitivity`` (replaced; cluster labels, not person ids). The
     scored pairs go to ``registration_pairs`` (replaced; see :func:`pairs_frame`). Pairs judged
     in clerical review (``review_labels``) are kept: joined when judged a match, apart when not.
+    With ``models`` (of an earlier run, on either engine; :mod:`.modelfile`) the registration
+    model is applied instead of training one; with ``spark`` the model runs on Spark.
     """
     n = int(store.scalar("SELECT count(*) FROM registrations") or 0)
     if n < 2:
         raise LinkageError("fewer than two registrations in the store; ingest some first")
     t0 = time.perf_counter()
     labels = stored_labels(store, REGISTRATION)
+    model = build_model(settings)
+    if models is not None:
+        model.lsh = LshSpec(**models.lsh)
+        model.load(models.registrations)
     result = dedupe(
         store.con,
         "registrations",
         threshold=settings.linkage_threshold,
         veto_weight=VETO_WEIGHT,
-        model=build_model(settings),
+        model=model,
         age_column=REGISTRATION_AGE,
         sensitivity=SENSITIVITY_THRESHOLDS,
         labels=labels,
         progress=progress,
+        spark=spark,
     )
     clusters = result.clusters.rename(columns={"record_id": "registration_id"})
     previous = store.df("SELECT registration_id, person_id FROM registration_person")
@@ -97,8 +113,10 @@ def link_registrations(
         "splink_model": result.parameters,
         "threshold": settings.linkage_threshold,
         "veto_weight": VETO_WEIGHT,
-        "lsh": asdict(build_model(settings).lsh),
-        "predict_floor": build_model(settings).predict_floor,
+        "lsh": asdict(model.lsh),
+        "predict_floor": model.predict_floor,
+        "engine": "spark" if spark is not None else "duckdb",
+        "model_given": models is not None,
     }
     notes = {
         "kind": "registrations",

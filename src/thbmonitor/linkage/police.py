@@ -21,7 +21,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -29,9 +29,9 @@ import pandas as pd
 from thbmonitor.config import Settings
 from thbmonitor.engine import Store
 from thbmonitor.errors import LinkageError
-from thbmonitor.linkage.comparisons import blocking_rules
+from thbmonitor.linkage.comparisons import Dialect, blocking_rules
 from thbmonitor.linkage.dedupe import Progress
-from thbmonitor.linkage.model import PersonModel
+from thbmonitor.linkage.model import PersonModel, engine_tables
 from thbmonitor.linkage.prepare import (
     REGISTRATION_AGE,
     TOKEN_COLUMNS,
@@ -39,6 +39,9 @@ from thbmonitor.linkage.prepare import (
     create_input,
     workspace,
 )
+
+if TYPE_CHECKING:
+    from thbmonitor.engine.spark import SparkEngine
 
 log = logging.getLogger(__name__)
 
@@ -216,8 +219,8 @@ def register_rules() -> list[Any]:
 class _RegisterModel(PersonModel):
     """:class:`PersonModel` blocking with :func:`register_rules`."""
 
-    def settings(self, words: int = 0) -> Any:
-        settings = super().settings(words)
+    def settings(self, words: int = 0, dialect: Dialect = "duckdb") -> Any:
+        settings = super().settings(words, dialect)
         settings.blocking_rules_to_generate_predictions = register_rules()
         return settings
 
@@ -225,7 +228,6 @@ class _RegisterModel(PersonModel):
 # lowest match probability of a person-event pair kept as a candidate (person_police_candidates)
 CANDIDATE_FLOOR = 0.1
 IDENTITIES = "lk_event_identity"
-NAME_FREQUENCIES = "lk_tf_tok_full"
 REG_KEYS = "lk_registration_keys"
 # what the comparisons read of an event; events equal on all of it are one identity to link
 # (the birth year, the one derived field compared, follows from tok_birth_year)
@@ -265,6 +267,8 @@ def link_events(
     seed: int,
     progress: Progress | None = None,
     candidate_floor: float | None = None,
+    trained: dict[str, Any] | None = None,
+    spark: SparkEngine | None = None,
 ) -> tuple[pd.DataFrame, int, dict[str, Any]]:
     """Link the store's linked registrations to ``event_table``.
 
@@ -272,6 +276,9 @@ def link_events(
     events compared, and the trained model's parameters. With ``candidate_floor`` the frame
     holds every person scoring at least that for an event (the candidates from which the
     follow-up draws link sets), with a column ``linked``: the link kept at ``threshold``.
+    With ``trained`` (the register model of an earlier run) that model is applied, not trained.
+    With ``spark`` the model is trained (or set up) and the pairs scored on Spark; the
+    register's prefilter, its identities and the linkage input are still made here in DuckDB.
     """
     say = progress or (lambda _msg: None)
     model = _RegisterModel(
@@ -282,6 +289,8 @@ def link_events(
         predict_floor=min(threshold, 0.5, candidate_floor or 1.0),
         u_max_pairs=3e5,
     )
+    if trained is not None:
+        model.load(trained)
     with workspace(con) as home:
         say("preparing registrations and events")
         common: dict[str, Any] = {
@@ -314,11 +323,16 @@ def link_events(
         if n_identities < 2:
             return _empty_links(), n_events, {}
         say(f"training the register model on {n_identities} identities of {n_events} events")
-        model.fit(con, [LEFT, RIGHT])
+        tables = engine_tables(con, spark, [LEFT, RIGHT])
+        model.fit(tables, [LEFT, RIGHT])
         prior = set_cohort_prior(con, model)
-        set_name_frequencies(con, model, home)
         say("scoring registration-event pairs")
-        edges = model.predict()
+        edges = tables.fetch(
+            con,
+            model.predict(),
+            "source_dataset_l, source_dataset_r, unique_id_l, unique_id_r, match_probability",
+            "lk_register_edges",
+        )
         sources = con.execute(f"SELECT DISTINCT source_dataset_l FROM {edges}").fetchall()
         log.debug("source datasets on the left: %s", sources)
         links = con.execute(
@@ -386,38 +400,6 @@ def set_cohort_prior(con: duckdb.DuckDBPyConnection, model: PersonModel) -> dict
     return {"estimated": estimated, "used": prior}
 
 
-def set_name_frequencies(con: duckdb.DuckDBPyConnection, model: PersonModel, home: str) -> int:
-    """Give the model the frequency of each full name among the persons carrying it.
-
-    Splink's term frequencies count records, and a register repeats a person's name on every
-    event: a victim with many events (or one name written several ways with the same birth
-    date) made their own name look common, and an exact full name weighed least for those
-    most often in the register. Here a name's frequency is its share of the carriers: the
-    linked persons of the registrations, and on the register's side the distinct birth dates
-    it is recorded with (no birth date counts as one more). Returns the number of names.
-    """
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE {NAME_FREQUENCIES} AS
-        WITH carriers AS (
-            SELECT DISTINCT l.tok_full, 'p' || rp.person_id AS carrier
-            FROM {LEFT} l JOIN "{home}".main.registration_person rp
-                 ON rp.registration_id = l.record_id
-            WHERE l.tok_full IS NOT NULL
-            UNION
-            SELECT DISTINCT tok_full, 'e' || coalesce(tok_dob, '') FROM {RIGHT}
-            WHERE tok_full IS NOT NULL
-        )
-        SELECT tok_full, count(*) / sum(count(*)) OVER () AS tf_tok_full
-        FROM carriers GROUP BY tok_full
-        """
-    )
-    linker = model.linker_
-    table = linker._db_api.register(NAME_FREQUENCIES)
-    linker.table_management.register_term_frequency_lookup(table, "tok_full")
-    return int(con.execute(f"SELECT count(*) FROM {NAME_FREQUENCIES}").fetchall()[0][0])
-
-
 def _empty_links() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -465,7 +447,12 @@ def coverage_table(store: Store) -> pd.DataFrame:
 
 
 def link_police(
-    store: Store, settings: Settings, progress: Progress | None = None
+    store: Store,
+    settings: Settings,
+    progress: Progress | None = None,
+    *,
+    trained: dict[str, Any] | None = None,
+    spark: SparkEngine | None = None,
 ) -> PoliceLinkSummary:
     """Link persons to the police register (and the population register, when ingested).
 
@@ -473,7 +460,8 @@ def link_police(
     (every person scoring at least :data:`CANDIDATE_FLOOR` for an event, from which the
     follow-up draws link sets; ``person_population_candidates`` likewise, for review) and
     records the run in ``linkage_runs``. Needs :func:`thbmonitor.linkage.link_registrations`
-    to have run.
+    to have run. ``trained`` holds the police and population models of an earlier run
+    (``police``, ``population``: Splink models), applied instead of training.
     """
     n_persons = int(store.scalar("SELECT count(DISTINCT person_id) FROM registration_person"))
     if n_persons == 0:
@@ -489,6 +477,8 @@ def link_police(
             seed=settings.seed,
             progress=progress,
             candidate_floor=CANDIDATE_FLOOR,
+            trained=(trained or {}).get("police"),
+            spark=spark,
         )
     else:
         log.warning("the police register is empty: no person is linked to it")
@@ -498,17 +488,20 @@ def link_police(
     n_population = 0
     population: pd.DataFrame | None = None
     population_candidates: pd.DataFrame | None = None
+    population_parameters: dict[str, Any] = {}
     if store.has_table("population_events") and store.scalar(
         "SELECT count(*) FROM population_events"
     ):
         t1 = time.perf_counter()
-        population_candidates, _, _ = link_events(
+        population_candidates, _, population_parameters = link_events(
             store.con,
             "population_events",
             threshold=settings.police_link_threshold,
             seed=settings.seed,
             progress=progress,
             candidate_floor=CANDIDATE_FLOOR,
+            trained=(trained or {}).get("population"),
+            spark=spark,
         )
         population = population_candidates.loc[
             population_candidates["linked"], ["person_id", "event_id", "match_probability"]
@@ -558,7 +551,12 @@ def link_police(
                 datetime.now(),
                 METHOD,
                 json.dumps(
-                    {"splink_model": parameters, "threshold": settings.police_link_threshold},
+                    {
+                        "splink_model": parameters,
+                        "population_model": population_parameters,
+                        "threshold": settings.police_link_threshold,
+                        "model_given": trained is not None,
+                    },
                     default=str,
                 ),
                 len(links),

@@ -200,12 +200,6 @@ def create_input(
 WORD_FILTERS = ("bf_first", "bf_last")
 
 
-def filter_words(con: duckdb.DuckDBPyConnection, name: str) -> int:
-    """Number of 64-bit words the name filters of input table ``name`` are split into."""
-    cols = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
-    return sum(1 for c in cols if c.startswith("bf_first_w"))
-
-
 def add_filter_words(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Split the first- and last-name filters into 64-bit words with their bit counts.
 

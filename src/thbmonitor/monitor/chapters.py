@@ -36,7 +36,7 @@ from thbmonitor.monitor.published import (
 )
 from thbmonitor.monitor.results import help_model_results, monitor_results
 from thbmonitor.monitor.sdg import registered_cells
-from thbmonitor.monitor.tables import TOTAL, MonitorTable, build_tables
+from thbmonitor.monitor.tables import TOTAL, MonitorTable, build_release
 from thbmonitor.profiles import Profile, load_profile
 from thbmonitor.report.model import Chapter, Headline, Table, Text
 from thbmonitor.store import resolve_window
@@ -68,11 +68,15 @@ def chapters(
     ``results["withheld_tables"]`` and in the method text.
     """
     settings = resolve_window(store, settings)
-    tables = build_tables(store, settings)
+    tables, relations = build_release(store, settings)
     noise: Text | None = None
     cell_key: dict[str, Any] | None = None
     if settings.disclosure_method == "cell_key":
         protected, ptable = perturb_monitor(tables, settings)
+        # a protect that keeps the release (the pipeline's Publication) records them too
+        add_perturbed = getattr(protect, "add_perturbed", None)
+        if add_perturbed is not None:
+            add_perturbed(list(protected.values()))
         withheld: list[str] = []
         threshold = settings.disclosure_threshold
         d, v = ptable.max_deviation, ptable.variance
@@ -86,7 +90,10 @@ def chapters(
     else:
         trial = default_protect(settings, max_rounds=TRIAL_ROUNDS, time_limit=0.0)
         protected, withheld, threshold = protect_by_universe(
-            tables, protect or default_protect(settings), trial
+            tables,
+            protect or default_protect(settings),
+            trial,
+            relations=relations if settings.disclosure_unit_ties else None,
         )
     profile = load_profile(settings.profile)
     pub = Published(tables, protected, settings.language, threshold, profile, noise)

@@ -119,7 +119,7 @@ def perturb_monitor(
         if t.key_sums is None:
             raise ConfigError(f"table '{t.key}' was built without record keys")
         frame = perturb_table(t.table, cell_keys(t.table, t.key_sums), ptable, rules)
-        out[t.key] = ProtectedTable(t.table, frame, rules)
+        out[t.key] = ProtectedTable(t.table, frame, rules, ptable.max_deviation)
     problems = audit_cell_key([(p.table, p.frame) for p in out.values()], ptable)
     if problems:  # pragma: no cover - the method cannot produce them; the audit checks it
         raise DisclosureError("the cell-key release fails its audit: " + "; ".join(problems[:5]))
@@ -234,9 +234,11 @@ def _largest_safe_set(
     trial: Callable[[Sequence[MonitorTable]], Release],
     deadline: float,
 ) -> list[MonitorTable]:
-    """Core tables, then every other table that keeps the pattern safe (greedy, timed) and
-    hides none of the headline cells (:func:`_headline_cells`) that the core tables alone
-    publish: a table whose protection costs a yearly total or the minors is not worth them."""
+    """Core tables, then every other table that keeps the pattern safe and hides none of the
+    headline cells (:func:`_headline_cells`) that the core tables alone publish: a table whose
+    protection costs a yearly total or the minors is not worth them. Tables are tried in
+    batches, halved where a batch fails (group testing, in the order of :func:`_priority`),
+    until the deadline."""
     keep = [t for t in group if t.key in CORE]
     # the minors' band: the one age band of the minors' tables (the profile's first band)
     minors = {
@@ -246,16 +248,26 @@ def _largest_safe_set(
         headline = _headline_cells(trial(keep), minors)
     except DisclosureError:
         headline = set()
-    for t in sorted((t for t in group if t.key not in CORE), key=_priority):
-        if time.monotonic() > deadline:
-            break
+
+    def fits(batch: list[MonitorTable]) -> bool:
         try:
-            release = trial([*keep, t])
+            release = trial([*keep, *batch])
         except DisclosureError:
-            continue
-        if not headline <= _headline_cells(release, minors):
-            continue
-        keep.append(t)
+            return False
+        return headline <= _headline_cells(release, minors)
+
+    def add(batch: list[MonitorTable]) -> None:
+        """Keep the whole batch if it fits, else each half in turn (a table that does not
+        fit alone is left out): few trials when few tables are the problem."""
+        if not batch or time.monotonic() > deadline:
+            return
+        if fits(batch):
+            keep.extend(batch)
+        elif len(batch) > 1:
+            add(batch[: len(batch) // 2])
+            add(batch[len(batch) // 2 :])
+
+    add(sorted((t for t in group if t.key not in CORE), key=_priority))
     return [t for t in group if t in keep]
 
 

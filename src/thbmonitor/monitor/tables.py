@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from thbmonitor.config import Settings
-from thbmonitor.disclosure import CountTable
+from thbmonitor.disclosure import CountTable, Relations
 from thbmonitor.disclosure.merge import Merge, merge_tables, small_cells
 from thbmonitor.engine import Store
 from thbmonitor.errors import ConfigError, InputError
@@ -24,7 +24,14 @@ from thbmonitor.profiles import Profile, load_profile
 from thbmonitor.report.model import Text
 from thbmonitor.store import resolve_window
 
-__all__ = ["PEOPLE_DIMS", "TOP_NATIONALITIES", "MonitorTable", "build_tables", "categories"]
+__all__ = [
+    "PEOPLE_DIMS",
+    "TOP_NATIONALITIES",
+    "MonitorTable",
+    "build_release",
+    "build_tables",
+    "categories",
+]
 
 TOTAL = "Total"
 TOP_NATIONALITIES = 10
@@ -342,6 +349,13 @@ class _Builder:
             key_sums=self.key_sums,
         )  # fmt: skip
 
+    def new_victims(self, dim: str) -> pd.DataFrame:
+        """Persons by the year of their first registration in the window and ``dim``
+        (the persons unit's year is that of its first registration)."""
+        cells = count_cells(self.store, "persons", ["year", dim], self.window,
+                            source=self.sources.get("persons"))  # fmt: skip
+        return _clean(cells, [dim], self.cats, self.vocab)
+
     def sums(self, cells: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame | None:
         return cells[[*dims, "key_sum"]] if self.key_sums else None
 
@@ -455,7 +469,20 @@ REGISTRATION_GROUP_DIMS: tuple[str, ...] = ("nationality_group", "residence_stat
 
 
 def build_tables(store: Store, settings: Settings) -> list[MonitorTable]:
-    """Every table of the monitor as true counts with margins (for disclosure control).
+    """Every table of the monitor as true counts with margins (for disclosure control);
+    :func:`build_release` gives the ties between their units as well."""
+    return build_release(store, settings)[0]
+
+
+# the dimensions of the victims' year tables, by which new victims per year are counted
+# for the ties between the units (thbmonitor.monitor.relations)
+NEW_VICTIM_DIMS: tuple[str, ...] = ("group", *PEOPLE_DIMS, "reporting_organisation")
+
+
+def build_release(store: Store, settings: Settings) -> tuple[list[MonitorTable], Relations]:
+    """Every table of the monitor as true counts with margins (for disclosure control),
+    and the linear ties between their units (:func:`thbmonitor.monitor.relations.unit_relations`)
+    that the joint audit must hold.
 
     In group x nationality group and group x residence status (of registrations), domestic
     sexual exploitation is Dutch by definition: that line is structural. The largest
@@ -477,12 +504,17 @@ def build_tables(store: Store, settings: Settings) -> list[MonitorTable]:
             f"(registration years in the store: {have}); set window_first and window_last"
         )
     profile = load_profile(settings.profile)
+    from thbmonitor.monitor.relations import unit_relations
+
     with unit_tables(store, window, profile) as sources:
-        tables = _build(_Builder(store, settings, sources))
-    if not settings.disclosure_unknown_primary or settings.disclosure_method == "cell_key":
-        return tables  # small unknowns are shown, or nothing is hidden: nothing to merge
-    merges = _merges(_vocabulary(profile))
-    return apply_merges(tables, release_merges(tables, settings.disclosure_threshold, merges))
+        b = _Builder(store, settings, sources)
+        tables = _build(b)
+        new_victims = {d: b.new_victims(d) for d in NEW_VICTIM_DIMS}
+    if settings.disclosure_unknown_primary and settings.disclosure_method != "cell_key":
+        # (else small unknowns are shown, or nothing is hidden: nothing to merge)
+        merges = _merges(_vocabulary(profile))
+        tables = apply_merges(tables, release_merges(tables, settings.disclosure_threshold, merges))
+    return tables, unit_relations(tables, new_victims, window)
 
 
 def _build(b: _Builder) -> list[MonitorTable]:

@@ -1,26 +1,31 @@
 """Writing a report to disk: report.html, results.json, tables/<key>.csv and tables.xlsx.
 
-Everything is first written into a hidden staging directory in ``out_dir`` and moved into place
-only when all files are complete, so a failed run never leaves half a report (an earlier
-report in ``out_dir`` stays as it was). The folder must be new, empty or thbmonitor's own
-(:mod:`thbmonitor.output_folder`); the user's files in it are never deleted. Before anything
-is written the report is checked: language, table keys, chart data, and that every headline
-figure equals its value in ``results`` (the browser test compares the page with results.json
-the same way).
+Everything is first written into a hidden staging folder and published only when all files
+are complete, in one exchange of folders where the system allows
+(:func:`thbmonitor.output_folder.publish`), so a failed or killed run never leaves half a
+report (an earlier report in ``out_dir`` stays as it was). The folder must be new, empty or
+thbmonitor's own (:mod:`thbmonitor.output_folder`); the user's files in it are never deleted.
+Before anything is written the report is checked: language, table keys, chart data, and that
+every headline figure equals its value in ``results`` (the browser test compares the page with
+results.json the same way).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from thbmonitor.errors import ReportError
-from thbmonitor.output_folder import check_output_folder, locked, mark, owned_files
+from thbmonitor.output_folder import (
+    check_output_folder,
+    locked,
+    owned_files,
+    publish,
+    staging_for,
+)
 from thbmonitor.report.jsonsafe import dumps, lookup, results_document, to_jsonable
 from thbmonitor.report.model import Report, Table
 from thbmonitor.report.page import check_language, render_html
@@ -105,21 +110,24 @@ def write_report(
     check_output_folder(out_dir, force=force, names=names)
     with locked(out_dir):
         check_output_folder(out_dir, force=force, names=names)  # again, now that it is ours
-        # Staged inside out_dir so that every move is a rename on one file system.
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+        stale = sorted(
+            f for f in owned_files(out_dir) if f.startswith(f"{TABLES_DIR}/") and f not in names
+        )
+        staging = staging_for(out_dir)
         try:
-            (staging / TABLES_DIR).mkdir()
+            (staging.path / TABLES_DIR).mkdir()
             for table in tables:
                 header, rows = table_cells(table)
-                path = staging / TABLES_DIR / f"{table.key}.csv"
+                path = staging.path / TABLES_DIR / f"{table.key}.csv"
                 path.write_text(csv_text(header, rows), encoding="utf-8", newline="")
-            write_workbook(tables, staging / XLSX_NAME, lang)
+            write_workbook(tables, staging.path / XLSX_NAME, lang)
             document = results_document(report.results, report.facts)
-            (staging / RESULTS_NAME).write_text(dumps(document), encoding="utf-8")
-            (staging / HTML_NAME).write_text(render_html(report, lang), encoding="utf-8")
-            _move_into_place(staging, out_dir, names)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            (staging.path / RESULTS_NAME).write_text(dumps(document), encoding="utf-8")
+            (staging.path / HTML_NAME).write_text(render_html(report, lang), encoding="utf-8")
+        except BaseException:
+            shutil.rmtree(staging.path, ignore_errors=True)
+            raise
+        publish(staging, out_dir, names, stale)
     paths: dict[str, Path] = {
         "html": out_dir / HTML_NAME,
         "results": out_dir / RESULTS_NAME,
@@ -129,19 +137,3 @@ def write_report(
         paths[f"csv:{table.key}"] = out_dir / TABLES_DIR / f"{table.key}.csv"
     log.info("report written: %d tables, language %s", len(tables), lang)
     return paths
-
-
-def _move_into_place(staging: Path, out_dir: Path, names: list[str]) -> None:
-    """Move the staged files in one by one (each a rename), then remove the tables an earlier
-    report wrote that this one does not. The marker says ``writing`` until all is in place, so
-    a folder cut short in between can be told (and is completed by the next run)."""
-    stale = sorted(
-        f for f in owned_files(out_dir) if f.startswith(f"{TABLES_DIR}/") and f not in names
-    )
-    mark(out_dir, "writing", add=names)
-    (out_dir / TABLES_DIR).mkdir(exist_ok=True)
-    for name in names:
-        os.replace(staging / name, out_dir / name)
-    for name in stale:
-        (out_dir / name).unlink(missing_ok=True)
-    mark(out_dir, "complete", remove=stale)
