@@ -7,6 +7,7 @@ adds stable person ids.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -176,10 +177,14 @@ def judged_nodes(
     )
 
 
+# Splink refuses a table name registered before on the same linker, and a model's linker
+# outlives one scorer (a round linked after another reuses it): one count for the process
+_PAIR_TABLES = itertools.count()
+
+
 def _scorer(model: PersonModel) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """Score pairs of nodes (0-based) with the trained model, through Splink's predict (on
     whichever engine the model was set up)."""
-    calls = iter(range(1 << 30))  # Splink refuses a table name registered before
 
     def score(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         pairs = pd.DataFrame(
@@ -190,7 +195,7 @@ def _scorer(model: PersonModel) -> Callable[[np.ndarray, np.ndarray], np.ndarray
             }
         )
         linker = model.linker_
-        sdf = linker._db_api.register(pairs, table_name=f"_lk_pairs_{next(calls)}")
+        sdf = linker._db_api.register(pairs, table_name=f"_lk_pairs_{next(_PAIR_TABLES)}")
         linker.table_management.register_blocked_pairs_for_predict(sdf)
         got = linker.inference.predict().as_pandas_dataframe()
         got = got[["unique_id_l", "unique_id_r", "match_weight"]].astype(
