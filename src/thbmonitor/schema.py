@@ -195,6 +195,14 @@ _POPULATION: tuple[Field, ...] = (
 )
 
 POPULATION_DENOMINATOR_KEY: tuple[str, ...] = ("year", "sex", "age_band")
+# the registration's yes/no fields on help and consent, read alike by the file and record paths
+HELP_FLAGS: tuple[str, ...] = (
+    "shelter",
+    "victim_scheme_applied",
+    "victim_scheme_granted",
+    "care_referral",
+    "consent",
+)
 
 
 def population_sexes(profile: Profile) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ from thbmonitor.ingest.validate import parse_bool, parse_dates, validate
 from thbmonitor.profiles import Profile, default_profile
 from thbmonitor.pseudonymise import Encoder, encode_identifiers
 from thbmonitor.schema import (
+    HELP_FLAGS,
     MULTI_SEPARATOR,
     POPULATION_DENOMINATOR_KEY,
     Field,
@@ -330,13 +331,7 @@ def _registrations(frame: pd.DataFrame, sha: str, profile: Profile) -> pd.DataFr
     # registration lies, which the store must not (see encode_identifiers)
     age = pd.to_numeric(_text(frame, "age_at_exploitation"), errors="coerce").astype("Int32")
     out["age_at_exploitation"] = age.where(_text(frame, "date_of_birth").eq(""))
-    for flag in (
-        "shelter",
-        "victim_scheme_applied",
-        "victim_scheme_granted",
-        "care_referral",
-        "consent",
-    ):
+    for flag in HELP_FLAGS:
         out[flag] = parse_bool(_text(frame, flag))
     return pd.DataFrame(out, index=frame.index)
 

@@ -50,7 +50,7 @@ from thbmonitor.ingest.validate import (
 )
 from thbmonitor.profiles import Profile, default_profile
 from thbmonitor.pseudonymise import Encoder, age_at, encode_record
-from thbmonitor.schema import MULTI_SEPARATOR, Field
+from thbmonitor.schema import HELP_FLAGS, MULTI_SEPARATOR, Field
 from thbmonitor.store import IDENTIFIER_COLUMNS, REGISTRATION_COLUMNS
 
 __all__ = ["check_record", "parse_date", "prepare_record"]
@@ -232,13 +232,7 @@ def prepare_record(
     }
     at_exploitation = _number(text("age_at_exploitation")) if not dob else None
     out["age_at_exploitation"] = None if at_exploitation is None else int(at_exploitation)
-    for flag in (
-        "shelter",
-        "victim_scheme_applied",
-        "victim_scheme_granted",
-        "care_referral",
-        "consent",
-    ):
+    for flag in HELP_FLAGS:
         out[flag] = _flag(text(flag))
     estimated = _flag(text("date_of_birth_estimated")) or False
     ids = encode_record(values, encoder, registered, estimated)

@@ -14,7 +14,7 @@ from django.http import QueryDict
 from thbmonitor.errors import Problem
 from thbmonitor.registry.intake import IDENTIFYING
 from thbmonitor.registry.texts import code_label, field_label, page, reason
-from thbmonitor.schema import MULTI_SEPARATOR, REGISTRATION_FIELDS, Field
+from thbmonitor.schema import HELP_FLAGS, MULTI_SEPARATOR, REGISTRATION_FIELDS, Field
 
 OTHER_FORMS = "forms_of_exploitation_more"
 REGISTRATION = (
@@ -28,7 +28,7 @@ REGISTRATION = (
     "sector",
     "age_at_exploitation",
 )
-HELP = ("shelter", "victim_scheme_applied", "victim_scheme_granted", "care_referral", "consent")
+HELP = HELP_FLAGS
 IDENTIFIERS = (
     "first_names",
     "last_name",
