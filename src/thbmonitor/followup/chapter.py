@@ -304,6 +304,39 @@ def _method(settings: Settings, end: str, threshold: int, draws: bool) -> Text:
     return Text(text.en + extra.en, text.nl + extra.nl)
 
 
+def _headlines(revict: dict[str, Any]) -> list[Headline]:
+    """Re-victimisation within 5 and 7 years: the Aalen-Johansen cumulative incidence (death and
+    emigration compete; over the link draws where there are any), the chapter's estimate of
+    record. 1 - Kaplan-Meier would count the dead and emigrated as if they could still become
+    victims and so overstates the share (47.8% against 45.1% at 5 years in the default demo)."""
+    aj = revict.get("aalen_johansen", {})
+    headlines = []
+    for years in (5, 7):
+        if years not in aj.get("t", []):
+            continue
+        at = aj["t"].index(years)
+        if aj["estimate"][at] is None:
+            continue
+        band_en = f"{100 * aj['lower'][at]:.1f}–{100 * aj['upper'][at]:.1f}%"
+        band_nl = band_en.replace(".", ",")
+        headlines.append(
+            Headline(
+                f"key_findings.revictimisation_{years}y_pct",
+                Text(
+                    "{value} of victims were registered by the police as victim of a new "
+                    f"crime within {years} years (cumulative incidence with death and "
+                    f"emigration as competing events, Aalen-Johansen; 95% interval {band_en}).",
+                    "{value} van de slachtoffers werd binnen "
+                    f"{years} jaar door de politie geregistreerd als slachtoffer van een nieuw "
+                    "misdrijf (cumulatieve incidentie met overlijden en emigratie als "
+                    f"concurrerende gebeurtenissen, Aalen-Johansen; 95%-interval {band_nl}).",
+                ),
+                round(100 * aj["estimate"][at], 1),
+            )
+        )
+    return headlines
+
+
 def _over_link_draws(
     store: Store,
     settings: Settings,
@@ -390,32 +423,7 @@ def report_chapter(
     risk, risk_results = risk_table(found, SOURCE)
     competing, competing_results = competing_table(found, SOURCE)
     revict = _masked_results(victim_inc, threshold)
-    headlines = []
-    km = revict.get("kaplan_meier", {})
-    for years in (5, 7):
-        if years not in km.get("t", []):
-            continue
-        value = km["estimate"][km["t"].index(years)]
-        if value is None:
-            continue
-        pct = 100 * value
-        low = 100 * km["lower"][km["t"].index(years)]
-        high = 100 * km["upper"][km["t"].index(years)]
-        band_en = f"{low:.1f}–{high:.1f}%"
-        band_nl = band_en.replace(".", ",")
-        headlines.append(
-            Headline(
-                f"key_findings.revictimisation_{years}y_pct",
-                Text(
-                    "{value} of victims were registered by the police as victim of a new "
-                    f"crime within {years} years (Kaplan-Meier; 95% interval {band_en}).",
-                    "{value} van de slachtoffers werd binnen "
-                    f"{years} jaar door de politie geregistreerd als slachtoffer van een nieuw "
-                    f"misdrijf (Kaplan-Meier; 95%-interval {band_nl}).",
-                ),
-                round(pct, 1),
-            )
-        )
+    headlines = _headlines(revict)
     tables = [
         _overall_table(
             "followup_revictimisation",
