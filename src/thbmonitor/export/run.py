@@ -73,10 +73,14 @@ def prepare_export(
     *,
     force: bool = False,
     report_dir: Path | None = None,
+    store_path: Path | None = None,
 ) -> DeliveryCodes:
     """The checks before any work: the format, the profile's delivery codes, the release
-    name, the published report's folder and the output folder. Returns the delivery codes."""
+    name, the published report's folder, the output folder and, given ``store_path``, the
+    store's country profile (a store made under another profile is refused, as the report
+    refuses it). Returns the delivery codes."""
     from thbmonitor.pipeline import Publication
+    from thbmonitor.store import check_profile, open_store
 
     names = file_names(fmt, year)
     if settings.disclosure_method != "suppression":
@@ -89,6 +93,9 @@ def prepare_export(
         raise ConfigError(f"--report {report_dir} holds no report (no tables/ folder)")
     Publication(settings)  # a release name already in the ledger is refused now
     check_output_folder(out, force=force, names=names)
+    if store_path is not None:
+        with open_store(store_path, read_only=True) as store:
+            check_profile(store, load_profile(settings.profile))
     return codes
 
 
@@ -110,12 +117,13 @@ def run_export(
     every table as it does (else the joint audit would be with another report), or the export
     is refused before anything is written."""
     from thbmonitor.pipeline import Publication, analyse
-    from thbmonitor.store import check_linkage, open_store, resolve_window
+    from thbmonitor.store import check_linkage, check_profile, open_store, resolve_window
 
     codes = prepare_export(settings, fmt, year, out, force=force, report_dir=report_dir)
     profile = load_profile(settings.profile)
     release = Publication(settings)
     with open_store(store_path, read_only=True) as store:
+        check_profile(store, profile)  # the deliveries' codes are the store's profile's
         check_linkage(store)
         settings = resolve_window(store, settings)
         window = (settings.window_first, settings.window_last)
