@@ -25,7 +25,21 @@ error, covered), and for every model the mean relative error and the coverage ov
 seed-years.
 
 Run: .venv/bin/python benchmarks/bench_mse_synth.py [--seeds 20211207,1,2] [--no-linked]
-(20211207 is the demo's seed, so its rows reproduce ``make demo``.)
+[--no-bayes] [--scale 0.5] (20211207 is the demo's seed, so its rows reproduce ``make demo``).
+With (b), the linked store's histories are also fitted with each selection (stepwise, bic, aic).
+
+The chapter's default selection (``thbmonitor.mse.series.YEARLY_SELECTION``) was AIC until
+2026-12-07 and is stepwise since; the figures below up to "What this shows" were measured with
+AIC as the chapter. Measured 2026-12-07 (machine shared, load 4-7) for the switch:
+
+* ``--seeds 20211207,1,2,3,4,5,6,7,8,9 --no-linked --no-bayes`` (7 min, 100 seed-years):
+  stepwise +1.2 % (seed sd 4.3, covered 98/100), BIC +3.6 % (97/100), AIC +6.5 % (98/100).
+* ``--seeds 20211207,1,2 --no-bayes`` (15 min, the demo per seed): on the linked store
+  stepwise +1.4 % (-13 to +27 %, covered 30/30), BIC +5.9 % (29/30), AIC +10.0 % (29/30); on
+  the same seeds' true histories stepwise -0.5 %, AIC +8.3 %.
+* ``--seeds 1,2,3,4,5,6,7,8 --no-linked --no-bayes --scale 0.5`` (3 min, 80 seed-years):
+  stepwise -0.6 % but covered 62/80: in seeds 3 and 5 it stops before KMar:Police (-32 and
+  -31 %, 1 and 2 of 10 years covered); BIC the same and seed 8 (58/80); AIC +8.4 % (75/80).
 
 Measured 2026-11-28 on the 2-core, 24 GiB machine. Default command (3 seeds, with (b)): 2 min
 02 s (demo 36-38 s per seed, all models 2.4-2.9 s); mean relative error and coverage of the 95 %
@@ -95,11 +109,11 @@ What this shows:
   victims: KMar -2.0; ``synth/params.py`` ``_capture_effects``): single years are off by
   -62 to +86 % and its intervals cover the truth in 65 % of seed-years.
 
-So: a modest upward bias, about +4 % from estimating a small capture probability from one
-sample (+1 % of it from the model itself), about +3 % more from AIC's over-selection and about
-+2 % from linkage: neither a peculiarity of the world nor a wrong model. A stricter
-selection (BIC / p-value) would remove the AIC part but, per
-``thbmonitor.mse.series.YEARLY_SELECTION``, stops too early in some seeds at half scale.
+So: with AIC a modest upward bias, about +4 % from estimating a small capture probability from
+one sample (+1 % of it from the model itself), about +3 % more from AIC's over-selection and
+about +2 % from linkage: neither a peculiarity of the world nor a wrong model. The stricter
+p-value selection (now the chapter's) removes the AIC part at full scale (+1.2 % on true
+histories, +1.4 % on linked stores), but stops too early in 2 of 8 seeds at half scale.
 """
 
 from __future__ import annotations
@@ -119,8 +133,9 @@ import pandas as pd
 from thbmonitor.config import Settings
 from thbmonitor.linkage.capture import LISTS
 from thbmonitor.mse import CaptureTable, estimate_by_stratum
+from thbmonitor.mse.estimator import fit_settings
 from thbmonitor.mse.loglinear import parse_terms
-from thbmonitor.mse.series import MIN_LEVEL, YEARLY_COVARIATES, estimate_series
+from thbmonitor.mse.series import MIN_LEVEL, YEARLY_COVARIATES, YEARLY_SELECTION, estimate_series
 from thbmonitor.mse.yearly import estimate_yearly
 from thbmonitor.pipeline import run_demo
 from thbmonitor.synth import WorldParams, generate
@@ -131,6 +146,9 @@ TRUE_TERMS = ("KMar:Police", "Police:NGOCare", "NGOCare:Other")
 #: expected counts are multiplied by this and rounded (the fit needs whole counts)
 EXPECTED_FACTOR = 100
 COVS = ["year", *YEARLY_COVARIATES]
+#: the linked store's histories are also fitted with each of these selections
+LINKED_SELECTIONS = ("stepwise", "bic", "aic")
+CHAPTER = f"(a) chapter (covariates, {YEARLY_SELECTION})"
 
 
 def _truth(world: Path) -> pd.Series:
@@ -143,9 +161,9 @@ def _table(world: Path) -> CaptureTable:
     return CaptureTable.from_frame(histories, lists=list(LISTS), covariates=COVS)
 
 
-def _expected_table(world: Path, seed: int) -> CaptureTable:
+def _expected_table(world: Path, seed: int, scale: float) -> CaptureTable:
     """The world's expected captured histories per stratum (x EXPECTED_FACTOR, rounded)."""
-    params = WorldParams(seed=seed)
+    params = WorldParams(seed=seed, scale=scale)
     pop = pd.read_csv(world / "truth" / "population_by_year.csv")
     strata = (
         pop.groupby(COVS, as_index=False)["n_total"].sum().reset_index(drop=True)
@@ -196,8 +214,18 @@ def _rows(frame: pd.DataFrame, truth: pd.Series, seed: int, model: str) -> pd.Da
     return out.assign(seed=seed, model=model)
 
 
-def _linked(seed: int, folder: Path) -> tuple[pd.DataFrame, Path]:
-    run_demo(folder, Settings(seed=seed))
+def _linked(seed: int, folder: Path, scale: float) -> tuple[pd.DataFrame, CaptureTable, Path]:
+    """The demo's published series, its linked store's histories as the chapter reads them,
+    and the folder of the world it generated."""
+    from thbmonitor.linkage import capture_histories
+    from thbmonitor.linkage.capture import store_lists
+    from thbmonitor.store import open_store
+
+    run_demo(folder, Settings(seed=seed), scale=scale)
+    with open_store(folder / "monitor.duckdb", read_only=True) as store:
+        histories = capture_histories(store, covariates=tuple(COVS))
+        lists = [c for c in store_lists(store) if c in histories.columns]
+    linked_table = CaptureTable.from_frame(histories, lists=lists, covariates=COVS)
     by_year = json.loads((folder / "results.json").read_text())["hidden_number"]["by_year"]
     frame = pd.DataFrame(
         [
@@ -205,7 +233,7 @@ def _linked(seed: int, folder: Path) -> tuple[pd.DataFrame, Path]:
             for y, v in by_year.items()
         ]
     ).astype(float)
-    return frame, folder / "input"
+    return frame, linked_table, folder / "input"
 
 
 def _chapter(table: CaptureTable, seed: int, fit: dict[str, Any]) -> pd.DataFrame:
@@ -233,15 +261,17 @@ def _per_year_bayes(table: CaptureTable, method: str, seed: int) -> pd.DataFrame
 
 def _models(seed: int) -> dict[str, Callable[[CaptureTable], pd.DataFrame]]:
     s = Settings(seed=seed)
-    fit = {"method": s.mse_method, "maxorder": s.mse_maxorder, "pthresh": s.mse_pthresh}
+    fit = fit_settings(s)
     terms = parse_terms(TRUE_TERMS, list(LISTS))
     cov = list(YEARLY_COVARIATES)
+
+    def selected(selection: str) -> Callable[[CaptureTable], pd.DataFrame]:
+        return lambda t: estimate_series(t, selection=selection, seed=seed, **fit).by_year
+
+    others = [sel for sel in LINKED_SELECTIONS if sel != YEARLY_SELECTION]
     return {
-        "(a) chapter (covariates, aic)": lambda t: _chapter(t, seed, fit),
-        "covariates, bic": lambda t: estimate_series(t, selection="bic", seed=seed, **fit).by_year,
-        "covariates, stepwise": lambda t: (
-            estimate_series(t, selection="stepwise", seed=seed, **fit).by_year
-        ),
+        CHAPTER: lambda t: _chapter(t, seed, fit),
+        **{f"covariates, {sel}": selected(sel) for sel in others},
         "covariates, main": lambda t: (
             estimate_yearly(t, "year", cov, method="main", min_level=MIN_LEVEL).by_year
         ),
@@ -261,6 +291,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", default="20211207,1,2")
     parser.add_argument("--no-linked", action="store_true", help="skip (b), the demo pipeline")
+    parser.add_argument("--scale", type=float, default=1.0, help="the world's scale (0.5: half)")
     parser.add_argument(
         "--no-bayes", action="store_true", help="skip the per-year LCMCR and dga fits (slow)"
     )
@@ -279,23 +310,27 @@ def main() -> None:
         return
     results = []
     for seed in (int(x) for x in args.seeds.split(",")):
+        fit = fit_settings(Settings(seed=seed))
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
             if args.no_linked:
                 world = Path(tmp) / "world"
-                generate(WorldParams(seed=seed), world)
+                generate(WorldParams(seed=seed, scale=args.scale), world)
             else:
-                linked, world = _linked(seed, Path(tmp) / "demo")
+                linked, linked_table, world = _linked(seed, Path(tmp) / "demo", args.scale)
             built = time.perf_counter() - start
             truth = _truth(world)
             if not args.no_linked:
                 results.append(_rows(linked, truth, seed, "(b) demo, linked store"))
+                for selection in LINKED_SELECTIONS:
+                    fitted = estimate_series(linked_table, selection=selection, seed=seed, **fit)
+                    results.append(_rows(fitted.by_year, truth, seed, f"(b) linked, {selection}"))
             table = _table(world)
             for name, model in _models(seed).items():
                 if args.no_bayes and name in ("per year, lcmcr", "per year, dga"):
                     continue
                 results.append(_rows(model(table), truth, seed, name))
-            expected = _expected_table(world, seed)
+            expected = _expected_table(world, seed, args.scale)
             fitted = estimate_yearly(
                 expected,
                 "year",
@@ -318,7 +353,7 @@ def main() -> None:
 
 def _summarise(allrows: pd.DataFrame) -> None:
     pd.set_option("display.width", 120)
-    for shown_model in ("(a) chapter (covariates, aic)", "(b) demo, linked store"):
+    for shown_model in (CHAPTER, "(b) demo, linked store"):
         part = allrows[allrows["model"] == shown_model]
         if part.empty:
             continue

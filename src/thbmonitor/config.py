@@ -98,6 +98,11 @@ class Settings:
         "Link sets drawn from the police match probabilities to carry linkage error into the "
         "follow-up's overall intervals (Rubin's rules); 0: the links at the threshold only.",
     )
+    followup_miss_correction: bool = setting(
+        True,
+        "Correct the follow-up over link draws for the police events the linkage cannot see "
+        "(scored below the candidate floor; share estimated from the linkage model).",
+    )
     # -- hidden numbers ---------------------------------------------------------------------
     mse_method: str = setting("stepwise", "Model selection for MSE: stepwise, bic, aic or main.")
     mse_maxorder: int = setting(2, "Highest order of list interactions in MSE models.")

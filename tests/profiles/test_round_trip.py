@@ -3,9 +3,11 @@
 
 The two profiles group alike but for what is a country's own rule: nl splits sexual exploitation
 into domestic and cross-border by the victim's nationality and names the own nationality group
-after the Netherlands; htcds groups by HTCDS form and names it neutrally. So the store's
-``monitor_group`` and ``nationality_group`` are compared through those two definitions (read
-off the profiles' ``[groups]`` and ``[nationality]``), every other column as it is."""
+after the Netherlands; htcds groups by HTCDS form and names it neutrally, and so its residence
+statuses of nationals and of the scheme for victims (nl's DutchNational and B8). So the store's
+``monitor_group``, ``nationality_group`` and ``residence_status`` are compared through those
+definitions (read off the profiles' ``[groups]``, ``[nationality]`` and codes.csv), every other
+column as it is."""
 
 from __future__ import annotations
 
@@ -62,6 +64,8 @@ GROUPS = {
 }
 NATIONALITY_GROUPS = {"NL": "own_country", "other_EU": "other_EU", "non_EU": "non_EU",
                       "unknown": "unknown"}  # fmt: skip
+# nl's residence statuses -> htcds's (the same but for the two that nl names after itself)
+RESIDENCE = {"DutchNational": "National", "B8": "VictimPermit"}
 
 
 def test_nl_and_htcds_give_the_same_store(worlds: dict[str, Path], tmp_path: Path) -> None:
@@ -80,6 +84,8 @@ def test_nl_and_htcds_give_the_same_store(worlds: dict[str, Path], tmp_path: Pat
             assert set(nl["nationality_group"]) == set(NATIONALITY_GROUPS)
             nl["monitor_group"] = nl["monitor_group"].map(GROUPS)
             nl["nationality_group"] = nl["nationality_group"].map(NATIONALITY_GROUPS)
+            assert set(RESIDENCE) <= set(nl["residence_status"])
+            nl["residence_status"] = nl["residence_status"].replace(RESIDENCE)
         pd.testing.assert_frame_equal(nl, htcds, obj=table)
 
 
@@ -93,6 +99,9 @@ def test_the_htcds_files_use_htcds_names_and_values(worlds: dict[str, Path]) -> 
     assert set(regs["prs_Gender"]) <= {"Feminine", "Masculine", "NonSpecifiedUnknown"}
     assert {"LawEnforcement", "NGO"} <= set(regs["cas_ReferringOrganisation"])
     assert set(regs["ext_Shelter"]) <= {"Yes", "No", ""}
+    # the Dutch world's own statuses are written in htcds's neutral spellings
+    assert {"National", "VictimResidencePermit"} <= set(regs["ext_ResidenceStatus"])
+    assert not {"DutchNational", "B8"} & set(regs["ext_ResidenceStatus"])
     translated = read_in_profile(worlds["htcds"] / "registrations.csv", load_profile("htcds"))
     assert translated.kind == "registrations" and not translated.unmapped
     # read with the nl profile, the htcds file is not a registrations file at all

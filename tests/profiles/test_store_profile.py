@@ -130,3 +130,39 @@ def test_profile_show_names_the_fingerprint_a_store_records(tmp_path: Path, enco
     shown = CliRunner().invoke(app, ["profile", "show", "--profile", "nl"])
     assert shown.exit_code == 0, shown.output
     assert f"fingerprint: {_meta(store_path)['profile_fingerprint']} " in shown.stdout
+
+
+def test_an_export_with_another_profile_exits_2_before_any_work(
+    tmp_path: Path, encoder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``thbmonitor export`` checks the store's profile as the report does: a store ingested
+    with nl and an export under htcds (whose delivery codes would read the store's codes as
+    another country's) stop with one line naming both profiles, status 2, and no file; the
+    store is not linked, so the profile is checked before the linkage."""
+    import sys
+
+    from thbmonitor.cli import main
+
+    store_path = tmp_path / "m.duckdb"
+    with open_store(store_path, create=True) as store:
+        ingest_file(store, _write(tmp_path / "own.csv", ROWS), encoder)
+    out = tmp_path / "deliveries"
+    args = ["thbmonitor", "export", "--store", str(store_path), "--year", "2020"]
+    monkeypatch.setattr(sys, "argv", [*args, "--format", "eurostat", "--out", str(out),
+                                      "--profile", "htcds"])  # fmt: skip
+    with pytest.raises(SystemExit) as info:
+        main()
+    assert info.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: the monitoring store")
+    assert "profile 'nl'" in lines[0] and "'htcds'" in lines[0] and "--profile nl" in lines[0]
+    assert not out.exists() or not any(out.iterdir())
+    # the library call refuses too (run_export checks inside the store, not only the CLI)
+    from thbmonitor.export import run_export
+
+    with pytest.raises(StoreError, match=r"profile .nl..*nothing was written"):
+        run_export(store_path, Settings(profile="htcds"), 2020, "eurostat", out)
+    # the store's own profile passes the check and stops at the linkage
+    with pytest.raises(StoreError, match="not linked yet"):
+        run_export(store_path, Settings(profile="nl"), 2020, "eurostat", out)

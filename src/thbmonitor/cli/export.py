@@ -48,7 +48,7 @@ def export_command(
     from thbmonitor.export import EXPORT_STEPS, prepare_export, run_export
 
     settings = settings_from(config, language=lang, disclosure_release=release, profile=profile)
-    prepare_export(settings, fmt, year, out, force=force, report_dir=report)
+    prepare_export(settings, fmt, year, out, force=force, report_dir=report, store_path=store)
     with progress() as bar:
         steps = Steps(bar, EXPORT_STEPS)
         files = run_export(store, settings, year, fmt, out, steps, force=force, report_dir=report)

@@ -11,9 +11,7 @@ release (report and deliveries) is recorded in the ledger once the files are in 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from thbmonitor.export.sdmx import sdmx_csv
 from thbmonitor.export.tables import delivery_tables
 from thbmonitor.export.unodc import UnodcRow, unodc_csv, unodc_rows
 from thbmonitor.export.workbook import write_delivery_workbook
-from thbmonitor.output_folder import check_output_folder, locked, mark
+from thbmonitor.output_folder import check_output_folder, locked, publish, staging_for
 from thbmonitor.profiles import Profile, load_profile
 from thbmonitor.report.model import Report
 
@@ -75,10 +73,14 @@ def prepare_export(
     *,
     force: bool = False,
     report_dir: Path | None = None,
+    store_path: Path | None = None,
 ) -> DeliveryCodes:
     """The checks before any work: the format, the profile's delivery codes, the release
-    name, the published report's folder and the output folder. Returns the delivery codes."""
+    name, the published report's folder, the output folder and, given ``store_path``, the
+    store's country profile (a store made under another profile is refused, as the report
+    refuses it). Returns the delivery codes."""
     from thbmonitor.pipeline import Publication
+    from thbmonitor.store import check_profile, open_store
 
     names = file_names(fmt, year)
     if settings.disclosure_method != "suppression":
@@ -91,6 +93,9 @@ def prepare_export(
         raise ConfigError(f"--report {report_dir} holds no report (no tables/ folder)")
     Publication(settings)  # a release name already in the ledger is refused now
     check_output_folder(out, force=force, names=names)
+    if store_path is not None:
+        with open_store(store_path, read_only=True) as store:
+            check_profile(store, load_profile(settings.profile))
     return codes
 
 
@@ -112,12 +117,13 @@ def run_export(
     every table as it does (else the joint audit would be with another report), or the export
     is refused before anything is written."""
     from thbmonitor.pipeline import Publication, analyse
-    from thbmonitor.store import check_linkage, open_store, resolve_window
+    from thbmonitor.store import check_linkage, check_profile, open_store, resolve_window
 
     codes = prepare_export(settings, fmt, year, out, force=force, report_dir=report_dir)
     profile = load_profile(settings.profile)
     release = Publication(settings)
     with open_store(store_path, read_only=True) as store:
+        check_profile(store, profile)  # the deliveries' codes are the store's profile's
         check_linkage(store)
         settings = resolve_window(store, settings)
         window = (settings.window_first, settings.window_last)
@@ -220,19 +226,19 @@ def _files(
 
 
 def _write(out: Path, files: dict[str, Writer], *, force: bool) -> dict[str, Path]:
-    """Write the files whole into a staging folder, then move each into place (a rename)."""
+    """Write the files whole into a staging folder and publish them as ``report`` does
+    (:func:`thbmonitor.output_folder.publish`): a kill or a failure at any moment leaves the
+    earlier delivery whole, or the new one."""
     names = list(files)
     with locked(out):
         check_output_folder(out, force=force, names=names)  # again, now that it is ours
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+        staging = staging_for(out)
         try:
             for name, write in files.items():
-                write(staging / name)
-            mark(out, "writing", add=names)
-            for name in names:
-                os.replace(staging / name, out / name)
-            mark(out, "complete")
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+                write(staging.path / name)
+        except BaseException:
+            shutil.rmtree(staging.path, ignore_errors=True)
+            raise
+        publish(staging, out, names)
     log.info("export: %s written", ", ".join(names))
     return {name: out / name for name in names}

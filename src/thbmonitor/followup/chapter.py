@@ -29,6 +29,7 @@ from thbmonitor.followup.source import (
     cohort_source,
     population_register_present,
 )
+from thbmonitor.linkage.missrate import police_miss_rate
 from thbmonitor.report.model import Chapter, Chart, Headline, Table, Text
 
 Protect = Callable[[Sequence[CountTable]], Release]
@@ -83,8 +84,7 @@ LINK_DRAWS = Text(
         "person's probability, to nobody with the rest; pairs judged in clerical review are "
         "fixed), and the {draws} results are combined by Rubin's rules on the logit scale, so "
         "that the interval widens by what the linkage leaves uncertain. Breakdowns by group "
-        "and crime type use the links at or above the threshold ({threshold}). Events whose "
-        "identifiers link to nobody at all cannot be drawn and still lower the figures."
+        "and crime type use the links at or above the threshold ({threshold}).{miss}"
     ),
     nl=(
         " De totaalcijfers en hun intervallen houden rekening met de onzekerheid van de "
@@ -94,10 +94,37 @@ LINK_DRAWS = Text(
         "controle zijn beoordeeld liggen vast), en de {draws} uitkomsten worden met de regels "
         "van Rubin op logitschaal gecombineerd, zodat het interval breder wordt naarmate de "
         "koppeling onzekerder is. Uitsplitsingen naar groep en soort misdrijf gebruiken de "
-        "koppelingen op of boven de drempel ({threshold}). Gebeurtenissen waarvan de "
-        "identificerende gegevens met niemand koppelen, kunnen niet getrokken worden en "
-        "drukken de cijfers nog steeds."
+        "koppelingen op of boven de drempel ({threshold}).{miss}"
     ),
+)
+
+
+MISSED = Text(
+    en=(
+        " Events whose identifiers score below 0.1 for their person cannot be drawn: by the "
+        "linkage model's own m and u probabilities (Fellegi-Sunter) about {rate} of a "
+        "person's events. Each draw's figures are corrected for them: for every person seen "
+        "with exactly one event by year t, {rate} / (1 - {rate}) more persons had one that "
+        "was missed, and they are added (a first-order correction for events missed "
+        "independently; the rate leaves out events that no blocking rule brings to their "
+        "person)."
+    ),
+    nl=(
+        " Gebeurtenissen waarvan de identificerende gegevens voor hun persoon lager dan 0,1 "
+        "scoren, kunnen niet getrokken worden: volgens de eigen m- en u-kansen van het "
+        "koppelmodel (Fellegi-Sunter) ongeveer {rate_nl} van de gebeurtenissen van een "
+        "persoon. De cijfers van elke trekking zijn daarvoor gecorrigeerd: op elke persoon "
+        "met precies één gebeurtenis tot jaar t hadden {rate_nl} / (1 - {rate_nl}) personen "
+        "meer er een die gemist werd, en die worden erbij geteld (een correctie van de eerste "
+        "orde voor onafhankelijk gemiste gebeurtenissen; de kans laat gebeurtenissen buiten "
+        "beschouwing die geen blokkeerregel bij hun persoon brengt)."
+    ),
+)
+NOT_MISSED = Text(
+    en=" Events whose identifiers link to nobody at all cannot be drawn and still lower the "
+    "figures.",
+    nl=" Gebeurtenissen waarvan de identificerende gegevens met niemand koppelen, kunnen niet "
+    "getrokken worden en drukken de cijfers nog steeds.",
 )
 
 
@@ -294,14 +321,54 @@ def _masked_results(masked: pd.DataFrame, threshold: int) -> dict[str, Any]:
     return section
 
 
-def _method(settings: Settings, end: str, threshold: int, draws: bool) -> Text:
+def _method(settings: Settings, end: str, threshold: int, linkage: dict[str, Any]) -> Text:
     text = _format(METHOD, days=settings.index_exclusion_days, end=end, threshold=threshold)
-    if not draws:
+    if not linkage:
         return text
-    extra = _format(
-        LINK_DRAWS, draws=settings.followup_link_draws, threshold=settings.police_link_threshold
+    rate = linkage.get("miss_rate") or 0.0
+    miss = NOT_MISSED
+    if rate > 0:
+        en = f"{100 * rate:.1f}%"
+        miss = _format(MISSED, rate=en, rate_nl=en.replace(".", ","))
+    common = {"draws": settings.followup_link_draws, "threshold": settings.police_link_threshold}
+    extra = Text(
+        LINK_DRAWS.en.format(**common, miss=miss.en),
+        LINK_DRAWS.nl.format(**common, miss=miss.nl),
     )
     return Text(text.en + extra.en, text.nl + extra.nl)
+
+
+def _headlines(revict: dict[str, Any]) -> list[Headline]:
+    """Re-victimisation within 5 and 7 years: the Aalen-Johansen cumulative incidence (death and
+    emigration compete; over the link draws where there are any), the chapter's estimate of
+    record. 1 - Kaplan-Meier would count the dead and emigrated as if they could still become
+    victims and so overstates the share (47.8% against 45.1% at 5 years in the default demo)."""
+    aj = revict.get("aalen_johansen", {})
+    headlines = []
+    for years in (5, 7):
+        if years not in aj.get("t", []):
+            continue
+        at = aj["t"].index(years)
+        if aj["estimate"][at] is None:
+            continue
+        band_en = f"{100 * aj['lower'][at]:.1f}–{100 * aj['upper'][at]:.1f}%"
+        band_nl = band_en.replace(".", ",")
+        headlines.append(
+            Headline(
+                f"key_findings.revictimisation_{years}y_pct",
+                Text(
+                    "{value} of victims were registered by the police as victim of a new "
+                    f"crime within {years} years (cumulative incidence with death and "
+                    f"emigration as competing events, Aalen-Johansen; 95% interval {band_en}).",
+                    "{value} van de slachtoffers werd binnen "
+                    f"{years} jaar door de politie geregistreerd als slachtoffer van een nieuw "
+                    "misdrijf (cumulatieve incidentie met overlijden en emigratie als "
+                    f"concurrerende gebeurtenissen, Aalen-Johansen; 95%-interval {band_nl}).",
+                ),
+                round(100 * aj["estimate"][at], 1),
+            )
+        )
+    return headlines
 
 
 def _over_link_draws(
@@ -320,9 +387,11 @@ def _over_link_draws(
     suspect_rule = CohortRule(
         role="suspect", exclusion_days=rule.exclusion_days, exclusion_types=rule.exclusion_types
     )
+    miss_rate = police_miss_rate(store) if settings.followup_miss_correction else None
     section: dict[str, Any] = {
         "method": "rubin-over-link-draws",
         "police_link_threshold": settings.police_link_threshold,
+        "miss_rate": round(miss_rate or 0.0, 4),
     }
     tables = {}
     for key, cohort_rule, table in (
@@ -338,6 +407,7 @@ def _over_link_draws(
             draws=settings.followup_link_draws,
             seed=settings.seed,
             covered_by_police=not population_register_present(store),
+            miss_rate=miss_rate or 0.0,
         )
         at_threshold = results_section(table)
         section[key] = drawn.results() | {
@@ -390,32 +460,7 @@ def report_chapter(
     risk, risk_results = risk_table(found, SOURCE)
     competing, competing_results = competing_table(found, SOURCE)
     revict = _masked_results(victim_inc, threshold)
-    headlines = []
-    km = revict.get("kaplan_meier", {})
-    for years in (5, 7):
-        if years not in km.get("t", []):
-            continue
-        value = km["estimate"][km["t"].index(years)]
-        if value is None:
-            continue
-        pct = 100 * value
-        low = 100 * km["lower"][km["t"].index(years)]
-        high = 100 * km["upper"][km["t"].index(years)]
-        band_en = f"{low:.1f}–{high:.1f}%"
-        band_nl = band_en.replace(".", ",")
-        headlines.append(
-            Headline(
-                f"key_findings.revictimisation_{years}y_pct",
-                Text(
-                    "{value} of victims were registered by the police as victim of a new "
-                    f"crime within {years} years (Kaplan-Meier; 95% interval {band_en}).",
-                    "{value} van de slachtoffers werd binnen "
-                    f"{years} jaar door de politie geregistreerd als slachtoffer van een nieuw "
-                    f"misdrijf (Kaplan-Meier; 95%-interval {band_nl}).",
-                ),
-                round(pct, 1),
-            )
-        )
+    headlines = _headlines(revict)
     tables = [
         _overall_table(
             "followup_revictimisation",
@@ -501,7 +546,7 @@ def report_chapter(
             f"{found.n_cohort:,} van de {found.n_persons:,} slachtoffers zijn gevonden in "
             f"{covered_nl} en worden gevolgd vanaf hun eerste registratie.",
         ),
-        method=_method(settings, end, threshold, bool(linkage)),
+        method=_method(settings, end, threshold, linkage),
         headlines=tuple(headlines),
         tables=tuple(tables),
         charts=charts,

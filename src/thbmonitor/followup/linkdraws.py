@@ -10,8 +10,17 @@ set; the cohort and the estimators are run on each, and the draws are combined b
 rules (Rubin 1987; as in multiple imputation of links, Goldstein, Harron & Wade 2012) on the
 logit scale (:func:`thbmonitor.imputation.pool`; the within-draw variance by the delta method
 from each estimator's own variance). The interval therefore widens by what the
-linkage leaves uncertain. It cannot recover events whose identifiers do not link at all
-(scored below 0.1): those still lower the estimate; the chapter says so.
+linkage leaves uncertain. Events whose identifiers score below 0.1 for their person are never
+drawn. With ``miss_rate`` ``m`` (the share of a person's events the linkage misses so,
+:func:`thbmonitor.linkage.missrate.police_miss_rate`) each draw's estimate is corrected for
+them: if every event is missed independently with probability ``m``, a person whose events
+up to ``t`` are all missed was seen with exactly one event with probability about ``m / (1 -
+m)`` times as often as they were lost, so ``F(t) = F1(t) + m / (1 - m) * (F1(t) - F2(t))``
+with ``F1`` the estimator on the first drawn event and ``F2`` on the second (``F1 - F2`` is the
+share seen with exactly one event by ``t``); what is left is of the order ``m**2``. The
+correction is applied to each estimator with its own ``F2`` (Aalen-Johansen with the same
+competing events, Kaplan-Meier, the crude share), the variance as ``(1 + k)**2 V1 + k**2 V2``
+with ``k = m / (1 - m)`` (the covariance of ``F1`` and ``F2``, positive, left out).
 """
 
 from __future__ import annotations
@@ -24,11 +33,11 @@ import pandas as pd
 
 from thbmonitor.errors import EstimationError
 from thbmonitor.followup.breakdown import COLUMNS
-from thbmonitor.followup.cohort import CohortRule, build_cohort
+from thbmonitor.followup.cohort import DAYS_PER_YEAR, EVENT_CODES, CohortRule, build_cohort
 from thbmonitor.followup.curves import aalen_johansen, crude_share, kaplan_meier
 from thbmonitor.imputation import delta_variance, pool
 
-__all__ = ["LinkDraws", "draw_links", "followup_over_draws"]
+__all__ = ["LinkDraws", "draw_links", "followup_over_draws", "later_events"]
 
 ESTIMATORS: tuple[str, ...] = ("crude", "kaplan_meier", "aalen_johansen")
 
@@ -49,6 +58,51 @@ def draw_links(candidates: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
     lower = upper - q
     chosen = (u >= lower) & (u < upper)
     return frame.loc[chosen]
+
+
+def later_events(cohort: pd.DataFrame, events: pd.DataFrame, rule: CohortRule) -> pd.DataFrame:
+    """``events`` without the event each person's follow-up ended on (``cohort`` from
+    :func:`~thbmonitor.followup.cohort.build_cohort` on them): the cohort built on the rest ends
+    on each person's second counted event."""
+    hit = cohort[cohort["event"] == EVENT_CODES["event"]]
+    days = np.rint(hit["duration"].to_numpy(dtype=float) * DAYS_PER_YEAR)
+    first = pd.DataFrame(
+        {
+            "person_id": hit["person_id"].to_numpy(),
+            "event_date": (
+                pd.to_datetime(hit["entry_date"]).dt.normalize() + pd.to_timedelta(days, unit="D")
+            ).to_numpy(),
+            "crime_type": hit["first_crime_type"].astype(str).to_numpy(),
+        }
+    )
+    frame = events.reset_index(drop=True)
+    keys = pd.DataFrame(
+        {
+            "row": np.arange(len(frame)),
+            "person_id": frame["person_id"].to_numpy(),
+            "event_date": pd.to_datetime(frame["event_date"]).dt.normalize().to_numpy(),
+            "crime_type": frame["crime_type"].astype(str).to_numpy(),
+        }
+    )[(frame["role"] == rule.role).to_numpy()]
+    ended = keys.merge(first, on=["person_id", "event_date", "crime_type"])
+    return frame.drop(index=ended.groupby("person_id")["row"].min().tolist())
+
+
+def _corrected(
+    first: dict[str, pd.DataFrame], second: dict[str, pd.DataFrame], miss_rate: float
+) -> dict[str, pd.DataFrame]:
+    """Each estimator's first-event estimate corrected for events missed with ``miss_rate``."""
+    k = miss_rate / (1 - miss_rate)
+    out = {}
+    for name, frame in first.items():
+        f1, v1 = frame["estimate"].to_numpy(dtype=float), frame["variance"].to_numpy(dtype=float)
+        f2 = second[name]["estimate"].to_numpy(dtype=float)
+        v2 = second[name]["variance"].to_numpy(dtype=float)
+        out[name] = frame.assign(
+            estimate=f1 + k * (f1 - f2),
+            variance=(1 + k) ** 2 * v1 + k**2 * v2,
+        )
+    return out
 
 
 def _draw_estimates(
@@ -86,6 +140,7 @@ class LinkDraws:
     draws: int
     candidates: int
     mean_links: float
+    miss_rate: float = 0.0
 
     def results(self) -> dict[str, object]:
         """``results.json`` ``followup_linkage`` for one cohort: per estimator, per year."""
@@ -93,6 +148,7 @@ class LinkDraws:
             "draws": self.draws,
             "candidate_links": self.candidates,
             "mean_links_per_draw": round(self.mean_links, 1),
+            "miss_rate": round(self.miss_rate, 4),
         }
         for name, rows in self.table.groupby("estimator", sort=False):
             rows = rows.sort_values("t")
@@ -114,15 +170,20 @@ def followup_over_draws(
     seed: int,
     alpha: float = 0.05,
     covered_by_police: bool = False,
+    miss_rate: float = 0.0,
 ) -> LinkDraws:
     """Run the cohort over ``draws`` link sets drawn from ``candidates`` (``person_id``,
     ``event_id``, ``match_probability``, ``event_date``, ``role``, ``crime_type``) and combine.
 
     With ``covered_by_police`` (no population register) a person is covered in a draw when any
     drawn event is theirs, as :func:`~thbmonitor.followup.source.cohort_source` does.
+    With ``miss_rate`` > 0 each draw's estimates are corrected for the events the linkage
+    misses (see the module's text).
     """
     if draws < 2:
         raise EstimationError("the follow-up over link draws needs at least 2 draws")
+    if not 0 <= miss_rate < 0.5:
+        raise EstimationError("the miss rate of the linkage must be at least 0 and below 0.5")
     rng = np.random.default_rng(seed)
     per_draw: dict[str, list[pd.DataFrame]] = {name: [] for name in ESTIMATORS}
     sizes = []
@@ -133,7 +194,11 @@ def followup_over_draws(
         if covered_by_police:
             who = persons.assign(linked=persons["person_id"].isin(set(links["person_id"])))
         cohort = build_cohort(who, links, end_of_data, rule)
-        for name, frame in _draw_estimates(cohort, times, alpha).items():
+        found = _draw_estimates(cohort, times, alpha)
+        if miss_rate > 0:
+            second = build_cohort(who, later_events(cohort, links, rule), end_of_data, rule)
+            found = _corrected(found, _draw_estimates(second, times, alpha), miss_rate)
+        for name, frame in found.items():
             per_draw[name].append(frame)
     rows = []
     for name, frames in per_draw.items():
@@ -162,4 +227,4 @@ def followup_over_draws(
                 }
             )
     table = pd.DataFrame(rows, columns=[*COLUMNS, "between_share"])
-    return LinkDraws(table, draws, len(candidates), float(np.mean(sizes)))
+    return LinkDraws(table, draws, len(candidates), float(np.mean(sizes)), miss_rate)

@@ -111,7 +111,7 @@ def chapters(
     for t in tables:
         if t.key in protected:
             by_chapter[t.chapter].append(
-                pub.report_table(t.key, _title(t, span, profile), _note(t))
+                pub.report_table(t.key, _title(t, span, profile), _note(t, profile))
             )
     by_chapter["victims"].append(
         pub.share_table(
@@ -136,8 +136,8 @@ def chapters(
         out.append(
             Chapter(
                 key=f"monitor_{key}",
-                title=texts.TITLES[key],
-                intro=_intro(key, span),
+                title=texts.title(key, profile),
+                intro=_intro(key, span, profile),
                 method=_method(
                     key,
                     withheld,
@@ -146,7 +146,7 @@ def chapters(
                     threshold,
                     profile,
                 ),
-                headlines=_headlines(key, results, settings),
+                headlines=_headlines(key, results, settings, profile),
                 tables=tuple(by_chapter[key]),
                 charts=_charts(key, pub, profile),
             )
@@ -173,12 +173,15 @@ def _title(t: MonitorTable, span: str, profile: Profile) -> Text:
     )
 
 
-def _note(t: MonitorTable) -> Text | None:
+def _note(t: MonitorTable, profile: Profile) -> Text | None:
     dims = t.table.dims
     if "nationality_group" in dims and "group" in dims:
-        return texts.NATGROUP_NOTE
+        # a profile whose groups hold a nationality rule says what it means here
+        if texts.wording("nationality_group_note", profile) is None:
+            return None
+        return texts.fill(texts.NATGROUP_NOTE, profile)
     if "region" in dims:
-        return texts.REGION_NOTE
+        return texts.fill(texts.REGION_NOTE, profile)
     if "nationality" in dims:
         return Text(
             "The largest foreign nationalities of the window (primary nationality).",
@@ -187,7 +190,7 @@ def _note(t: MonitorTable) -> Text | None:
     return None
 
 
-def _intro(key: str, span: str) -> Text | None:
+def _intro(key: str, span: str, profile: Profile) -> Text | None:
     intros = {
         "victims": Text(
             f"Registrations and distinct victims per year, {span}, by the monitor's groups.",
@@ -196,22 +199,22 @@ def _intro(key: str, span: str) -> Text | None:
         "people": Text(
             "Sex, age band, nationality, residence status and region; minors as a spotlight; "
             "victims registered in more than one year. Nationality group and residence status "
-            "are shown by year, not by group: domestic sexual exploitation is Dutch by "
-            "definition; the largest foreign nationalities are shown by group.",
+            "are shown by year, not by group: {by_year_reason}; the largest foreign "
+            "nationalities are shown by group.",
             "Geslacht, leeftijdsgroep, nationaliteit, verblijfsstatus en regio; minderjarigen "
             "apart belicht; slachtoffers die in meer dan één jaar gemeld zijn. "
             "Nationaliteitsgroep en verblijfsstatus staan per jaar, niet per groep: "
-            "binnenlandse seksuele uitbuiting is per definitie Nederlands; de grootste "
-            "buitenlandse nationaliteiten staan per groep.",
+            "{by_year_reason}; de grootste buitenlandse nationaliteiten staan per groep.",
         ),
         "help": Text(
-            "Does help follow need or status? Shelter, the B8 residence scheme and care "
+            "Does help follow need or status? Shelter, {scheme_long} and care "
             "referral by residence status, region and age band.",
-            "Volgt hulp de behoefte of de status? Opvang, de B8-verblijfsregeling en verwijzing "
+            "Volgt hulp de behoefte of de status? Opvang, {scheme_long} en verwijzing "
             "naar zorg naar verblijfsstatus, regio en leeftijdsgroep.",
         ),
     }
-    return intros.get(key)
+    intro = intros.get(key)
+    return None if intro is None else texts.fill(intro, profile)
 
 
 def by_chapter_tables(tables: Sequence[MonitorTable], chapter: str) -> list[MonitorTable]:
@@ -300,7 +303,7 @@ def _method(
     threshold: int,
     profile: Profile,
 ) -> Text | None:
-    text = _method_text(key, protection)
+    text = _method_text(key, protection, profile)
     note = _adjustments(tables, threshold, profile)
     if note is not None:
         text = note if text is None else _join(text, note)
@@ -315,13 +318,13 @@ def _method(
     return note if text is None else _join(text, note)
 
 
-def _method_text(key: str, protection: Text) -> Text | None:
+def _method_text(key: str, protection: Text, profile: Profile) -> Text | None:
     if key == "change":
         return texts.CHANGE_METHOD
     if key == "help":
-        return _join(texts.HELP_METHOD, protection)
+        return _join(texts.fill(texts.HELP_METHOD, profile), protection)
     if key in ("victims", "groups", "people", "organisations"):
-        return _join(texts.DEFINITIONS, protection)
+        return _join(texts.definitions(profile), protection)
     return None
 
 
@@ -366,7 +369,9 @@ def _p_cell(p: float) -> float | str:
     return "<0.0001" if p < 0.0001 else round(p, 4)
 
 
-def _headlines(key: str, results: dict[str, Any], settings: Settings) -> tuple[Headline, ...]:
+def _headlines(
+    key: str, results: dict[str, Any], settings: Settings, profile: Profile
+) -> tuple[Headline, ...]:
     if key != "key_findings":
         return ()
     k = results["key_findings"]
@@ -386,12 +391,13 @@ def _headlines(key: str, results: dict[str, Any], settings: Settings) -> tuple[H
                         f"Minderjarigen onder de slachtoffers van {y}: {{value}}.")),
         ("shelter_pct", Text(f"Victims of {span} placed in shelter: {{value}}.",
                              f"Slachtoffers van {span} in opvang geplaatst: {{value}}.")),
-        ("victim_scheme_granted_pct", Text(f"Victims of {span} granted the B8 scheme: {{value}}.",
-                                f"Slachtoffers van {span} met B8 verleend: {{value}}.")),
+        ("victim_scheme_granted_pct",
+         Text(f"Victims of {span} {{scheme_granted}}: {{value}}.",
+              f"Slachtoffers van {span} {{scheme_granted}}: {{value}}.")),
     ]  # fmt: skip
     for name, text in candidates:
         if k.get(name) is not None:
-            out.append(Headline(f"key_findings.{name}", text, k[name]))
+            out.append(Headline(f"key_findings.{name}", texts.fill(text, profile), k[name]))
     yoy = (results["change"].get("victims") or {}).get("year_on_year")
     if yoy is not None and k.get("victims_difference") is not None:
         lang_en = "beyond chance" if yoy["significant"] else "within chance"
@@ -438,14 +444,15 @@ def _help_model_table(rows: pd.DataFrame, lang: str, threshold: int, profile: Pr
             "p_value": [_p_cell(float(p)) for p in rows["p"]],
         }
     )  # fmt: skip
-    method = texts.HELP_MODEL_METHOD
+    method = texts.help_model_method(profile)
+    note = Text(*(m.replace("{threshold}", str(threshold)) for m in (method.en, method.nl)))
     return Table(
         key="help_model",
         title=Text("Help, adjusted relative risks", "Hulp, gecorrigeerde relatieve risico's"),
         frame=frame,
         source=Text("Computed from the registrations of the monitoring window.",
                     "Berekend uit de meldingen van de periode."),
-        note=Text(method.en.format(threshold=threshold), method.nl.format(threshold=threshold)),
+        note=note,
         columns={
             "measure": Text("Help", "Hulp"),
             "term": Text("Characteristic", "Kenmerk"),

@@ -1,10 +1,36 @@
-"""The monitor chapters' fixed texts: titles, introductions and method notes (en + nl)."""
+"""The monitor chapters' fixed texts: titles, introductions and method notes (en + nl).
+
+Where a text names a country's own things (its residence scheme for victims, the rule of its
+groups, its regions, its big cities) it says ``{key}`` and takes the profile's ``[wording]``
+(profile.toml), else the neutral wording of :data:`WORDING`: the code names no country.
+"""
 
 from __future__ import annotations
 
+from thbmonitor.profiles import WORDING_KEYS, Profile
 from thbmonitor.report.model import Text
 
 T = Text
+
+# The monitor's neutral wording of what a country names its own way; a profile's [wording]
+# replaces any of them. Those missing here are made from the profile itself (see wording).
+WORDING: dict[str, Text] = {
+    # the residence scheme for victims: short (in lists and titles), with its article, and as
+    # the key finding says it
+    "scheme": T("residence scheme", "verblijfsregeling"),
+    "scheme_long": T("the residence scheme for victims", "de verblijfsregeling voor slachtoffers"),
+    "scheme_granted": T(
+        "granted the residence scheme for victims",
+        "met verblijfsregeling voor slachtoffers verleend",
+    ),
+    # why persons by nationality group and residence status are tabulated by year only
+    "by_year_reason": T(
+        "by group they would add more small cells than a release can protect",
+        "per groep zouden ze meer kleine cellen geven dan een publicatie kan beveiligen",
+    ),
+    # what the regions of the profile's regions.csv are
+    "region_unit": T("region", "regio"),
+}
 
 TITLES: dict[str, Text] = {
     "key_findings": T("Key findings", "Belangrijkste bevindingen"),
@@ -12,9 +38,93 @@ TITLES: dict[str, Text] = {
     "groups": T("Forms of exploitation", "Vormen van uitbuiting"),
     "people": T("Who are the victims", "Wie zijn de slachtoffers"),
     "organisations": T("Reporting organisations", "Melders"),
-    "help": T("Help: shelter, B8 and care", "Hulp: opvang, B8 en zorg"),
+    "help": T("Help: shelter, {scheme} and care", "Hulp: opvang, {scheme} en zorg"),
     "change": T("Change over time", "Ontwikkeling in de tijd"),
 }
+
+
+def wording(key: str, profile: Profile) -> Text | None:
+    """The profile's wording of ``key`` ([wording] in profile.toml), else the monitor's neutral
+    one; None where the text has nothing to say for this profile (a note on a rule it lacks)."""
+    if key not in WORDING_KEYS:
+        raise KeyError(key)
+    own = profile.wording.get(key)
+    if own is not None:
+        return Text(*own)
+    if key == "groups_definition":
+        return _groups_definition(profile)
+    if key == "scheme_fixed":
+        return _scheme_fixed(profile)
+    if key == "reference_status":
+        code = profile.help_reference_status
+        if code is None:
+            return None
+        en, nl = _labels([code], profile)
+        return Text(f"'{en[0]}'", f"'{nl[0]}'")
+    if key == "big_cities":
+        names = ", ".join(profile.big_city_names)
+        return Text(names, names) if names else None
+    return WORDING.get(key)  # nationality_group_note: none unless the profile has one
+
+
+def fill(text: Text, profile: Profile) -> Text:
+    """``text`` with each ``{key}`` of the wording replaced (other braces are left alone)."""
+    en, nl = text.en, text.nl
+    for key in WORDING_KEYS:
+        mark = "{" + key + "}"
+        if mark in en or mark in nl:
+            words = wording(key, profile) or Text("", "")
+            en, nl = en.replace(mark, words.en), nl.replace(mark, words.nl)
+    return Text(en, nl)
+
+
+def _labels(codes: tuple[str, ...] | list[str], profile: Profile) -> tuple[list[str], list[str]]:
+    en = [profile.label(c, "en") or c for c in codes]
+    nl = [profile.label(c, "nl") or c for c in codes]
+    return en, nl
+
+
+def _and(items: list[str], word: str) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def _groups_definition(profile: Profile) -> Text:
+    """The groups of a profile that has no sentence of its own: their names in order."""
+    en, nl = _labels(list(profile.groups), profile)
+    return Text(
+        _and([g[:1].lower() + g[1:] for g in en], "and")
+        + " (the main, first listed, form of exploitation decides)",
+        _and([g[:1].lower() + g[1:] for g in nl], "en")
+        + " (de hoofdvorm van uitbuiting, als eerste vermeld, beslist)",
+    )
+
+
+def _scheme_fixed(profile: Profile) -> Text | None:
+    """The help model's note on the statuses left out of the residence scheme's models."""
+    if not profile.scheme_fixed_statuses:
+        return None
+    en, nl = (
+        [f"'{c}'" for c in labels]
+        for labels in _labels(list(profile.scheme_fixed_statuses), profile)
+    )
+    return Text(
+        "For the residence scheme for victims, the residence statuses "
+        f"{_and(en, 'and')} are left out (their answer follows from the status); whether it "
+        "was granted is modelled among applicants.",
+        "Voor de verblijfsregeling voor slachtoffers zijn de verblijfsstatussen "
+        f"{_and(nl, 'en')} weggelaten (hun antwoord volgt uit de status); of ze verleend is, "
+        "is geschat onder de aanvragers.",
+    )
+
+
+def title(key: str, profile: Profile) -> Text:
+    return fill(TITLES[key], profile)
+
+
+def definitions(profile: Profile) -> Text:
+    """The definitions of registration, victim, person and the profile's groups."""
+    return fill(DEFINITIONS, profile)
+
 
 DEFINITIONS = T(
     "A registration is one report of a presumed victim by a reporting organisation. A victim "
@@ -25,9 +135,8 @@ DEFINITIONS = T(
     "year (earliest date, then lowest registration id), so a person is in exactly one group "
     "per year and the groups add up to the year's total. Tables over the whole window count "
     "each person once, with the attributes of their first registration in the window. The "
-    "monitor's groups: sexual exploitation of a victim with Dutch nationality is domestic, "
-    "otherwise cross-border; then labour, criminal, and other or unknown forms (the main, first "
-    "listed, form decides). A registration that was not linked counts as its own person.",
+    "monitor's groups: {groups_definition}. A registration that was not linked counts as its "
+    "own person.",
     "Een melding is één melding van een mogelijk slachtoffer door een melder. Een slachtoffer "
     "in jaar J is een unieke persoon (gekoppeld over meldingen heen) met ten minste één melding "
     "in J; wie in meerdere jaren gemeld is, telt in elk van die jaren één keer mee. De "
@@ -36,10 +145,8 @@ DEFINITIONS = T(
     "(vroegste datum, dan laagste meldingsnummer); zo valt een persoon per jaar in precies één "
     "groep en tellen de groepen op tot het jaartotaal. Tabellen over de hele periode tellen "
     "elke persoon één keer, met de kenmerken van de eerste melding in de periode. De groepen "
-    "van de monitor: seksuele uitbuiting van een slachtoffer met de Nederlandse nationaliteit "
-    "is binnenlands, anders grensoverschrijdend; verder arbeidsuitbuiting, criminele uitbuiting "
-    "en overige of onbekende vormen (de hoofdvorm, als eerste vermeld, beslist). Een niet "
-    "gekoppelde melding telt als een eigen persoon.",
+    "van de monitor: {groups_definition}. Een niet gekoppelde melding telt als een eigen "
+    "persoon.",
 )
 
 
@@ -190,13 +297,15 @@ CHANGE_METHOD = T(
 )
 
 HELP_METHOD = T(
-    "Help per person over the window: shelter, B8 applied, B8 granted or care referral is "
+    "Help per person over the window: shelter, {scheme} applied, {scheme} granted or care "
+    "referral is "
     "'yes' if any of the person's registrations in the window records it, 'no' if none does "
     "and at least one records 'no', otherwise 'unknown'. The percentage is 'yes' of all "
     "persons in the row (unknown included). Breakdowns by residence status, region and age "
     "band use the person's first registration in the window: they show whether help follows "
     "need or status.",
-    "Hulp per persoon over de periode: opvang, B8 aangevraagd, B8 verleend of verwijzing naar "
+    "Hulp per persoon over de periode: opvang, {scheme} aangevraagd, {scheme} verleend of "
+    "verwijzing naar "
     "zorg is 'ja' als een van de meldingen van de persoon in de periode het vermeldt, 'nee' als "
     "geen enkele het doet en ten minste één 'nee' vermeldt, anders 'onbekend'. Het percentage "
     "is 'ja' van alle personen in de rij (onbekend meegeteld). De uitsplitsing naar "
@@ -207,22 +316,35 @@ HELP_METHOD = T(
 HELP_MODEL_METHOD = T(
     "Adjusted relative risks: for each kind of help, a modified Poisson regression (Zou 2004, "
     "Am J Epidemiol 159:702) of the person's answer (yes or no; unknown left out) on minor "
-    "(against adult), residence status (against Dutch national), big city (Amsterdam, "
-    "Rotterdam, The Hague, Utrecht, against another or no municipality), sex and group "
+    "(against adult), residence status (against {reference_status}), big city ({big_cities}, "
+    "against another or no municipality), sex and group "
     "(against the largest), with robust (sandwich) 95% intervals. A relative risk of 1.5 "
-    "means 50% more often, the other characteristics being equal. For B8, Dutch nationals "
-    "and status B8 are left out (their answer follows from the status); B8 granted is among "
-    "applicants. Levels or reference groups with fewer than {threshold} persons are not shown.",
+    "means 50% more often, the other characteristics being equal. {scheme_fixed}Levels or "
+    "reference groups with fewer than {threshold} persons are not shown.",
     "Gecorrigeerde relatieve risico's: per soort hulp een gemodificeerde Poisson-regressie "
     "(Zou 2004, Am J Epidemiol 159:702) van het antwoord van de persoon (ja of nee; onbekend "
     "weggelaten) op minderjarig (tegenover volwassen), verblijfsstatus (tegenover "
-    "Nederlander), grote stad (Amsterdam, Rotterdam, Den Haag, Utrecht, tegenover een andere "
+    "{reference_status}), grote stad ({big_cities}, tegenover een andere "
     "of geen gemeente), geslacht en groep (tegenover de grootste), met robuuste (sandwich) "
     "95%-intervallen. Een relatief risico van 1,5 betekent 50% vaker, bij verder gelijke "
-    "kenmerken. Voor B8 zijn Nederlanders en status B8 weggelaten (hun antwoord volgt uit de "
-    "status); B8 verleend is onder aanvragers. Kenmerken of referentiegroepen met minder dan "
+    "kenmerken. {scheme_fixed}Kenmerken of referentiegroepen met minder dan "
     "{threshold} personen staan er niet in.",
 )
+
+
+def help_model_method(profile: Profile) -> Text:
+    """The help model's method note for the profile (``{threshold}`` left to fill)."""
+    en, nl = HELP_MODEL_METHOD.en, HELP_MODEL_METHOD.nl
+    fixed = wording("scheme_fixed", profile)
+    en = en.replace("{scheme_fixed}", "" if fixed is None else fixed.en + " ")
+    nl = nl.replace("{scheme_fixed}", "" if fixed is None else fixed.nl + " ")
+    if wording("big_cities", profile) is None:  # no big cities: no such term in the model
+        en, nl = en.replace("({big_cities}, ", "("), nl.replace("({big_cities}, ", "(")
+    if profile.help_reference_status is None:  # the model takes the largest status
+        en = en.replace("{reference_status}", "the largest")
+        nl = nl.replace("{reference_status}", "de grootste")
+    return fill(Text(en, nl), profile)
+
 
 HELP_MODEL_TERMS: dict[str, Text] = {
     "minor": T("Minor", "Minderjarig"),
@@ -233,13 +355,10 @@ HELP_MODEL_TERMS: dict[str, Text] = {
 }
 
 REGION_NOTE = T(
-    "Region is the province of the registered municipality; a municipality not on the "
+    "Region is the {region_unit} of the registered municipality; a municipality not on the "
     "monitor's list, or none, is 'unknown'.",
-    "Regio is de provincie van de geregistreerde gemeente; een gemeente die niet op de lijst "
+    "Regio is de {region_unit} van de geregistreerde gemeente; een gemeente die niet op de lijst "
     "van de monitor staat, of geen gemeente, is 'onbekend'.",
 )
 
-NATGROUP_NOTE = T(
-    "Domestic sexual exploitation is left out: its victims are Dutch by definition.",
-    "Binnenlandse seksuele uitbuiting ontbreekt: die slachtoffers zijn per definitie Nederlands.",
-)
+NATGROUP_NOTE = T("{nationality_group_note}", "{nationality_group_note}")

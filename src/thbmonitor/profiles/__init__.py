@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_PROFILE",
     "FILES",
     "KINDS",
+    "WORDING_KEYS",
     "CodeList",
     "Profile",
     "default_profile",
@@ -51,6 +52,20 @@ DEFAULT_PROFILE = "nl"
 PACKAGE_DIR = Path(__file__).parent
 FILES: tuple[str, ...] = ("profile.toml", "codes.csv", "eu.csv", "regions.csv")
 KINDS: tuple[str, ...] = ("registrations", "police", "population", "population_denominators")
+# the keys of [wording]: how the report names the country's own things (the monitor's neutral
+# wording of each is thbmonitor.monitor.texts.WORDING; README.md, "Writing a profile")
+WORDING_KEYS: tuple[str, ...] = (
+    "scheme",
+    "scheme_long",
+    "scheme_granted",
+    "scheme_fixed",
+    "groups_definition",
+    "by_year_reason",
+    "nationality_group_note",
+    "region_unit",
+    "reference_status",
+    "big_cities",
+)
 
 
 def profile_names() -> tuple[str, ...]:
@@ -222,7 +237,25 @@ def _build(folder: Path, doc: Mapping[str, Any], where: str) -> Profile:
         scheme_fixed_statuses=fixed,
         big_cities=frozenset(region_key(str(m)) for m in help_doc.get("big_cities", [])),
         dimension_labels=_dimension_labels(doc),
+        big_city_names=tuple(str(m) for m in help_doc.get("big_cities", [])),
+        wording=_wording(doc),
     )
+
+
+def _wording(doc: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """``[wording]``: key -> [English, Dutch], each a non-empty string."""
+    out = {}
+    for key, value in doc.get("wording", {}).items():
+        if key not in WORDING_KEYS:
+            raise ValueError(f"[wording] {key}: no such key (the keys: {', '.join(WORDING_KEYS)})")
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not all(isinstance(v, str) and v.strip() for v in value)
+        ):
+            raise ValueError(f"[wording] {key} must be [English, Dutch] (two non-empty strings)")
+        out[str(key)] = (value[0], value[1])
+    return out
 
 
 def _dimension_labels(doc: Mapping[str, Any]) -> dict[str, tuple[str, str]]:

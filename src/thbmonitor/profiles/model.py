@@ -198,6 +198,11 @@ class Profile:
     # display names (en, nl) of the monitor's dimensions where the country names them its own
     # way (the region, the residence scheme for victims)
     dimension_labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # the big cities as the report names them (help.big_cities, as written in profile.toml)
+    big_city_names: tuple[str, ...] = ()
+    # the report's wording of the country's own things (en, nl): [wording] in profile.toml;
+    # a key left out takes the monitor's neutral wording (thbmonitor.monitor.texts.WORDING)
+    wording: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         """A digest of what a store's contents depend on: the code lists' codes, which field

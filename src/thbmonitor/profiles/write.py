@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from thbmonitor.ingest.readers import read_text_frame
-from thbmonitor.profiles import Profile
+from thbmonitor.profiles import CodeList, Profile
 from thbmonitor.profiles.translate import ISO, fields_of
 from thbmonitor.schema import MULTI_SEPARATOR
 
@@ -76,6 +76,14 @@ def write_world(folder: Path, profile: Profile) -> list[Path]:
     return written
 
 
+def _spell(codes: CodeList, value: str) -> str:
+    """A world's value as the profile writes it: the code it stands for in the profile (the
+    code itself or one of its spellings: htcds reads the Dutch world's ``DutchNational`` as its
+    own ``National``), written in the profile's first spelling; a value it cannot map as is."""
+    code = codes.code_of(value)
+    return value if code is None else codes.spelling(code)
+
+
 def _spelled(frame: pd.DataFrame, kind: str, profile: Profile, text: bool = True) -> pd.DataFrame:
     """A frame of the monitor's layout in the profile's spellings and column names."""
     lay = profile.layout
@@ -86,12 +94,11 @@ def _spelled(frame: pd.DataFrame, kind: str, profile: Profile, text: bool = True
         col = out[f.name]
         codes = profile.list_of(f.name)
         if f.kind == "code" and codes is not None:
-            spelled = {code: codes.spelling(code) for code in codes.codes}
-            out[f.name] = col.map(lambda v, s=spelled: s.get(v, v) if isinstance(v, str) else v)
+            out[f.name] = col.map(lambda v, c=codes: _spell(c, v) if isinstance(v, str) else v)
         elif f.kind == "codes" and codes is not None:
             out[f.name] = col.map(
                 lambda v, c=codes: lay.multi_separator.join(
-                    c.spelling(p) for p in v.split(MULTI_SEPARATOR) if p
+                    _spell(c, p) for p in v.split(MULTI_SEPARATOR) if p
                 )
             )
         elif f.kind == "nationalities":
