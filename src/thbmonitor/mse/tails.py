@@ -10,8 +10,8 @@ start in well under a second). They are checked against ``scipy.special`` (``pdt
   the window of terms that can matter (12 standard deviations plus 30 terms either side of the
   largest term; every term outside it is below ``exp(-70)`` times the largest). Results underflow
   to 0 where scipy's and R's ``ppois`` do, so ties between tiny p-values stay ties.
-* :func:`log_factorial` is a table of exact values for whole numbers up to 255 and Stirling's
-  series beyond (relative error below 1e-15).
+* :func:`log_factorial` is a table of exact values (``math.lgamma``) for whole numbers, grown on
+  demand up to 2^20, and Stirling's series beyond (relative error below 1e-15).
 """
 
 from __future__ import annotations
@@ -32,6 +32,21 @@ __all__ = [
 
 _TABLE = 256
 _LOG_FACT = np.array([math.lgamma(i + 1.0) for i in range(_TABLE)])
+#: whole numbers up to this get exact values from a table grown on demand (8 MiB at most)
+_TABLE_MAX = 1 << 20
+_grown = [_LOG_FACT]
+
+
+def _log_fact_table(upto: int) -> np.ndarray:
+    """Exact ``log(i!)`` for ``i < upto`` at least (``upto <= _TABLE_MAX``)."""
+    table = _grown[0]
+    if upto > table.size:
+        size = 1 << (upto - 1).bit_length()
+        more = np.array([math.lgamma(i + 1.0) for i in range(table.size, size)])
+        table = _grown[0] = np.concatenate([table, more])
+    return table
+
+
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _STANDARD = NormalDist()
 
@@ -42,6 +57,9 @@ def log_factorial(n: np.ndarray | float) -> np.ndarray:
     x = np.asarray(n, dtype=float)
     if x.size <= 64:  # a table's cells: a loop beats the masks below
         return np.array([math.lgamma(v + 1.0) for v in x.ravel()]).reshape(x.shape)
+    top = float(x.max())
+    if top < _TABLE_MAX and float(x.min()) >= 0 and (x == np.floor(x)).all():
+        return _log_fact_table(int(top) + 1)[x.astype(np.int64)]  # whole numbers: exact
     out = np.empty(x.shape)
     big = x >= _TABLE
     table = ~big & (x == np.floor(x)) & (x >= 0)
@@ -67,7 +85,7 @@ def _window_sums(lo: np.ndarray, hi: np.ndarray, mu: np.ndarray) -> np.ndarray:
     which = np.repeat(np.arange(lo.size), lengths)
     starts = np.cumsum(lengths) - lengths
     i = lo[which] + (np.arange(lengths.sum()) - starts[which])
-    logp = i * np.log(mu[which]) - mu[which] - log_factorial(i)
+    logp = i * np.log(mu)[which] - mu[which] - log_factorial(i)
     top = np.maximum.reduceat(logp, starts)
     total = np.add.reduceat(np.exp(logp - top[which]), starts)
     return np.exp(top + np.log(total))
