@@ -121,7 +121,9 @@ def test_the_receivers_rule_is_named_only_on_small_counts_it_lets_out(world: Wor
     ruled = dataclasses.replace(UNODC, receiver_rule="<5")
     text = unodc_csv(unodc_rows(world.delivered, NL, ruled, SDG), YEAR, ruled)
     for r in csv.DictReader(io.StringIO(text)):
-        small = r["Unit of measurement"] == "Counts" and r["VALUE"] not in ("", "0") and (
-            int(r["VALUE"]) < world.delivered.threshold
+        small = (
+            r["Unit of measurement"] == "Counts"
+            and r["VALUE"] not in ("", "0")
+            and (int(r["VALUE"]) < world.delivered.threshold)
         )
         assert ("UNODC applies its own rule to small counts (<5)" in r["Source"]) == small, r
