@@ -1,10 +1,10 @@
 """What someone who holds the monitoring store but not the key can learn (README: "What the
 store holds"). Issue 11 item 1.
 
-Run: python benchmarks/bench_store_exposure.py --demo DIR
-(DIR is a finished `thbmonitor demo --out DIR`; the benchmark runs the demo there if it is
-missing.) The input's names and birth dates (DIR/input/registrations.csv) only score the
-attacks; the attacks use the store alone. Printed:
+Run: python benchmarks/bench_store_exposure.py --demo DIR [--seed 11]
+(DIR is a finished `thbmonitor demo --out DIR --seed N`; the benchmark runs the demo there,
+with seed N, if it is missing.) The input's names and birth dates
+(DIR/input/registrations.csv) only score the attacks; the attacks use the store alone. Printed:
 
 * birth dates: the intruder of tests/robustness/intruder.py (every record sharing a birth-date
   token, and the day-and-month token, intersected): exact, within a month, median window;
@@ -35,6 +35,7 @@ from intruder import summary  # noqa: E402
 from thbmonitor.pseudonymise import normalise_name, split_surname  # noqa: E402
 from thbmonitor.store import open_store  # noqa: E402
 
+MAIN = "from thbmonitor.cli import main; main()"
 QUASI = {
     "birth year, sex": ["birth_year", "sex"],
     "birth year, sex, nationality": ["birth_year", "sex", "nationality"],
@@ -83,12 +84,14 @@ def rank_attack(tokens: pd.Series, truth: pd.Series) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--demo", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=11, help="seed of the demo, if it is run")
     options = parser.parse_args()
     demo: Path = options.demo
     store_path = demo / "monitor.duckdb"
     if not store_path.exists():
         subprocess.run(
-            [sys.executable, "-m", "thbmonitor.cli", "demo", "--out", str(demo)], check=True
+            [sys.executable, "-c", MAIN, "demo", "--out", str(demo), "--seed", str(options.seed)],
+            check=True,
         )
     truth = pd.read_csv(
         demo / "input" / "registrations.csv", dtype=str, keep_default_na=False

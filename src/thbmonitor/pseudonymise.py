@@ -338,7 +338,6 @@ def _value_encodings(encoder: Encoder) -> tuple[tuple[str, str, Callable[[str], 
         ("tok_dob", "dob", lambda v: tok("dob", v)),
         ("tok_dob_swap", "dob", lambda v: _swapped_token(tok, v)),
         ("tok_birth_year", "dob", lambda v: tok("by", v[:4])),
-        ("tok_birth_ym", "dob", lambda v: tok("bym", v[:7])),
         ("tok_birth_md", "dob", lambda v: tok("bmd", v[5:])),
         ("tok_identity", "ident", lambda v: tok("id", v)),
     )

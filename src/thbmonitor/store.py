@@ -71,7 +71,7 @@ from thbmonitor.profiles import Profile
 log = logging.getLogger(__name__)
 
 APPLICATION = "thbmonitor"
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 # format -> the statements that bring a store of that format to the next one
 MIGRATIONS: dict[str, tuple[str, ...]] = {
     # 2 -> 3: the residence scheme for victims got a country-neutral name (was the Dutch B8)
@@ -79,14 +79,25 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
         "ALTER TABLE registrations RENAME COLUMN b8_applied TO victim_scheme_applied",
         "ALTER TABLE registrations RENAME COLUMN b8_granted TO victim_scheme_granted",
     ),
+    # 3 -> 4: the birth year-and-month token goes (everyone born in one month shared it: with
+    # the ages and dates of the group its months intersect, and the store gave the birth month
+    # of every registration; README "What the store holds")
+    "3": tuple(
+        f"ALTER TABLE {table} DROP COLUMN IF EXISTS tok_birth_ym"
+        for table in ("registrations", "police_events", "population_events")
+    ),
 }
+# formats whose migration removes values: the store is then copied into a new file that takes
+# its place, so that the removed values do not stay behind in the file's unused pages
+REWRITE_FROM = frozenset({"3"})
+REWRITE_PENDING = "rewrite_pending"  # store_meta key while a migrated store awaits its copy
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 _IDENTIFIER_COLUMNS = """
     tok_first VARCHAR, tok_last VARCHAR, tok_first1 VARCHAR,
     tok_first_sdx VARCHAR, tok_last_sdx VARCHAR, tok_first_nysiis VARCHAR, tok_last_nysiis VARCHAR,
     bf_first BIT, bf_last BIT, bf_full BIT,
-    tok_dob VARCHAR, tok_dob_swap VARCHAR, tok_birth_year VARCHAR, tok_birth_ym VARCHAR,
+    tok_dob VARCHAR, tok_dob_swap VARCHAR, tok_birth_year VARCHAR,
     tok_birth_md VARCHAR, birth_year INTEGER, dob_uncertain BOOLEAN, dob_missing BOOLEAN,
     tok_identity VARCHAR
 """
@@ -251,14 +262,14 @@ def open_store(path: str | Path, *, read_only: bool = False, create: bool = Fals
     _check_file(path)
     store = Store(path, read_only=read_only)
     try:
-        if _meta(store).get("application") == APPLICATION and _format(store) in MIGRATIONS:
-            if read_only:  # migrated once where it can be written, then opened as asked
-                store.close()
-                with Store(path) as writable:
-                    _migrate(writable)
-                store = Store(path, read_only=True)
-            else:
-                _migrate(store)
+        meta = _meta(store)
+        if meta.get("application") == APPLICATION and (
+            meta.get("schema_version") in MIGRATIONS or REWRITE_PENDING in meta
+        ):  # migrated once where it can be written, then opened as asked
+            store.close()
+            with Store(path) as writable:
+                _migrate(writable)
+            store = Store(path, read_only=read_only)
         _check_identity(store)
         if not read_only:  # tables added since the store was made (all IF NOT EXISTS)
             _create_tables(store)
@@ -306,15 +317,50 @@ def _format(store: Store) -> str | None:
 
 def _migrate(store: Store) -> None:
     """Bring a store of an earlier format that this version still reads to the current one,
-    in one transaction."""
+    in one transaction; where that removed values (:data:`REWRITE_FROM`), copy it into a new
+    file (:func:`_rewrite`). A store cut short between the two is copied when next opened."""
     version = _format(store)
-    with store.transaction():
-        while version in MIGRATIONS:
-            for statement in MIGRATIONS[version]:
-                store.execute(statement)
-            version = str(int(version) + 1)
-            _set_meta(store, "schema_version", version)
-    log.info("store %s: brought to store format %s", store.path, version)
+    if version in MIGRATIONS:
+        with store.transaction():
+            removed = False
+            while version is not None and version in MIGRATIONS:
+                for statement in MIGRATIONS[version]:
+                    store.execute(statement)
+                removed = removed or version in REWRITE_FROM
+                version = str(int(version) + 1)
+                _set_meta(store, "schema_version", version)
+            if removed:
+                _set_meta(store, REWRITE_PENDING, "true")
+        log.info("store %s: brought to store format %s", store.path, version)
+    if REWRITE_PENDING in _meta(store):
+        _rewrite(store)
+
+
+def _rewrite(store: Store) -> None:
+    """Copy ``store`` (open for writing, so no other process has it) into a new file and put
+    that in its place: values a migration removed stay in the unused pages of a DuckDB file
+    (a dropped column's tokens could still be read from the old file's bytes)."""
+    path = store.path
+    prefix = f".{path.name}.rewriting-"
+    for leftover in path.parent.glob(f"{prefix}*"):  # of a copy that was cut short
+        leftover.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # DuckDB makes the file itself
+    name = str(store.scalar("SELECT current_database()"))
+    try:
+        store.execute("CHECKPOINT")  # no write-ahead log of the old file stays beside the new
+        store.execute(f"ATTACH '{tmp.replace(chr(39), chr(39) * 2)}' AS rewritten")
+        store.execute(f'COPY FROM DATABASE "{name.replace(chr(34), chr(34) * 2)}" TO rewritten')
+        store.execute("DELETE FROM rewritten.store_meta WHERE key = ?", [REWRITE_PENDING])
+        store.execute("CHECKPOINT rewritten")
+        store.execute("DETACH rewritten")
+        os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    finally:
+        for leftover in (Path(tmp), Path(tmp + ".wal")):
+            leftover.unlink(missing_ok=True)
+    log.info("store %s: copied into a new file, without the values its migration removed", path)
 
 
 def _check_file(path: Path) -> None:

@@ -1,13 +1,21 @@
-"""Run the ``thbmonitor`` entry point in this process, as a user would from a shell."""
+"""Run the ``thbmonitor`` entry point as a user would from a shell: in this process
+(:func:`run`), or in a process of its own (:func:`cli`, to be killed; :func:`finish`)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from dataclasses import dataclass
 
 import pytest
 
 from thbmonitor.cli import main
+
+from .conftest import KEY
+
+MAIN = "from thbmonitor.cli import main; main()"
+ENV = {**os.environ, "THBMONITOR_KEY": KEY}
 
 
 @dataclass(frozen=True)
@@ -38,3 +46,25 @@ def one_clean_line(err: str) -> str:
     assert len(lines) == 1, err
     assert lines[0].startswith("error: "), err
     return lines[0]
+
+
+MAIN = "from thbmonitor.cli import main; main()"
+ENV = {**os.environ, "THBMONITOR_KEY": KEY}
+
+
+def cli(*args: str) -> subprocess.Popen[bytes]:
+    """``thbmonitor ARGS...`` in its own process (to be killed)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", MAIN, *args],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def finish(*args: str, timeout: float = 600) -> None:
+    """``thbmonitor ARGS...`` to its end; it must succeed."""
+    done = subprocess.run(
+        [sys.executable, "-c", MAIN, *args], env=ENV, capture_output=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]

@@ -9,9 +9,9 @@ They know how thbmonitor builds the store (the source is public) and use every c
 * every record sharing ``tok_dob`` has the same birth date: their windows intersect;
 * every record sharing ``tok_birth_md`` has the same day and month: once a person's window lies
   in one calendar year, it bounds the day and month of everyone in that group;
-* every record sharing ``tok_birth_ym`` was born in the same month of the same year: the months
-  its windows allow intersect. The two kinds of group narrow each other, so both are applied
-  in turn until nothing changes (at most :data:`ROUNDS` rounds).
+* every record sharing ``tok_birth_ym`` (format 3) was born in the same month of the same year:
+  the months its windows allow intersect. The two kinds of group narrow each other, so both
+  are applied in turn until nothing changes (at most :data:`ROUNDS` rounds).
 
 :func:`birth_date_windows` returns, per registration, the set of birth dates left (as the first
 and last possible day, and its width in days); :func:`summary` measures it against the truth.
@@ -45,10 +45,8 @@ def _records(store: Store) -> pd.DataFrame:
         ("population_events", "event_date", ("age_at_event", "event_type")),
     ):
         cols = _columns(store, table)
-        wanted = [c for c in ("birth_year", *extra) if c in cols]
-        select = ", ".join(
-            ["tok_dob", "tok_birth_md", "tok_birth_ym", f"{date} AS record_date", *wanted]
-        )
+        wanted = [c for c in ("birth_year", "tok_birth_ym", *extra) if c in cols]
+        select = ", ".join(["tok_dob", "tok_birth_md", f"{date} AS record_date", *wanted])
         key = "registration_id" if table == "registrations" else "NULL"
         frame = store.df(
             f"SELECT {key} AS registration_id, {select} FROM {table} WHERE tok_dob IS NOT NULL"
@@ -56,6 +54,8 @@ def _records(store: Store) -> pd.DataFrame:
         parts.append(frame.assign(source=table))
     out = pd.concat(parts, ignore_index=True)
     out["record_date"] = pd.to_datetime(out["record_date"])
+    if "tok_birth_ym" not in out:  # format 4 has none: no two records share one
+        out["tok_birth_ym"] = None
     return out
 
 

@@ -2,8 +2,8 @@
 on a file that is not a store, a missing store, stale linkage, and bad files. Each ends in one
 line and exit status 2, and leaves the store as it was.
 
-(Items 4, 6, 9 and 10 are replayed in test_cli_errors.py, test_output_folder.py and
-test_kill.py; item 1 in test_store_privacy.py.)
+(Items 4, 6, 9 and 10 are replayed in test_cli_errors.py, test_output_folder.py, test_kill.py,
+test_export_persons.py and test_export_delivery.py; item 1 in test_store_privacy.py.)
 """
 
 from __future__ import annotations
@@ -80,12 +80,15 @@ def test_a_key_file_others_can_read_is_refused_by_its_resolved_path(
     assert not (tmp_path / "round.duckdb").exists()
 
 
-def test_store_on_a_csv_file_is_refused_and_the_file_is_unchanged(
-    small_csv, tmp_path, capsys, monkeypatch
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_store_on_a_csv_or_parquet_file_is_refused_and_the_file_is_unchanged(
+    small_csv, tiny_world, tmp_path, capsys, monkeypatch, kind
 ):
+    """Before, DuckDB opened such a file as an in-memory database: "200 rows added", exit 0,
+    and nothing saved."""
     monkeypatch.setenv("THBMONITOR_KEY", KEY)
-    target = tmp_path / "not_a_store.csv"
-    shutil.copy(small_csv, target)
+    target = tmp_path / f"not_a_store.{kind}"
+    shutil.copy(small_csv if kind == "csv" else tiny_world / "police_register.parquet", target)
     before = target.read_bytes()
     ran = ingest(capsys, target, small_csv)
     assert ran.code == 2
@@ -148,3 +151,44 @@ def test_a_bad_row_is_refused_by_row_and_field_never_by_value(
     with open_store(store, read_only=True) as db:  # made, but nothing imported
         assert db.scalar("SELECT count(*) FROM registrations") == 0
         assert db.scalar("SELECT count(*) FROM ingested_files") == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("registration_id;sex\nR1;F\n", "separated by semicolons instead of commas"),
+        ("registration_id,sex,municipality\nR1,F,Secretstad,extra\n", "row 1 has 4 fields"),
+        ('registration_id,sex,municipality\nR1,F,"Secretstad\nR2,M,x\n', "never closed"),
+    ],
+)
+def test_a_file_of_another_shape_is_refused_saying_what_and_where(
+    tmp_path, capsys, monkeypatch, text, says
+):
+    """Item 10: ';'- or tab-separated files, ragged rows and unterminated quotes got messages
+    that said neither what was wrong nor where."""
+    monkeypatch.setenv("THBMONITOR_KEY", KEY)
+    bad = tmp_path / "registrations.csv"
+    bad.write_text(text, encoding="utf-8")
+    store = tmp_path / "round.duckdb"
+    ran = ingest(capsys, store, bad)
+    assert ran.code == 2
+    assert "Traceback" not in ran.err
+    assert says in ran.err and "Secretstad" not in ran.err
+    if store.exists():
+        with open_store(store, read_only=True) as db:
+            assert db.scalar("SELECT count(*) FROM ingested_files") == 0
+
+
+def test_a_release_is_not_recorded_when_the_out_cannot_be_written(linked, tmp_path, capsys):
+    """Item 6: with --release R2024 and an unwritable output folder the run failed after
+    adding R2024 to the ledger, and the rerun was refused as "already in the ledger"."""
+    ledger = tmp_path / "ledger.json"
+    config = tmp_path / "settings.toml"
+    config.write_text(f'disclosure_ledger = "{ledger}"\n', encoding="utf-8")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("", encoding="utf-8")
+    common = ("report", "--store", str(linked), "--release", "R2024", "--config", str(config))
+    ran = run(capsys, *common, "--out", str(a_file / "out"))
+    assert ran.code == 2
+    assert "cannot write into the output folder" in one_clean_line(ran.err)
+    assert not ledger.exists()

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from thbmonitor.store import open_store
 
-from .cli import one_clean_line
+from .cli import ENV, MAIN, one_clean_line
 from .conftest import FILES
-from .test_kill import ENV, MAIN, stored
+from .test_kill import stored
 
 
 def start(*args: str) -> subprocess.Popen[bytes]:

@@ -7,11 +7,9 @@ staging folder, its marker saying ``writing``); whatever point a kill hits, the 
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,28 +20,8 @@ from thbmonitor.errors import StoreError
 from thbmonitor.output_folder import MARKER, read_marker
 from thbmonitor.store import check_linkage, open_store
 
-from .conftest import FILES, KEY
-
-MAIN = "from thbmonitor.cli import main; main()"
-ENV = {**os.environ, "THBMONITOR_KEY": KEY}
-
-
-def cli(*args: str) -> subprocess.Popen[bytes]:
-    """``thbmonitor ARGS...`` in its own process (to be killed)."""
-    return subprocess.Popen(
-        [sys.executable, "-c", MAIN, *args],
-        env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def finish(*args: str, timeout: float = 600) -> None:
-    """``thbmonitor ARGS...`` to its end; it must succeed."""
-    done = subprocess.run(
-        [sys.executable, "-c", MAIN, *args], env=ENV, capture_output=True, timeout=timeout
-    )
-    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+from .cli import cli, finish
+from .conftest import FILES
 
 
 def kill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool], limit: float) -> bool:

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import logging
 import sys
-
-from rich.markup import escape
+from typing import NoReturn
 
 from thbmonitor.cli import (  # noqa: F401  (register commands)
     analysis,
@@ -40,16 +39,23 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         app()
-    except ThbMonitorError as exc:
+    except (ThbMonitorError, OSError) as exc:
+        _fail(exc)
+
+
+def _fail(exc: ThbMonitorError | OSError) -> NoReturn:
+    from rich.markup import escape
+
+    if isinstance(exc, ThbMonitorError):
         console.print(
             "[bold red]error:[/bold red]", escape(str(exc)), highlight=False, soft_wrap=True
         )
         sys.exit(2)
-    except OSError as exc:  # a file or folder the system refused (full disk, permissions, ...)
-        where = f": {exc.filename}" if exc.filename else ""
-        message = escape(f"{exc.strerror or exc}{where}")
-        console.print("[bold red]error:[/bold red]", message, highlight=False, soft_wrap=True)
-        sys.exit(2)
+    # a file or folder the system refused (full disk, permissions, ...)
+    where = f": {exc.filename}" if exc.filename else ""
+    message = escape(f"{exc.strerror or exc}{where}")
+    console.print("[bold red]error:[/bold red]", message, highlight=False, soft_wrap=True)
+    sys.exit(2)
 
 
 if __name__ == "__main__":

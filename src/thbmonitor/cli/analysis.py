@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from thbmonitor.cli.common import app, console, progress
 
@@ -108,13 +109,14 @@ def mse_command(
 
     from thbmonitor.mse.report import mse_json, mse_rich_tables, run_mse_file
 
-    bar = progress()
-    bar.disable = bootstrap <= 0  # the bar goes to stderr: with --json stdout stays pure JSON
-    with bar:
-        task = bar.add_task(f"bootstrap ({bootstrap:,} replicates + jackknife)", total=None)
+    step: Callable[[int, int], None] | None = None
+    with contextlib.ExitStack() as stack:
+        if bootstrap > 0:  # the bar goes to stderr: with --json stdout stays pure JSON
+            bar = stack.enter_context(progress())
+            task = bar.add_task(f"bootstrap ({bootstrap:,} replicates + jackknife)", total=None)
 
-        def step(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            def step(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
         result = run_mse_file(
             file,
@@ -129,6 +131,8 @@ def mse_command(
     if as_json:
         typer.echo(json.dumps(mse_json(result)))
         return
+    from rich.console import Console
+
     out = Console(emoji=False)
     for table in mse_rich_tables(result):
         out.print(table)
@@ -177,6 +181,8 @@ def _bayes(
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
     else:
+        from rich.console import Console
+
         out = Console(emoji=False)
         for table in bayes_rich_tables(result):
             out.print(table)

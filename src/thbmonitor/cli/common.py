@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
-from thbmonitor.config import Settings
+if TYPE_CHECKING:  # a command that shows no bar and reads no settings does not import these
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from thbmonitor.config import Settings
 
 app = typer.Typer(
     name="thbmonitor",
@@ -26,7 +21,29 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
+
+
+_STDERR: list[Console] = []
+
+
+def stderr_console() -> Console:
+    """Rich's console on stderr, made at its first use: a run that prints only JSON, or
+    nothing, does not import it. Pass this (not ``console``) where rich wants a Console."""
+    if not _STDERR:
+        from rich.console import Console
+
+        _STDERR.append(Console(stderr=True))
+    return _STDERR[0]
+
+
+class _StderrConsole:
+    """``console.print(...)`` and the other methods of :func:`stderr_console`."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(stderr_console(), name)
+
+
+console = cast("Console", _StderrConsole())
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Settings file (TOML).", exists=True)
@@ -42,12 +59,14 @@ def settings_from(config: Path | None, **overrides: object) -> Settings:
 
 def progress() -> Progress:
     """A progress bar on stderr (stdout stays free for JSON)."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=stderr_console(),
         transient=False,
     )
 
@@ -147,7 +166,6 @@ __all__ = [
     "ProfileOption",
     "ReleaseOption",
     "Steps",
-    "TaskID",
     "app",
     "check_input_files",
     "check_output_file",
@@ -155,4 +173,5 @@ __all__ = [
     "print_outputs",
     "progress",
     "settings_from",
+    "stderr_console",
 ]

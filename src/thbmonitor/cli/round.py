@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from thbmonitor.cli.common import (
     ConfigOption,
@@ -16,7 +15,6 @@ from thbmonitor.cli.common import (
     ProfileOption,
     ReleaseOption,
     Steps,
-    TaskID,
     app,
     check_input_files,
     check_output_file,
@@ -24,9 +22,12 @@ from thbmonitor.cli.common import (
     print_outputs,
     progress,
     settings_from,
+    stderr_console,
 )
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from thbmonitor.engine import Store
     from thbmonitor.linkage.review import Estimate, KindEvaluation, Rate
     from thbmonitor.profiles import Profile
@@ -170,7 +171,7 @@ def synth_command(
         params = params.replace(background_events=background_events)
     params.check()
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as bar:
+    with Progress(*columns, console=stderr_console()) as bar:
         task = bar.add_task("synthetic world", total=1.0)
 
         def progress(label: str, fraction: float) -> None:
@@ -225,6 +226,8 @@ def monitor_command(
         return
     lang = settings.language
     shown = {t.key: t for ch in found for t in ch.tables}
+    from rich.console import Console
+
     out = Console()
     for key in ("reg_year_group", "vic_year_group", "change_over_time"):
         frame = shown[key].frame

@@ -11,9 +11,7 @@ release (report and deliveries) is recorded in the ledger once the files are in 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from thbmonitor.export.sdmx import sdmx_csv
 from thbmonitor.export.tables import delivery_tables
 from thbmonitor.export.unodc import UnodcRow, unodc_csv, unodc_rows
 from thbmonitor.export.workbook import write_delivery_workbook
-from thbmonitor.output_folder import check_output_folder, locked, mark
+from thbmonitor.output_folder import check_output_folder, locked, publish, staging_for
 from thbmonitor.profiles import Profile, load_profile
 from thbmonitor.report.model import Report
 
@@ -228,19 +226,19 @@ def _files(
 
 
 def _write(out: Path, files: dict[str, Writer], *, force: bool) -> dict[str, Path]:
-    """Write the files whole into a staging folder, then move each into place (a rename)."""
+    """Write the files whole into a staging folder and publish them as ``report`` does
+    (:func:`thbmonitor.output_folder.publish`): a kill or a failure at any moment leaves the
+    earlier delivery whole, or the new one."""
     names = list(files)
     with locked(out):
         check_output_folder(out, force=force, names=names)  # again, now that it is ours
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+        staging = staging_for(out)
         try:
             for name, write in files.items():
-                write(staging / name)
-            mark(out, "writing", add=names)
-            for name in names:
-                os.replace(staging / name, out / name)
-            mark(out, "complete")
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+                write(staging.path / name)
+        except BaseException:
+            shutil.rmtree(staging.path, ignore_errors=True)
+            raise
+        publish(staging, out, names)
     log.info("export: %s written", ", ".join(names))
     return {name: out / name for name in names}

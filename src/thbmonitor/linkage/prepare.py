@@ -45,7 +45,6 @@ TOKEN_COLUMNS: tuple[str, ...] = (
     "tok_dob",
     "tok_dob_swap",
     "tok_birth_year",
-    "tok_birth_ym",
     "tok_birth_md",
     "tok_identity",
 )

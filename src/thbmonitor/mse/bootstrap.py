@@ -21,7 +21,6 @@ import itertools
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -171,6 +170,8 @@ def run_bootstrap(
             jack_parts.append(_jack_chunk(j_arg))
             advance(len(j_arg[4]))
     else:
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             for b_arg, part in zip(boot_args, pool.map(_boot_chunk, boot_args), strict=True):
                 boot_parts.append(part)

@@ -116,6 +116,11 @@ def check_model(full: np.ndarray, k: int, terms: Sequence[Term]) -> ExistenceRes
     """Check existence (LP) and identifiability (rank) of main effects plus ``terms``."""
     cells, _finite, neginf, x = reduce_model(full, k, terms)
     y = full[cells]
-    identifiable = bool(np.linalg.matrix_rank(x) == x.shape[1])
+    if cells.size == (1 << k) - 1 and x.shape[1] < (1 << k):
+        # no cell removed: the observable cells' design has a one-dimensional kernel with no
+        # zero entry (Moebius), so any non-saturated model has full column rank
+        identifiable = True
+    else:
+        identifiable = bool(np.linalg.matrix_rank(x) == x.shape[1])
     exists = (not has_empty_list(full, k)) and lp_exists(x, y)
     return ExistenceResult(canonical(terms), exists, identifiable, neginf)

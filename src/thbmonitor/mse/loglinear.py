@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -67,6 +67,7 @@ def history_matrix(k: int) -> np.ndarray:
     return ((codes[:, None] >> np.arange(k)) & 1).astype(float)
 
 
+@lru_cache(maxsize=4096)
 def term_mask(term: Term) -> int:
     return sum(1 << i for i in term)
 
@@ -147,14 +148,34 @@ def design(k: int, cells: np.ndarray, terms: Sequence[Term]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Reduced:
-    """A model after the extended-MLE reduction: the cells and columns actually fitted."""
+    """A model after the extended-MLE reduction: the cells and columns actually fitted.
+
+    The design ``x`` is built when first asked for: an exhaustive search reduces thousands of
+    models whose existence and rank follow from a larger model's, and fits them on a shared
+    design (:func:`fit_loglinear_many`)."""
 
     terms: tuple[Term, ...]
     cells: np.ndarray
     finite: tuple[Term, ...]
     neginf: tuple[Term, ...]
-    x: np.ndarray
     y: np.ndarray
+    k: int
+    empty_lists: tuple[int, ...] = ()
+
+    @property
+    def n_columns(self) -> int:
+        """Columns of ``x``: intercept, the main effects of non-empty lists, finite terms."""
+        return 1 + self.k - len(self.empty_lists) + len(self.finite)
+
+    @cached_property
+    def x(self) -> np.ndarray:
+        x = _main_design(self.k)[self.cells]
+        if self.finite:
+            fm = _masks(self.finite)
+            x = np.hstack([x, ((self.cells[:, None] & fm) == fm).astype(float)])
+        if self.empty_lists:
+            x = np.delete(x, [1 + i for i in self.empty_lists], axis=1)
+        return x
 
 
 def reduce_terms(full: np.ndarray, k: int, terms: tuple[Term, ...]) -> Reduced:
@@ -162,29 +183,17 @@ def reduce_terms(full: np.ndarray, k: int, terms: tuple[Term, ...]) -> Reduced:
 
     Lists with no registration at all are handled the same way (main effect at -infinity).
     """
-    margin = _superset_sums(full.tobytes(), k)  # margin[m]: people on every list of mask m
-    masks = _masks(terms)
-    empty = margin[masks] == 0
-    empty_lists = [i for i in range(k) if margin[1 << i] == 0]
-    if empty.any() or empty_lists:
-        finite = tuple(t for t, e in zip(terms, empty, strict=True) if not e)
-        neginf = tuple(t for t, e in zip(terms, empty, strict=True) if e)
-        codes = np.arange(1 << k)
-        keep = codes > 0
-        for m in masks[empty]:
-            keep &= (codes & m) != m
-        for i in empty_lists:
-            keep &= (codes >> i) & 1 == 0
-        cells = np.flatnonzero(keep)
-    else:  # the common case: every cell but the unobserved one
-        finite, neginf, cells = terms, (), _observable(k)
-    fm = masks[~empty]
-    x = _main_design(k)[cells]
-    if fm.size:
-        x = np.hstack([x, ((cells[:, None] & fm) == fm).astype(float)])
-    if empty_lists:
-        x = np.delete(x, [1 + i for i in empty_lists], axis=1)
-    return Reduced(terms, cells, finite, neginf, x, full[cells])
+    full = np.asarray(full, dtype=float)
+    key = full.tobytes()
+    zero, empty_list, y_observable = _empty_margins(key, k)
+    if not empty_list and not (zero and any(term_mask(t) in zero for t in terms)):
+        # the common case: no empty margin among the terms, every cell but the unobserved one
+        return Reduced(terms, _observable(k), terms, (), y_observable, k)
+    finite = tuple(t for t in terms if term_mask(t) not in zero)
+    neginf = tuple(t for t in terms if term_mask(t) in zero)
+    empty_lists = tuple(i for i in range(k) if 1 << i in zero)
+    cells = _kept_cells(k, tuple(term_mask(t) for t in neginf), empty_lists)
+    return Reduced(terms, cells, finite, neginf, full[cells], k, empty_lists)
 
 
 @lru_cache(maxsize=16384)
@@ -199,6 +208,32 @@ def _observable(k: int) -> np.ndarray:
     out = np.arange(1, 1 << k)
     out.flags.writeable = False
     return out
+
+
+@lru_cache(maxsize=4096)
+def _kept_cells(k: int, empty_masks: tuple[int, ...], empty_lists: tuple[int, ...]) -> np.ndarray:
+    """The cells that contain no empty margin and no list without registrations."""
+    codes = np.arange(1 << k)
+    keep = codes > 0
+    for m in empty_masks:
+        keep &= (codes & m) != m
+    for i in empty_lists:
+        keep &= (codes >> i) & 1 == 0
+    out = np.flatnonzero(keep)
+    out.flags.writeable = False
+    return out
+
+
+@lru_cache(maxsize=64)
+def _empty_margins(full: bytes, k: int) -> tuple[frozenset[int], bool, np.ndarray]:
+    """The masks of the empty margins, whether a list has no registration, and the counts of
+    the observable cells (read-only, shared by the models without empty margins)."""
+    margin = _superset_sums(full, k)
+    zero = frozenset(int(m) for m in np.flatnonzero(margin == 0))
+    empty_list = any(1 << i in zero for i in range(k))
+    y = np.frombuffer(full, dtype=float)[1:].copy()
+    y.flags.writeable = False
+    return zero, empty_list, y
 
 
 @lru_cache(maxsize=64)
@@ -270,9 +305,17 @@ def inverse_information(fisher: np.ndarray) -> np.ndarray:
 
 
 def poisson_loglik(y: np.ndarray, mu: np.ndarray) -> float:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ylogmu = np.where(y > 0, y * np.log(mu), 0.0)
-    return float(np.sum(ylogmu - mu - log_factorial(y)))
+    y = np.asarray(y, dtype=float)
+    pos = y > 0
+    m = mu[pos]
+    ylogmu = float(y[pos] @ np.log(m)) if (m > 0).all() else -math.inf  # y log 0 = -inf
+    return ylogmu - float(mu.sum()) - _sum_log_factorial(y.tobytes())
+
+
+@lru_cache(maxsize=256)
+def _sum_log_factorial(y: bytes) -> float:
+    """``sum(log(y!))`` of a table's counts (the same table is fitted by many models)."""
+    return float(log_factorial(np.frombuffer(y, dtype=float)).sum())
 
 
 def fit_loglinear(
@@ -322,8 +365,9 @@ def fit_loglinear_many(full: np.ndarray, k: int, reduced: Sequence[Reduced]) -> 
             idx = members[start : start + BATCH]
             rs = [reduced[i] for i in idx]
             cells, y = rs[0].cells, rs[0].y
-            n_base = rs[0].x.shape[1] - len(rs[0].finite)  # intercept and main effects
-            union = canonical(t for r in rs for t in r.finite)
+            n_base = rs[0].n_columns - len(rs[0].finite)  # intercept and main effects
+            # the finite terms are canonical already: their union in canonical order
+            union = sorted(set().union(*(r.finite for r in rs)), key=lambda t: (len(t), t))
             x = rs[0].x[:, :n_base]
             if union:
                 x = np.hstack([x, np.stack([_term_column(k, t) for t in union], axis=1)[cells]])
@@ -337,18 +381,18 @@ def fit_loglinear_many(full: np.ndarray, k: int, reduced: Sequence[Reduced]) -> 
                 ylogmu = np.where(y > 0, y * np.log(mu), 0.0).sum(axis=1)
             loglik = ylogmu - mu.sum(axis=1) - float(log_factorial(y).sum())
             for b, (i, r) in enumerate(zip(idx, rs, strict=True)):
-                m = mask[b]
+                cols = np.flatnonzero(mask[b])  # the model's columns of x, in its own order
                 out[i] = LoglinearFit(
                     terms=r.terms,
                     neginf_terms=r.neginf,
                     cells=cells,
-                    x_design=r.x,
+                    x_design=x[:, cols],
                     y=r.y,
                     mu=mu[b],
-                    coef=coef[b, m],
-                    fisher=fisher[b][np.ix_(m, m)],
+                    coef=coef[b, cols],
+                    fisher=fisher[b][cols[:, None], cols],
                     deviance=float(dev[b]),
-                    df_resid=int(cells.size - r.x.shape[1]),
+                    df_resid=int(cells.size - r.n_columns),
                     loglik=float(loglik[b]),
                     n_params=1 + k + len(r.finite) + len(r.neginf),
                     observed=observed,
@@ -376,16 +420,18 @@ def _poisson_irls_batch(
     active = np.arange(n_models)
     diag = np.arange(p)
     outer = (x[:, :, None] * x[:, None, :]).reshape(x.shape[0], p * p)  # X'WX = w @ outer
+    on = mask.astype(float)
+    keep = (on[:, :, None] * on[:, None, :]).reshape(n_models, p * p)  # used rows and columns
     for _ in range(maxit):
         if active.size == 0:
             break
-        m_a, e_a, off = mu[active], eta[active], ~mask[active]
+        every = active.size == n_models
+        m_a, e_a = (mu, eta) if every else (mu[active], eta[active])
         z = e_a + (y - m_a) / m_a
-        xtwx = (m_a @ outer).reshape(-1, p, p)
-        rhs = (m_a * z) @ x
-        xtwx[off[:, :, None] | off[:, None, :]] = 0.0  # unused columns: identity, coef 0
-        xtwx[:, diag, diag] = np.where(off, 1.0, xtwx[:, diag, diag])
-        rhs[off] = 0.0
+        xtwx = (m_a @ outer) * (keep if every else keep[active])
+        xtwx = xtwx.reshape(-1, p, p)
+        xtwx[:, diag, diag] += 1.0 - (on if every else on[active])  # unused columns: identity
+        rhs = ((m_a * z) @ x) * (on if every else on[active])  # ... and coefficient 0
         try:
             c = np.linalg.solve(xtwx, rhs[:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:

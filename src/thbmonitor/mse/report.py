@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from rich.table import Table
 
 from thbmonitor.errors import EstimationError
 from thbmonitor.mse.table import read_capture_histories
 
 if TYPE_CHECKING:  # imported where used: a command loads only what it runs
     import pandas as pd
+    from rich.table import Table
 
     from thbmonitor.mse.covariates import CovariateFit
     from thbmonitor.mse.estimator import MultipleSystemsEstimator
@@ -127,6 +127,8 @@ def run_bayes_file(
 
 def bayes_rich_tables(result: Any) -> list[Table]:
     """The posterior estimate, and the top models (dga) or the sampler's diagnostics (lcmcr)."""
+    from rich.table import Table
+
     d = result.to_dict()
     iv = d["interval"]
     head = Table(title=f"Hidden number: {d['method']} (Bayesian)")
@@ -207,6 +209,8 @@ def _fmt(v: object, digits: int = 0) -> str:
 
 def mse_rich_tables(run: MseRun, max_models: int = 20) -> list[Table]:
     """The estimate, the models side by side and (if any) the per-level estimates."""
+    from rich.table import Table
+
     est = run.estimator
     iv = est.interval_
     head = Table(title="Hidden number: multiple systems estimation")
@@ -266,6 +270,8 @@ def mse_rich_tables(run: MseRun, max_models: int = 20) -> list[Table]:
 
 def _path_table(path: pd.DataFrame, max_rows: int) -> Table:
     """The covariate model search path (as printed by Cruyff's ``model_search``)."""
+    from rich.table import Table
+
     t = Table(title="Covariate model search path")
     for col in ("stage", "step", "parameters", "AIC", "BIC", "estimate"):
         t.add_column(col, justify="left" if col in ("stage", "step") else "right")

@@ -17,6 +17,7 @@ import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -75,6 +76,15 @@ def _pairs(k: int) -> list[Term]:
     return [(i, j) for i in range(k - 1) for j in range(i + 1, k)]
 
 
+@lru_cache(maxsize=16)
+def _pair_cells(k: int) -> np.ndarray:
+    codes = np.arange(1 << k)
+    masks = np.array([term_mask(p) for p in _pairs(k)])
+    out = ((codes[:, None] & masks) == masks).astype(float)
+    out.flags.writeable = False
+    return out
+
+
 def select_stepwise(full: np.ndarray, k: int, pthresh: float = 0.02) -> SelectionResult:
     """SparseMSE ``stepwisefit(zdat, pthresh)``."""
     if pthresh == 0:
@@ -86,16 +96,15 @@ def select_stepwise(full: np.ndarray, k: int, pthresh: float = 0.02) -> Selectio
         if chk.ok:
             fit = fit_loglinear(full, k, pairs)
             return SelectionResult("stepwise", fit, ((fit, chk),))
-    codes = np.arange(1 << k)
-    masks = [term_mask(p) for p in pairs]
-    nstar = np.array([full[(codes & m) == m].sum() for m in masks])
+    both = _pair_cells(k)  # (cells, pairs): 1 where the cell is on both lists of the pair
+    nstar = full @ both
     fit = fit_loglinear(full, k, ())
     path: list[tuple[LoglinearFit | None, ExistenceResult]] = [
         (fit, ExistenceResult((), True, True, ()))
     ]
     included: list[Term] = []
     for _cycle in range(len(pairs)):
-        pstar = np.array([fit.mu[(fit.cells & m) == m].sum() for m in masks])
+        pstar = fit.mu @ both[fit.cells]
         # R: pmin(ppois(n*, p*), ppois(n* - 1, p*, lower.tail = FALSE))
         pvals = np.minimum(*poisson_tails(nstar, pstar))
         pvals[[pairs.index(p) for p in included]] = 1.0
@@ -170,7 +179,7 @@ class _ExistenceCache:
         r = reduce_terms(self.full, self.k, terms)
         fs = frozenset(r.finite)
         ranked = self.known_rank.setdefault(r.neginf, [])
-        if r.cells.size == (1 << self.k) - 1 and r.x.shape[1] < (1 << self.k):
+        if r.cells.size == (1 << self.k) - 1 and r.n_columns < (1 << self.k):
             # No cell removed: the cell-by-term matrix of the 2^k - 1 observable cells has a
             # one-dimensional kernel with no zero entry (Moebius), so any non-saturated model
             # has full column rank.

@@ -101,7 +101,6 @@ class Registration(models.Model):
     tok_dob = models.CharField(max_length=32, null=True)
     tok_dob_swap = models.CharField(max_length=32, null=True)
     tok_birth_year = models.CharField(max_length=32, null=True)
-    tok_birth_ym = models.CharField(max_length=32, null=True)
     tok_birth_md = models.CharField(max_length=32, null=True)
     birth_year = models.IntegerField(null=True)
     dob_uncertain = models.BooleanField(null=True)
