@@ -3,6 +3,12 @@
 Secondary suppression is optimal where the time allows (:mod:`~thbmonitor.disclosure.optimal`:
 the cheapest pattern that passes the joint audit) and heuristic otherwise
 (:func:`~thbmonitor.disclosure.suppression.heuristic_pattern`).
+
+Tables that share no cell but are tied by relations (the monitor's registrations, victims and
+persons) are first protected block by block without the ties (blocks: tables linked through
+shared cells); the cuts each block's search found hold for the whole release too, so the
+joint search starts from them (its first pattern is the union of the blocks' patterns) and
+only has to repair what the ties give away. The joint audit decides, as always.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import pandas as pd
 from thbmonitor.disclosure.audit import AuditResult
 from thbmonitor.disclosure.auditor import Auditor
 from thbmonitor.disclosure.ledger import Ledger
-from thbmonitor.disclosure.optimal import optimal_pattern
+from thbmonitor.disclosure.optimal import KeyCut, optimal_pattern
 from thbmonitor.disclosure.primary import primary_statuses, shared_values, shown_small_cells
 from thbmonitor.disclosure.protected import ProtectedTable, concat_display
 from thbmonitor.disclosure.relations import Relations
@@ -142,7 +148,8 @@ def protect_release(
     if auditor.audit(status, risks, exact=False).passed:
         pattern = status
     elif rules.time_limit > 0:
-        out = optimal_pattern(auditor, status, risks, setup.candidates, rules.time_limit)
+        cuts = _block_cuts(tables, rules, ledger, relations, context)
+        out = optimal_pattern(auditor, status, risks, setup.candidates, rules.time_limit, cuts=cuts)
         if out.infeasible:
             raise DisclosureError(
                 "no safe suppression pattern shows every cell the tables keep (headline "
@@ -169,6 +176,62 @@ def protect_release(
         raise DisclosureError("the exact audit disagrees with the search; report this")
     protected = tuple(ProtectedTable.from_status(t, pattern, rules) for t in tables)
     return Release(protected, result, rules, search)
+
+
+def _blocks(tables: Sequence[CountTable], context: Sequence[ProtectedTable]) -> list[list[int]]:
+    """Positions (in ``[*context, *tables]``) of the tables linked through shared cells."""
+    grids = [t.table.grid() for t in context] + [t.grid() for t in tables]
+    parent = list(range(len(grids)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, g in enumerate(grids):
+        for k in g.keys.ravel():
+            j = owner.setdefault(str(k), i)
+            parent[find(i)] = find(j)
+    out: dict[int, list[int]] = {}
+    for i in range(len(grids)):
+        out.setdefault(find(i), []).append(i)
+    return list(out.values())
+
+
+def _block_cuts(
+    tables: Sequence[CountTable],
+    rules: DisclosureRules,
+    ledger: Ledger | None,
+    relations: Relations | None,
+    context: Sequence[ProtectedTable],
+) -> list[KeyCut]:
+    """The cuts of each block's own search, where relations tie blocks of tables that share
+    no cell (else none: the joint search is the block's). Each block gets the time limit."""
+    if relations is None or not relations.equations:
+        return []
+    blocks = _blocks(tables, context)
+    if len(blocks) < 2:
+        return []
+    n = len(context)
+    cuts: list[KeyCut] = []
+    for members in blocks:
+        part = [tables[i - n] for i in members if i >= n]
+        if not part:
+            continue
+        sub = _Setup(part, rules, ledger, None, [context[i] for i in members if i < n])
+        if sub.auditor.audit(sub.status, sub.risks, exact=False).passed:
+            continue
+        out = optimal_pattern(sub.auditor, sub.status, sub.risks, sub.candidates,
+                              rules.time_limit)  # fmt: skip
+        log.info(
+            "disclosure: block of %d table(s) on its own: %s after %d round(s), %.1f s",
+            len(part), "safe pattern" if out.status is not None else "no pattern",
+            out.rounds, out.seconds,
+        )  # fmt: skip
+        cuts += out.cuts
+    return cuts
 
 
 def _heuristic(
