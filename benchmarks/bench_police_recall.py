@@ -110,7 +110,7 @@ from thbmonitor.store import open_store
 DIAGNOSTIC_THRESHOLD = 0.05
 # token agreements reported for events no blocking key brought to their person
 AGREE = ("tok_first", "tok_last", "tok_first_sdx", "tok_last_sdx", "tok_dob", "tok_birth_year",
-         "tok_birth_md", "tok_dob_swap", "tok_identity")  # fmt: skip
+         "tok_birth_md", "tok_identity")  # fmt: skip
 
 
 def owners(store, world: Path) -> pd.Series:  # type: ignore[no-untyped-def]

@@ -59,7 +59,6 @@ _PREFILTER_KEYS: tuple[tuple[str, ...], ...] = (
     ("tok_dob", "tok_last_sdx"),
     ("tok_dob", "tok_first_nysiis"),
     ("tok_dob", "tok_last_nysiis"),
-    ("tok_dob_swap>tok_dob", "tok_last_sdx"),  # "a>b": the event's a against the registration's b
     ("tok_dob", "tok_first_sdx>tok_last_sdx"),
     ("tok_dob", "tok_last_sdx>tok_first_sdx"),
     ("bf_full", "tok_birth_year"),
