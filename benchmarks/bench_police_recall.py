@@ -85,6 +85,9 @@ of all true events and 0.9194 -> 0.9278 of the recoverable; 341 links below the 
 340 right. Of the 3,279 recoverable events missed before, 1,694 had no candidate for their
 person at all (at 0.1), 615 scored 0.9-0.95 (417 of them a 1 January), 305 0.8-0.9 and 579
 0.1-0.5 (513 without a birth date on one side).
+After main dropped the swapped-birth-date token (10:08 UTC, same store): 37,716 links,
+precision 0.9981, recall 0.8099 of all and 0.9251 of the recoverable; 363 links below the
+threshold, 362 right.
 """
 
 from __future__ import annotations
