@@ -85,6 +85,10 @@ def help_persons(
     dims = ["age_band", "residence_status", "municipality_key", "sex", "group",
             *HELP_MODEL_MEASURES]  # fmt: skip
     cells = count_cells(store, "persons", dims, window, source=source)
+    # in a fixed order: the database returns groups in any order, and the fit's floating
+    # point sums follow it (relative risks differed in the 14th digit between two runs on
+    # one store, so the report's help_model.csv did, and export --report refused it)
+    cells = cells.sort_values(dims, na_position="last", kind="stable", ignore_index=True)
     rows = cells.loc[cells.index.repeat(cells["count"].to_numpy())].reset_index(drop=True)
     band = rows["age_band"].astype(str)
     mun = rows["municipality_key"]
