@@ -37,8 +37,14 @@ libgsl-dev 2.7.1; dga not installed there): with the kernel on numpy's Generator
 and the Beta and class weights in linear scale, best of three whole processes, seed 1: ours 13.0 s
 CPU (24.2 s wall; median 10380, 8828-13795, ESS 1043), R 14.1 s CPU (19.4 s wall; median 10376,
 8963-13952): R/ours CPU 1.09. The kernel before that change, same command: 15.9 s CPU.
-In-process, the sweep on Kosovo (15 histories, K = 10) went from 15.3 to 11.1 us of CPU; of the
-11.1 us the class multinomials (about 150 conditional binomials) take about 6.5.
+Again 10:24 (same command, load average 3.0), the probability of not being registered and the
+weights of the unobserved in linear scale too, no log of lambda kept: ours 11.6 s CPU (11.5 s
+wall; median 10452, 9171-13725, ESS 2164), R 14.1 s CPU (14.7 s wall): R/ours CPU 1.22, wall 1.28.
+The first change alone, run again at 10:27 (load average 1.8): 12.4 s CPU.
+In-process, the sweep on Kosovo (15 histories, K = 10) went from 15.3 us of CPU to 11.1 and then
+10.1; of that the class multinomials (about 150 conditional binomials) take about 6. Tried and
+not kept (no faster): BTPE from a mean of 14 (GSL's switch) instead of numpy's 30; the classes
+of each history in decreasing weight; the near-empty classes drawn as one block.
 
 LCMCR covers N in 80% of the two-class populations, not 95%: its posterior is centred about 5%
 low there (the low-catchability class is weakly identified with five lists), but it is the only

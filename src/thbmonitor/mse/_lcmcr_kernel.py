@@ -1,8 +1,8 @@
 """The compiled Gibbs sampler of :mod:`thbmonitor.mse.lcmcr` (LCMCR 0.4.14's
 ``CNPLCM_CR_Basic_Freq``, step for step). Imported only when the latent class model runs.
 
-State (arrays, updated in place): ``log_lam[j, k, x]`` = log P(list j = x | class k) and
-``lam`` the same in linear scale; ``log_nu[k]`` log class weights; ``cz[m, k]`` observed persons
+State (arrays, updated in place): ``lam[j, k, x]`` = P(list j = x | class k);
+``log_nu[k]`` log class weights and ``nu`` the same in linear scale; ``cz[m, k]`` observed persons
 of history m in class k; ``c0[k]`` unobserved persons in class k; ``par = [alpha, a_alpha,
 b_alpha]``; ``ipar = [n0]``. The random numbers come from a ``numpy.random.Generator`` (PCG64,
 seeded by :func:`initialise`) that the state carries between calls: its ziggurat gamma is about
@@ -10,8 +10,8 @@ seeded by :func:`initialise`) that the state carries between calls: its ziggurat
 
 Same draws as LCMCR, fewer transcendental functions: ``lambda ~ Beta(1 + ones, 1 + zeros)`` is
 drawn as ``G1 / (G1 + G2)`` from two gammas whose shapes are at least 1 (no underflow, so no log
-space); the class probabilities of the observed histories are products in linear scale (falling
-back to log space for a history whose every class product underflows). The stick-breaking
+space); the class probabilities of the observed histories and of the unobserved are products in
+linear scale (falling back to log space where every class product underflows). The stick-breaking
 weights, whose gamma shapes go below 1 once the classes are empty, stay in log space as LCMCR's.
 """
 
@@ -69,17 +69,14 @@ def _multinomial(rng, n: int, w: np.ndarray, out: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def _sweep(
-    rng, cells, freq, log_lam, lam, log_nu, nu, cz, c0, par, ipar, w, aux, count_k, update_alpha
-):
+def _sweep(rng, cells, freq, lam, log_nu, nu, cz, c0, par, ipar, w, aux, count_k, update_alpha):
     m_cells, n_lists = cells.shape
     k_cls = log_nu.shape[0]
     n = 0
     for m in range(m_cells):
         n += freq[m]
     # 1. classes of the observed persons, per history: nu[k] prod_j lambda[j, k, x_mj]
-    for k in range(k_cls):
-        nu[k] = math.exp(log_nu[k])
+    #    (nu = exp(log_nu) as left by step 4 of the previous sweep or by _initialise)
     for m in range(m_cells):
         total = 0.0
         for k in range(k_cls):
@@ -93,7 +90,7 @@ def _sweep(
             for k in range(k_cls):
                 lp = log_nu[k]
                 for j in range(n_lists):
-                    lp += log_lam[j, k, cells[m, j]]
+                    lp += math.log(lam[j, k, cells[m, j]])
                 w[k] = lp
                 if lp > top:
                     top = lp
@@ -116,8 +113,6 @@ def _sweep(
             s = g1 + g0
             lam[j, k, 1] = g1 / s
             lam[j, k, 0] = g0 / s
-            log_lam[j, k, 1] = math.log(lam[j, k, 1])
-            log_lam[j, k, 0] = math.log(lam[j, k, 0])
     # 3. stick-breaking weights
     for k in range(k_cls):
         count_k[k] = c0[k]
@@ -142,11 +137,12 @@ def _sweep(
     # 4. probability of not being registered, and n0 ~ NegBin(n, 1 - p0), below 20 n
     p0 = 0.0
     for k in range(k_cls):
-        lp = log_nu[k]
+        nu[k] = math.exp(log_nu[k])
+        p = nu[k]
         for j in range(n_lists):
-            lp += log_lam[j, k, 0]
-        w[k] = lp
-        p0 += math.exp(lp)
+            p *= lam[j, k, 0]
+        w[k] = p
+        p0 += p
     p0 = min(p0, 1.0 - 1e-12)
     while True:
         n0 = rng.negative_binomial(n, 1.0 - p0)
@@ -157,12 +153,17 @@ def _sweep(
     if n0 == 0:
         c0[:] = 0
     else:
-        top = -np.inf
-        for k in range(k_cls):
-            if w[k] > top:
-                top = w[k]
-        for k in range(k_cls):
-            w[k] = math.exp(w[k] - top)
+        if p0 < TINY:  # every class product underflowed: the same weights in log space
+            top = -np.inf
+            for k in range(k_cls):
+                lp = log_nu[k]
+                for j in range(n_lists):
+                    lp += math.log(lam[j, k, 0])
+                w[k] = lp
+                if lp > top:
+                    top = lp
+            for k in range(k_cls):
+                w[k] = math.exp(w[k] - top)
         _multinomial(rng, n0, w, c0)
     # 6. concentration alpha
     if update_alpha:
@@ -186,7 +187,6 @@ def _initialise(rng, cells, freq, k_cls, a_alpha, b_alpha, warmup):
         for k in range(k_cls):
             log_lam[j, k, 1] = math.log(p) if p > 0 else -700.0
             log_lam[j, k, 0] = math.log1p(-p) if p < 1 else -700.0
-    lam = np.exp(log_lam)
     log_nu = np.empty(k_cls)
     lacc = 0.0
     for k in range(k_cls - 1):
@@ -196,7 +196,8 @@ def _initialise(rng, cells, freq, k_cls, a_alpha, b_alpha, warmup):
         log_nu[k] = g1 - gs + lacc
         lacc += g2 - gs
     log_nu[k_cls - 1] = lacc
-    nu = np.empty(k_cls)
+    lam = np.exp(log_lam)
+    nu = np.exp(log_nu)
     cz = np.zeros((m_cells, k_cls), dtype=np.int64)
     c0 = np.zeros(k_cls, dtype=np.int64)
     par = np.array([0.3 / k_cls, a_alpha, b_alpha])
@@ -205,17 +206,15 @@ def _initialise(rng, cells, freq, k_cls, a_alpha, b_alpha, warmup):
     aux = np.zeros((n_lists, k_cls, 2), dtype=np.int64)
     count_k = np.zeros(k_cls, dtype=np.int64)
     for _ in range(warmup):
-        _sweep(
-            rng, cells, freq, log_lam, lam, log_nu, nu, cz, c0, par, ipar, w, aux, count_k, False
-        )
+        _sweep(rng, cells, freq, lam, log_nu, nu, cz, c0, par, ipar, w, aux, count_k, False)
     # LCMCR's permute_latent_classes_by_nu: classes by decreasing weight
     order = np.argsort(-log_nu, kind="mergesort")
-    log_lam = log_lam[:, order, :].copy()
     lam = lam[:, order, :].copy()
     log_nu = log_nu[order].copy()
+    nu = nu[order].copy()
     cz = cz[:, order].copy()
     c0 = c0[order].copy()
-    return log_lam, lam, log_nu, nu, cz, c0, par, ipar, w, aux, count_k
+    return lam, log_nu, nu, cz, c0, par, ipar, w, aux, count_k
 
 
 def initialise(cells, freq, k_cls, a_alpha, b_alpha, warmup, seed):
@@ -230,7 +229,6 @@ def _run(
     rng,
     cells,
     freq,
-    log_lam,
     lam,
     log_nu,
     nu,
@@ -246,7 +244,7 @@ def _run(
     thin,
 ):
     for _ in range(burnin):
-        _sweep(rng, cells, freq, log_lam, lam, log_nu, nu, cz, c0, par, ipar, w, aux, count_k, True)
+        _sweep(rng, cells, freq, lam, log_nu, nu, cz, c0, par, ipar, w, aux, count_k, True)
     n_out = np.empty(keep)
     k_out = np.empty(keep)
     tot, occ = 0, 0
@@ -256,7 +254,6 @@ def _run(
                 rng,
                 cells,
                 freq,
-                log_lam,
                 lam,
                 log_nu,
                 nu,
