@@ -287,9 +287,10 @@ def encode_identifiers(
       stored: with the dates of several records sharing a birth-date token it reveals the day
       and month of birth.
 
-    Never a name or a birth date, and nothing that equals or encodes a birth date: the day
-    and month swapped is a token too, and for a date whose day equals its month it is a token
-    that matches nothing (else tok_dob = tok_dob_swap would say "day equals month").
+    Never a name or a birth date, and nothing that equals or encodes a birth date. No token of
+    the date with day and month swapped (it equals the date token of whoever was born on the
+    swapped date: the two windows of the birth date narrow each other) nor of the year and
+    month (shared by everyone born in one month): README "What the store holds".
     """
     n = len(frame)
     empty = pd.Series([""] * n, index=frame.index, dtype=object)
@@ -336,7 +337,6 @@ def _value_encodings(encoder: Encoder) -> tuple[tuple[str, str, Callable[[str], 
         ("bf_last", "last", encoder.bloom),
         ("bf_full", "full", lambda v: encoder.bloom(" ".join(sorted(v.split())))),
         ("tok_dob", "dob", lambda v: tok("dob", v)),
-        ("tok_dob_swap", "dob", lambda v: _swapped_token(tok, v)),
         ("tok_birth_year", "dob", lambda v: tok("by", v[:4])),
         ("tok_birth_md", "dob", lambda v: tok("bmd", v[5:])),
         ("tok_identity", "ident", lambda v: tok("id", v)),
@@ -397,14 +397,6 @@ def age_at(dob: str, at: date | None) -> int | None:
     except ValueError:
         return None
     return at.year - born.year - ((at.month, at.day) < (born.month, born.day))
-
-
-def _swapped_token(tok: Callable[[str, str], str], dob: str) -> str:
-    """The birth-date token of ``dob`` with day and month swapped; for a day equal to its
-    month a token no date has (as a day above 12 gives a date that does not exist)."""
-    if dob[5:7] == dob[8:10]:
-        return tok("dob-no-swap", dob)
-    return tok("dob", f"{dob[:4]}-{dob[8:10]}-{dob[5:7]}")
 
 
 def ages_at(dob: pd.Series, at: pd.Series) -> pd.Series:

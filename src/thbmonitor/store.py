@@ -71,7 +71,7 @@ from thbmonitor.profiles import Profile
 log = logging.getLogger(__name__)
 
 APPLICATION = "thbmonitor"
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 # format -> the statements that bring a store of that format to the next one
 MIGRATIONS: dict[str, tuple[str, ...]] = {
     # 2 -> 3: the residence scheme for victims got a country-neutral name (was the Dutch B8)
@@ -86,10 +86,17 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
         f"ALTER TABLE {table} DROP COLUMN IF EXISTS tok_birth_ym"
         for table in ("registrations", "police_events", "population_events")
     ),
+    # 4 -> 5: the token of the birth date with day and month swapped goes (it equals the date
+    # token of whoever was born on the swapped date: with the ages and dates of both, the exact
+    # birth date of some; README "What the store holds")
+    "4": tuple(
+        f"ALTER TABLE {table} DROP COLUMN IF EXISTS tok_dob_swap"
+        for table in ("registrations", "police_events", "population_events")
+    ),
 }
 # formats whose migration removes values: the store is then copied into a new file that takes
 # its place, so that the removed values do not stay behind in the file's unused pages
-REWRITE_FROM = frozenset({"3"})
+REWRITE_FROM = frozenset({"3", "4"})
 REWRITE_PENDING = "rewrite_pending"  # store_meta key while a migrated store awaits its copy
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
@@ -97,7 +104,7 @@ _IDENTIFIER_COLUMNS = """
     tok_first VARCHAR, tok_last VARCHAR, tok_first1 VARCHAR,
     tok_first_sdx VARCHAR, tok_last_sdx VARCHAR, tok_first_nysiis VARCHAR, tok_last_nysiis VARCHAR,
     bf_first BIT, bf_last BIT, bf_full BIT,
-    tok_dob VARCHAR, tok_dob_swap VARCHAR, tok_birth_year VARCHAR,
+    tok_dob VARCHAR, tok_birth_year VARCHAR,
     tok_birth_md VARCHAR, birth_year INTEGER, dob_uncertain BOOLEAN, dob_missing BOOLEAN,
     tok_identity VARCHAR
 """

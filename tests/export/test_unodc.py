@@ -107,3 +107,23 @@ def test_sdg_rates_are_the_reports(world: World) -> None:
     assert {r["Unit of measurement"] for r in sdg} == {"Rate per 100,000 population"}
     empty = [r for r in _rows(world.delivered, None) if r["Indicator"] == UNODC.sdg]
     assert [r["VALUE"] for r in empty] == ["", "", "", ""]
+
+
+def test_the_receivers_rule_is_named_only_on_small_counts_it_lets_out(world: World) -> None:
+    """Without a receiver's rule (nl's deliveries.toml) no row says UNODC applies its own rule,
+    not even a known zero (the demo's unknown age and citizenship rows said "UNODC applies its
+    own rule to small counts ()" on a 0); with ``receiver_rule = "<5"`` only the counts from 1
+    to 9 that go out say so, naming the rule."""
+    rows = _rows(world.delivered)
+    zeros = [r for r in rows if r["VALUE"] == "0"]
+    assert zeros  # the check below has zeros to look at
+    assert not [r for r in rows if "own rule" in r["Source"]]
+    ruled = dataclasses.replace(UNODC, receiver_rule="<5")
+    text = unodc_csv(unodc_rows(world.delivered, NL, ruled, SDG), YEAR, ruled)
+    for r in csv.DictReader(io.StringIO(text)):
+        small = (
+            r["Unit of measurement"] == "Counts"
+            and r["VALUE"] not in ("", "0")
+            and (int(r["VALUE"]) < world.delivered.threshold)
+        )
+        assert ("UNODC applies its own rule to small counts (<5)" in r["Source"]) == small, r

@@ -85,20 +85,11 @@ def test_encoded_frame_holds_no_identifier() -> None:
         assert value not in text
     assert out.loc[0, "tok_last"] == out.loc[1, "tok_last"]  # particle ignored
     assert out.loc[0, "tok_identity"] == out.loc[1, "tok_identity"]  # normalised id
-    assert out.loc[0, "tok_dob"] == out.loc[1, "tok_dob_swap"]  # day and month swapped
+    assert not {"tok_dob_swap", "tok_birth_ym"} & set(out)  # README "What the store holds"
     assert list(out["age"]) == [16, 16, 19]  # a day before, a month before the birthday
     assert list(out["birth_year"]) == [2003, 2003, 2001]
     # estimated or a 1 January: uncertain
     assert list(out["dob_uncertain"]) == [False, True, True]
-
-
-def test_day_equal_to_month_is_not_told_by_the_swap_token() -> None:
-    """tok_dob = tok_dob_swap would say "born on 1 January, 2 February, ..." without the key."""
-    frame = pd.DataFrame({"date_of_birth": ["2001-01-01", "2001-03-03", "2001-03-04"]})
-    out = encode_identifiers(frame, Encoder(KEY_A), pd.Series(["2020-01-01"] * 3))
-    assert (out["tok_dob"] != out["tok_dob_swap"]).all()
-    assert set(out["tok_dob_swap"]).isdisjoint(out["tok_dob"])
-    assert out["dob_uncertain"].isna().all()  # events: no flag (it would say "1 January")
 
 
 def test_ages_at_birthday_boundaries() -> None:

@@ -12,7 +12,7 @@ from thbmonitor.linkage.police import (
 
 
 def test_register_rules_drop_each_named_rule_once() -> None:
-    """Reference: comparisons.blocking_rules(0), the registration model's 17 rules; the three
+    """Reference: comparisons.blocking_rules(0), the registration model's 16 rules; the three
     dropped (phonetic names with birth year, with day and month, swapped) made 2.0M of 11.4M
     pairs and 5 right links at 0.99 (bench_linkage_police.py, 113,016 persons x 10M events)."""
     full = [_rule_sql(r).strip("()") for r in blocking_rules(0)]

@@ -12,7 +12,7 @@ from thbmonitor.store import open_store
 
 FIRST = ("tok_first", "tok_first1", "tok_first_sdx", "tok_first_nysiis", "bf_first")
 LAST = ("tok_last", "tok_last_sdx", "tok_last_nysiis", "bf_last")
-DOB = ("tok_dob", "tok_dob_swap", "tok_birth_year", "tok_birth_md",
+DOB = ("tok_dob", "tok_birth_year", "tok_birth_md",
        "birth_year", "dob_uncertain", "dob_missing")  # fmt: skip
 
 

@@ -88,6 +88,16 @@ def test_review_round_trip(linked, tmp_path: Path) -> None:
     before = _state(path)
 
     judged = _judge(sample, linked.world, before["persons"])
+    # a person-event judgement names a person id: a judged registration match that merges
+    # that person into another retires the id, and the judgement then names no one (link
+    # --labels counts it as disagreeing; it is not carried to the merged person). Left out here
+    # since the sample (without the swapped-date level) holds such a pair
+    pid = before["persons"].set_index("registration_id")["person_id"]
+    reg = judged[judged["pair_kind"] == "registration"]
+    apart = pid[reg["left_id"]].to_numpy() != pid[reg["right_id"]].to_numpy()
+    merging = reg[(reg["label"] == "match").to_numpy() & apart]
+    merged = set(pid[merging["left_id"]]) | set(pid[merging["right_id"]])
+    judged = judged[~((judged["pair_kind"] == "police") & judged["left_id"].isin(merged))]
     # and two judgements against the model: a sure link judged a non-match, and a pair never
     # scored (two different persons) judged a match
     with open_store(str(path), read_only=True) as store:

@@ -10,8 +10,12 @@ They know how thbmonitor builds the store (the source is public) and use every c
 * every record sharing ``tok_birth_md`` has the same day and month: once a person's window lies
   in one calendar year, it bounds the day and month of everyone in that group;
 * every record sharing ``tok_birth_ym`` (format 3) was born in the same month of the same year:
-  the months its windows allow intersect. The two kinds of group narrow each other, so both
-  are applied in turn until nothing changes (at most :data:`ROUNDS` rounds).
+  the months its windows allow intersect;
+* a record whose ``tok_dob_swap`` (formats 3 and 4) is another's ``tok_dob`` was born on that
+  one's birth date with day and month swapped: each window bounds the other.
+
+The groups narrow each other, so all are applied in turn until nothing changes (at most
+:data:`ROUNDS` rounds).
 
 :func:`birth_date_windows` returns, per registration, the set of birth dates left (as the first
 and last possible day, and its width in days); :func:`summary` measures it against the truth.
@@ -30,6 +34,7 @@ from thbmonitor.engine import Store
 BANDS = {"minor": (0, 17), "18-22": (18, 22), "23+": (23, 120)}
 _EPOCH = pd.Timestamp("2000-01-01")  # a leap year: every day and month has an index
 ROUNDS = 6
+OLD_TOKENS = ("tok_birth_ym", "tok_dob_swap")  # store formats 3 and 4 (3 only: tok_birth_ym)
 
 
 def _columns(store: Store, table: str) -> set[str]:
@@ -45,7 +50,7 @@ def _records(store: Store) -> pd.DataFrame:
         ("population_events", "event_date", ("age_at_event", "event_type")),
     ):
         cols = _columns(store, table)
-        wanted = [c for c in ("birth_year", "tok_birth_ym", *extra) if c in cols]
+        wanted = [c for c in ("birth_year", *OLD_TOKENS, *extra) if c in cols]
         select = ", ".join(["tok_dob", "tok_birth_md", f"{date} AS record_date", *wanted])
         key = "registration_id" if table == "registrations" else "NULL"
         frame = store.df(
@@ -54,8 +59,9 @@ def _records(store: Store) -> pd.DataFrame:
         parts.append(frame.assign(source=table))
     out = pd.concat(parts, ignore_index=True)
     out["record_date"] = pd.to_datetime(out["record_date"])
-    if "tok_birth_ym" not in out:  # format 4 has none: no two records share one
-        out["tok_birth_ym"] = None
+    for column in OLD_TOKENS:  # none in a store of the current format: none shared
+        if column not in out:
+            out[column] = None
     return out
 
 
@@ -112,11 +118,11 @@ def birth_date_windows(store: Store) -> pd.DataFrame:
     records = _windows(_records(store))
     # one person's date: every record sharing tok_dob
     by_date = records.groupby("tok_dob").agg(lo=("lo", "max"), hi=("hi", "min"))
-    groups = records.groupby("tok_dob")[["tok_birth_md", "tok_birth_ym"]].first()
+    groups = records.groupby("tok_dob")[["tok_dob_swap", "tok_birth_md", "tok_birth_ym"]].first()
     by_date = by_date.join(groups)
     for _ in range(ROUNDS):
         width = (by_date["hi"] - by_date["lo"]).sum()
-        by_date = _narrow_by_month(_narrow_by_day_and_month(by_date))
+        by_date = _narrow_by_swap(_narrow_by_month(_narrow_by_day_and_month(by_date)))
         if (by_date["hi"] - by_date["lo"]).sum() == width:
             break
     regs = records[records["source"] == "registrations"][["registration_id", "tok_dob"]]
@@ -162,6 +168,34 @@ def _narrow_by_month(by_date: pd.DataFrame) -> pd.DataFrame:
     ) + pd.offsets.MonthEnd(0)
     by_date.loc[todo, "lo"] = np.maximum(by_date.loc[todo, "lo"], first)
     by_date.loc[todo, "hi"] = np.minimum(by_date.loc[todo, "hi"], last)
+    return by_date
+
+
+def _narrow_by_swap(by_date: pd.DataFrame) -> pd.DataFrame:
+    """A date group whose ``tok_dob_swap`` is another group's ``tok_dob`` was born on that
+    group's date with day and month swapped (so on a day of at most 12, not its month): its
+    dates are those of its window whose swap lies in the other group's window."""
+    by_date = by_date.copy()
+    one_year = by_date["lo"].dt.year == by_date["hi"].dt.year
+    inside = by_date[one_year]
+    partner = inside[["lo", "hi"]].add_prefix("p_")
+    pairs = inside.join(partner, on="tok_dob_swap", how="inner")
+    if pairs.empty:
+        return by_date
+    widths = ((pairs["hi"] - pairs["lo"]).dt.days + 1).to_numpy()
+    row = np.repeat(np.arange(len(pairs)), widths)
+    offset = np.arange(widths.sum()) - np.repeat(np.cumsum(widths) - widths, widths)
+    days = pd.DatetimeIndex(pairs["lo"].to_numpy()[row] + offset.astype("timedelta64[D]"))
+    can = (days.day <= 12) & (days.day != days.month)
+    row, days = row[can], days[can]
+    swapped = pd.to_datetime({"year": days.year, "month": days.day, "day": days.month})
+    fits = (swapped >= pairs["p_lo"].to_numpy()[row]) & (swapped <= pairs["p_hi"].to_numpy()[row])
+    kept = pd.DataFrame({"row": row[fits.to_numpy()], "day": days[fits.to_numpy()]})
+    bounds = kept.groupby("row")["day"].agg(["min", "max"])
+    keys = pairs.index[bounds.index.to_numpy()]
+    first, last = bounds["min"].to_numpy(), bounds["max"].to_numpy()
+    by_date.loc[keys, "lo"] = np.maximum(by_date.loc[keys, "lo"].to_numpy(), first)
+    by_date.loc[keys, "hi"] = np.minimum(by_date.loc[keys, "hi"].to_numpy(), last)
     return by_date
 
 

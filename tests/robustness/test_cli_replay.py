@@ -1,6 +1,7 @@
 """Issue 11, replayed through the CLI: two keys, weak keys, a key file others can read, ``--store``
-on a file that is not a store, a missing store, stale linkage, and bad files. Each ends in one
-line and exit status 2, and leaves the store as it was.
+on a file that is not a store, a missing store, stale linkage, bad rows (future dates, a NUL,
+impossible ages), files of another shape, and a release with an unwritable ``--out``. Each
+ends with exit status 2 and leaves the store as it was.
 
 (Items 4, 6, 9 and 10 are replayed in test_cli_errors.py, test_output_folder.py, test_kill.py,
 test_export_persons.py and test_export_delivery.py; item 1 in test_store_privacy.py.)
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import shutil
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from thbmonitor.store import open_store
@@ -128,6 +131,7 @@ def test_report_refuses_stale_linkage_naming_the_command(
         ("registration_date", "2099-12-15", "2099"),  # item 3: it moved the window to 2095-2099
         ("first_names", "Ams\0garbage", "garbage"),  # item 8: a NUL cut the value short
         ("date_of_birth", "1850-03-01", "1850"),
+        ("age_at_exploitation", "99", "99"),  # item 3: above the age at registration
     ],
 )
 def test_a_bad_row_is_refused_by_row_and_field_never_by_value(
@@ -192,3 +196,21 @@ def test_a_release_is_not_recorded_when_the_out_cannot_be_written(linked, tmp_pa
     assert ran.code == 2
     assert "cannot write into the output folder" in one_clean_line(ran.err)
     assert not ledger.exists()
+
+
+def test_a_police_event_after_the_day_of_ingest_is_refused_by_row_and_field(
+    tiny_world, tmp_path, capsys, monkeypatch
+):
+    """Item 3, for the registers: event dates after the day of ingest are refused too."""
+    monkeypatch.setenv("THBMONITOR_KEY", KEY)
+    events = pd.read_parquet(tiny_world / "police_register.parquet").head(50)
+    events.loc[4, "event_date"] = date(2099, 12, 15)
+    bad = tmp_path / "police_register.parquet"
+    events.to_parquet(bad, index=False)
+    store = tmp_path / "round.duckdb"
+    ran = ingest(capsys, store, bad)
+    assert ran.code == 2
+    assert "Traceback" not in ran.err and "2099" not in ran.err
+    assert "row 5, field 'event_date'" in ran.err
+    with open_store(store, read_only=True) as db:
+        assert db.scalar("SELECT count(*) FROM police_events") == 0

@@ -93,12 +93,12 @@ def test_an_intruder_without_the_key_pins_no_birth_date(
     store_path: Path, truth: pd.DataFrame
 ) -> None:
     """The intruder of :mod:`.intruder` combines every record sharing a birth-date token and
-    every record sharing its day and month, in turn. Before the fix the birth date was exact
-    for nearly everyone; with format 3's year-and-month token (everyone born in one month
-    shared it) the median window was 122 days here. Now none is pinned, none to a month, and
-    the median window is the year the clear birth year leaves (365 days here; 141 on the
-    seed-11 demo at scale 1, whose larger day-and-month groups narrow more: README "What the
-    store holds")."""
+    every record sharing its day and month, in turn (and the tokens older formats kept). Before
+    the fix the birth date was exact for nearly everyone; with format 3's year-and-month token
+    (everyone born in one month shared it) the median window was 122 days here. Now none is
+    pinned, none to a month, and the median window is the year the clear birth year leaves
+    (365 days here; 141 on the seed-11 demo at scale 1, whose larger day-and-month groups
+    narrow more: README "What the store holds")."""
     with open_store(store_path, read_only=True) as store:
         exposure = summary(store, truth)
     assert exposure.registrations > 500
@@ -109,32 +109,40 @@ def test_an_intruder_without_the_key_pins_no_birth_date(
     assert exposure.median_width_days >= 300, exposure
 
 
-def _format_3_store(path: Path, source: Path) -> list[str]:
-    """A copy of ``source`` as store format 3 kept it: a birth year-and-month token beside the
-    others (here a stand-in: a hash of the day-and-month token). Returns the tokens."""
+# format -> the birth-date tokens it kept that the current format does not
+OLD_TOKENS = {"3": ("tok_birth_ym", "tok_dob_swap"), "4": ("tok_dob_swap",)}
+
+
+def _old_store(path: Path, source: Path, version: str) -> list[str]:
+    """A copy of ``source`` as store format ``version`` kept it, with :data:`OLD_TOKENS` beside
+    the others (stand-ins: hashes of the day-and-month token). Returns the tokens."""
     path.write_bytes(source.read_bytes())
     con = duckdb.connect(str(path))
     for table in ("registrations", "police_events", "population_events"):
-        con.execute(f"ALTER TABLE {table} ADD COLUMN tok_birth_ym VARCHAR")
-        con.execute(f"UPDATE {table} SET tok_birth_ym = md5('ym' || tok_birth_md)")
-    con.execute("UPDATE store_meta SET value = '3' WHERE key = 'schema_version'")
-    found = con.execute("SELECT DISTINCT tok_birth_ym FROM registrations WHERE tok_birth_ym > ''")
-    tokens = [str(r[0]) for r in found.fetchall()]
+        for column in OLD_TOKENS[version]:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} VARCHAR")
+            con.execute(f"UPDATE {table} SET {column} = md5('{column}' || tok_birth_md)")
+    con.execute("UPDATE store_meta SET value = ? WHERE key = 'schema_version'", [version])
+    tokens = []
+    for column in OLD_TOKENS[version]:
+        found = con.execute(f"SELECT DISTINCT {column} FROM registrations WHERE {column} > ''")
+        tokens += [str(r[0]) for r in found.fetchall()]
     con.close()
     return tokens
 
 
-@pytest.mark.parametrize("read_only", [True, False])
-def test_a_format_3_store_loses_its_birth_month_token_from_the_file_too(
-    store_path: Path, tmp_path: Path, read_only: bool
+@pytest.mark.parametrize(("version", "read_only"), [("3", True), ("3", False), ("4", True)])
+def test_an_older_store_loses_its_birth_date_tokens_from_the_file_too(
+    store_path: Path, tmp_path: Path, version: str, read_only: bool
 ) -> None:
-    """Format 3 kept ``tok_birth_ym``: everyone born in one month shared it, and with their
-    ages and dates the intruder read the birth month of every registration (seed 11, scale 1:
-    median window 30 days; 141 without it). Opened by this version the column is dropped and
-    the store copied into a new file, so that the tokens are not left in its unused pages
-    (a dropped column's values stay there); the rows are kept."""
+    """Format 3 kept ``tok_birth_ym`` (everyone born in one month shared it: with their ages
+    and dates the intruder read the birth month of every registration) and formats 3 and 4
+    ``tok_dob_swap`` (the date token of whoever was born on the swapped date: with both, exact
+    birth dates; README "What the store holds"). Opened by this version the columns are
+    dropped and the store copied into a new file, so that the tokens are not left in its
+    unused pages (a dropped column's values stay there); the rows are kept."""
     path = tmp_path / "old.duckdb"
-    tokens = _format_3_store(path, store_path)
+    tokens = _old_store(path, store_path, version)
     assert len(tokens) > 100 and all(t.encode() in path.read_bytes() for t in tokens[:50])
     with open_store(store_path, read_only=True) as store:
         rows = store.scalar("SELECT count(*) FROM registrations")
@@ -143,7 +151,7 @@ def test_a_format_3_store_loses_its_birth_month_token_from_the_file_too(
         meta = dict(store.rows("SELECT key, value FROM store_meta"))
         columns = {str(r[0]) for r in store.rows("DESCRIBE population_events")}
     assert meta["schema_version"] == SCHEMA_VERSION and REWRITE_PENDING not in meta
-    assert "tok_birth_ym" not in columns
+    assert not set(OLD_TOKENS["3"]) & columns
     data = path.read_bytes()
     assert not any(t.encode() in data for t in tokens)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.duckdb"]  # no copy left beside
@@ -153,10 +161,10 @@ def test_a_migration_cut_short_before_the_copy_is_copied_when_next_opened(
     store_path: Path, tmp_path: Path
 ) -> None:
     path = tmp_path / "old.duckdb"
-    tokens = _format_3_store(path, store_path)
+    tokens = _old_store(path, store_path, "4")
     con = duckdb.connect(str(path))
     for table in ("registrations", "police_events", "population_events"):
-        con.execute(f"ALTER TABLE {table} DROP COLUMN tok_birth_ym")
+        con.execute(f"ALTER TABLE {table} DROP COLUMN tok_dob_swap")
     con.execute(f"UPDATE store_meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version'")
     con.execute(f"INSERT INTO store_meta VALUES ('{REWRITE_PENDING}', 'true')")
     con.close()

@@ -92,10 +92,10 @@ def prepare_export(
     if report_dir is not None and not (report_dir / "tables").is_dir():
         raise ConfigError(f"--report {report_dir} holds no report (no tables/ folder)")
     Publication(settings)  # a release name already in the ledger is refused now
-    check_output_folder(out, force=force, names=names)
-    if store_path is not None:
+    if store_path is not None:  # before the output folder is made
         with open_store(store_path, read_only=True) as store:
             check_profile(store, load_profile(settings.profile))
+    check_output_folder(out, force=force, names=names)
     return codes
 
 

@@ -74,7 +74,9 @@ def unodc_rows(
         notes = [codes.source]
         if confidential:
             notes.append(WITHHELD)
-        elif value and int(value) < delivered.threshold:
+        elif codes.receiver_rule and value and 0 < int(value) < delivered.threshold:
+            # a small count that goes out because UNODC protects it itself (a zero is a
+            # known zero, and without such a rule no small count goes out at all)
             notes.append(f"UNODC applies its own rule to small counts ({codes.receiver_rule})")
         if note:
             notes.append(note)

@@ -9,8 +9,10 @@ estimated, or a 1 January; known for registrations only) and ``sex`` (``NULL`` w
 Names are compared by the Dice coefficient of their Bloom filters, computed in SQL as
 ``2 |A & B| / (|A| + |B|)`` (Schnell, Bachteler & Reiher 2009), at several levels, with an
 exact-token level carrying a term-frequency adjustment and a level for first and last name
-swapped. Birth dates have levels for the errors registrations make: day and month swapped,
-a 1 January default, a year off by one, and estimated dates of undocumented minors.
+swapped. Birth dates have levels for the errors registrations make: a 1 January default, a
+year off by one, and estimated dates of undocumented minors. Day and month swapped and a wrong
+day have none: the tokens they need told the birth date to whoever holds the store without
+the key (:func:`birth_date_comparison`).
 
 The comparisons run on DuckDB and on Spark (setting ``engine``). Splink writes its own
 comparisons and blocking rules in each engine's SQL; the few expressions of ours that differ
@@ -201,17 +203,24 @@ def birth_date_comparison() -> ComparisonCreator:
     null (no date and no age on one side) | no date on one side, approximate birth years
     (birth year, or record date minus age) within :data:`YEAR_TOLERANCE` | no date on one
     side, ages differ | exact (neither side uncertain) | exact, an estimate or a 1 January |
-    day and month swapped | one side uncertain, same year | same day and month, year off by at
-    most :data:`YEAR_TOLERANCE` | one side uncertain, year within the tolerance | same year |
-    else. A birth date is uncertain when it is marked as estimated or is a 1 January (a common
+    one side uncertain, same year | same day and month, year off by at most
+    :data:`YEAR_TOLERANCE` | one side uncertain, year within the tolerance | same year | else.
+    A birth date is uncertain when it is marked as estimated or is a 1 January (a common
     default); only registrations say so.
 
-    There is no "same year and month" level (a wrong day): its token, shared by everyone born
-    in one month, gave away the birth month of every registration to whoever holds the store
-    without the key (benchmarks/bench_store_exposure.py: median window 30 days with it, 141
-    without, seed 11), and it bought little (benchmarks/bench_linkage.py at scale 1: pair F1
-    0.9819 with and without it; with a wrong day in 10% of registrations, 0.9731 with it and
-    0.9688 without). A wrong day falls to "same year" and the names decide.
+    There is no "same year and month" level (a wrong day) and no "day and month swapped"
+    level: whatever the linkage can compare without the key, so can whoever holds the store.
+    The year-and-month token, shared by everyone born in one month, gave away the birth month
+    of every registration; the swapped-date token, equal to the date token of whoever was born
+    on the swapped date, then pinned the exact date of everyone with such a partner
+    (benchmarks/bench_store_exposure.py, seed 11, scale 1, 12,772 registrations with a birth
+    date: with both tokens 4,434 exact, median window 26 days; with the swap token alone 62
+    exact, 339 within a week, median 128 days; with neither none exact, 26 within a week,
+    median 141 days). They bought little (benchmarks/bench_linkage.py at scale 1: pair F1
+    0.9819 with both levels and their blocking rule, 0.9816 without; with a wrong day in 10% of
+    the registrations 0.9731 with the year-and-month level, 0.9688 without; police-register
+    recall 0.8013 with the swap level and prefilter key, 0.7965 without). Such pairs fall to
+    "same year" and the names decide.
     """
     near = f"abs(birth_year_approx_l - birth_year_approx_r) <= {YEAR_TOLERANCE}"
     soft = "(dob_uncertain_l OR dob_uncertain_r)"
@@ -226,7 +235,6 @@ def birth_date_comparison() -> ComparisonCreator:
         _level(no_date, "no date on one side, ages differ"),
         _level("tok_dob_l = tok_dob_r AND NOT (dob_uncertain_l OR dob_uncertain_r)", "exact"),
         _level("tok_dob_l = tok_dob_r", "exact, an estimate or a 1 January"),
-        _level("tok_dob_l = tok_dob_swap_r", "day and month swapped"),
         _level(f"{soft} AND tok_birth_year_l = tok_birth_year_r", "default date, same year"),
         _level(f"tok_birth_md_l = tok_birth_md_r AND {near}", "year off by one"),
         _level(f"{soft} AND {near}", "default or estimated date, near year"),
@@ -236,7 +244,7 @@ def birth_date_comparison() -> ComparisonCreator:
     return cl.CustomComparison(
         comparison_levels=list[Any](levels),
         output_column_name="birth_date",
-        comparison_description="birth date: tokens, swaps, defaults, estimates",
+        comparison_description="birth date: tokens, defaults, estimates",
     )
 
 
@@ -292,8 +300,8 @@ def blocking_rules(lsh_bands: int = 0) -> list[BlockingRuleCreator | str]:
     Names repeat often (each nationality has a small pool of common names), so every rule
     pairs a name key with a part of the birth date or the identity number; name-only keys are
     used only when one side has no birth date. Exact tokens catch clean pairs; phonetic codes
-    with the birth date or its parts catch typos in both names; swapped names and swapped day
-    and month have their own rules; MinHash band keys of the name Bloom filters (see
+    with the birth date or its parts catch typos in both names; swapped names have their own
+    rules; MinHash band keys of the name Bloom filters (see
     :mod:`.prepare`) catch typos that change the phonetic code.
     """
     no_dob = "(l.tok_dob IS NULL OR r.tok_dob IS NULL)"
@@ -313,7 +321,6 @@ def blocking_rules(lsh_bands: int = 0) -> list[BlockingRuleCreator | str]:
         block_on("bf_full_key", "tok_birth_year"),  # sorted words of the full name: swaps meet
         "l.tok_first_sdx = r.tok_last_sdx AND l.tok_last_sdx = r.tok_first_sdx"
         " AND l.tok_birth_year = r.tok_birth_year",
-        "l.tok_dob = r.tok_dob_swap AND l.tok_last_sdx = r.tok_last_sdx",
         "l.tok_dob = r.tok_dob AND l.tok_first_sdx = r.tok_last_sdx",
         "l.tok_dob = r.tok_dob AND l.tok_last_sdx = r.tok_first_sdx",
     ]

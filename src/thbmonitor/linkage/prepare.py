@@ -43,7 +43,6 @@ TOKEN_COLUMNS: tuple[str, ...] = (
     "bf_last",
     "bf_full",
     "tok_dob",
-    "tok_dob_swap",
     "tok_birth_year",
     "tok_birth_md",
     "tok_identity",

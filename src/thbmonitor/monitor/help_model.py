@@ -4,16 +4,18 @@ For each help measure, a modified Poisson regression (Zou 2004, Am J Epidemiol 1
 a Poisson GLM with log link of the person's 0/1 outcome, with robust sandwich (HC0) standard
 errors, so that exp(coefficient) is an adjusted relative risk with a valid Wald interval. The
 covariates are minor (age band ``minor`` against the other known bands), residence status
-(reference: Dutch national), big city (the municipality is Amsterdam, Rotterdam, The Hague or
-Utrecht, against another or no municipality, the latter as its own level ``unknown``), sex and
-the monitor group (reference: the largest level of each).
+(reference: the profile's ``help.reference_residence_status``; nl: Dutch national), big city
+(the municipality is one of the profile's ``help.big_cities``, against another or no
+municipality, the latter as its own level ``unknown``), sex and the monitor group (reference:
+the largest level of each).
 
 One row per person: the monitor's ``persons`` unit (attributes of the first registration in the
 window; a help answer is 'yes' if any registration in the window records it), taken from
 :func:`thbmonitor.monitor.units.count_cells` as counts per covariate pattern. Persons whose
-answer is unknown, or whose age band is unknown, are left out and counted. For the B8 measures
-Dutch nationals (who need no permit) and status B8 (which is the permit) are left out: their
-answer is fixed by the status. Any other level whose outcome never occurs is left out too
+answer is unknown, or whose age band is unknown, are left out and counted. For the measures of
+the residence scheme for victims the profile's ``help.scheme_fixed_statuses`` are left out
+(nl: Dutch nationals, who need no permit, and status B8, which is the permit): their answer is
+fixed by the status. Any other level whose outcome never occurs is left out too
 (its relative risk has no finite estimate) and listed in ``dropped``.
 """
 
@@ -83,6 +85,10 @@ def help_persons(
     dims = ["age_band", "residence_status", "municipality_key", "sex", "group",
             *HELP_MODEL_MEASURES]  # fmt: skip
     cells = count_cells(store, "persons", dims, window, source=source)
+    # in a fixed order: the database returns groups in any order, and the fit's floating
+    # point sums follow it (relative risks differed in the 14th digit between two runs on
+    # one store, so the report's help_model.csv did, and export --report refused it)
+    cells = cells.sort_values(dims, na_position="last", kind="stable", ignore_index=True)
     rows = cells.loc[cells.index.repeat(cells["count"].to_numpy())].reset_index(drop=True)
     band = rows["age_band"].astype(str)
     mun = rows["municipality_key"]
@@ -143,8 +149,9 @@ class HelpModel:
     measures: Sequence[str] = HELP_MODEL_MEASURES
     terms: Sequence[str] = TERMS
     alpha: float = 0.05
-    # the reference residence status, and the statuses whose residence-scheme (b8) answer is
-    # fixed, left out of the b8 models (the profile's help settings; see tables._structural)
+    # the reference residence status, and the statuses whose answer on the residence scheme
+    # for victims is fixed, left out of that scheme's models (the profile's help settings; see
+    # tables._structural)
     reference_status: str | None = field(
         default_factory=lambda: default_profile().help_reference_status
     )

@@ -484,8 +484,9 @@ def build_release(store: Store, settings: Settings) -> tuple[list[MonitorTable],
     and the linear ties between their units (:func:`thbmonitor.monitor.relations.unit_relations`)
     that the joint audit must hold.
 
-    In group x nationality group and group x residence status (of registrations), domestic
-    sexual exploitation is Dutch by definition: that line is structural. The largest
+    In group x nationality group and group x residence status (of registrations), a group the
+    profile defines by nationality (nl's domestic sexual exploitation) is structural: the
+    profile's ``[[structural]]`` says so. The largest
     nationalities by group are tabulated too. Victim-years have no total over the window
     (distinct persons in the window have their own tables).
     """

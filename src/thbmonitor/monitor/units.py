@@ -10,8 +10,9 @@ Three units, each one row per unit with the same columns:
                     registration in the window; ``years_registered`` is the number of
                     distinct years with a registration.
 
-Help flags (shelter, B8 applied/granted, care referral) of a person are ``yes`` if any of
-the unit's registrations records it, else ``no`` if any records ``no``, else ``unknown``.
+Help flags (shelter, residence scheme for victims applied/granted, care referral) of a person
+are ``yes`` if any of the unit's registrations records it, else ``no`` if any records ``no``,
+else ``unknown``.
 A registration without a ``registration_person`` row (linkage not run for it) is its own person.
 
 SQL values are bound parameters; only column names from the fixed list below are generated.

@@ -99,7 +99,6 @@ class Registration(models.Model):
     bf_last = models.BinaryField(null=True)
     bf_full = models.BinaryField(null=True)
     tok_dob = models.CharField(max_length=32, null=True)
-    tok_dob_swap = models.CharField(max_length=32, null=True)
     tok_birth_year = models.CharField(max_length=32, null=True)
     tok_birth_md = models.CharField(max_length=32, null=True)
     birth_year = models.IntegerField(null=True)

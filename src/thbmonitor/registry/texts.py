@@ -141,11 +141,15 @@ FIELDS: dict[str, tuple[str, str]] = {
         "Leeftijd bij begin van de uitbuiting",
     ),
     "shelter": ("Placed in shelter", "Geplaatst in opvang"),
+    # the registry's profile names these its own way ([dimension_labels]; nl: B8)
     "victim_scheme_applied": (
-        "B8 residence scheme applied for",
-        "B8-verblijfsregeling aangevraagd",
+        "Residence scheme for victims applied for",
+        "Verblijfsregeling voor slachtoffers aangevraagd",
     ),
-    "victim_scheme_granted": ("B8 residence scheme granted", "B8-verblijfsregeling verleend"),
+    "victim_scheme_granted": (
+        "Residence scheme for victims granted",
+        "Verblijfsregeling voor slachtoffers verleend",
+    ),
     "care_referral": ("Referred to care", "Doorverwezen naar zorg"),
     "consent": (
         "The victim consented to registration",

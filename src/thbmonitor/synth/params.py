@@ -4,6 +4,11 @@ Values marked *published* come from ``shared/reference/nl_published_figures.yaml
 Monitor, CoMensha, WODC); everything else is *assumed* (see ``synthetic-world.md``) and can be
 changed. Year-indexed tables are keyed by calendar year; shares are of *registered* persons
 unless stated otherwise. Treat the mappings as read-only.
+
+The world is Dutch by design (its figures are the Dutch monitor's), so its codes are those of
+the ``nl`` country profile (e.g. residence statuses ``DutchNational`` and ``B8``): it is written
+in the monitor's own layout, which is nl's, and ``synth --profile P`` rewrites it in another
+profile's codes and layout (:func:`thbmonitor.profiles.write.write_world`).
 """
 
 from __future__ import annotations
