@@ -43,11 +43,11 @@ from thbmonitor.disclosure import CellStatus, ProtectedTable, Relations, audit_r
 from thbmonitor.disclosure.cellkey import audit_cell_key
 from thbmonitor.monitor.chapters import merges_made
 from thbmonitor.monitor.published import (
-    TRIAL_ROUNDS,
     default_protect,
     perturb_monitor,
     protect_by_universe,
     rules_from_settings,
+    trial_protect,
 )
 from thbmonitor.monitor.tables import MonitorTable, build_release, build_tables
 from thbmonitor.store import open_store, resolve_window
@@ -77,7 +77,7 @@ json.dump(out, open(sys.argv[2], "w"))
 def protect_monitor(
     tables: list[MonitorTable], settings: Settings, relations: Relations | None
 ) -> dict[str, ProtectedTable]:
-    trial = default_protect(settings, max_rounds=TRIAL_ROUNDS, time_limit=0.0)
+    trial = trial_protect(settings, relations is not None)
     protected, withheld, _ = protect_by_universe(
         tables, default_protect(settings), trial, relations=relations
     )

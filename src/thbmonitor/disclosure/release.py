@@ -145,11 +145,15 @@ def protect_release(
     search = Search("none")
     start: dict[str, CellStatus] | None = None
     reproducible = True
+    cuts: list[KeyCut] = []
     if auditor.audit(status, risks, exact=False).passed:
         pattern = status
     elif rules.time_limit > 0:
         cuts = _block_cuts(tables, rules, ledger, relations, context)
-        out = optimal_pattern(auditor, status, risks, setup.candidates, rules.time_limit, cuts=cuts)
+        out = optimal_pattern(
+            auditor, status, risks, setup.candidates, rules.time_limit, cuts=cuts,
+            repair=bool(cuts),
+        )  # fmt: skip
         if out.infeasible:
             raise DisclosureError(
                 "no safe suppression pattern shows every cell the tables keep (headline "
@@ -161,8 +165,10 @@ def protect_release(
             search = Search("optimal", out.optimal, out.seconds, out.cost, not out.timed_out)
         start = out.last
         reproducible = not out.timed_out
-    if pattern is None or (search.method == "optimal" and not search.proven_optimal):
-        # the fallback, or a check of an optimum not proven in time: the cheapest pattern
+    # the fallback, or a check of an optimum not proven in time: the cheapest pattern (not
+    # for tied blocks: from scratch on their joint system the heuristic takes minutes and
+    # hides far more than the repaired pattern)
+    if pattern is None or (search.method == "optimal" and not search.proven_optimal and not cuts):
         found = _heuristic(setup, rules, max_rounds, prune_limit, start, pattern is None)
         if found is not None and (pattern is None or found[1] < search.cost):
             pattern, search = (
