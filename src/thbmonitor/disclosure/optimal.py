@@ -54,6 +54,10 @@ MAX_NODES = 5000
 GROUP_MARGIN = 1e-5  # a dominant share must be refutable by at least this much
 LOCAL_STEPS = 8  # further patterns tried per failing requirement in one round (_add_cuts)
 REPAIR_ROUNDS = 6  # audits of one repair of the master's pattern (_repair)
+# rounds of cuts with repair (a tied joint system: each round costs a repair too); the work
+# limit stops the search before the time guard on this 2-core machine under load, so that
+# the pattern (the best repaired one, if not proven optimal) is the same on any machine
+REPAIR_MAX_ROUNDS = 8
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,7 @@ def optimal_pattern(
     """The cheapest safe pattern for the candidates in ``costs`` (keys that may be hidden
     as complements, with the cost of hiding each), within a work limit: ``max_rounds``
     rounds of cuts, each master MILP solved within ``max_nodes`` branch-and-bound nodes
-    (default :data:`MAX_ROUNDS`, :data:`MAX_NODES`).
+    (default :data:`MAX_ROUNDS`, with ``repair`` :data:`REPAIR_MAX_ROUNDS`; :data:`MAX_NODES`).
     The work limit makes the search reproducible (same tables, same pattern, on any
     machine); ``time_limit`` seconds is a guard against a slow machine only, and an outcome
     stopped by it says so (``timed_out``).
@@ -182,7 +186,8 @@ def optimal_pattern(
     limit or the time guard stops the search (then not proven optimal): on a large joint
     system the master may need more rounds than the guard allows."""
     start = time.monotonic()
-    max_rounds = MAX_ROUNDS if max_rounds is None else max_rounds
+    if max_rounds is None:
+        max_rounds = REPAIR_MAX_ROUNDS if repair else MAX_ROUNDS
     max_nodes = MAX_NODES if max_nodes is None else max_nodes
     cand = sorted(costs)
     index = {k: j for j, k in enumerate(cand)}
