@@ -134,7 +134,7 @@ class Settings:
         "known) are hidden like other small counts; if false they are shown.",
     )
     disclosure_unit_ties: bool = setting(
-        False,
+        True,
         "Whether the monitor's registrations, victims and persons tables are protected as one "
         "release with the ties between the units (thbmonitor.monitor.relations), so that no "
         "hidden cell can be recomputed across them; off: each unit on its own (the ties are "

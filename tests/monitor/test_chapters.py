@@ -224,8 +224,9 @@ def test_unprotectable_universe_falls_back_to_core_tables(
             raise DisclosureError("no safe suppression pattern (simulated)")
         return protect_release(tables, relations=relations)
 
-    # the trials (which publish nothing) meet the same simulated failure
-    module = importlib.import_module("thbmonitor.monitor.chapters")
+    # the trials (which publish nothing, monitor.published.trial_protect) meet the same
+    # simulated failure
+    module = importlib.import_module("thbmonitor.monitor.published")
     monkeypatch.setattr(module, "default_protect", lambda settings, **kw: protect)
     chs, r = chapters(store, Settings(window_first=2016, window_last=2020), protect)
     shown = {t.key for ch in chs for t in ch.tables}

@@ -84,7 +84,7 @@ EngineOption = Annotated[
     typer.Option(
         "--engine",
         help="Where the linkage runs: duckdb (this machine) or spark (settings spark_master, "
-        "spark_config; pip install 'thbmonitor[spark]'). Setting engine.",
+        "spark_config; pip install 'thbmonitor\\[spark]'). Setting engine.",
     ),
 ]
 ReleaseOption = Annotated[

@@ -8,7 +8,10 @@ Tables that share no cell but are tied by relations (the monitor's registrations
 persons) are first protected block by block without the ties (blocks: tables linked through
 shared cells); the cuts each block's search found hold for the whole release too, so the
 joint search starts from them (its first pattern is the union of the blocks' patterns) and
-only has to repair what the ties give away. The joint audit decides, as always.
+only has to repair what the ties give away. Each round it also grows its pattern into a safe
+one (``optimal_pattern(repair=True)``), returned if the search stops before a proven optimum;
+the heuristic from scratch, minutes on such a joint system, is only the last fallback. The
+joint audit decides, as always.
 """
 
 from __future__ import annotations
@@ -145,11 +148,15 @@ def protect_release(
     search = Search("none")
     start: dict[str, CellStatus] | None = None
     reproducible = True
+    tied = False  # tables in blocks tied by relations (see _block_cuts)
     if auditor.audit(status, risks, exact=False).passed:
         pattern = status
     elif rules.time_limit > 0:
-        cuts = _block_cuts(tables, rules, ledger, relations, context)
-        out = optimal_pattern(auditor, status, risks, setup.candidates, rules.time_limit, cuts=cuts)
+        tied, cuts = _block_cuts(tables, rules, ledger, relations, context)
+        out = optimal_pattern(
+            auditor, status, risks, setup.candidates, rules.time_limit, cuts=cuts,
+            repair=tied,
+        )  # fmt: skip
         if out.infeasible:
             raise DisclosureError(
                 "no safe suppression pattern shows every cell the tables keep (headline "
@@ -161,8 +168,10 @@ def protect_release(
             search = Search("optimal", out.optimal, out.seconds, out.cost, not out.timed_out)
         start = out.last
         reproducible = not out.timed_out
-    if pattern is None or (search.method == "optimal" and not search.proven_optimal):
-        # the fallback, or a check of an optimum not proven in time: the cheapest pattern
+    # the fallback, or a check of an optimum not proven in time: the cheapest pattern (not
+    # for tied blocks: from scratch on their joint system the heuristic takes minutes and
+    # hides far more than the repaired pattern)
+    if pattern is None or (search.method == "optimal" and not search.proven_optimal and not tied):
         found = _heuristic(setup, rules, max_rounds, prune_limit, start, pattern is None)
         if found is not None and (pattern is None or found[1] < search.cost):
             pattern, search = (
@@ -206,14 +215,15 @@ def _block_cuts(
     ledger: Ledger | None,
     relations: Relations | None,
     context: Sequence[ProtectedTable],
-) -> list[KeyCut]:
-    """The cuts of each block's own search, where relations tie blocks of tables that share
-    no cell (else none: the joint search is the block's). Each block gets the time limit."""
+) -> tuple[bool, list[KeyCut]]:
+    """Whether relations tie blocks of tables that share no cell, and the cuts of each
+    block's own search (none if not tied: the joint search is the block's). Each block gets
+    the time limit."""
     if relations is None or not relations.equations:
-        return []
+        return False, []
     blocks = _blocks(tables, context)
     if len(blocks) < 2:
-        return []
+        return False, []
     n = len(context)
     cuts: list[KeyCut] = []
     for members in blocks:
@@ -231,7 +241,7 @@ def _block_cuts(
             out.rounds, out.seconds,
         )  # fmt: skip
         cuts += out.cuts
-    return cuts
+    return True, cuts
 
 
 def _heuristic(

@@ -24,7 +24,6 @@ from thbmonitor.monitor.help_model import METHOD as HELP_MODEL_METHOD
 from thbmonitor.monitor.help_model import help_model, publishable
 from thbmonitor.monitor.labels import category_label, dimension_label
 from thbmonitor.monitor.published import (
-    TRIAL_ROUNDS,
     Protect,
     Published,
     cell_key_loss,
@@ -33,6 +32,7 @@ from thbmonitor.monitor.published import (
     perturb_monitor,
     protect_by_universe,
     rules_from_settings,
+    trial_protect,
 )
 from thbmonitor.monitor.results import help_model_results, monitor_results
 from thbmonitor.monitor.sdg import registered_cells
@@ -88,12 +88,12 @@ def chapters(
             "information_loss": cell_key_loss(protected),
         }
     else:
-        trial = default_protect(settings, max_rounds=TRIAL_ROUNDS, time_limit=0.0)
+        tied = settings.disclosure_unit_ties
         protected, withheld, threshold = protect_by_universe(
             tables,
             protect or default_protect(settings),
-            trial,
-            relations=relations if settings.disclosure_unit_ties else None,
+            trial_protect(settings, tied),
+            relations=relations if tied else None,
         )
     profile = load_profile(settings.profile)
     pub = Published(tables, protected, settings.language, threshold, profile, noise)
@@ -102,6 +102,8 @@ def chapters(
     results["key_findings"] = _key_figures(results, settings)
     results["withheld_tables"] = withheld
     # the tables as protected: their shown cells are those kept (protect_by_universe may relax)
+    relaxed = [t.key for t in tables if t.table.shown and t.key in protected
+               and not protected[t.key].table.shown]  # fmt: skip
     tables = [replace(t, table=protected[t.key].table) if t.key in protected else t for t in tables]
     results["disclosure_merges"] = merges_made(tables, threshold)
     # published registered victims for SDG 16.2.2; the pipeline adds rates (sdg.sdg_chapter)
@@ -145,6 +147,7 @@ def chapters(
                     _protection(settings),
                     threshold,
                     profile,
+                    relaxed,
                 ),
                 headlines=_headlines(key, results, settings, profile),
                 tables=tuple(by_chapter[key]),
@@ -239,8 +242,14 @@ def merges_made(tables: Sequence[MonitorTable], threshold: int) -> dict[str, Any
     return {"merges": list(merges.values()), "shown_small": shown}
 
 
-def _adjustments(tables: Sequence[MonitorTable], threshold: int, profile: Profile) -> Text | None:
-    """The method text's account of merges and of small counts shown (en + nl)."""
+def _adjustments(
+    tables: Sequence[MonitorTable],
+    threshold: int,
+    profile: Profile,
+    relaxed: Sequence[str] = (),
+) -> Text | None:
+    """The method text's account of merges, of small counts shown, and of the tables whose
+    women and men per year could not all be kept (``relaxed``) (en + nl)."""
     made = merges_made(tables, threshold)
     en: list[str] = []
     nl: list[str] = []
@@ -275,6 +284,26 @@ def _adjustments(tables: Sequence[MonitorTable], threshold: int, profile: Profil
             " vrouwen en mannen per jaar worden gepubliceerd, en de onbekenden zijn het totaal "
             "min beide."
         )
+    mine = [k for k in relaxed if k in {t.key for t in tables}]
+    if mine:
+        en.append(
+            f"In {', '.join(mine)} women and men per year are not kept published whatever "
+            f"the cost: showing both would give away the persons of unknown sex (fewer than "
+            f"{threshold}), and with those shown no safe pattern exists (a hidden small count "
+            "of unknown sex elsewhere, e.g. over the window or of persons, would be narrowed "
+            "by them). The unknown sex is "
+            "hidden like any small count, and a cell of women or men that protects it is "
+            "hidden too."
+        )
+        nl.append(
+            f"In {', '.join(mine)} worden vrouwen en mannen per jaar niet tot elke prijs "
+            "gepubliceerd: beide tonen zou de personen van onbekend geslacht verraden (minder "
+            f"dan {threshold}), en met die getoond bestaat geen veilig patroon (een verborgen "
+            "klein aantal van onbekend geslacht elders, bv. over de periode of van personen, "
+            "zou erdoor worden ingeperkt). Het onbekende "
+            "geslacht is verborgen zoals elk klein aantal, en een cel van vrouwen of mannen die "
+            "het beschermt ook."
+        )
     if not en:
         return None
     return Text(" ".join(en), " ".join(nl))
@@ -302,9 +331,10 @@ def _method(
     protection: Text,
     threshold: int,
     profile: Profile,
+    relaxed: Sequence[str] = (),
 ) -> Text | None:
     text = _method_text(key, protection, profile)
-    note = _adjustments(tables, threshold, profile)
+    note = _adjustments(tables, threshold, profile, relaxed)
     if note is not None:
         text = note if text is None else _join(text, note)
     if not withheld or key not in ("victims", "people", "organisations", "groups", "help"):

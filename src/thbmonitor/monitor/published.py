@@ -52,6 +52,7 @@ __all__ = [
     "perturb_monitor",
     "protect_by_universe",
     "rules_from_settings",
+    "trial_protect",
 ]
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,8 @@ def default_protect(
     return protect
 
 
-# Tables published even when the full set of their universe cannot be protected.
+# Tables published even when the full set of their universe cannot be protected (those of
+# them that can: see _largest_safe_set).
 CORE: frozenset[str] = frozenset(
     f"{p}_{t}"
     for p in ("reg", "vic")
@@ -146,6 +148,14 @@ def cell_key_loss(protected: Mapping[str, ProtectedTable]) -> dict[str, Any]:
     }
 
 
+def trial_protect(settings: Settings, tied: bool) -> Protect:
+    """The protection of :func:`protect_by_universe`'s trials (``trial``): the heuristic
+    alone, quick on one universe; with the units tied (``tied``), the optimiser, which proves
+    a set of tables infeasible in a second where the heuristic on the joint system grows for
+    minutes."""
+    return default_protect(settings, max_rounds=TRIAL_ROUNDS, time_limit=None if tied else 0.0)
+
+
 FALLBACK_SECONDS = 30.0  # per universe: trying the non-core tables one by one after a failure
 TRIAL_ROUNDS = 300  # audit rounds of a trial (as the final protection: a kept table stays safe)
 
@@ -186,15 +196,22 @@ def protect_by_universe(
             release = run(protect, group)
         except DisclosureError:
             release = None
-        if release is None and any(_relax(t) is not t for t in group):
-            # no safe pattern keeps women and men per year: they become costly cells again
-            # and the unknown sex is protected like any other small count
-            log.warning("monitor: women and men per year of '%s' cannot all be kept", universe)
-            group = [_relax(t) for t in group]
+        # no safe pattern keeps women and men per year: they become costly cells again and
+        # the unknown sex is protected like any other small count, in one universe (the
+        # units tied) and then in all
+        relaxable = list(dict.fromkeys(t.table.universe for t in group if _relax(t) is not t))
+        tries = [[u] for u in relaxable] + ([relaxable] if len(relaxable) > 1 else [])
+        for us in tries if release is None else ():
+            relaxed = [_relax(t) if t.table.universe in us else t for t in group]
             try:
-                release = run(protect, group)
+                release = run(protect, relaxed)
             except DisclosureError:
-                release = None
+                continue
+            log.warning("monitor: women and men per year of '%s' cannot all be kept", ", ".join(us))
+            group = relaxed
+            break
+        if release is None and tries:
+            group = [_relax(t) for t in group]
         if release is None:
             seconds = budget * len(universe.split(", "))  # the budget is per universe
             keep = _largest_safe_set(group, lambda m: run(trial, m), time.monotonic() + seconds)
@@ -247,7 +264,18 @@ def _largest_safe_set(
     try:
         headline = _headline_cells(trial(keep), minors)
     except DisclosureError:
-        headline = set()
+        # not even the core tables together (a tiny world, whose headline totals fix a small
+        # count through the ties between the units: e.g. one person registered in two
+        # years, the victims per year minus the persons): each core table in turn, kept if
+        # it still leaves a safe pattern
+        core, keep = keep, []
+        for t in core:
+            try:
+                trial([*keep, t])
+            except DisclosureError:
+                continue
+            keep.append(t)
+        headline = _headline_cells(trial(keep), minors) if keep else set()
 
     def fits(batch: list[MonitorTable]) -> bool:
         try:
