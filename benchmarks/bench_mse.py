@@ -33,6 +33,19 @@ CPU times meet every goal; wall times on a loaded machine do not say much (R's w
 Before this work (same day, best CPU of five, load 5-6): --help 0.19, refused input 0.22,
 stepwise 0.26, BIC order 3 0.94 s; the Western bootstrap 1.20 s CPU in one process. What is
 left on the plain-table path is the interpreter, numpy (0.09-0.10 s) and typer (0.05 s).
+
+2026-12-07 10:45, the machine quiet (load average 4.4 left by the registry benchmark just
+before, nothing else running), main at 3707e45, R_LIBS as above, wall / CPU:
+
+    whole process          ours wall / CPU     R now wall / CPU    goal
+    --help                 0.17 / 0.17 s                           0.3 s
+    refused input          0.17 / 0.25 s       0.13 / 0.13 s       0.3 s
+    stepwise UKdat_5       0.18 / 0.26 s       0.24 / 0.24 s       0.25 s
+    BIC order 3 UKdat_5    0.62 / 0.72 s       (8.6 s, 2026-12-06) 0.9 s
+    Western BCa, 1000      0.82 / 0.82 s (1 worker), 0.48 / 0.90 s (2)
+                                               31.7 / 31.7 s       20x R
+    i.e. 39 times R in wall time with one worker, 67 times with two: every goal met in wall
+    time. (CPU above wall: numpy's threads at start-up.)
 """
 
 from __future__ import annotations

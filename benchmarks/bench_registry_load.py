@@ -49,6 +49,15 @@ serving process group for 18 s) puts the Python time at: the workers' request ha
 (of which authentication, one query per call, 8%; django-axes and the password gate 4%;
 ninja's parameter parsing 6%, its response 7%; storing 9%), the commit thread 11%, the
 intake process's validation 8%.
+
+Quiet machine (2026-12-07 10:43 UTC, main at 3707e45, nothing else running, load average 0.1
+before): ``--clients 50 --seconds 60``: 36,513 acknowledged, 608.5 submissions/s, p50 102.5 ms,
+p95 142.7 ms, p99 174.7 ms; 36,513 stored, none missing under its key, one registration per
+key, audit verified; CPU 2.9 ms per submission in all (service 1.8, of which intake 0.2;
+PostgreSQL 0.9; load generator 0.2). GOAL MET (200/s, p95 < 200 ms). Faults, ``--seconds 40
+--kill-after 15`` right after: killed -9 at 15.0 s, back after 1.2 s; 18,418 acknowledged at
+460.4/s (p95 147.3 ms), 836 retried after a dropped connection, 18,418 stored, one per key,
+audit verified: GOAL MET.
 """
 
 from __future__ import annotations
