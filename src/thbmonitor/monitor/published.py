@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -156,7 +155,9 @@ def trial_protect(settings: Settings, tied: bool) -> Protect:
     return default_protect(settings, max_rounds=TRIAL_ROUNDS, time_limit=None if tied else 0.0)
 
 
-FALLBACK_SECONDS = 30.0  # per universe: trying the non-core tables one by one after a failure
+# per universe: trials of the non-core tables after a failure (a count, not seconds, so that
+# what is withheld is the same on a slow or busy machine as on a fast one)
+FALLBACK_TRIALS = 64
 TRIAL_ROUNDS = 300  # audit rounds of a trial (as the final protection: a kept table stays safe)
 
 
@@ -164,7 +165,7 @@ def protect_by_universe(
     tables: Sequence[MonitorTable],
     protect: Protect,
     trial: Protect,
-    budget: float = FALLBACK_SECONDS,
+    max_trials: int = FALLBACK_TRIALS,
     relations: Relations | None = None,
 ) -> tuple[dict[str, ProtectedTable], list[str], int]:
     """Protect the tables universe by universe (their cells never overlap), or all of them
@@ -173,9 +174,9 @@ def protect_by_universe(
 
     If no safe pattern exists for all tables of a group, its core tables (:data:`CORE`)
     are tried first and then each other table in turn with ``trial`` (a protection that
-    publishes nothing), keeping those that still leave a safe pattern, for at most ``budget``
-    seconds per group; ``protect`` then protects the kept set once. Returns the protected
-    tables by key, the keys withheld, and the threshold.
+    publishes nothing), keeping those that still leave a safe pattern, in at most
+    ``max_trials`` trials per universe of the group; ``protect`` then protects the kept set
+    once. Returns the protected tables by key, the keys withheld, and the threshold.
     """
     out: dict[str, ProtectedTable] = {}
     withheld: list[str] = []
@@ -213,8 +214,8 @@ def protect_by_universe(
         if release is None and tries:
             group = [_relax(t) for t in group]
         if release is None:
-            seconds = budget * len(universe.split(", "))  # the budget is per universe
-            keep = _largest_safe_set(group, lambda m: run(trial, m), time.monotonic() + seconds)
+            trials = max_trials * len(universe.split(", "))  # the limit is per universe
+            keep = _largest_safe_set(group, lambda m: run(trial, m), trials)
             dropped = [t.key for t in group if t not in keep]
             log.warning(
                 "monitor: no safe suppression pattern for the %d tables of '%s'; "
@@ -249,13 +250,14 @@ def _priority(t: MonitorTable) -> int:
 def _largest_safe_set(
     group: Sequence[MonitorTable],
     trial: Callable[[Sequence[MonitorTable]], Release],
-    deadline: float,
+    max_trials: int,
 ) -> list[MonitorTable]:
     """Core tables, then every other table that keeps the pattern safe and hides none of the
     headline cells (:func:`_headline_cells`) that the core tables alone publish: a table whose
     protection costs a yearly total or the minors is not worth them. Tables are tried in
     batches, halved where a batch fails (group testing, in the order of :func:`_priority`),
-    until the deadline."""
+    in at most ``max_trials`` trials of batches: a work limit, so the outcome depends on the
+    data and settings only, never on the machine's speed."""
     keep = [t for t in group if t.key in CORE]
     # the minors' band: the one age band of the minors' tables (the profile's first band)
     minors = {
@@ -277,7 +279,11 @@ def _largest_safe_set(
             keep.append(t)
         headline = _headline_cells(trial(keep), minors) if keep else set()
 
+    trials = 0
+
     def fits(batch: list[MonitorTable]) -> bool:
+        nonlocal trials
+        trials += 1
         try:
             release = trial([*keep, *batch])
         except DisclosureError:
@@ -287,7 +293,7 @@ def _largest_safe_set(
     def add(batch: list[MonitorTable]) -> None:
         """Keep the whole batch if it fits, else each half in turn (a table that does not
         fit alone is left out): few trials when few tables are the problem."""
-        if not batch or time.monotonic() > deadline:
+        if not batch or trials >= max_trials:
             return
         if fits(batch):
             keep.extend(batch)
