@@ -99,13 +99,24 @@ def staged(out: Path, name: str) -> Callable[[], bool]:
     return lambda: any((p / name).exists() for p in out.parent.glob(f".{out.name}.thbmonitor-*"))
 
 
+@pytest.fixture(scope="module")
+def earlier_report(linked, tmp_path_factory) -> Path:
+    """The tiny world's report in Dutch, written by the CLI once for both kill points (each
+    test copies it: a report here takes about 40 s)."""
+    out = tmp_path_factory.mktemp("earlier") / "publication"
+    finish("report", "--store", str(linked), "--out", str(out), "--lang", "nl")
+    return out
+
+
 @pytest.mark.parametrize("point", ["tables", "report.html"])
-def test_kill_during_report_leaves_the_earlier_report_or_the_new_one_whole(linked, tmp_path, point):
+def test_kill_during_report_leaves_the_earlier_report_or_the_new_one_whole(
+    linked, earlier_report, tmp_path, point
+):
     """kill -9 while the report writes its files (``tables``) or just before it publishes them
     (``report.html``, the last file staged): the folder holds the earlier report or the new
     one, never a mix; the next run removes what the killed one left."""
     out = tmp_path / "publication"
-    finish("report", "--store", str(linked), "--out", str(out), "--lang", "nl")
+    shutil.copytree(earlier_report, out)
     (out / "tables" / "my_notes.txt").write_text("mine", encoding="utf-8")
     before = files_of(out)
     killed = kill_when(
