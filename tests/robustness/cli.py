@@ -52,13 +52,14 @@ MAIN = "from thbmonitor.cli import main; main()"
 ENV = {**os.environ, "THBMONITOR_KEY": KEY}
 
 
-def cli(*args: str) -> subprocess.Popen[bytes]:
-    """``thbmonitor ARGS...`` in its own process (to be killed)."""
+def cli(*args: str, stderr: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """``thbmonitor ARGS...`` in its own process (to be killed; ``stderr=subprocess.PIPE`` to
+    read its message)."""
     return subprocess.Popen(
         [sys.executable, "-c", MAIN, *args],
         env=ENV,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
     )
 
 

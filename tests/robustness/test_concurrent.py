@@ -7,24 +7,18 @@ would have added is stored; whatever the order, every file ends up stored whole,
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from thbmonitor.store import open_store
 
-from .cli import ENV, MAIN, one_clean_line
+from .cli import cli, finish, one_clean_line
 from .conftest import FILES
 from .test_kill import stored
 
 
 def start(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-c", MAIN, *args],
-        env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    return cli(*args, stderr=subprocess.PIPE)
 
 
 def ended(proc: subprocess.Popen[bytes]) -> tuple[int, str]:
@@ -63,13 +57,7 @@ def test_two_ingests_at_once_store_every_file_whole_and_once(tiny_world, tmp_pat
     assert set(done) == {n for n, (code, _) in results.items() if code == 0}
     for name, (code, _) in results.items():
         if code == 2:  # the refused one, again, now alone
-            rerun = subprocess.run(
-                [sys.executable, "-c", MAIN, "ingest", files[name], "--store", str(store)],
-                env=ENV,
-                capture_output=True,
-                timeout=300,
-            )
-            assert rerun.returncode == 0, rerun.stderr.decode(errors="replace")[-2000:]
+            finish("ingest", files[name], "--store", str(store), timeout=300)
     assert set(stored(store)) == set(files)
 
 
